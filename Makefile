@@ -1,0 +1,178 @@
+# mqtls — build, test and measure. `make help` lists the targets.
+
+PREFIX      ?= /usr/local
+DESTDIR     ?=
+CC          ?= cc
+CLANG       ?= clang
+AR          ?= ar
+# Optimisation and debug info are yours to change; the flags below are not.
+CFLAGS      ?= -O2 -g
+LDFLAGS     ?=
+
+VERSION      := 0.1.0
+SOVERSION    := 0
+BUILD        := build
+
+WARNINGS := -Wall -Wextra -Werror -Wshadow -Wconversion -Wsign-conversion \
+            -Wpedantic -Wstrict-prototypes -Wmissing-prototypes \
+            -Wold-style-definition -Wpointer-arith -Wcast-qual -Wundef \
+            -Wvla -Wformat=2 -Wwrite-strings -Wswitch-default -Wnull-dereference
+# Ours come after the user's CFLAGS, so a user's flags cannot remove them.
+REQUIRED := -std=c99 $(WARNINGS) -I. -MMD -MP
+ALL_CFLAGS = $(CFLAGS) $(REQUIRED)
+
+CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
+
+# The SDK. mqtt/ is portable C99 (no POSIX, no heap); net/ holds the
+# interfaces below it.
+LIB_SRCS := net/error.c mqtt/utf8.c mqtt/topic.c mqtt/codec.c
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+PIC_OBJS := $(LIB_SRCS:%.c=$(BUILD)/pic/%.o)
+
+STATIC_LIB := $(BUILD)/libmqtls.a
+SHARED_LIB := $(BUILD)/libmqtls.so.$(VERSION)
+SONAME     := libmqtls.so.$(SOVERSION)
+
+UNIT_SRCS := test/unit/runner.c test/unit/net/test_error.c \
+             test/unit/mqtt/test_utf8.c test/unit/mqtt/test_topic.c \
+             test/unit/mqtt/test_codec.c test/unit/mqtt/test_codec_random.c \
+             test/unit/vectors.c
+UNIT_BIN  := $(BUILD)/test/unit_tests
+ASAN_BIN  := $(BUILD)/asan/unit_tests
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+FUZZ_SRCS   := test/fuzz/fuzz_decode.c
+REPLAY_BIN  := $(BUILD)/asan/fuzz_replay
+FUZZ_BIN    := $(BUILD)/fuzz/fuzz_decode
+FUZZ_SECONDS ?= 60
+
+EXAMPLES     := $(BUILD)/examples/mqtls-decode
+BENCH_CODEC  := $(BUILD)/bench/bench_codec
+
+.PHONY: all lib check unit asan fuzz-replay lint examples deps size bench fuzz \
+        demo docs-check help clean
+
+all: lib examples
+
+lib: $(STATIC_LIB) $(BUILD)/libmqtls.so
+
+help:
+	@echo "mqtls $(VERSION) — targets:"
+	@echo "  make            build $(STATIC_LIB), the shared library and the examples"
+	@echo "  make check      install missing Debian packages, build, run every test"
+	@echo "                  (unit tests, the same under ASan+UBSan, fuzz corpus replay, lint)"
+	@echo "  make demo       end-to-end mutual-TLS demo (arrives with the client session)"
+	@echo "  make size       cross-compile mqtt/ for Cortex-M4, print flash and stack use"
+	@echo "  make bench      codec instructions per round trip under callgrind"
+	@echo "  make fuzz       run the libFuzzer decoder target for FUZZ_SECONDS (default 60)"
+	@echo "  make deps       install missing Debian packages (apt-get, as root or via sudo)"
+	@echo "  make clean      remove $(BUILD)/"
+	@echo "Variables: CC, CFLAGS (default -O2 -g; our warnings are always added), PREFIX, DESTDIR"
+
+deps:
+	@sh scripts/install-deps.sh
+
+# ---- library ---------------------------------------------------------------
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=default -c $< -o $@
+
+$(STATIC_LIB): $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(SHARED_LIB): $(PIC_OBJS)
+	$(CC) -shared -Wl,-soname,$(SONAME) $(LDFLAGS) -o $@ $^
+
+$(BUILD)/libmqtls.so: $(SHARED_LIB)
+	ln -sf libmqtls.so.$(VERSION) $(BUILD)/$(SONAME)
+	ln -sf $(SONAME) $@
+
+# ---- examples ----------------------------------------------------------------
+
+examples: $(EXAMPLES)
+
+$(BUILD)/examples/mqtls-decode: examples/mqtls_decode.c $(STATIC_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $< $(STATIC_LIB) $(LDFLAGS) -o $@
+
+# ---- tests -------------------------------------------------------------------
+
+TEST_DEFS := -DMQTLS_SOURCE_DIR='"$(CURDIR)"'
+
+$(UNIT_BIN): $(UNIT_SRCS) $(STATIC_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(TEST_DEFS) $(CHECK_CFLAGS) $(UNIT_SRCS) $(STATIC_LIB) \
+	    $(CHECK_LIBS) $(LDFLAGS) -o $@
+
+# The sanitizer build compiles the library sources too, so the SDK itself is
+# instrumented, not only the tests.
+$(ASAN_BIN): $(UNIT_SRCS) $(LIB_SRCS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -O1 $(SAN_FLAGS) $(TEST_DEFS) $(CHECK_CFLAGS) \
+	    $(UNIT_SRCS) $(LIB_SRCS) $(CHECK_LIBS) $(LDFLAGS) -o $@
+
+$(REPLAY_BIN): test/fuzz/replay.c $(FUZZ_SRCS) $(LIB_SRCS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -O1 $(SAN_FLAGS) $^ $(LDFLAGS) -o $@
+
+unit: $(UNIT_BIN)
+	$(UNIT_BIN)
+
+asan: $(ASAN_BIN)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 $(ASAN_BIN)
+
+fuzz-replay: $(REPLAY_BIN)
+	ASAN_OPTIONS=abort_on_error=1 $(REPLAY_BIN) test/fuzz/corpus
+
+# mqtt/ must build for a microcontroller: no POSIX header, no heap, and no
+# include of a layer above it.
+lint:
+	@sh scripts/lint.sh
+
+check: deps
+	$(MAKE) all
+	$(MAKE) lint
+	$(MAKE) unit
+	$(MAKE) asan
+	$(MAKE) fuzz-replay
+	@echo "make check: all tests passed"
+
+# ---- measurements -------------------------------------------------------------
+
+size: deps
+	@sh scripts/size.sh
+
+$(BENCH_CODEC): test/bench/bench_codec.c $(LIB_SRCS)
+	@mkdir -p $(dir $@)
+	$(CC) -O2 $(REQUIRED) $^ -o $@
+
+bench: deps $(BENCH_CODEC)
+	@sh test/bench/codec_callgrind.sh $(BENCH_CODEC)
+
+$(FUZZ_BIN): $(FUZZ_SRCS) $(LIB_SRCS)
+	@mkdir -p $(dir $@)
+	$(CLANG) -g -O1 -std=c99 -I. -fsanitize=fuzzer,address,undefined $^ -o $@
+
+fuzz: deps $(FUZZ_BIN)
+	@mkdir -p $(BUILD)/fuzz/corpus
+	$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    $(BUILD)/fuzz/corpus test/fuzz/corpus
+	@echo "new inputs are in $(BUILD)/fuzz/corpus; crashes, if any, in ./crash-*"
+
+demo:
+	@echo "make demo arrives with the client session (issue 4): it will build, make the"
+	@echo "test PKI, start a loopback mosquitto with mutual TLS and run the telemetry example."
+	@exit 1
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

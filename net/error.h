@@ -1,0 +1,74 @@
+/* mqtls — one status enum for the whole SDK.
+ *
+ * Every public function returns MQTLS_OK (0), a non-negative count where its
+ * header says so, or one of the negative values below. Values are stable and
+ * never reused: a retired code keeps its number and gets no new meaning.
+ *
+ * Ranges:   -1 ..  -99  generic (arguments, buffers)
+ *         -100 .. -199  MQTT protocol: malformed or forbidden packets
+ *         -200 .. -299  transport (reserved for net/)
+ *         -300 .. -399  TLS (reserved for tls/)
+ *         -400 .. -499  client session (reserved for mqtt/client)
+ *
+ * The table is the single source: the enum, mqtls_strerror() and
+ * mqtls_errname() are generated from it, and test/unit/net/test_error.c keeps
+ * docs/errors.md in step with it.
+ */
+#ifndef MQTLS_NET_ERROR_H
+#define MQTLS_NET_ERROR_H
+
+/* X(name, value, human text) */
+#define MQTLS_ERROR_TABLE(X)                                                     \
+    X(MQTLS_OK, 0, "success")                                                    \
+    X(MQTLS_ERR_INVALID_ARG, -1, "invalid argument")                             \
+    X(MQTLS_ERR_BUFFER_TOO_SMALL, -2, "buffer too small for the packet")         \
+    X(MQTLS_ERR_INCOMPLETE, -3, "need more bytes to complete the packet")        \
+    X(MQTLS_ERR_PACKET_TOO_LARGE, -4,                                            \
+      "packet larger than the buffer or the 268,435,455-byte protocol limit")    \
+    X(MQTLS_ERR_MALFORMED_LENGTH, -100,                                          \
+      "malformed remaining length (more than 4 bytes)")                          \
+    X(MQTLS_ERR_BAD_PACKET_TYPE, -101, "reserved or unknown packet type")        \
+    X(MQTLS_ERR_BAD_FLAGS, -102, "reserved fixed-header flag bits are wrong")    \
+    X(MQTLS_ERR_BAD_QOS, -103, "QoS 3 is not a valid quality of service")        \
+    X(MQTLS_ERR_BAD_DUP, -104, "DUP flag set on a QoS 0 PUBLISH")                \
+    X(MQTLS_ERR_PACKET_ID_ZERO, -105, "packet identifier 0 where one is required") \
+    X(MQTLS_ERR_BAD_UTF8, -106,                                                  \
+      "string is not well-formed UTF-8 (or holds U+0000 or a surrogate)")        \
+    X(MQTLS_ERR_FIELD_TOO_LONG, -107,                                           \
+      "string or binary field longer than 65,535 bytes")                         \
+    X(MQTLS_ERR_BAD_TOPIC_NAME, -108,                                            \
+      "topic name is empty or contains a wildcard (+ or #)")                     \
+    X(MQTLS_ERR_BAD_TOPIC_FILTER, -109,                                          \
+      "topic filter is empty or misplaces a wildcard")                           \
+    X(MQTLS_ERR_BAD_CONNECT_FLAGS, -110,                                         \
+      "CONNECT flags are inconsistent")                                          \
+    X(MQTLS_ERR_BAD_PROTOCOL_NAME, -111, "protocol name is not \"MQTT\"")        \
+    X(MQTLS_ERR_BAD_PROTOCOL_LEVEL, -112,                                        \
+      "protocol level is not 4 (MQTT 3.1.1)")                                    \
+    X(MQTLS_ERR_BAD_CLIENT_ID, -113,                                             \
+      "empty client identifier needs clean session")                             \
+    X(MQTLS_ERR_BAD_RETURN_CODE, -114, "reserved CONNACK or SUBACK return code") \
+    X(MQTLS_ERR_BAD_CONNACK, -115,                                               \
+      "CONNACK flags are invalid (reserved bits, or session present on a refusal)") \
+    X(MQTLS_ERR_NO_TOPIC_FILTERS, -116,                                          \
+      "SUBSCRIBE, SUBACK or UNSUBSCRIBE carries no entries")                     \
+    X(MQTLS_ERR_TRUNCATED, -117, "packet ends inside one of its fields")         \
+    X(MQTLS_ERR_TRAILING_BYTES, -118, "packet has bytes after its last field")   \
+    X(MQTLS_ERR_UNEXPECTED_PACKET, -119,                                         \
+      "packet type not allowed in this direction")
+
+typedef enum mqtls_err {
+#define MQTLS_ERROR_ENUM_(name, value, text) name = (value),
+    MQTLS_ERROR_TABLE(MQTLS_ERROR_ENUM_)
+#undef MQTLS_ERROR_ENUM_
+} mqtls_err;
+
+/* Human text for a status. Never NULL: an unknown value gives
+ * "unknown mqtls error". The string is static. */
+const char *mqtls_strerror(int err);
+
+/* The enum name ("MQTLS_ERR_BAD_QOS") for logs and tests. Never NULL:
+ * an unknown value gives "MQTLS_ERR_UNKNOWN". */
+const char *mqtls_errname(int err);
+
+#endif

@@ -1,0 +1,54 @@
+#!/bin/sh
+# Install the Debian packages mqtls needs to build, test, fuzz and measure.
+# Does nothing (and needs no privileges) when every package is present.
+# Usage: scripts/install-deps.sh [--dry-run]
+set -eu
+
+PACKAGES="
+build-essential
+pkg-config
+openssl
+libmbedtls-dev
+check
+mosquitto
+mosquitto-clients
+libpaho-mqtt-dev
+clang
+valgrind
+gcc-arm-none-eabi
+libnewlib-arm-none-eabi
+"
+
+missing=""
+for p in $PACKAGES; do
+    status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+    case "$status" in
+        *"install ok installed"*) ;;
+        *) missing="$missing $p" ;;
+    esac
+done
+
+if [ -z "$missing" ]; then
+    exit 0
+fi
+
+echo "install-deps: missing Debian packages:$missing"
+if [ "${1:-}" = "--dry-run" ]; then
+    exit 0
+fi
+
+if [ "$(id -u)" -eq 0 ]; then
+    SUDO=""
+elif command -v sudo >/dev/null 2>&1; then
+    SUDO="sudo"
+else
+    echo "install-deps: not root and no sudo; install them by hand:" >&2
+    echo "  apt-get install$missing" >&2
+    exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086  # word splitting of the package list is wanted
+$SUDO apt-get install -y -qq --no-install-recommends $missing
+echo "install-deps: done"

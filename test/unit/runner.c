@@ -1,0 +1,28 @@
+/* Runs every unit suite. Exit status 0 only when every test passed.
+ * Usage: unit_tests [suite-name]   (CK_RUN_SUITE / CK_RUN_CASE work too) */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test/unit/suites.h"
+
+int main(int argc, char **argv)
+{
+    Suite *(*const suites[])(void) = {error_suite, utf8_suite, topic_suite, codec_suite,
+                                      codec_random_suite};
+    SRunner *runner = srunner_create(NULL);
+    size_t i;
+    int failed;
+
+    for (i = 0; i < sizeof suites / sizeof suites[0]; i++) {
+        Suite *s = suites[i]();
+        srunner_add_suite(runner, s);
+    }
+    if (argc > 1)
+        srunner_run(runner, argv[1], NULL, CK_NORMAL);
+    else
+        srunner_run_all(runner, CK_NORMAL);
+    failed = srunner_ntests_failed(runner);
+    srunner_free(runner);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,13 @@
+/* One Check suite per module; runner.c gathers them. */
+#ifndef MQTLS_TEST_SUITES_H
+#define MQTLS_TEST_SUITES_H
+
+#include <check.h>
+
+Suite *error_suite(void);
+Suite *utf8_suite(void);
+Suite *topic_suite(void);
+Suite *codec_suite(void);
+Suite *codec_random_suite(void);
+
+#endif
