@@ -51,7 +51,7 @@ EXAMPLES     := $(BUILD)/examples/mqtls-decode
 BENCH_CODEC  := $(BUILD)/bench/bench_codec
 
 .PHONY: all lib check unit asan fuzz-replay lint examples deps size bench fuzz \
-        demo docs-check help clean
+        fuzz-seed demo help clean
 
 all: lib examples
 
@@ -119,7 +119,7 @@ $(ASAN_BIN): $(UNIT_SRCS) $(LIB_SRCS)
 	$(CC) $(ALL_CFLAGS) -O1 $(SAN_FLAGS) $(TEST_DEFS) $(CHECK_CFLAGS) \
 	    $(UNIT_SRCS) $(LIB_SRCS) $(CHECK_LIBS) $(LDFLAGS) -o $@
 
-$(REPLAY_BIN): test/fuzz/replay.c $(FUZZ_SRCS) $(LIB_SRCS)
+$(REPLAY_BIN): test/fuzz/replay.c $(FUZZ_SRCS) test/unit/vectors.c $(LIB_SRCS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -O1 $(SAN_FLAGS) $^ $(LDFLAGS) -o $@
 
@@ -152,12 +152,12 @@ size: deps
 
 $(BENCH_CODEC): test/bench/bench_codec.c $(LIB_SRCS)
 	@mkdir -p $(dir $@)
-	$(CC) -O2 $(REQUIRED) $^ -o $@
+	$(CC) -O2 $(REQUIRED) $(filter %.c,$^) -o $@
 
 bench: deps $(BENCH_CODEC)
 	@sh test/bench/codec_callgrind.sh $(BENCH_CODEC)
 
-$(FUZZ_BIN): $(FUZZ_SRCS) $(LIB_SRCS)
+$(FUZZ_BIN): $(FUZZ_SRCS) test/unit/vectors.c $(LIB_SRCS)
 	@mkdir -p $(dir $@)
 	$(CLANG) -g -O1 -std=c99 -I. -fsanitize=fuzzer,address,undefined $^ -o $@
 
@@ -166,6 +166,12 @@ fuzz: deps $(FUZZ_BIN)
 	$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 	    $(BUILD)/fuzz/corpus test/fuzz/corpus
 	@echo "new inputs are in $(BUILD)/fuzz/corpus; crashes, if any, in ./crash-*"
+
+# Rewrites the seed part of the committed corpus from the unit-test vectors.
+fuzz-seed: test/fuzz/seed_corpus.c test/unit/vectors.c $(LIB_SRCS)
+	@mkdir -p $(BUILD)/fuzz
+	$(CC) $(ALL_CFLAGS) $^ -o $(BUILD)/fuzz/seed_corpus
+	$(BUILD)/fuzz/seed_corpus test/fuzz/corpus
 
 demo:
 	@echo "make demo arrives with the client session (issue 4): it will build, make the"

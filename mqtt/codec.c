@@ -41,37 +41,54 @@ static uint8_t *put_field(uint8_t *w, const void *data, size_t len)
     return w + len;
 }
 
-/* A caller's optional field: present data needs a pointer, and every field
- * fits a 16-bit length. */
-static int check_field(const void *ptr, size_t len)
+/* What a length-prefixed field must hold. */
+enum field_kind { FIELD_BINARY, FIELD_UTF8, FIELD_TOPIC_NAME, FIELD_TOPIC_FILTER };
+
+/* Checks a field the caller wants encoded and adds its wire size to *rl.
+ * Data needs a pointer unless empty, and every field fits a 16-bit length. */
+static int measure_field(const void *ptr, size_t len, enum field_kind kind, size_t *rl)
 {
+    *rl += 2 + len;
+    if (kind == FIELD_TOPIC_NAME)
+        return mqtls_topic_validate_name(ptr, len);
+    if (kind == FIELD_TOPIC_FILTER)
+        return mqtls_topic_validate_filter(ptr, len);
     if (ptr == NULL && len != 0)
         return MQTLS_ERR_INVALID_ARG;
-    return len > MQTLS_MAX_FIELD_LEN ? MQTLS_ERR_FIELD_TOO_LONG : MQTLS_OK;
+    if (len > MQTLS_MAX_FIELD_LEN)
+        return MQTLS_ERR_FIELD_TOO_LONG;
+    return kind == FIELD_UTF8 ? mqtls_utf8_check(ptr, len, 0) : MQTLS_OK;
 }
 
-/* Writes the fixed header of a packet whose body is rl bytes and points
- * *body just past it. Returns the whole packet's length or an error; the
- * caller then writes exactly rl bytes at *body. */
-static int start_packet(uint8_t *buf, size_t cap, unsigned first, size_t rl,
-                        uint8_t **body)
+/* Writes the fixed header of a packet whose body is rl bytes and returns
+ * its length (2..5), or an error when the packet does not fit. The caller
+ * then writes exactly rl bytes after it. */
+static int put_fixed_header(uint8_t *buf, size_t cap, unsigned first, size_t rl)
 {
-    size_t total = rl + (rl < 128u ? 2u : rl < 16384u ? 3u : rl < 2097152u ? 4u : 5u);
+    size_t hdr = 2, v;
 
+    if (rl < 128u) { /* most packets: one length byte */
+        if (cap < rl + 2)
+            return MQTLS_ERR_BUFFER_TOO_SMALL;
+        if (buf == NULL)
+            return MQTLS_ERR_INVALID_ARG;
+        buf[0] = (uint8_t)first;
+        buf[1] = (uint8_t)rl;
+        return 2;
+    }
     if (rl > MQTLS_MAX_REMAINING_LENGTH)
         return MQTLS_ERR_PACKET_TOO_LARGE;
-    if (cap < total)
+    for (v = rl >> 7; v != 0; v >>= 7)
+        hdr++;
+    if (cap < hdr + rl)
         return MQTLS_ERR_BUFFER_TOO_SMALL;
     if (buf == NULL)
         return MQTLS_ERR_INVALID_ARG;
     *buf++ = (uint8_t)first;
-    do {
-        uint8_t b = (uint8_t)(rl & 0x7Fu);
-        rl >>= 7;
-        *buf++ = rl != 0 ? (uint8_t)(b | 0x80u) : b;
-    } while (rl != 0);
-    *body = buf;
-    return (int)total;
+    for (v = rl; v >= 0x80u; v >>= 7)
+        *buf++ = (uint8_t)(v | 0x80u);
+    *buf = (uint8_t)v;
+    return (int)hdr;
 }
 
 int mqtls_codec_encode_connect(uint8_t *buf, size_t cap, const mqtls_connect *c)
@@ -91,39 +108,31 @@ int mqtls_codec_encode_connect(uint8_t *buf, size_t cap, const mqtls_connect *c)
         return MQTLS_ERR_BAD_CONNECT_FLAGS; /* [MQTT-3.1.2-11], [MQTT-3.1.2-15] */
     if (c->password.ptr != NULL && c->username.ptr == NULL)
         return MQTLS_ERR_BAD_CONNECT_FLAGS; /* [MQTT-3.1.2-22] */
-    ret = mqtls_utf8_validate(c->client_id.ptr, c->client_id.len); /* [MQTT-3.1.3-4] */
-    if (ret != MQTLS_OK)
-        return ret;
     if (c->client_id.len == 0 && !c->clean_session)
         return MQTLS_ERR_BAD_CLIENT_ID; /* [MQTT-3.1.3-7] */
-    rl = 10 + 2 + c->client_id.len;
-    if (c->will_topic.ptr != NULL) {
-        ret = mqtls_topic_validate_name(c->will_topic.ptr, c->will_topic.len);
+    rl = 10;
+    ret = measure_field(c->client_id.ptr, c->client_id.len, FIELD_UTF8, &rl); /* [MQTT-3.1.3-4] */
+    if (ret == MQTLS_OK && c->will_topic.ptr != NULL) {
+        ret = measure_field(c->will_topic.ptr, c->will_topic.len, FIELD_TOPIC_NAME, &rl);
         if (ret == MQTLS_OK)
-            ret = check_field(c->will_payload.ptr, c->will_payload.len);
-        if (ret != MQTLS_OK)
-            return ret;
-        rl += 4 + c->will_topic.len + c->will_payload.len;
+            ret = measure_field(c->will_payload.ptr, c->will_payload.len, FIELD_BINARY, &rl);
         flags |= CONNECT_FLAG_WILL | (unsigned)c->will_qos << 3 |
                  (c->will_retain ? CONNECT_FLAG_WILL_RETAIN : 0);
     }
-    if (c->username.ptr != NULL) {
-        ret = mqtls_utf8_validate(c->username.ptr, c->username.len); /* [MQTT-3.1.3-11] */
-        if (ret != MQTLS_OK)
-            return ret;
-        rl += 2 + c->username.len;
+    if (ret == MQTLS_OK && c->username.ptr != NULL) {
+        ret = measure_field(c->username.ptr, c->username.len, FIELD_UTF8, &rl); /* [MQTT-3.1.3-11] */
         flags |= CONNECT_FLAG_USERNAME;
     }
-    if (c->password.ptr != NULL) {
-        ret = check_field(c->password.ptr, c->password.len);
-        if (ret != MQTLS_OK)
-            return ret;
-        rl += 2 + c->password.len;
+    if (ret == MQTLS_OK && c->password.ptr != NULL) {
+        ret = measure_field(c->password.ptr, c->password.len, FIELD_BINARY, &rl);
         flags |= CONNECT_FLAG_PASSWORD;
     }
-    ret = start_packet(buf, cap, MQTLS_CONNECT << 4, rl, &w);
+    if (ret != MQTLS_OK)
+        return ret;
+    ret = put_fixed_header(buf, cap, MQTLS_CONNECT << 4, rl);
     if (ret < 0)
         return ret;
+    w = buf + ret;
     memcpy(w, protocol, sizeof protocol);
     w[7] = (uint8_t)flags;
     w = put_u16(w + 8, c->keepalive_s);
@@ -137,12 +146,11 @@ int mqtls_codec_encode_connect(uint8_t *buf, size_t cap, const mqtls_connect *c)
         w = put_field(w, c->username.ptr, c->username.len);
     if (c->password.ptr != NULL)
         put_field(w, c->password.ptr, c->password.len);
-    return ret;
+    return ret + (int)rl;
 }
 
 int mqtls_codec_encode_connack(uint8_t *buf, size_t cap, const mqtls_connack *c)
 {
-    uint8_t *w;
     int ret;
 
     if (c == NULL)
@@ -151,12 +159,12 @@ int mqtls_codec_encode_connack(uint8_t *buf, size_t cap, const mqtls_connack *c)
         return MQTLS_ERR_BAD_RETURN_CODE;
     if (c->session_present && c->return_code != MQTLS_CONNACK_ACCEPTED)
         return MQTLS_ERR_BAD_CONNACK; /* [MQTT-3.2.2-4] */
-    ret = start_packet(buf, cap, MQTLS_CONNACK << 4, 2, &w);
+    ret = put_fixed_header(buf, cap, MQTLS_CONNACK << 4, 2);
     if (ret < 0)
         return ret;
-    w[0] = c->session_present ? 1 : 0;
-    w[1] = c->return_code;
-    return ret;
+    buf[2] = c->session_present ? 1 : 0;
+    buf[3] = c->return_code;
+    return 4;
 }
 
 int mqtls_codec_encode_publish(uint8_t *buf, size_t cap, const mqtls_publish *p)
@@ -175,40 +183,39 @@ int mqtls_codec_encode_publish(uint8_t *buf, size_t cap, const mqtls_publish *p)
         return MQTLS_ERR_PACKET_ID_ZERO; /* [MQTT-2.3.1-1] */
     if (p->payload.ptr == NULL && p->payload.len != 0)
         return MQTLS_ERR_INVALID_ARG;
-    ret = mqtls_topic_validate_name(p->topic.ptr, p->topic.len); /* [MQTT-3.3.2-2] */
+    rl = p->qos != 0 ? 2u : 0u;
+    ret = measure_field(p->topic.ptr, p->topic.len, FIELD_TOPIC_NAME, &rl); /* [MQTT-3.3.2-2] */
     if (ret != MQTLS_OK)
         return ret;
-    rl = 2 + p->topic.len + (p->qos != 0 ? 2u : 0u);
     if (p->payload.len > MQTLS_MAX_REMAINING_LENGTH - rl)
         return MQTLS_ERR_PACKET_TOO_LARGE;
     rl += p->payload.len;
-    ret = start_packet(buf, cap,
-                       MQTLS_PUBLISH << 4 | (p->dup ? 8u : 0u) |
-                           (unsigned)p->qos << 1 | (p->retain ? 1u : 0u),
-                       rl, &w);
+    ret = put_fixed_header(buf, cap,
+                           MQTLS_PUBLISH << 4 | (p->dup ? 8u : 0u) |
+                               (unsigned)p->qos << 1 | (p->retain ? 1u : 0u),
+                           rl);
     if (ret < 0)
         return ret;
-    w = put_field(w, p->topic.ptr, p->topic.len);
+    w = put_field(buf + ret, p->topic.ptr, p->topic.len);
     if (p->qos != 0)
         w = put_u16(w, p->packet_id);
     if (p->payload.len != 0)
         memcpy(w, p->payload.ptr, p->payload.len);
-    return ret;
+    return ret + (int)rl;
 }
 
 /* PUBACK, PUBREC, PUBREL, PUBCOMP, UNSUBACK: a packet id and nothing else. */
 static int encode_id_only(uint8_t *buf, size_t cap, unsigned first, uint16_t packet_id)
 {
-    uint8_t *w;
     int ret;
 
     if (packet_id == 0)
         return MQTLS_ERR_PACKET_ID_ZERO; /* [MQTT-2.3.1-1] */
-    ret = start_packet(buf, cap, first, 2, &w);
+    ret = put_fixed_header(buf, cap, first, 2);
     if (ret < 0)
         return ret;
-    put_u16(w, packet_id);
-    return ret;
+    put_u16(buf + 2, packet_id);
+    return 4;
 }
 
 int mqtls_codec_encode_puback(uint8_t *buf, size_t cap, uint16_t packet_id)
@@ -260,26 +267,26 @@ static int encode_filters(uint8_t *buf, size_t cap, unsigned first, uint16_t pac
         return MQTLS_ERR_INVALID_ARG;
     for (i = 0; i < count; i++) {
         const mqtls_str *f = entry_at(entries, stride, i);
-        ret = mqtls_topic_validate_filter(f->ptr, f->len);
+        ret = measure_field(f->ptr, f->len, FIELD_TOPIC_FILTER, &rl);
         if (ret != MQTLS_OK)
             return ret;
         if (has_qos && ((const mqtls_subscription *)f)->qos > 2)
             return MQTLS_ERR_BAD_QOS; /* [MQTT-3-8.3-4] */
-        rl += 2 + f->len + (size_t)has_qos;
+        rl += (size_t)has_qos;
         if (rl > MQTLS_MAX_REMAINING_LENGTH)
             return MQTLS_ERR_PACKET_TOO_LARGE;
     }
-    ret = start_packet(buf, cap, first, rl, &w);
+    ret = put_fixed_header(buf, cap, first, rl);
     if (ret < 0)
         return ret;
-    w = put_u16(w, packet_id);
+    w = put_u16(buf + ret, packet_id);
     for (i = 0; i < count; i++) {
         const mqtls_str *f = entry_at(entries, stride, i);
         w = put_field(w, f->ptr, f->len);
         if (has_qos)
             *w++ = ((const mqtls_subscription *)f)->qos;
     }
-    return ret;
+    return ret + (int)rl;
 }
 
 int mqtls_codec_encode_subscribe(uint8_t *buf, size_t cap, uint16_t packet_id,
@@ -304,7 +311,6 @@ static int valid_suback_code(uint8_t code)
 int mqtls_codec_encode_suback(uint8_t *buf, size_t cap, uint16_t packet_id,
                               const uint8_t *codes, size_t count)
 {
-    uint8_t *w;
     size_t i;
     int ret;
 
@@ -319,32 +325,33 @@ int mqtls_codec_encode_suback(uint8_t *buf, size_t cap, uint16_t packet_id,
             return MQTLS_ERR_BAD_RETURN_CODE;
     if (count > MQTLS_MAX_REMAINING_LENGTH - 2)
         return MQTLS_ERR_PACKET_TOO_LARGE;
-    ret = start_packet(buf, cap, MQTLS_SUBACK << 4, 2 + count, &w);
+    ret = put_fixed_header(buf, cap, MQTLS_SUBACK << 4, 2 + count);
     if (ret < 0)
         return ret;
-    memcpy(put_u16(w, packet_id), codes, count);
-    return ret;
+    memcpy(put_u16(buf + ret, packet_id), codes, count);
+    return ret + 2 + (int)count;
 }
 
 int mqtls_codec_encode_pingreq(uint8_t *buf, size_t cap)
 {
-    uint8_t *w;
-    return start_packet(buf, cap, MQTLS_PINGREQ << 4, 0, &w);
+    return put_fixed_header(buf, cap, MQTLS_PINGREQ << 4, 0);
 }
 
 int mqtls_codec_encode_pingresp(uint8_t *buf, size_t cap)
 {
-    uint8_t *w;
-    return start_packet(buf, cap, MQTLS_PINGRESP << 4, 0, &w);
+    return put_fixed_header(buf, cap, MQTLS_PINGRESP << 4, 0);
 }
 
 int mqtls_codec_encode_disconnect(uint8_t *buf, size_t cap)
 {
-    uint8_t *w;
-    return start_packet(buf, cap, MQTLS_DISCONNECT << 4, 0, &w);
+    return put_fixed_header(buf, cap, MQTLS_DISCONNECT << 4, 0);
 }
 
-/* ---- Decoding ---------------------------------------------------------- */
+/* ---- Decoding ----------------------------------------------------------
+ * Each body decoder gets the body (p, rl bytes) and must account for every
+ * byte of it: a shorter body is MQTLS_ERR_TRUNCATED, a longer one
+ * MQTLS_ERR_TRAILING_BYTES. The reader lives in the decoder's own frame so
+ * the compiler keeps it in registers. */
 
 /* The unread part of one packet's body. p never passes end. */
 typedef struct reader {
@@ -357,47 +364,39 @@ static size_t left(const reader *r)
     return (size_t)(r->end - r->p);
 }
 
-/* For packets whose body has a fixed size. */
-static int expect_left(const reader *r, size_t n)
-{
-    if (left(r) < n)
-        return MQTLS_ERR_TRUNCATED;
-    return left(r) > n ? MQTLS_ERR_TRAILING_BYTES : MQTLS_OK;
-}
-
 static uint16_t get_u16(const uint8_t *p)
 {
     return (uint16_t)((unsigned)p[0] << 8 | p[1]);
 }
 
-static int read_u16(reader *r, uint16_t *v)
+/* For packets whose body has a fixed size. */
+static int expect_len(size_t rl, size_t n)
 {
-    if (left(r) < 2)
+    if (rl < n)
         return MQTLS_ERR_TRUNCATED;
-    *v = get_u16(r->p);
-    r->p += 2;
-    return MQTLS_OK;
+    return rl > n ? MQTLS_ERR_TRAILING_BYTES : MQTLS_OK;
 }
 
 static int read_packet_id(reader *r, uint16_t *id)
 {
-    int ret = read_u16(r, id);
-    if (ret == MQTLS_OK && *id == 0)
-        return MQTLS_ERR_PACKET_ID_ZERO; /* [MQTT-2.3.1-1] */
-    return ret;
+    if (left(r) < 2)
+        return MQTLS_ERR_TRUNCATED;
+    *id = get_u16(r->p);
+    r->p += 2;
+    return *id == 0 ? MQTLS_ERR_PACKET_ID_ZERO : MQTLS_OK; /* [MQTT-2.3.1-1] */
 }
 
 static int read_field(reader *r, const uint8_t **ptr, size_t *len)
 {
-    uint16_t n;
-    int ret = read_u16(r, &n);
-    if (ret != MQTLS_OK)
-        return ret;
-    if (left(r) < n)
+    size_t n;
+    if (left(r) < 2)
         return MQTLS_ERR_TRUNCATED;
-    *ptr = r->p;
+    n = get_u16(r->p);
+    if (left(r) - 2 < n)
+        return MQTLS_ERR_TRUNCATED;
+    *ptr = r->p + 2;
     *len = n;
-    r->p += n;
+    r->p += 2 + n;
     return MQTLS_OK;
 }
 
@@ -416,33 +415,26 @@ static int read_str(reader *r, mqtls_str *s, unsigned utf8_flags)
     return mqtls_utf8_check(p, s->len, utf8_flags); /* [MQTT-1.5.3-1] */
 }
 
-static int read_topic_name(reader *r, mqtls_str *s)
+static int decode_connect(const uint8_t *p, size_t rl, mqtls_connect *c)
 {
-    int ret = read_str(r, s, MQTLS_UTF8_NO_WILDCARDS); /* [MQTT-3.3.2-2] */
-    if (ret == MQTLS_OK && s->len == 0)
-        return MQTLS_ERR_BAD_TOPIC_NAME; /* [MQTT-4.7.3-1] */
-    return ret;
-}
-
-static int decode_connect(reader *r, mqtls_connect *c)
-{
+    reader r = {p, p + rl};
     mqtls_str protocol;
     unsigned flags;
     int ret;
 
     memset(c, 0, sizeof *c);
-    ret = read_str(r, &protocol, 0);
+    ret = read_str(&r, &protocol, 0);
     if (ret != MQTLS_OK)
         return ret;
     if (protocol.len != 4 || memcmp(protocol.ptr, "MQTT", 4) != 0)
         return MQTLS_ERR_BAD_PROTOCOL_NAME; /* [MQTT-3.1.2-1] */
-    if (left(r) < 4)
+    if (left(&r) < 4)
         return MQTLS_ERR_TRUNCATED;
-    if (r->p[0] != 4)
+    if (r.p[0] != 4)
         return MQTLS_ERR_BAD_PROTOCOL_LEVEL; /* [MQTT-3.1.2-2] */
-    flags = r->p[1];
-    c->keepalive_s = get_u16(r->p + 2);
-    r->p += 4;
+    flags = r.p[1];
+    c->keepalive_s = get_u16(r.p + 2);
+    r.p += 4;
     if (flags & 1u)
         return MQTLS_ERR_BAD_CONNECT_FLAGS; /* [MQTT-3.1.2-3] */
     c->clean_session = (flags & CONNECT_FLAG_CLEAN) != 0;
@@ -454,40 +446,34 @@ static int decode_connect(reader *r, mqtls_connect *c)
         return MQTLS_ERR_BAD_CONNECT_FLAGS; /* [MQTT-3.1.2-11], [MQTT-3.1.2-15] */
     if ((flags & CONNECT_FLAG_PASSWORD) && !(flags & CONNECT_FLAG_USERNAME))
         return MQTLS_ERR_BAD_CONNECT_FLAGS; /* [MQTT-3.1.2-22] */
-    ret = read_str(r, &c->client_id, 0); /* [MQTT-3.1.3-4] */
-    if (ret != MQTLS_OK)
-        return ret;
-    if (c->client_id.len == 0 && !c->clean_session)
-        return MQTLS_ERR_BAD_CLIENT_ID; /* [MQTT-3.1.3-8]: answer CONNACK 0x02 */
-    if (flags & CONNECT_FLAG_WILL) {
-        ret = read_topic_name(r, &c->will_topic); /* [MQTT-3.1.3-10] */
+    ret = read_str(&r, &c->client_id, 0); /* [MQTT-3.1.3-4] */
+    if (ret == MQTLS_OK && c->client_id.len == 0 && !c->clean_session)
+        ret = MQTLS_ERR_BAD_CLIENT_ID; /* [MQTT-3.1.3-8]: answer CONNACK 0x02 */
+    if (ret == MQTLS_OK && (flags & CONNECT_FLAG_WILL)) {
+        ret = read_str(&r, &c->will_topic, MQTLS_UTF8_NO_WILDCARDS); /* [MQTT-3.1.3-10] */
+        if (ret == MQTLS_OK && c->will_topic.len == 0)
+            ret = MQTLS_ERR_BAD_TOPIC_NAME; /* [MQTT-4.7.3-1] */
         if (ret == MQTLS_OK)
-            ret = read_bytes(r, &c->will_payload);
-        if (ret != MQTLS_OK)
-            return ret;
+            ret = read_bytes(&r, &c->will_payload);
     }
-    if (flags & CONNECT_FLAG_USERNAME) {
-        ret = read_str(r, &c->username, 0); /* [MQTT-3.1.3-11] */
-        if (ret != MQTLS_OK)
-            return ret;
-    }
-    if (flags & CONNECT_FLAG_PASSWORD)
-        return read_bytes(r, &c->password);
-    return MQTLS_OK;
+    if (ret == MQTLS_OK && (flags & CONNECT_FLAG_USERNAME))
+        ret = read_str(&r, &c->username, 0); /* [MQTT-3.1.3-11] */
+    if (ret == MQTLS_OK && (flags & CONNECT_FLAG_PASSWORD))
+        ret = read_bytes(&r, &c->password);
+    if (ret == MQTLS_OK && r.p != r.end)
+        ret = MQTLS_ERR_TRAILING_BYTES;
+    return ret;
 }
 
-static int decode_connack(reader *r, mqtls_connack *c)
+static int decode_connack(const uint8_t *p, size_t rl, mqtls_connack *c)
 {
-    uint8_t ack_flags;
-    int ret = expect_left(r, 2);
+    int ret = expect_len(rl, 2);
 
     if (ret != MQTLS_OK)
         return ret;
-    ack_flags = r->p[0];
-    c->session_present = (ack_flags & 1u) != 0;
-    c->return_code = r->p[1];
-    r->p += 2;
-    if (ack_flags & 0xFEu)
+    c->session_present = (p[0] & 1u) != 0;
+    c->return_code = p[1];
+    if (p[0] & 0xFEu)
         return MQTLS_ERR_BAD_CONNACK; /* bits 7-1 are reserved (3.2.2.1) */
     if (c->return_code > MQTLS_CONNACK_NOT_AUTHORIZED)
         return MQTLS_ERR_BAD_RETURN_CODE; /* 6-255 are reserved (3.2.2.3) */
@@ -496,50 +482,68 @@ static int decode_connack(reader *r, mqtls_connack *c)
     return MQTLS_OK;
 }
 
-static int decode_publish(reader *r, mqtls_packet *out)
+/* The hot path of every device: straight-line, no reader. */
+static int decode_publish(const uint8_t *p, size_t rl, mqtls_packet *out)
 {
-    mqtls_publish *p = &out->u.publish;
+    mqtls_publish *pub = &out->u.publish;
+    const unsigned qos = out->flags >> 1 & 3u;
+    size_t topic_len, head;
     int ret;
 
-    p->qos = (uint8_t)(out->flags >> 1 & 3u);
-    p->dup = (out->flags & 8u) != 0;
-    p->retain = (out->flags & 1u) != 0;
-    p->packet_id = 0;
-    ret = read_topic_name(r, &p->topic);
-    if (ret == MQTLS_OK && p->qos != 0)
-        ret = read_packet_id(r, &p->packet_id);
-    out->packet_id = p->packet_id;
-    p->payload.ptr = r->p;
-    p->payload.len = left(r);
-    r->p = r->end;
-    return ret;
+    if (rl < 2)
+        return MQTLS_ERR_TRUNCATED;
+    topic_len = get_u16(p);
+    head = 2 + topic_len + (qos != 0 ? 2u : 0u);
+    if (rl < head)
+        return MQTLS_ERR_TRUNCATED;
+    if (topic_len == 0)
+        return MQTLS_ERR_BAD_TOPIC_NAME; /* [MQTT-4.7.3-1] */
+    ret = mqtls_utf8_check(p + 2, topic_len, MQTLS_UTF8_NO_WILDCARDS); /* [MQTT-3.3.2-2] */
+    if (ret != MQTLS_OK)
+        return ret;
+    pub->topic.ptr = (const char *)p + 2;
+    pub->topic.len = topic_len;
+    pub->payload.ptr = p + head;
+    pub->payload.len = rl - head;
+    pub->qos = (uint8_t)qos;
+    pub->dup = (out->flags & 8u) != 0;
+    pub->retain = (out->flags & 1u) != 0;
+    pub->packet_id = qos != 0 ? get_u16(p + head - 2) : 0;
+    out->packet_id = pub->packet_id;
+    if (qos != 0 && pub->packet_id == 0)
+        return MQTLS_ERR_PACKET_ID_ZERO; /* [MQTT-2.3.1-1] */
+    return MQTLS_OK;
 }
 
-static int decode_id_only(reader *r, mqtls_packet *out)
+static int decode_id_only(const uint8_t *p, size_t rl, mqtls_packet *out)
 {
-    int ret = expect_left(r, 2);
-    return ret != MQTLS_OK ? ret : read_packet_id(r, &out->packet_id);
+    int ret = expect_len(rl, 2);
+    if (ret != MQTLS_OK)
+        return ret;
+    out->packet_id = get_u16(p);
+    return out->packet_id == 0 ? MQTLS_ERR_PACKET_ID_ZERO : MQTLS_OK; /* [MQTT-2.3.1-1] */
 }
 
-static int decode_filters(reader *r, mqtls_packet *out)
+static int decode_filters(const uint8_t *p, size_t rl, mqtls_packet *out)
 {
+    reader r = {p, p + rl};
     mqtls_filter_list *list = &out->u.filters;
-    int ret = read_packet_id(r, &out->packet_id);
+    int ret = read_packet_id(&r, &out->packet_id);
 
-    list->ptr = r->p;
-    list->len = left(r);
+    list->ptr = r.p;
+    list->len = left(&r);
     list->count = 0;
     list->has_qos = out->type == MQTLS_SUBSCRIBE;
-    while (ret == MQTLS_OK && left(r) != 0) {
+    while (ret == MQTLS_OK && r.p != r.end) {
         const uint8_t *f;
         size_t len;
-        ret = read_field(r, &f, &len);
+        ret = read_field(&r, &f, &len);
         if (ret == MQTLS_OK) /* [MQTT-3.8.3-1], [MQTT-3.10.3-1] */
             ret = mqtls_topic_validate_filter((const char *)f, len);
         if (ret == MQTLS_OK && list->has_qos) {
-            if (left(r) == 0)
+            if (r.p == r.end)
                 ret = MQTLS_ERR_TRUNCATED;
-            else if (*r->p++ > 2)
+            else if (*r.p++ > 2)
                 ret = MQTLS_ERR_BAD_QOS; /* [MQTT-3-8.3-4] */
         }
         list->count++;
@@ -549,72 +553,73 @@ static int decode_filters(reader *r, mqtls_packet *out)
     return ret;
 }
 
-static int decode_suback(reader *r, mqtls_packet *out)
+static int decode_suback(const uint8_t *p, size_t rl, mqtls_packet *out)
 {
-    int ret = read_packet_id(r, &out->packet_id);
+    size_t i;
 
-    if (ret != MQTLS_OK)
-        return ret;
-    out->u.return_codes.ptr = r->p;
-    out->u.return_codes.len = left(r);
-    if (left(r) == 0)
+    if (rl < 2)
+        return MQTLS_ERR_TRUNCATED;
+    out->packet_id = get_u16(p);
+    if (out->packet_id == 0)
+        return MQTLS_ERR_PACKET_ID_ZERO; /* [MQTT-2.3.1-1] */
+    out->u.return_codes.ptr = p + 2;
+    out->u.return_codes.len = rl - 2;
+    if (rl == 2)
         return MQTLS_ERR_NO_TOPIC_FILTERS; /* one code per filter, and >= 1 filter */
-    for (; r->p < r->end; r->p++)
-        if (!valid_suback_code(*r->p))
+    for (i = 2; i < rl; i++)
+        if (!valid_suback_code(p[i]))
             return MQTLS_ERR_BAD_RETURN_CODE; /* [MQTT-3.9.3-2] */
     return MQTLS_OK;
 }
 
-typedef int (*body_decoder)(reader *r, mqtls_packet *out);
+typedef int (*body_decoder)(const uint8_t *p, size_t rl, mqtls_packet *out);
 
-static int decode_from_server_body(reader *r, mqtls_packet *out)
+static int decode_from_server_body(const uint8_t *p, size_t rl, mqtls_packet *out)
 {
     switch (out->type) {
-    case MQTLS_CONNACK: return decode_connack(r, &out->u.connack);
-    case MQTLS_PUBLISH: return decode_publish(r, out);
+    case MQTLS_PUBLISH: return decode_publish(p, rl, out);
+    case MQTLS_CONNACK: return decode_connack(p, rl, &out->u.connack);
     case MQTLS_PUBACK:
     case MQTLS_PUBREC:
     case MQTLS_PUBREL:
     case MQTLS_PUBCOMP:
-    case MQTLS_UNSUBACK: return decode_id_only(r, out);
-    case MQTLS_SUBACK: return decode_suback(r, out);
-    case MQTLS_PINGRESP: return expect_left(r, 0);
+    case MQTLS_UNSUBACK: return decode_id_only(p, rl, out);
+    case MQTLS_SUBACK: return decode_suback(p, rl, out);
+    case MQTLS_PINGRESP: return expect_len(rl, 0);
     default: return MQTLS_ERR_UNEXPECTED_PACKET;
     }
 }
 
-static int decode_from_client_body(reader *r, mqtls_packet *out)
+static int decode_from_client_body(const uint8_t *p, size_t rl, mqtls_packet *out)
 {
     switch (out->type) {
-    case MQTLS_CONNECT: return decode_connect(r, &out->u.connect);
-    case MQTLS_PUBLISH: return decode_publish(r, out);
+    case MQTLS_PUBLISH: return decode_publish(p, rl, out);
+    case MQTLS_CONNECT: return decode_connect(p, rl, &out->u.connect);
     case MQTLS_PUBACK:
     case MQTLS_PUBREC:
     case MQTLS_PUBREL:
-    case MQTLS_PUBCOMP: return decode_id_only(r, out);
+    case MQTLS_PUBCOMP: return decode_id_only(p, rl, out);
     case MQTLS_SUBSCRIBE:
-    case MQTLS_UNSUBSCRIBE: return decode_filters(r, out);
+    case MQTLS_UNSUBSCRIBE: return decode_filters(p, rl, out);
     case MQTLS_PINGREQ:
-    case MQTLS_DISCONNECT: return expect_left(r, 0); /* [MQTT-3.14.1-1] */
+    case MQTLS_DISCONNECT: return expect_len(rl, 0); /* [MQTT-3.14.1-1] */
     default: return MQTLS_ERR_UNEXPECTED_PACKET;
     }
 }
 
 /* Checks the first byte: the type is not reserved and the flags are those
  * the type requires [MQTT-2.2.2-1], [MQTT-2.2.2-2]. */
-static int check_first_byte(uint8_t first)
+static int check_first_byte(unsigned first)
 {
-    const unsigned type = first >> 4u, flags = first & 0x0Fu;
+    const unsigned type = first >> 4, flags = first & 0x0Fu;
 
-    if (type == 0 || type == 15)
-        return MQTLS_ERR_BAD_PACKET_TYPE;
     if (type == MQTLS_PUBLISH) {
         if ((flags & 6u) == 6u)
             return MQTLS_ERR_BAD_QOS; /* [MQTT-3.3.1-4] */
-        if ((flags & 8u) && !(flags & 6u))
-            return MQTLS_ERR_BAD_DUP; /* [MQTT-3.3.1-2] */
-        return MQTLS_OK;
+        return (flags & 0x0Eu) == 8u ? MQTLS_ERR_BAD_DUP : MQTLS_OK; /* [MQTT-3.3.1-2] */
     }
+    if (type == 0 || type == 15)
+        return MQTLS_ERR_BAD_PACKET_TYPE;
     if (flags != ((TYPES_FLAGS_0010 >> type) & 1u) << 1)
         return MQTLS_ERR_BAD_FLAGS;
     return MQTLS_OK;
@@ -659,10 +664,9 @@ static int decode_with(const uint8_t *buf, size_t len, mqtls_packet *out,
                        body_decoder body)
 {
     size_t rl = 0;
-    reader r;
     int hdr, ret;
 
-    if ((buf == NULL && len != 0) || out == NULL)
+    if (out == NULL || (buf == NULL && len != 0))
         return MQTLS_ERR_INVALID_ARG;
     hdr = parse_fixed_header(buf, len, &rl);
     if (hdr < 0)
@@ -673,11 +677,7 @@ static int decode_with(const uint8_t *buf, size_t len, mqtls_packet *out,
     out->flags = buf[0] & 0x0Fu;
     out->packet_id = 0;
     out->length = (size_t)hdr + rl;
-    r.p = buf + hdr;
-    r.end = r.p + rl;
-    ret = body(&r, out);
-    if (ret == MQTLS_OK && r.p != r.end)
-        ret = MQTLS_ERR_TRAILING_BYTES;
+    ret = body(buf + hdr, rl, out);
     return ret != MQTLS_OK ? ret : (int)out->length;
 }
 

@@ -3,93 +3,118 @@
 #include <string.h>
 
 #include "mqtt/config.h"
+#if MQTLS_CONFIG_STRING_SCAN == 2
+#include <emmintrin.h>
+#endif
 #include "net/error.h"
 
-/* Length of the multi-byte sequence starting at p (p[0] >= 0x80), or 0 when
- * it is not well-formed. n is how many bytes are available at p. The ranges
- * are RFC 3629's table: they exclude overlong forms (C0, C1, E0 80..9F,
- * F0 80..8F), surrogates (ED A0..BF) and code points above U+10FFFF. */
-static size_t sequence_len(const uint8_t *p, size_t n)
+/* Checks the multi-byte sequence whose lead byte c was just taken; *p is
+ * the next byte, end the end of the string. Advances *p past the sequence
+ * and returns 1 when it is well-formed, else 0. The ranges are RFC 3629's:
+ * they exclude overlong forms (C0, C1, E0 80..9F, F0 80..8F), surrogates
+ * (ED A0..BF) and code points above U+10FFFF (F4 90.., F5..FF). */
+static int take_sequence(unsigned c, const uint8_t **p, const uint8_t *end)
 {
-    uint8_t c = p[0], lo = 0x80, hi = 0xBF;
-    size_t len, i;
+    const uint8_t *q = *p;
+    unsigned lo = 0x80, hi = 0xBF, more;
 
-    if (c < 0xC2) {
+    if (c < 0xC2 || c > 0xF4)
         return 0;
-    } else if (c < 0xE0) {
-        len = 2;
-    } else if (c < 0xF0) {
-        len = 3;
-        if (c == 0xE0)
-            lo = 0xA0;
-        else if (c == 0xED)
-            hi = 0x9F;
-    } else if (c < 0xF5) {
-        len = 4;
-        if (c == 0xF0)
-            lo = 0x90;
-        else if (c == 0xF4)
-            hi = 0x8F;
-    } else {
+    more = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : 1;
+    if (c == 0xE0)
+        lo = 0xA0;
+    else if (c == 0xED)
+        hi = 0x9F;
+    else if (c == 0xF0)
+        lo = 0x90;
+    else if (c == 0xF4)
+        hi = 0x8F;
+    if ((size_t)(end - q) < more || *q < lo || *q > hi)
         return 0;
-    }
-    if (len > n || p[1] < lo || p[1] > hi)
-        return 0;
-    for (i = 2; i < len; i++)
-        if ((p[i] & 0xC0) != 0x80)
+    while (--more != 0)
+        if ((*++q & 0xC0) != 0x80)
             return 0;
-    return len;
+    *p = q + 1;
+    return 1;
 }
 
-#if MQTLS_CONFIG_WORD_SCAN
-/* How many leading bytes of s are certainly plain: ASCII, not NUL and equal
- * to neither a nor b. Works eight bytes at a time, and stops at the first
- * word that holds anything else; the byte loop takes it from there. For
- * ASCII bytes, (x - 0x01..01) sets a byte's top bit only if some byte of x
- * is zero, so x ^ (a * 0x01..01) finds bytes equal to a. */
-static size_t plain_prefix(const uint8_t *s, size_t len, uint8_t a, uint8_t b)
+#if MQTLS_CONFIG_STRING_SCAN == 1
+#define SCAN_BLOCK 8
+/* Whether the 8 bytes at p are all plain: ASCII, not NUL, and (with wild
+ * set) neither '+' (0x2B) nor '#' (0x23). For ASCII, x - 0x0101..01 sets a
+ * byte's top bit only where some byte of x is zero; '+' and '#' differ
+ * only in bit 3, so (v | 0x0808..08) ^ 0x2B2B..2B is zero in a byte exactly
+ * where v holds either. */
+static int plain_block(const uint8_t *p, int wild)
 {
     const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
-    const uint64_t pa = a * ones, pb = b * ones;
-    size_t i = 0;
+    const uint64_t w = wild ? 0x2B2B2B2B2B2B2B2Bu : 0, eights = wild ? 0x0808080808080808u : 0;
     uint64_t v;
 
-    for (; i + 8 <= len; i += 8) {
-        memcpy(&v, s + i, 8);
-        if ((v | (v - ones) | ((v ^ pa) - ones) | ((v ^ pb) - ones)) & highs)
-            break;
-    }
-    return i;
+    memcpy(&v, p, 8);
+    return ((v | (v - ones) | (((v | eights) ^ w) - ones)) & highs) == 0;
+}
+#elif MQTLS_CONFIG_STRING_SCAN == 2
+#define SCAN_BLOCK 16
+/* The same test on 16 bytes: the top bit of each byte of v | (v == 0) |
+ * ((v | 0x08) == '+') says "not plain". With wild clear, (v | 0) == 0 is
+ * the NUL test again. */
+static int plain_block(const uint8_t *p, int wild)
+{
+    const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    const __m128i nul = _mm_cmpeq_epi8(v, _mm_setzero_si128());
+    const __m128i wc = _mm_cmpeq_epi8(_mm_or_si128(v, _mm_set1_epi8(wild ? 0x08 : 0)),
+                                      _mm_set1_epi8(wild ? 0x2B : 0));
+    return _mm_movemask_epi8(_mm_or_si128(v, _mm_or_si128(nul, wc))) == 0;
 }
 #endif
 
-int mqtls_utf8_check(const uint8_t *s, size_t len, unsigned flags)
+#ifdef SCAN_BLOCK
+/* How many leading bytes of s (len >= SCAN_BLOCK) are certainly plain:
+ * whole blocks, then one last block that overlaps the one before, so a
+ * plain string needs no byte loop for its tail. */
+static size_t plain_prefix(const uint8_t *s, size_t len, int wild)
+{
+    size_t i;
+    for (i = 0; i + SCAN_BLOCK < len; i += SCAN_BLOCK)
+        if (!plain_block(s + i, wild))
+            return i;
+    return plain_block(s + len - SCAN_BLOCK, wild) ? len : i;
+}
+#endif
+
+/* The byte-at-a-time check, for non-ASCII text and short strings. */
+MQTLS_NOINLINE static int check_bytes(const uint8_t *s, const uint8_t *end, unsigned flags)
 {
     /* With wildcards allowed, a and b are 0: the NUL check already covers
      * them, so one loop serves both kinds of string. */
-    const uint8_t a = (flags & MQTLS_UTF8_NO_WILDCARDS) ? '+' : 0;
-    const uint8_t b = (flags & MQTLS_UTF8_NO_WILDCARDS) ? '#' : 0;
-    size_t i = 0, n;
+    const unsigned a = (flags & MQTLS_UTF8_NO_WILDCARDS) ? '+' : 0;
+    const unsigned b = (flags & MQTLS_UTF8_NO_WILDCARDS) ? '#' : 0;
 
-#if MQTLS_CONFIG_WORD_SCAN
-    i = plain_prefix(s, len, a, b);
-#endif
-    while (i < len) {
-        uint8_t c = s[i];
+    while (s != end) {
+        unsigned c = *s++;
         if (c == 0)
             return MQTLS_ERR_BAD_UTF8;
         if (c == a || c == b)
             return MQTLS_ERR_BAD_TOPIC_NAME;
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        n = sequence_len(s + i, len - i);
-        if (n == 0)
+        if (c >= 0x80 && !take_sequence(c, &s, end))
             return MQTLS_ERR_BAD_UTF8;
-        i += n;
     }
     return MQTLS_OK;
+}
+
+int mqtls_utf8_check(const uint8_t *s, size_t len, unsigned flags)
+{
+#ifdef SCAN_BLOCK
+    if (len >= SCAN_BLOCK) {
+        size_t plain = plain_prefix(s, len, (int)(flags & MQTLS_UTF8_NO_WILDCARDS));
+        if (plain == len)
+            return MQTLS_OK;
+        s += plain;
+        len -= plain;
+    }
+#endif
+    return check_bytes(s, s + len, flags);
 }
 
 int mqtls_utf8_validate(const char *s, size_t len)

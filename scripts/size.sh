@@ -1,0 +1,68 @@
+#!/bin/sh
+# make size: what mqtt/ costs a Cortex-M4.
+#  1. Every mqtt/ object at -Os and -O2: text/data/bss (the whole codec,
+#     both directions).
+#  2. What a device links (test/size/device_link.c: encoders for what a
+#     client sends, decoders for what it receives, topic helpers), linked
+#     with --gc-sections; bytes kept per object, read off the linker map,
+#     with the C library's share (memcpy) shown apart.
+#  3. The largest stack frames (-fstack-usage).
+set -eu
+CC=${ARM_CC:-arm-none-eabi-gcc}
+SIZE=${ARM_SIZE:-arm-none-eabi-size}
+out=build/size
+srcs="mqtt/codec.c mqtt/topic.c mqtt/utf8.c"
+target="-mcpu=cortex-m4 -mthumb"
+mkdir -p "$out"
+
+# Sum of the code and read-only data the linker kept, per input object.
+# Reads the map after "Linker script and memory map" (before it, ld lists
+# the sections it discarded).
+kept_by_object() {
+    awk '
+    function hex(s,   i, c, v) {
+        v = 0; s = tolower(s); sub(/^0x/, "", s)
+        for (i = 1; i <= length(s); i++) { c = index("0123456789abcdef", substr(s, i, 1)) - 1; v = v * 16 + c }
+        return v
+    }
+    /^Linker script and memory map/ { on = 1; next }
+    !on { next }
+    /^ \.(text|rodata)[^ ]*$/ { pending = 1; next }
+    pending && NF >= 3 && $1 ~ /^0x/ { add($2, $3); pending = 0; next }
+    { pending = 0 }
+    /^ \.(text|rodata)[^ ]* +0x/ && NF >= 4 { add($3, $4) }
+    function add(size, file) { n = split(file, parts, "/"); f = parts[n]; if (f ~ /\(/) { sub(/.*\(/, "", f); sub(/\)$/, "", f) } t[f] += hex(size) }
+    END { for (f in t) if (t[f] > 0) printf "%s %d\n", f, t[f] }
+    ' "$1" | sort
+}
+
+for opt in -Os -O2; do
+    tag=$(echo "$opt" | tr -d -)
+    dir="$out/$tag"
+    mkdir -p "$dir"
+    for src in $srcs test/size/device_link.c; do
+        $CC -std=c99 $target $opt -Wall -Wextra -Werror -ffunction-sections -fdata-sections \
+            -fstack-usage -I. -c "$src" -o "$dir/$(basename "$src" .c).o"
+    done
+    echo "== mqtt/ for Cortex-M4, $opt: every function (both directions)"
+    (cd "$dir" && $SIZE -t codec.o topic.o utf8.o)
+
+    $CC $target --specs=nano.specs -nostartfiles -Wl,--gc-sections \
+        -Wl,-e,mqtls_device_reset -Wl,--undefined=mqtls_device_entry_points \
+        -Wl,-Map,"$dir/device.map" "$dir/codec.o" "$dir/topic.o" "$dir/utf8.o" \
+        "$dir/device_link.o" -o "$dir/device.elf"
+    echo "== what a device links, $opt, --gc-sections (bytes of code + rodata kept)"
+    kept_by_object "$dir/device.map" > "$dir/kept.txt"
+    awk '
+        $1 ~ /^(codec|topic|utf8)\.o$/ { printf "   %-22s %6d\n", $1, $2; mqtt += $2; next }
+        $1 == "device_link.o" { next }
+        { libc += $2; names = names " " $1 }
+        END {
+            printf "   %-22s %6d   <- the device codec (%.2f KB)\n", "mqtt/ total", mqtt, mqtt / 1024
+            printf "   %-22s %6d   (C library:%s; shared with the rest of the firmware)\n", "libc", libc, names
+        }' "$dir/kept.txt"
+    echo "== largest stack frames, $opt"
+    cat "$dir"/codec.su "$dir"/topic.su "$dir"/utf8.su | sort -t"$(printf '\t')" -k2 -n -r | head -n 4 |
+        awk -F'\t' '{ n = split($1, p, ":"); printf "   %-40s %4d bytes (%s)\n", p[n], $2, $3 }'
+    echo
+done
