@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "mqtt/config.h"
+#include "mqtt/scan.h"
 #include "mqtt/topic.h"
 
 /* Packet types whose fixed-header flags must be 0b0010 [MQTT-3.6.1-1],
@@ -22,6 +24,18 @@
 #define CONNECT_FLAG_WILL_RETAIN 0x20u
 #define CONNECT_FLAG_PASSWORD 0x40u
 #define CONNECT_FLAG_USERNAME 0x80u
+
+/* The characters of a topic name whose length is already checked: the
+ * common case (16..32 plain bytes on a host) inline, the rest through
+ * mqtls_utf8_check(). [MQTT-1.5.3-1], [MQTT-3.3.2-2] */
+static MQTLS_ALWAYS_INLINE int check_topic_chars(const uint8_t *s, size_t len)
+{
+#ifdef SCAN_BLOCK
+    if (len >= SCAN_BLOCK && len <= 2 * SCAN_BLOCK && plain_short(s, len, 1))
+        return MQTLS_OK;
+#endif
+    return mqtls_utf8_check(s, len, MQTLS_UTF8_NO_WILDCARDS);
+}
 
 /* ---- Encoding ---------------------------------------------------------- */
 
@@ -169,38 +183,49 @@ int mqtls_codec_encode_connack(uint8_t *buf, size_t cap, const mqtls_connack *c)
 
 int mqtls_codec_encode_publish(uint8_t *buf, size_t cap, const mqtls_publish *p)
 {
-    size_t rl;
+    size_t topic_len, payload_len, rl;
+    unsigned qos, first;
     uint8_t *w;
     int ret;
 
     if (p == NULL)
         return MQTLS_ERR_INVALID_ARG;
-    if (p->qos > 2)
-        return MQTLS_ERR_BAD_QOS; /* [MQTT-3.3.1-4] */
-    if (p->dup && p->qos == 0)
-        return MQTLS_ERR_BAD_DUP; /* [MQTT-3.3.1-2] */
-    if (p->qos != 0 && p->packet_id == 0)
-        return MQTLS_ERR_PACKET_ID_ZERO; /* [MQTT-2.3.1-1] */
-    if (p->payload.ptr == NULL && p->payload.len != 0)
-        return MQTLS_ERR_INVALID_ARG;
-    rl = p->qos != 0 ? 2u : 0u;
-    ret = measure_field(p->topic.ptr, p->topic.len, FIELD_TOPIC_NAME, &rl); /* [MQTT-3.3.2-2] */
+    topic_len = p->topic.len;
+    if (topic_len == 0 || topic_len > MQTLS_MAX_FIELD_LEN || p->topic.ptr == NULL)
+        return mqtls_topic_validate_name(p->topic.ptr, topic_len); /* says which */
+    /* The topic first, while little else is live across the call. */
+    ret = check_topic_chars((const uint8_t *)p->topic.ptr, topic_len);
     if (ret != MQTLS_OK)
         return ret;
-    if (p->payload.len > MQTLS_MAX_REMAINING_LENGTH - rl)
+    qos = p->qos;
+    topic_len = p->topic.len;
+    payload_len = p->payload.len;
+    if (qos > 2)
+        return MQTLS_ERR_BAD_QOS; /* [MQTT-3.3.1-4] */
+    if (qos == 0 ? p->dup : p->packet_id == 0)
+        return qos == 0 ? MQTLS_ERR_BAD_DUP /* [MQTT-3.3.1-2] */
+                        : MQTLS_ERR_PACKET_ID_ZERO; /* [MQTT-2.3.1-1] */
+    if (p->payload.ptr == NULL && payload_len != 0)
+        return MQTLS_ERR_INVALID_ARG;
+    rl = 2 + topic_len + (qos != 0 ? 2u : 0u);
+    if (payload_len > MQTLS_MAX_REMAINING_LENGTH - rl)
         return MQTLS_ERR_PACKET_TOO_LARGE;
-    rl += p->payload.len;
-    ret = put_fixed_header(buf, cap,
-                           MQTLS_PUBLISH << 4 | (p->dup ? 8u : 0u) |
-                               (unsigned)p->qos << 1 | (p->retain ? 1u : 0u),
-                           rl);
-    if (ret < 0)
-        return ret;
-    w = put_field(buf + ret, p->topic.ptr, p->topic.len);
-    if (p->qos != 0)
+    rl += payload_len;
+    first = MQTLS_PUBLISH << 4 | (p->dup ? 8u : 0u) | qos << 1 | (p->retain ? 1u : 0u);
+    if (rl < 128u && cap >= rl + 2 && buf != NULL) { /* the common case, inline */
+        buf[0] = (uint8_t)first;
+        buf[1] = (uint8_t)rl;
+        ret = 2;
+    } else {
+        ret = put_fixed_header(buf, cap, first, rl);
+        if (ret < 0)
+            return ret;
+    }
+    w = put_field(buf + ret, p->topic.ptr, topic_len);
+    if (qos != 0)
         w = put_u16(w, p->packet_id);
-    if (p->payload.len != 0)
-        memcpy(w, p->payload.ptr, p->payload.len);
+    if (payload_len != 0)
+        memcpy(w, p->payload.ptr, payload_len);
     return ret + (int)rl;
 }
 
@@ -482,13 +507,13 @@ static int decode_connack(const uint8_t *p, size_t rl, mqtls_connack *c)
     return MQTLS_OK;
 }
 
-/* The hot path of every device: straight-line, no reader. */
-static int decode_publish(const uint8_t *p, size_t rl, mqtls_packet *out)
+/* The hot path of every device: straight-line, no reader, and the topic
+ * check last so it is a tail call with nothing to keep alive across it. */
+static MQTLS_ALWAYS_INLINE int decode_publish(const uint8_t *p, size_t rl, mqtls_packet *out)
 {
     mqtls_publish *pub = &out->u.publish;
     const unsigned qos = out->flags >> 1 & 3u;
     size_t topic_len, head;
-    int ret;
 
     if (rl < 2)
         return MQTLS_ERR_TRUNCATED;
@@ -498,9 +523,6 @@ static int decode_publish(const uint8_t *p, size_t rl, mqtls_packet *out)
         return MQTLS_ERR_TRUNCATED;
     if (topic_len == 0)
         return MQTLS_ERR_BAD_TOPIC_NAME; /* [MQTT-4.7.3-1] */
-    ret = mqtls_utf8_check(p + 2, topic_len, MQTLS_UTF8_NO_WILDCARDS); /* [MQTT-3.3.2-2] */
-    if (ret != MQTLS_OK)
-        return ret;
     pub->topic.ptr = (const char *)p + 2;
     pub->topic.len = topic_len;
     pub->payload.ptr = p + head;
@@ -512,7 +534,7 @@ static int decode_publish(const uint8_t *p, size_t rl, mqtls_packet *out)
     out->packet_id = pub->packet_id;
     if (qos != 0 && pub->packet_id == 0)
         return MQTLS_ERR_PACKET_ID_ZERO; /* [MQTT-2.3.1-1] */
-    return MQTLS_OK;
+    return check_topic_chars(p + 2, topic_len);
 }
 
 static int decode_id_only(const uint8_t *p, size_t rl, mqtls_packet *out)
@@ -572,12 +594,11 @@ static int decode_suback(const uint8_t *p, size_t rl, mqtls_packet *out)
     return MQTLS_OK;
 }
 
-typedef int (*body_decoder)(const uint8_t *p, size_t rl, mqtls_packet *out);
-
 static int decode_from_server_body(const uint8_t *p, size_t rl, mqtls_packet *out)
 {
+    if (out->type == MQTLS_PUBLISH) /* the common case, before the table jump */
+        return decode_publish(p, rl, out);
     switch (out->type) {
-    case MQTLS_PUBLISH: return decode_publish(p, rl, out);
     case MQTLS_CONNACK: return decode_connack(p, rl, &out->u.connack);
     case MQTLS_PUBACK:
     case MQTLS_PUBREC:
@@ -592,8 +613,9 @@ static int decode_from_server_body(const uint8_t *p, size_t rl, mqtls_packet *ou
 
 static int decode_from_client_body(const uint8_t *p, size_t rl, mqtls_packet *out)
 {
+    if (out->type == MQTLS_PUBLISH)
+        return decode_publish(p, rl, out);
     switch (out->type) {
-    case MQTLS_PUBLISH: return decode_publish(p, rl, out);
     case MQTLS_CONNECT: return decode_connect(p, rl, &out->u.connect);
     case MQTLS_PUBACK:
     case MQTLS_PUBREC:
@@ -609,7 +631,7 @@ static int decode_from_client_body(const uint8_t *p, size_t rl, mqtls_packet *ou
 
 /* Checks the first byte: the type is not reserved and the flags are those
  * the type requires [MQTT-2.2.2-1], [MQTT-2.2.2-2]. */
-static int check_first_byte(unsigned first)
+static inline int check_first_byte(unsigned first)
 {
     const unsigned type = first >> 4, flags = first & 0x0Fu;
 
@@ -660,35 +682,56 @@ int mqtls_codec_packet_length(const uint8_t *buf, size_t len)
     return hdr < 0 ? hdr : hdr + (int)rl;
 }
 
-static int decode_with(const uint8_t *buf, size_t len, mqtls_packet *out,
-                       body_decoder body)
+/* Parses and checks the fixed header of a whole packet into out and
+ * returns the header's size, or an error (MQTLS_ERR_INCOMPLETE while the
+ * body is still short). */
+static MQTLS_ALWAYS_INLINE int frame(const uint8_t *buf, size_t len, mqtls_packet *out)
 {
     size_t rl = 0;
-    int hdr, ret;
+    unsigned first;
+    int hdr;
 
     if (out == NULL || (buf == NULL && len != 0))
         return MQTLS_ERR_INVALID_ARG;
-    hdr = parse_fixed_header(buf, len, &rl);
-    if (hdr < 0)
-        return hdr;
+    if (len >= 2 && buf[1] < 0x80u) { /* one length byte: most packets */
+        hdr = check_first_byte(buf[0]);
+        if (hdr != MQTLS_OK)
+            return hdr;
+        hdr = 2;
+        rl = buf[1];
+    } else {
+        hdr = parse_fixed_header(buf, len, &rl);
+        if (hdr < 0)
+            return hdr;
+    }
     if (len - (size_t)hdr < rl)
         return MQTLS_ERR_INCOMPLETE;
-    out->type = (mqtls_packet_type)(buf[0] >> 4);
-    out->flags = buf[0] & 0x0Fu;
+    first = buf[0];
+    out->type = (mqtls_packet_type)(first >> 4);
+    out->flags = (uint8_t)(first & 0x0Fu);
     out->packet_id = 0;
     out->length = (size_t)hdr + rl;
-    ret = body(buf + hdr, rl, out);
-    return ret != MQTLS_OK ? ret : (int)out->length;
+    return hdr;
 }
 
 int mqtls_codec_decode_from_server(const uint8_t *buf, size_t len, mqtls_packet *out)
 {
-    return decode_with(buf, len, out, decode_from_server_body);
+    int hdr = frame(buf, len, out), ret;
+
+    if (hdr < 0)
+        return hdr;
+    ret = decode_from_server_body(buf + hdr, out->length - (size_t)hdr, out);
+    return ret != MQTLS_OK ? ret : (int)out->length;
 }
 
 int mqtls_codec_decode_from_client(const uint8_t *buf, size_t len, mqtls_packet *out)
 {
-    return decode_with(buf, len, out, decode_from_client_body);
+    int hdr = frame(buf, len, out), ret;
+
+    if (hdr < 0)
+        return hdr;
+    ret = decode_from_client_body(buf + hdr, out->length - (size_t)hdr, out);
+    return ret != MQTLS_OK ? ret : (int)out->length;
 }
 
 int mqtls_codec_decode(const uint8_t *buf, size_t len, mqtls_packet *out)

@@ -38,6 +38,13 @@
 #define MQTLS_NOINLINE
 #endif
 
+/* Folds a small helper into its hot callers even where it has two. */
+#if defined(__GNUC__)
+#define MQTLS_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define MQTLS_ALWAYS_INLINE inline
+#endif
+
 #if MQTLS_CONFIG_STRING_SCAN < 0 || MQTLS_CONFIG_STRING_SCAN > 2
 #error "MQTLS_CONFIG_STRING_SCAN must be 0, 1 or 2"
 #endif

@@ -35,12 +35,11 @@ int main(int argc, char **argv)
     pub.topic = (mqtls_str){topic, sizeof topic - 1};
     pub.payload = (mqtls_bytes){payload, sizeof payload};
     pub.qos = 1;
+    pub.packet_id = 0x1234;
 
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (i = 0; i < rounds; i++) {
-        int n;
-        pub.packet_id = (uint16_t)(1 + (i & 0x7FFF));
-        n = mqtls_codec_encode_publish(buf, sizeof buf, &pub);
+        int n = mqtls_codec_encode_publish(buf, sizeof buf, &pub);
         if (n <= 0 || mqtls_codec_decode_from_server(buf, (size_t)n, &pkt) != n) {
             fprintf(stderr, "round trip failed at %ld\n", i);
             return 1;
