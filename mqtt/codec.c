@@ -6,6 +6,10 @@
 #include "mqtt/scan.h"
 #include "mqtt/topic.h"
 
+/* Inline shortcuts for the common packet shapes; a size-first build drops
+ * them (the general path handles the same cases). */
+#define FAST_PATHS (!MQTLS_CONFIG_SMALL)
+
 /* Packet types whose fixed-header flags must be 0b0010 [MQTT-3.6.1-1],
  * [MQTT-3.8.1-1], [MQTT-3.10.1-1]; all others but PUBLISH need 0b0000. */
 #define TYPES_FLAGS_0010 \
@@ -54,7 +58,7 @@ static uint8_t *put_field(uint8_t *w, const void *data, size_t len)
     const uint8_t *src = data;
 
     w = put_u16(w, len);
-    if (len >= 16 && len <= 32) {
+    if (FAST_PATHS && len >= 16 && len <= 32) {
         memcpy(w, src, 16);
         memcpy(w + len - 16, src + len - 16, 16);
     } else if (len != 0) {
@@ -89,7 +93,7 @@ static int put_fixed_header(uint8_t *buf, size_t cap, unsigned first, size_t rl)
 {
     size_t hdr = 2, v;
 
-    if (rl < 128u) { /* most packets: one length byte */
+    if (FAST_PATHS && rl < 128u) { /* most packets: one length byte */
         if (cap < rl + 2)
             return MQTLS_ERR_BUFFER_TOO_SMALL;
         if (buf == NULL)
@@ -115,7 +119,6 @@ static int put_fixed_header(uint8_t *buf, size_t cap, unsigned first, size_t rl)
 
 int mqtls_codec_encode_connect(uint8_t *buf, size_t cap, const mqtls_connect *c)
 {
-    static const uint8_t protocol[7] = {0, 4, 'M', 'Q', 'T', 'T', 4};
     unsigned flags;
     size_t rl;
     uint8_t *w;
@@ -154,10 +157,10 @@ int mqtls_codec_encode_connect(uint8_t *buf, size_t cap, const mqtls_connect *c)
     ret = put_fixed_header(buf, cap, MQTLS_CONNECT << 4, rl);
     if (ret < 0)
         return ret;
-    w = buf + ret;
-    memcpy(w, protocol, sizeof protocol);
-    w[7] = (uint8_t)flags;
-    w = put_u16(w + 8, c->keepalive_s);
+    w = put_field(buf + ret, "MQTT", 4); /* protocol name and level 4 [MQTT-3.1.2-1] */
+    w[0] = 4;
+    w[1] = (uint8_t)flags;
+    w = put_u16(w + 2, c->keepalive_s);
     /* Payload order is fixed [MQTT-3.1.3-1]. */
     w = put_field(w, c->client_id.ptr, c->client_id.len);
     if (c->will_topic.ptr != NULL) {
@@ -198,11 +201,12 @@ int mqtls_codec_encode_publish(uint8_t *buf, size_t cap, const mqtls_publish *p)
 
     if (p == NULL)
         return MQTLS_ERR_INVALID_ARG;
-    topic_len = p->topic.len;
-    if (topic_len == 0 || topic_len > MQTLS_MAX_FIELD_LEN || p->topic.ptr == NULL)
-        return mqtls_topic_validate_name(p->topic.ptr, topic_len); /* says which */
     /* The topic first, while little else is live across the call. */
-    ret = check_topic_chars((const uint8_t *)p->topic.ptr, topic_len);
+    topic_len = p->topic.len;
+    if (!FAST_PATHS || topic_len == 0 || topic_len > MQTLS_MAX_FIELD_LEN || p->topic.ptr == NULL)
+        ret = mqtls_topic_validate_name(p->topic.ptr, topic_len); /* [MQTT-3.3.2-2] */
+    else
+        ret = check_topic_chars((const uint8_t *)p->topic.ptr, topic_len);
     if (ret != MQTLS_OK)
         return ret;
     qos = p->qos;
@@ -220,7 +224,7 @@ int mqtls_codec_encode_publish(uint8_t *buf, size_t cap, const mqtls_publish *p)
         return MQTLS_ERR_PACKET_TOO_LARGE;
     rl += payload_len;
     first = MQTLS_PUBLISH << 4 | (p->dup ? 8u : 0u) | qos << 1 | (p->retain ? 1u : 0u);
-    if (rl < 128u && cap >= rl + 2 && buf != NULL) { /* the common case, inline */
+    if (FAST_PATHS && rl < 128u && cap >= rl + 2 && buf != NULL) { /* common case */
         buf[0] = (uint8_t)first;
         buf[1] = (uint8_t)rl;
         ret = 2;
@@ -681,7 +685,7 @@ static int parse_fixed_header(const uint8_t *buf, size_t len, size_t *rl)
 
 int mqtls_codec_packet_length(const uint8_t *buf, size_t len)
 {
-    size_t rl = 0;
+    size_t rl; /* set by parse_fixed_header() whenever it succeeds */
     int hdr;
 
     if (buf == NULL && len != 0)
@@ -701,7 +705,7 @@ static MQTLS_ALWAYS_INLINE int frame(const uint8_t *buf, size_t len, mqtls_packe
 
     if (out == NULL || (buf == NULL && len != 0))
         return MQTLS_ERR_INVALID_ARG;
-    if (len >= 2 && buf[1] < 0x80u) { /* one length byte: most packets */
+    if (FAST_PATHS && len >= 2 && buf[1] < 0x80u) { /* one length byte: most packets */
         first = buf[0];
         hdr = check_first_byte(first);
         if (hdr != MQTLS_OK)
@@ -709,7 +713,7 @@ static MQTLS_ALWAYS_INLINE int frame(const uint8_t *buf, size_t len, mqtls_packe
         hdr = 2;
         rl = buf[1];
     } else {
-        size_t longer = 0;
+        size_t longer; /* set whenever the parse succeeds */
         hdr = parse_fixed_header(buf, len, &longer);
         if (hdr < 0)
             return hdr;

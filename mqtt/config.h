@@ -13,16 +13,30 @@
 
 #include <stdint.h>
 
-/* How strings (topics, client ids) are validated while they are plain
- * ASCII, the common case:
- *   0  a byte at a time: the least code (32-bit microcontrollers)
+/* The profile: 1 favours flash (32-bit microcontrollers: no inline fast
+ * paths, byte-at-a-time string checks), 0 favours speed (hosts and
+ * gateways: fast paths for the common packet shapes). Both accept and
+ * refuse exactly the same packets; make check runs the unit tests under
+ * each. The default follows the target. */
+#ifndef MQTLS_CONFIG_SMALL
+#if defined(__SSE2__) || UINTPTR_MAX > 0xFFFFFFFFu
+#define MQTLS_CONFIG_SMALL 0
+#else
+#define MQTLS_CONFIG_SMALL 1
+#endif
+#endif
+
+/* How strings (topics, client ids) are checked while they are plain ASCII,
+ * the common case:
+ *   0  a byte at a time: the least code
  *   1  eight bytes at a time in a 64-bit word (about 100 bytes more code)
  *   2  sixteen bytes at a time with SSE2 (x86-64 always has it)
- * Every setting accepts and refuses exactly the same strings; make check
- * runs the unit tests under each. The default is the fastest the target
+ * The default is 0 with MQTLS_CONFIG_SMALL, else the fastest the target
  * allows. */
 #ifndef MQTLS_CONFIG_STRING_SCAN
-#if defined(__SSE2__)
+#if MQTLS_CONFIG_SMALL
+#define MQTLS_CONFIG_STRING_SCAN 0
+#elif defined(__SSE2__)
 #define MQTLS_CONFIG_STRING_SCAN 2
 #elif UINTPTR_MAX > 0xFFFFFFFFu
 #define MQTLS_CONFIG_STRING_SCAN 1
@@ -45,6 +59,9 @@
 #define MQTLS_ALWAYS_INLINE inline
 #endif
 
+#if MQTLS_CONFIG_SMALL != 0 && MQTLS_CONFIG_SMALL != 1
+#error "MQTLS_CONFIG_SMALL must be 0 or 1"
+#endif
 #if MQTLS_CONFIG_STRING_SCAN < 0 || MQTLS_CONFIG_STRING_SCAN > 2
 #error "MQTLS_CONFIG_STRING_SCAN must be 0, 1 or 2"
 #endif

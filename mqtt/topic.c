@@ -2,10 +2,13 @@
 
 #include <stdint.h>
 
+#include "mqtt/config.h"
 #include "mqtt/utf8.h"
 #include "net/error.h"
 
-static int check_length(const char *s, size_t len, int empty_err)
+/* Both kinds of topic: 1..65,535 bytes [MQTT-4.7.3-1], [MQTT-4.7.3-3], then
+ * the characters, checked by the flags' rules. */
+MQTLS_NOINLINE static int validate(const char *s, size_t len, unsigned flags, int empty_err)
 {
     if (s == NULL)
         return MQTLS_ERR_INVALID_ARG;
@@ -13,38 +16,17 @@ static int check_length(const char *s, size_t len, int empty_err)
         return empty_err;
     if (len > MQTLS_MAX_FIELD_LEN)
         return MQTLS_ERR_FIELD_TOO_LONG;
-    return MQTLS_OK;
+    return mqtls_utf8_check((const uint8_t *)s, len, flags);
 }
 
 int mqtls_topic_validate_name(const char *name, size_t len)
 {
-    int ret = check_length(name, len, MQTLS_ERR_BAD_TOPIC_NAME);
-    if (ret != MQTLS_OK)
-        return ret;
-    return mqtls_utf8_check((const uint8_t *)name, len, MQTLS_UTF8_NO_WILDCARDS);
+    return validate(name, len, MQTLS_UTF8_NO_WILDCARDS, MQTLS_ERR_BAD_TOPIC_NAME);
 }
 
 int mqtls_topic_validate_filter(const char *filter, size_t len)
 {
-    size_t i;
-    int ret = check_length(filter, len, MQTLS_ERR_BAD_TOPIC_FILTER);
-    if (ret != MQTLS_OK)
-        return ret;
-    ret = mqtls_utf8_check((const uint8_t *)filter, len, 0);
-    if (ret != MQTLS_OK)
-        return ret;
-    for (i = 0; i < len; i++) {
-        char c = filter[i];
-        if (c != '+' && c != '#')
-            continue;
-        /* Both wildcards must start a level [MQTT-4.7.1-2], [MQTT-4.7.1-3]. */
-        if (i > 0 && filter[i - 1] != '/')
-            return MQTLS_ERR_BAD_TOPIC_FILTER;
-        /* '+' must end its level; '#' must end the filter. */
-        if (i + 1 < len && (c == '#' || filter[i + 1] != '/'))
-            return MQTLS_ERR_BAD_TOPIC_FILTER;
-    }
-    return MQTLS_OK;
+    return validate(filter, len, MQTLS_UTF8_FILTER, MQTLS_ERR_BAD_TOPIC_FILTER);
 }
 
 bool mqtls_topic_match(const char *filter, size_t filter_len,

@@ -36,22 +36,29 @@ static int take_sequence(unsigned c, const uint8_t **p, const uint8_t *end)
     return 1;
 }
 
-/* The byte-at-a-time check, for non-ASCII text and short strings. */
+/* The byte-at-a-time check, for non-ASCII text, wildcards and short
+ * strings. */
 MQTLS_NOINLINE static int check_bytes(const uint8_t *s, const uint8_t *end, unsigned flags)
 {
-    /* With wildcards allowed, a and b are 0: the NUL check already covers
-     * them, so one loop serves both kinds of string. */
-    const unsigned a = (flags & MQTLS_UTF8_NO_WILDCARDS) ? '+' : 0;
-    const unsigned b = (flags & MQTLS_UTF8_NO_WILDCARDS) ? '#' : 0;
+    unsigned prev = '/';
 
     while (s != end) {
         unsigned c = *s++;
         if (c == 0)
-            return MQTLS_ERR_BAD_UTF8;
-        if (c == a || c == b)
-            return MQTLS_ERR_BAD_TOPIC_NAME;
-        if (c >= 0x80 && !take_sequence(c, &s, end))
-            return MQTLS_ERR_BAD_UTF8;
+            return MQTLS_ERR_BAD_UTF8; /* [MQTT-1.5.3-2] */
+        if (c == '+' || c == '#') {
+            if (flags & MQTLS_UTF8_NO_WILDCARDS)
+                return MQTLS_ERR_BAD_TOPIC_NAME; /* [MQTT-4.7.1-1] */
+            /* A wildcard fills its level: it follows '/' or the start, and
+             * '+' precedes '/' or the end, '#' only the end [MQTT-4.7.1-2],
+             * [MQTT-4.7.1-3]. */
+            if ((flags & MQTLS_UTF8_FILTER) &&
+                (prev != '/' || (s != end && (c == '#' || *s != '/'))))
+                return MQTLS_ERR_BAD_TOPIC_FILTER;
+        } else if (c >= 0x80 && !take_sequence(c, &s, end)) {
+            return MQTLS_ERR_BAD_UTF8; /* [MQTT-1.5.3-1] */
+        }
+        prev = c;
     }
     return MQTLS_OK;
 }
@@ -60,13 +67,18 @@ int mqtls_utf8_check(const uint8_t *s, size_t len, unsigned flags)
 {
 #ifdef SCAN_BLOCK
     if (len >= SCAN_BLOCK) {
-        /* Two calls with a constant flag, so each gets constant patterns. */
-        size_t plain = (flags & MQTLS_UTF8_NO_WILDCARDS) ? plain_prefix(s, len, 1)
-                                                         : plain_prefix(s, len, 0);
+        /* Two calls with a constant flag, so each gets constant patterns.
+         * A filter scans like a name: a wildcard sends the whole filter to
+         * the byte check, which judges where it stands. */
+        size_t plain = (flags & (MQTLS_UTF8_NO_WILDCARDS | MQTLS_UTF8_FILTER))
+                           ? plain_prefix(s, len, 1)
+                           : plain_prefix(s, len, 0);
         if (plain == len)
             return MQTLS_OK;
-        s += plain;
-        len -= plain;
+        if (!(flags & MQTLS_UTF8_FILTER)) {
+            s += plain;
+            len -= plain;
+        }
     }
 #endif
     return check_bytes(s, s + len, flags);
