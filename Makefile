@@ -39,7 +39,6 @@ UNIT_SRCS := test/unit/runner.c test/unit/net/test_error.c \
              test/unit/mqtt/test_codec.c test/unit/mqtt/test_codec_random.c \
              test/unit/vectors.c
 UNIT_BIN  := $(BUILD)/test/unit_tests
-ASAN_BIN  := $(BUILD)/asan/unit_tests
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 FUZZ_SRCS   := test/fuzz/fuzz_decode.c
@@ -50,7 +49,7 @@ FUZZ_SECONDS ?= 60
 EXAMPLES     := $(BUILD)/examples/mqtls-decode
 BENCH_CODEC  := $(BUILD)/bench/bench_codec
 
-.PHONY: all lib check unit asan fuzz-replay lint examples deps size bench fuzz \
+.PHONY: all lib check unit asan fuzz-replay lint examples examples-test deps size bench fuzz \
         fuzz-seed demo help clean
 
 all: lib examples
@@ -103,39 +102,61 @@ $(BUILD)/examples/mqtls-decode: examples/mqtls_decode.c $(STATIC_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $< $(STATIC_LIB) $(LDFLAGS) -o $@
 
+examples-test: examples
+	@sh test/examples/test_mqtls_decode.sh $(BUILD)/examples/mqtls-decode
+
 # ---- tests -------------------------------------------------------------------
 
 TEST_DEFS := -DMQTLS_SOURCE_DIR='"$(CURDIR)"'
 
 $(UNIT_BIN): $(UNIT_SRCS) $(STATIC_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(TEST_DEFS) $(CHECK_CFLAGS) $(UNIT_SRCS) $(STATIC_LIB) \
+	$(CC) $(ALL_CFLAGS) $(TEST_DEFS) $(CHECK_CFLAGS) $(filter %.c,$^) $(STATIC_LIB) \
 	    $(CHECK_LIBS) $(LDFLAGS) -o $@
 
-# The sanitizer build compiles the library sources too, so the SDK itself is
-# instrumented, not only the tests.
-$(ASAN_BIN): $(UNIT_SRCS) $(LIB_SRCS)
+# The sanitizer builds compile the library sources too, so the SDK itself is
+# instrumented, not only the tests. One per string-scan setting, so every
+# kernel (SSE2, 64-bit words, bytes with the size-first profile) is tested.
+ASAN_CONFIGS := default words small
+ASAN_DEFS_default :=
+ASAN_DEFS_words   := -DMQTLS_CONFIG_STRING_SCAN=1
+ASAN_DEFS_small   := -DMQTLS_CONFIG_SMALL=1
+ASAN_BINS := $(ASAN_CONFIGS:%=$(BUILD)/asan/unit_tests_%)
+
+$(BUILD)/asan/unit_tests_%: $(UNIT_SRCS) $(LIB_SRCS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -O1 $(SAN_FLAGS) $(TEST_DEFS) $(CHECK_CFLAGS) \
-	    $(UNIT_SRCS) $(LIB_SRCS) $(CHECK_LIBS) $(LDFLAGS) -o $@
+	$(CC) $(ALL_CFLAGS) -O1 $(SAN_FLAGS) $(ASAN_DEFS_$*) $(TEST_DEFS) $(CHECK_CFLAGS) \
+	    $(filter %.c,$^) $(CHECK_LIBS) $(LDFLAGS) -o $@
 
 $(REPLAY_BIN): test/fuzz/replay.c $(FUZZ_SRCS) test/unit/vectors.c $(LIB_SRCS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -O1 $(SAN_FLAGS) $^ $(LDFLAGS) -o $@
+	$(CC) $(ALL_CFLAGS) -O1 $(SAN_FLAGS) $(filter %.c,$^) $(LDFLAGS) -o $@
 
 unit: $(UNIT_BIN)
 	$(UNIT_BIN)
 
-asan: $(ASAN_BIN)
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 $(ASAN_BIN)
+asan: $(ASAN_BINS)
+	@for b in $(ASAN_BINS); do \
+	    echo "== $$b (AddressSanitizer + UndefinedBehaviorSanitizer)"; \
+	    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	        $$b || exit 1; \
+	done
 
 fuzz-replay: $(REPLAY_BIN)
 	ASAN_OPTIONS=abort_on_error=1 $(REPLAY_BIN) test/fuzz/corpus
 
 # mqtt/ must build for a microcontroller: no POSIX header, no heap, and no
-# include of a layer above it.
+# include of a layer above it; and it must compile, warning-free, with the
+# bare-metal ARM toolchain.
+ARM_CC ?= arm-none-eabi-gcc
 lint:
 	@sh scripts/lint.sh
+	@mkdir -p $(BUILD)/cross
+	@for f in mqtt/*.c; do \
+	    $(ARM_CC) -std=c99 -mcpu=cortex-m4 -mthumb -Os $(WARNINGS) -I. \
+	        -c $$f -o $(BUILD)/cross/$$(basename $$f .c).o || exit 1; \
+	done
+	@echo "lint: mqtt/ cross-compiles for Cortex-M4 with $(ARM_CC)"
 
 check: deps
 	$(MAKE) all
@@ -143,6 +164,7 @@ check: deps
 	$(MAKE) unit
 	$(MAKE) asan
 	$(MAKE) fuzz-replay
+	$(MAKE) examples-test
 	@echo "make check: all tests passed"
 
 # ---- measurements -------------------------------------------------------------
@@ -159,7 +181,7 @@ bench: deps $(BENCH_CODEC)
 
 $(FUZZ_BIN): $(FUZZ_SRCS) test/unit/vectors.c $(LIB_SRCS)
 	@mkdir -p $(dir $@)
-	$(CLANG) -g -O1 -std=c99 -I. -fsanitize=fuzzer,address,undefined $^ -o $@
+	$(CLANG) -g -O1 -std=c99 -I. -fsanitize=fuzzer,address,undefined $(filter %.c,$^) -o $@
 
 fuzz: deps $(FUZZ_BIN)
 	@mkdir -p $(BUILD)/fuzz/corpus
