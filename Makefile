@@ -18,8 +18,12 @@ WARNINGS := -Wall -Wextra -Werror -Wshadow -Wconversion -Wsign-conversion \
             -Wold-style-definition -Wpointer-arith -Wcast-qual -Wundef \
             -Wvla -Wformat=2 -Wwrite-strings -Wswitch-default -Wnull-dereference
 # Ours come after the user's CFLAGS, so a user's flags cannot remove them.
-REQUIRED := -std=c99 $(WARNINGS) -I. -MMD -MP
+REQUIRED := -std=c99 $(WARNINGS) -I.
 ALL_CFLAGS = $(CFLAGS) $(REQUIRED)
+# Dependency files for single-object compiles; the multi-source test and
+# tool builds depend on every header instead.
+DEPFLAGS := -MMD -MP
+HEADERS  := $(wildcard mqtt/*.h net/*.h tls/*.h test/unit/*.h)
 
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
@@ -76,11 +80,11 @@ deps:
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(BUILD)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=default -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -fPIC -c $< -o $@
 
 $(STATIC_LIB): $(LIB_OBJS)
 	@mkdir -p $(dir $@)
@@ -98,7 +102,7 @@ $(BUILD)/libmqtls.so: $(SHARED_LIB)
 
 examples: $(EXAMPLES)
 
-$(BUILD)/examples/mqtls-decode: examples/mqtls_decode.c $(STATIC_LIB)
+$(BUILD)/examples/mqtls-decode: examples/mqtls_decode.c $(STATIC_LIB) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $< $(STATIC_LIB) $(LDFLAGS) -o $@
 
@@ -109,7 +113,7 @@ examples-test: examples
 
 TEST_DEFS := -DMQTLS_SOURCE_DIR='"$(CURDIR)"'
 
-$(UNIT_BIN): $(UNIT_SRCS) $(STATIC_LIB)
+$(UNIT_BIN): $(UNIT_SRCS) $(STATIC_LIB) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(TEST_DEFS) $(CHECK_CFLAGS) $(filter %.c,$^) $(STATIC_LIB) \
 	    $(CHECK_LIBS) $(LDFLAGS) -o $@
@@ -123,12 +127,12 @@ ASAN_DEFS_words   := -DMQTLS_CONFIG_STRING_SCAN=1
 ASAN_DEFS_small   := -DMQTLS_CONFIG_SMALL=1
 ASAN_BINS := $(ASAN_CONFIGS:%=$(BUILD)/asan/unit_tests_%)
 
-$(BUILD)/asan/unit_tests_%: $(UNIT_SRCS) $(LIB_SRCS)
+$(BUILD)/asan/unit_tests_%: $(UNIT_SRCS) $(LIB_SRCS) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -O1 $(SAN_FLAGS) $(ASAN_DEFS_$*) $(TEST_DEFS) $(CHECK_CFLAGS) \
 	    $(filter %.c,$^) $(CHECK_LIBS) $(LDFLAGS) -o $@
 
-$(REPLAY_BIN): test/fuzz/replay.c $(FUZZ_SRCS) test/unit/vectors.c $(LIB_SRCS)
+$(REPLAY_BIN): test/fuzz/replay.c $(FUZZ_SRCS) test/unit/vectors.c $(LIB_SRCS) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -O1 $(SAN_FLAGS) $(filter %.c,$^) $(LDFLAGS) -o $@
 
@@ -172,14 +176,14 @@ check: deps
 size: deps
 	@sh scripts/size.sh
 
-$(BENCH_CODEC): test/bench/bench_codec.c $(LIB_SRCS)
+$(BENCH_CODEC): test/bench/bench_codec.c $(LIB_SRCS) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) -O2 $(REQUIRED) $(filter %.c,$^) -o $@
 
 bench: deps $(BENCH_CODEC)
 	@sh test/bench/codec_callgrind.sh $(BENCH_CODEC)
 
-$(FUZZ_BIN): $(FUZZ_SRCS) test/unit/vectors.c $(LIB_SRCS)
+$(FUZZ_BIN): $(FUZZ_SRCS) test/unit/vectors.c $(LIB_SRCS) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CLANG) -g -O1 -std=c99 -I. -fsanitize=fuzzer,address,undefined $(filter %.c,$^) -o $@
 
@@ -203,4 +207,4 @@ demo:
 clean:
 	rm -rf $(BUILD)
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/pic -name '*.d' 2>/dev/null)
