@@ -58,7 +58,7 @@ for opt in -Os -O2; do
         $1 == "device_link.o" { next }
         { libc += $2; names = names " " $1 }
         END {
-            printf "   %-22s %6d   <- the device codec (%.2f KB)\n", "mqtt/ total", mqtt, mqtt / 1024
+            printf "   %-22s %6d   <- the device codec (target: at most 2.0 KB)\n", "mqtt/ total", mqtt
             printf "   %-22s %6d   (C library:%s; shared with the rest of the firmware)\n", "libc", libc, names
         }' "$dir/kept.txt"
     echo "== largest stack frames, $opt"

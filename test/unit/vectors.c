@@ -200,6 +200,10 @@ const vector malformed_vectors[] = {
      MQTLS_ERR_NO_TOPIC_FILTERS, DIR_ANY},
     {"MQTT-3.10.3-1_unsubscribe_bad_filter", B(0xA2, 0x06, 0x00, 0x01, 0x00, 0x02, 'a', '#'),
      MQTLS_ERR_BAD_TOPIC_FILTER, DIR_ANY},
+    {"MQTT-2.3.1-1_unsubscribe_id0", B(0xA2, 0x05, 0x00, 0x00, 0x00, 0x01, 'a'),
+     MQTLS_ERR_PACKET_ID_ZERO, DIR_ANY},
+    {"unsuback_trailing_bytes", B(0xB0, 0x03, 0x00, 0x01, 0x00), MQTLS_ERR_TRAILING_BYTES,
+     DIR_ANY},
     {"unsubscribe_filter_past_end", B(0xA2, 0x05, 0x00, 0x01, 0x00, 0x09, 'a'),
      MQTLS_ERR_TRUNCATED, DIR_ANY},
     /* Direction */
