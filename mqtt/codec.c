@@ -729,24 +729,29 @@ static MQTLS_ALWAYS_INLINE int frame(const uint8_t *buf, size_t len, mqtls_packe
     return hdr;
 }
 
-int mqtls_codec_decode_from_server(const uint8_t *buf, size_t len, mqtls_packet *out)
+/* One decoder for both directions. Inlined with a constant from_client, so
+ * each public entry point reaches only its own side's body decoders and a
+ * device links only those. */
+static MQTLS_ALWAYS_INLINE int decode_as(const uint8_t *buf, size_t len, mqtls_packet *out,
+                                         int from_client)
 {
     int hdr = frame(buf, len, out), ret;
 
     if (hdr < 0)
         return hdr;
-    ret = decode_from_server_body(buf + hdr, out->length - (size_t)hdr, out);
+    ret = from_client ? decode_from_client_body(buf + hdr, out->length - (size_t)hdr, out)
+                      : decode_from_server_body(buf + hdr, out->length - (size_t)hdr, out);
     return ret != MQTLS_OK ? ret : (int)out->length;
+}
+
+int mqtls_codec_decode_from_server(const uint8_t *buf, size_t len, mqtls_packet *out)
+{
+    return decode_as(buf, len, out, 0);
 }
 
 int mqtls_codec_decode_from_client(const uint8_t *buf, size_t len, mqtls_packet *out)
 {
-    int hdr = frame(buf, len, out), ret;
-
-    if (hdr < 0)
-        return hdr;
-    ret = decode_from_client_body(buf + hdr, out->length - (size_t)hdr, out);
-    return ret != MQTLS_OK ? ret : (int)out->length;
+    return decode_as(buf, len, out, 1);
 }
 
 int mqtls_codec_decode(const uint8_t *buf, size_t len, mqtls_packet *out)
