@@ -210,7 +210,6 @@ int mqtls_codec_encode_publish(uint8_t *buf, size_t cap, const mqtls_publish *p)
     if (ret != MQTLS_OK)
         return ret;
     qos = p->qos;
-    topic_len = p->topic.len;
     payload_len = p->payload.len;
     if (qos > 2)
         return MQTLS_ERR_BAD_QOS; /* [MQTT-3.3.1-4] */
