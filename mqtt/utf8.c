@@ -1,6 +1,5 @@
 #include "mqtt/utf8.h"
 
-#include <string.h>
 
 #include "mqtt/config.h"
 #include "mqtt/scan.h"
