@@ -1,6 +1,5 @@
 #include "mqtt/utf8.h"
 
-
 #include "mqtt/config.h"
 #include "mqtt/scan.h"
 #include "net/error.h"
