@@ -30,7 +30,7 @@ CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
 # The SDK. mqtt/ is portable C99 (no POSIX, no heap); net/ holds the
 # interfaces below it.
-LIB_SRCS := net/error.c mqtt/utf8.c mqtt/topic.c mqtt/codec.c
+LIB_SRCS := net/error.c net/tcp_posix.c mqtt/utf8.c mqtt/topic.c mqtt/codec.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 PIC_OBJS := $(LIB_SRCS:%.c=$(BUILD)/pic/%.o)
 
@@ -38,7 +38,7 @@ STATIC_LIB := $(BUILD)/libmqtls.a
 SHARED_LIB := $(BUILD)/libmqtls.so.$(VERSION)
 SONAME     := libmqtls.so.$(SOVERSION)
 
-UNIT_SRCS := test/unit/runner.c test/unit/net/test_error.c \
+UNIT_SRCS := test/unit/runner.c test/unit/net/test_error.c test/unit/net/test_tcp_posix.c \
              test/unit/mqtt/test_utf8.c test/unit/mqtt/test_topic.c \
              test/unit/mqtt/test_codec.c test/unit/mqtt/test_codec_random.c \
              test/unit/vectors.c

@@ -55,7 +55,15 @@
     X(MQTLS_ERR_TRUNCATED, -117, "packet ends inside one of its fields")         \
     X(MQTLS_ERR_TRAILING_BYTES, -118, "packet has bytes after its last field")   \
     X(MQTLS_ERR_UNEXPECTED_PACKET, -119,                                         \
-      "packet type not allowed in this direction")
+      "packet type not allowed in this direction")                               \
+    X(MQTLS_ERR_NET_RESOLVE, -200, "host name not resolved")                     \
+    X(MQTLS_ERR_NET_REFUSED, -201, "connection refused (nothing listens there)") \
+    X(MQTLS_ERR_NET_TIMEOUT, -202, "connect timed out")                          \
+    X(MQTLS_ERR_NET_RESET, -203, "connection reset by the peer")                 \
+    X(MQTLS_ERR_NET_CLOSED, -204, "the peer closed the connection")              \
+    X(MQTLS_ERR_NET_UNREACHABLE, -205, "network or host unreachable")            \
+    X(MQTLS_ERR_NET_IO, -206, "socket error")                                    \
+    X(MQTLS_ERR_NET_NOT_CONNECTED, -207, "not connected")
 
 typedef enum mqtls_err {
 #define MQTLS_ERROR_ENUM_(name, value, text) name = (value),

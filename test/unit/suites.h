@@ -9,5 +9,6 @@ Suite *utf8_suite(void);
 Suite *topic_suite(void);
 Suite *codec_suite(void);
 Suite *codec_random_suite(void);
+Suite *tcp_posix_suite(void);
 
 #endif

@@ -1,0 +1,24 @@
+/* mqtls — the millisecond clock every timer (keep-alive, retry, backoff,
+ * handshake timeout) reads. Injected, so tests run hours of protocol time
+ * in microseconds with a clock they advance themselves.
+ *
+ * now_ms returns a monotonic count of milliseconds from any origin. It
+ * wraps at 2^32 (about 49.7 days): compare times only by unsigned
+ * difference, as mqtls_clock_elapsed_ms() does. */
+#ifndef MQTLS_NET_CLOCK_H
+#define MQTLS_NET_CLOCK_H
+
+#include <stdint.h>
+
+typedef struct mqtls_clock {
+    void *ctx;                        /* the implementation's state, or NULL */
+    uint32_t (*now_ms)(void *ctx);    /* monotonic milliseconds, wrapping */
+} mqtls_clock;
+
+/* Milliseconds from since to now, correct across one wrap. */
+static inline uint32_t mqtls_clock_elapsed_ms(uint32_t since, uint32_t now)
+{
+    return (uint32_t)(now - since);
+}
+
+#endif

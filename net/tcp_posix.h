@@ -1,0 +1,47 @@
+/* mqtls — TCP for POSIX hosts, as an mqtls_transport.
+ *
+ *   mqtls_tcp tcp;
+ *   mqtls_transport t;
+ *   mqtls_tcp_init(&tcp);
+ *   if (mqtls_tcp_connect(&tcp, "broker.example", 8883, 5000) == MQTLS_OK)
+ *       mqtls_tcp_transport(&tcp, &t);   (t.send / t.recv / t.close)
+ *
+ * Non-blocking sockets with poll() for every timeout; EINTR is retried
+ * within the deadline; SIGPIPE is never raised (MSG_NOSIGNAL); TCP_NODELAY
+ * is set, so small MQTT and TLS handshake packets are not held back by
+ * Nagle's algorithm. No allocation: the caller owns the mqtls_tcp.
+ */
+#ifndef MQTLS_NET_TCP_POSIX_H
+#define MQTLS_NET_TCP_POSIX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "net/transport.h"
+
+typedef struct mqtls_tcp {
+    int fd;         /* the socket, or -1 when not connected */
+    int family;     /* AF_INET or AF_INET6 once connected, else 0 */
+    int last_errno; /* errno behind the last failure, for experts */
+} mqtls_tcp;
+
+/* Prepares t (not connected). Cannot fail. */
+void mqtls_tcp_init(mqtls_tcp *t);
+
+/* Resolves host (a name, or an IPv4 or IPv6 address) and connects to each
+ * address in turn until one answers, within timeout_ms in all. Returns
+ * MQTLS_OK, MQTLS_ERR_NET_RESOLVE, _REFUSED, _TIMEOUT, _UNREACHABLE, _IO or
+ * MQTLS_ERR_INVALID_ARG; with several addresses, the error of the last one
+ * tried. A connected t is closed first. Blocks up to timeout_ms (name
+ * resolution itself cannot be bounded by POSIX and is not counted). */
+int mqtls_tcp_connect(mqtls_tcp *t, const char *host, uint16_t port, uint32_t timeout_ms);
+
+/* Fills *out with t's send, recv and close (ctx = t). t must outlive it. */
+int mqtls_tcp_transport(mqtls_tcp *t, mqtls_transport *out);
+
+/* The transport calls, usable directly with ctx = a mqtls_tcp. */
+int mqtls_tcp_send(void *ctx, const uint8_t *buf, size_t len, uint32_t timeout_ms);
+int mqtls_tcp_recv(void *ctx, uint8_t *buf, size_t len, uint32_t timeout_ms);
+void mqtls_tcp_close(void *ctx);
+
+#endif

@@ -1,0 +1,334 @@
+/* TCP over loopback only (127.0.0.1 and ::1): real sockets, no broker. */
+#define _POSIX_C_SOURCE 200809L
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "net/tcp_posix.h"
+#include "test/unit/suites.h"
+
+static long elapsed_ms(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (t1.tv_sec - t0->tv_sec) * 1000 + (t1.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* A listening socket on the loopback address of the family, on a port the
+ * kernel picks; returns the fd and sets *port. */
+static int listener(int family, int backlog, uint16_t *port)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+    int one = 1, fd = socket(family, SOCK_STREAM, 0);
+
+    ck_assert_int_ge(fd, 0);
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    memset(&ss, 0, sizeof ss);
+    if (family == AF_INET) {
+        struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+        a->sin_family = AF_INET;
+        a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        len = sizeof *a;
+    } else {
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+        a->sin6_family = AF_INET6;
+        a->sin6_addr = in6addr_loopback;
+        len = sizeof *a;
+    }
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&ss, len), 0);
+    ck_assert_int_eq(listen(fd, backlog), 0);
+    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&ss, &len), 0);
+    *port = ntohs(family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+                                    : ((struct sockaddr_in6 *)&ss)->sin6_port);
+    return fd;
+}
+
+/* Connects, accepts, and checks bytes go both ways. */
+static void round_trip(int family, const char *host)
+{
+    uint16_t port;
+    int lfd = listener(family, 4, &port), sfd, nodelay = 0;
+    socklen_t len = sizeof nodelay;
+    mqtls_tcp tcp;
+    mqtls_transport t;
+    uint8_t buf[16];
+
+    mqtls_tcp_init(&tcp);
+    ck_assert_int_eq(mqtls_tcp_connect(&tcp, host, port, 2000), MQTLS_OK);
+    ck_assert_int_eq(tcp.family, family);
+    ck_assert_int_eq(mqtls_tcp_transport(&tcp, &t), MQTLS_OK);
+    sfd = accept(lfd, NULL, NULL);
+    ck_assert_int_ge(sfd, 0);
+    /* Small packets must not wait for Nagle's algorithm. */
+    ck_assert_int_eq(getsockopt(tcp.fd, IPPROTO_TCP, TCP_NODELAY, &nodelay, &len), 0);
+    ck_assert_int_ne(nodelay, 0);
+
+    ck_assert_int_eq(t.send(t.ctx, (const uint8_t *)"hello", 5, 1000), 5);
+    ck_assert_int_eq(recv(sfd, buf, sizeof buf, 0), 5);
+    ck_assert_mem_eq(buf, "hello", 5);
+    ck_assert_int_eq(send(sfd, "world!", 6, 0), 6);
+    ck_assert_int_eq(t.recv(t.ctx, buf, sizeof buf, 1000), 6);
+    ck_assert_mem_eq(buf, "world!", 6);
+    t.close(t.ctx);
+    ck_assert_int_eq(tcp.fd, -1);
+    ck_assert_int_eq(t.send(t.ctx, buf, 1, 0), MQTLS_ERR_NET_NOT_CONNECTED);
+    mqtls_tcp_close(&tcp); /* twice is harmless */
+    close(sfd);
+    close(lfd);
+}
+
+START_TEST(connects_over_ipv4_loopback)
+{
+    round_trip(AF_INET, "127.0.0.1");
+}
+END_TEST
+
+START_TEST(connects_over_ipv6_loopback)
+{
+    round_trip(AF_INET6, "::1");
+}
+END_TEST
+
+/* "localhost" resolves from /etc/hosts: no DNS query leaves the machine. */
+START_TEST(connects_by_name)
+{
+    uint16_t port;
+    int lfd = listener(AF_INET, 4, &port);
+    mqtls_tcp tcp;
+
+    mqtls_tcp_init(&tcp);
+    ck_assert_int_eq(mqtls_tcp_connect(&tcp, "localhost", port, 2000), MQTLS_OK);
+    mqtls_tcp_close(&tcp);
+    close(lfd);
+}
+END_TEST
+
+START_TEST(refused_when_nothing_listens)
+{
+    uint16_t port;
+    int lfd = listener(AF_INET, 1, &port);
+    mqtls_tcp tcp;
+
+    close(lfd); /* the port is now free and closed */
+    mqtls_tcp_init(&tcp);
+    ck_assert_int_eq(mqtls_tcp_connect(&tcp, "127.0.0.1", port, 2000), MQTLS_ERR_NET_REFUSED);
+    ck_assert_int_eq(tcp.last_errno, ECONNREFUSED);
+    ck_assert_int_eq(tcp.fd, -1);
+}
+END_TEST
+
+/* A malformed name fails inside the resolver library, before any query. */
+START_TEST(unresolvable_name)
+{
+    mqtls_tcp tcp;
+    mqtls_tcp_init(&tcp);
+    ck_assert_int_eq(mqtls_tcp_connect(&tcp, "bad..name", 1883, 1000), MQTLS_ERR_NET_RESOLVE);
+    ck_assert_int_eq(mqtls_tcp_connect(&tcp, NULL, 1883, 1000), MQTLS_ERR_INVALID_ARG);
+}
+END_TEST
+
+/* A listener whose accept queue is full drops new SYNs, so the connect
+ * can only time out: the loopback way to test a connect timeout. */
+START_TEST(connect_times_out)
+{
+    uint16_t port;
+    int lfd = listener(AF_INET, 0, &port), filler[4], i, filled = 0;
+    struct sockaddr_in a;
+    struct timespec t0;
+    mqtls_tcp tcp;
+    long ms;
+
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    for (i = 0; i < 4; i++) {
+        struct timeval tv = {0, 200000};
+        filler[i] = socket(AF_INET, SOCK_STREAM, 0);
+        setsockopt(filler[i], SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+        if (connect(filler[i], (struct sockaddr *)&a, sizeof a) == 0)
+            filled++;
+    }
+    ck_assert_int_ge(filled, 1);
+    mqtls_tcp_init(&tcp);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    ck_assert_int_eq(mqtls_tcp_connect(&tcp, "127.0.0.1", port, 300), MQTLS_ERR_NET_TIMEOUT);
+    ms = elapsed_ms(&t0);
+    ck_assert_int_ge(ms, 250);
+    ck_assert_int_lt(ms, 2000);
+    for (i = 0; i < 4; i++)
+        close(filler[i]);
+    close(lfd);
+}
+END_TEST
+
+/* Helpers for the cases below: a connected pair (client t, server *sfd). */
+static int lfd_pair;
+
+static void connect_pair(mqtls_tcp *tcp, int *sfd)
+{
+    uint16_t port;
+    lfd_pair = listener(AF_INET, 4, &port);
+    mqtls_tcp_init(tcp);
+    ck_assert_int_eq(mqtls_tcp_connect(tcp, "127.0.0.1", port, 2000), MQTLS_OK);
+    *sfd = accept(lfd_pair, NULL, NULL);
+    ck_assert_int_ge(*sfd, 0);
+}
+
+START_TEST(recv_returns_zero_when_nothing_arrives_in_time)
+{
+    mqtls_tcp tcp;
+    int sfd;
+    uint8_t b;
+    struct timespec t0;
+
+    connect_pair(&tcp, &sfd);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    ck_assert_int_eq(mqtls_tcp_recv(&tcp, &b, 1, 100), 0);
+    ck_assert_int_ge(elapsed_ms(&t0), 90);
+    ck_assert_int_eq(mqtls_tcp_recv(&tcp, &b, 1, 0), 0);
+    mqtls_tcp_close(&tcp);
+    close(sfd);
+    close(lfd_pair);
+}
+END_TEST
+
+START_TEST(a_closed_peer_is_an_error_not_zero)
+{
+    mqtls_tcp tcp;
+    int sfd;
+    uint8_t b;
+
+    connect_pair(&tcp, &sfd);
+    close(sfd);
+    ck_assert_int_eq(mqtls_tcp_recv(&tcp, &b, 1, 1000), MQTLS_ERR_NET_CLOSED);
+    mqtls_tcp_close(&tcp);
+    close(lfd_pair);
+}
+END_TEST
+
+/* A reset peer is reported as such, and writing to it never raises
+ * SIGPIPE (which would kill this test process). */
+START_TEST(a_reset_peer_is_reported_and_no_sigpipe)
+{
+    struct linger lg = {1, 0};
+    mqtls_tcp tcp;
+    int sfd, i, ret = 0;
+    uint8_t buf[1024] = {0};
+
+    connect_pair(&tcp, &sfd);
+    ck_assert_int_eq(setsockopt(sfd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg), 0);
+    close(sfd); /* RST */
+    ck_assert_int_eq(mqtls_tcp_recv(&tcp, buf, 1, 1000), MQTLS_ERR_NET_RESET);
+    for (i = 0; i < 100 && ret >= 0; i++)
+        ret = mqtls_tcp_send(&tcp, buf, sizeof buf, 100);
+    ck_assert_int_eq(ret, MQTLS_ERR_NET_RESET);
+    mqtls_tcp_close(&tcp);
+    close(lfd_pair);
+}
+END_TEST
+
+/* A peer that does not read: sends fill the socket buffers, then return 0
+ * at the timeout instead of blocking. */
+START_TEST(send_returns_zero_when_the_peer_does_not_read)
+{
+    static uint8_t chunk[65536];
+    mqtls_tcp tcp;
+    int sfd, i, ret = 1;
+    long total = 0;
+
+    connect_pair(&tcp, &sfd);
+    for (i = 0; i < 2000 && ret > 0; i++) {
+        ret = mqtls_tcp_send(&tcp, chunk, sizeof chunk, 50);
+        if (ret > 0)
+            total += ret;
+    }
+    ck_assert_int_eq(ret, 0);
+    ck_assert_int_gt(total, 0);
+    mqtls_tcp_close(&tcp);
+    close(sfd);
+    close(lfd_pair);
+}
+END_TEST
+
+static void on_alarm(int sig)
+{
+    (void)sig;
+}
+
+/* A signal in the middle of a wait does not cut the timeout short. */
+START_TEST(eintr_does_not_end_a_wait_early)
+{
+    struct sigaction sa;
+    struct itimerval it;
+    struct timespec t0;
+    mqtls_tcp tcp;
+    int sfd;
+    uint8_t b;
+
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_alarm; /* no SA_RESTART: poll() sees EINTR */
+    ck_assert_int_eq(sigaction(SIGALRM, &sa, NULL), 0);
+    connect_pair(&tcp, &sfd);
+    memset(&it, 0, sizeof it);
+    it.it_value.tv_usec = 30000;
+    it.it_interval.tv_usec = 30000;
+    ck_assert_int_eq(setitimer(ITIMER_REAL, &it, NULL), 0);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    ck_assert_int_eq(mqtls_tcp_recv(&tcp, &b, 1, 250), 0);
+    ck_assert_int_ge(elapsed_ms(&t0), 240);
+    memset(&it, 0, sizeof it);
+    setitimer(ITIMER_REAL, &it, NULL);
+    mqtls_tcp_close(&tcp);
+    close(sfd);
+    close(lfd_pair);
+}
+END_TEST
+
+START_TEST(unconnected_and_bad_arguments)
+{
+    mqtls_tcp tcp;
+    mqtls_transport t;
+    uint8_t b;
+
+    mqtls_tcp_init(&tcp);
+    ck_assert_int_eq(mqtls_tcp_send(&tcp, &b, 1, 0), MQTLS_ERR_NET_NOT_CONNECTED);
+    ck_assert_int_eq(mqtls_tcp_recv(&tcp, &b, 1, 0), MQTLS_ERR_NET_NOT_CONNECTED);
+    ck_assert_int_eq(mqtls_tcp_recv(NULL, &b, 1, 0), MQTLS_ERR_INVALID_ARG);
+    ck_assert_int_eq(mqtls_tcp_send(&tcp, NULL, 1, 0), MQTLS_ERR_INVALID_ARG);
+    ck_assert_int_eq(mqtls_tcp_transport(NULL, &t), MQTLS_ERR_INVALID_ARG);
+    mqtls_tcp_close(&tcp);
+    mqtls_tcp_init(NULL);
+}
+END_TEST
+
+Suite *tcp_posix_suite(void)
+{
+    Suite *s = suite_create("tcp_posix");
+    TCase *tc = tcase_create("loopback");
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, connects_over_ipv4_loopback);
+    tcase_add_test(tc, connects_over_ipv6_loopback);
+    tcase_add_test(tc, connects_by_name);
+    tcase_add_test(tc, refused_when_nothing_listens);
+    tcase_add_test(tc, unresolvable_name);
+    tcase_add_test(tc, connect_times_out);
+    tcase_add_test(tc, recv_returns_zero_when_nothing_arrives_in_time);
+    tcase_add_test(tc, a_closed_peer_is_an_error_not_zero);
+    tcase_add_test(tc, a_reset_peer_is_reported_and_no_sigpipe);
+    tcase_add_test(tc, send_returns_zero_when_the_peer_does_not_read);
+    tcase_add_test(tc, eintr_does_not_end_a_wait_early);
+    tcase_add_test(tc, unconnected_and_bad_arguments);
+    suite_add_tcase(s, tc);
+    return s;
+}
