@@ -54,7 +54,7 @@ EXAMPLES     := $(BUILD)/examples/mqtls-decode
 BENCH_CODEC  := $(BUILD)/bench/bench_codec
 
 .PHONY: all lib check unit asan fuzz-replay lint examples examples-test deps size bench fuzz \
-        fuzz-seed demo help clean
+        fuzz-seed demo help clean certs
 
 all: lib examples
 
@@ -66,6 +66,7 @@ help:
 	@echo "  make check      install missing Debian packages, build, run every test"
 	@echo "                  (unit tests, the same under ASan+UBSan, fuzz corpus replay, lint)"
 	@echo "  make demo       end-to-end mutual-TLS demo (arrives with the client session)"
+	@echo "  make certs      generate the test PKI into $(BUILD)/certs (fresh each time)"
 	@echo "  make size       cross-compile mqtt/ for Cortex-M4, print flash and stack use"
 	@echo "  make bench      codec instructions per round trip under callgrind"
 	@echo "  make fuzz       run the libFuzzer decoder target for FUZZ_SECONDS (default 60)"
@@ -162,8 +163,12 @@ lint:
 	done
 	@echo "lint: mqtt/ cross-compiles for Cortex-M4 with $(ARM_CC)"
 
+certs:
+	@$(MAKE) --no-print-directory -C certs OUT=$(CURDIR)/$(BUILD)/certs
+
 check: deps
 	$(MAKE) all
+	$(MAKE) certs
 	$(MAKE) lint
 	$(MAKE) unit
 	$(MAKE) asan
