@@ -30,7 +30,10 @@ CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
 # The SDK. mqtt/ is portable C99 (no POSIX, no heap); net/ holds the
 # interfaces below it.
-LIB_SRCS := net/error.c net/tcp_posix.c mqtt/utf8.c mqtt/topic.c mqtt/codec.c
+LIB_SRCS := net/error.c net/clock_posix.c net/tcp_posix.c mqtt/utf8.c mqtt/topic.c \
+            mqtt/codec.c tls/tls_mbedtls.c
+# Debian 12 ships no mbedtls.pc.
+TLS_LIBS := -lmbedtls -lmbedx509 -lmbedcrypto
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 PIC_OBJS := $(LIB_SRCS:%.c=$(BUILD)/pic/%.o)
 
@@ -41,7 +44,7 @@ SONAME     := libmqtls.so.$(SOVERSION)
 UNIT_SRCS := test/unit/runner.c test/unit/net/test_error.c test/unit/net/test_tcp_posix.c \
              test/unit/mqtt/test_utf8.c test/unit/mqtt/test_topic.c \
              test/unit/mqtt/test_codec.c test/unit/mqtt/test_codec_random.c \
-             test/unit/vectors.c
+             test/unit/tls/test_tls_config.c test/unit/vectors.c
 UNIT_BIN  := $(BUILD)/test/unit_tests
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
@@ -93,7 +96,7 @@ $(STATIC_LIB): $(LIB_OBJS)
 	$(AR) rcs $@ $^
 
 $(SHARED_LIB): $(PIC_OBJS)
-	$(CC) -shared -Wl,-soname,$(SONAME) $(LDFLAGS) -o $@ $^
+	$(CC) -shared -Wl,-soname,$(SONAME) $(LDFLAGS) -o $@ $^ $(TLS_LIBS)
 
 $(BUILD)/libmqtls.so: $(SHARED_LIB)
 	ln -sf libmqtls.so.$(VERSION) $(BUILD)/$(SONAME)
@@ -105,7 +108,7 @@ examples: $(EXAMPLES)
 
 $(BUILD)/examples/mqtls-decode: examples/mqtls_decode.c $(STATIC_LIB) $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $< $(STATIC_LIB) $(LDFLAGS) -o $@
+	$(CC) $(ALL_CFLAGS) $< $(STATIC_LIB) $(TLS_LIBS) $(LDFLAGS) -o $@
 
 examples-test: examples
 	@sh test/examples/test_mqtls_decode.sh $(BUILD)/examples/mqtls-decode
@@ -117,7 +120,7 @@ TEST_DEFS := -DMQTLS_SOURCE_DIR='"$(CURDIR)"'
 $(UNIT_BIN): $(UNIT_SRCS) $(STATIC_LIB) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(TEST_DEFS) $(CHECK_CFLAGS) $(filter %.c,$^) $(STATIC_LIB) \
-	    $(CHECK_LIBS) $(LDFLAGS) -o $@
+	    $(CHECK_LIBS) $(TLS_LIBS) $(LDFLAGS) -o $@
 
 # The sanitizer builds compile the library sources too, so the SDK itself is
 # instrumented, not only the tests. One per string-scan setting, so every
@@ -131,16 +134,20 @@ ASAN_BINS := $(ASAN_CONFIGS:%=$(BUILD)/asan/unit_tests_%)
 $(BUILD)/asan/unit_tests_%: $(UNIT_SRCS) $(LIB_SRCS) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -O1 $(SAN_FLAGS) $(ASAN_DEFS_$*) $(TEST_DEFS) $(CHECK_CFLAGS) \
-	    $(filter %.c,$^) $(CHECK_LIBS) $(LDFLAGS) -o $@
+	    $(filter %.c,$^) $(CHECK_LIBS) $(TLS_LIBS) $(LDFLAGS) -o $@
 
 $(REPLAY_BIN): test/fuzz/replay.c $(FUZZ_SRCS) test/unit/vectors.c $(LIB_SRCS) $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -O1 $(SAN_FLAGS) $(filter %.c,$^) $(LDFLAGS) -o $@
+	$(CC) $(ALL_CFLAGS) -O1 $(SAN_FLAGS) $(filter %.c,$^) $(TLS_LIBS) $(LDFLAGS) -o $@
 
-unit: $(UNIT_BIN)
+# The TLS tests read the PKI; make it if it is not there yet.
+$(BUILD)/certs/root-a.crt:
+	@$(MAKE) --no-print-directory certs
+
+unit: $(UNIT_BIN) $(BUILD)/certs/root-a.crt
 	$(UNIT_BIN)
 
-asan: $(ASAN_BINS)
+asan: $(ASAN_BINS) $(BUILD)/certs/root-a.crt
 	@for b in $(ASAN_BINS); do \
 	    echo "== $$b (AddressSanitizer + UndefinedBehaviorSanitizer)"; \
 	    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
@@ -183,14 +190,14 @@ size: deps
 
 $(BENCH_CODEC): test/bench/bench_codec.c $(LIB_SRCS) $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) -O2 $(REQUIRED) $(filter %.c,$^) -o $@
+	$(CC) -O2 $(REQUIRED) $(filter %.c,$^) $(TLS_LIBS) -o $@
 
 bench: deps $(BENCH_CODEC)
 	@sh test/bench/codec_callgrind.sh $(BENCH_CODEC)
 
 $(FUZZ_BIN): $(FUZZ_SRCS) test/unit/vectors.c $(LIB_SRCS) $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CLANG) -g -O1 -std=c99 -I. -fsanitize=fuzzer,address,undefined $(filter %.c,$^) -o $@
+	$(CLANG) -g -O1 -std=c99 -I. -fsanitize=fuzzer,address,undefined $(filter %.c,$^) $(TLS_LIBS) -o $@
 
 fuzz: deps $(FUZZ_BIN)
 	@mkdir -p $(BUILD)/fuzz/corpus
@@ -201,7 +208,7 @@ fuzz: deps $(FUZZ_BIN)
 # Rewrites the seed part of the committed corpus from the unit-test vectors.
 fuzz-seed: test/fuzz/seed_corpus.c test/unit/vectors.c $(LIB_SRCS)
 	@mkdir -p $(BUILD)/fuzz
-	$(CC) $(ALL_CFLAGS) $^ -o $(BUILD)/fuzz/seed_corpus
+	$(CC) $(ALL_CFLAGS) $^ $(TLS_LIBS) -o $(BUILD)/fuzz/seed_corpus
 	$(BUILD)/fuzz/seed_corpus test/fuzz/corpus
 
 demo:

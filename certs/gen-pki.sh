@@ -134,9 +134,10 @@ openssl ca -batch -config db/root-a/ca.cnf -revoke device-revoked.crt 2>/dev/nul
 openssl ca -batch -config db/root-a/ca.cnf -gencrl -out root-a.crl 2>/dev/null
 issue root-rsa device-rsa rsa device-rsa v3_client
 
-# Encrypted copies of a client key: PKCS#8 (PBES2, AES-256) and the
+# Encrypted copies of a client key: PKCS#8 (PBES2 with 3DES: mbedTLS 2.28
+# reads PBES2 only with DES ciphers) and the
 # traditional PEM encryption, both with passphrase $PASS.
-openssl pkcs8 -topk8 -v2 aes-256-cbc -in device-001.key -passout "pass:$PASS" \
+openssl pkcs8 -topk8 -v2 des3 -v2prf hmacWithSHA256 -in device-001.key -passout "pass:$PASS" \
     -out device-001.p8.enc.key
 openssl ec -in device-001.key -aes256 -passout "pass:$PASS" -out device-001.pem.enc.key 2>/dev/null
 

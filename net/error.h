@@ -63,7 +63,38 @@
     X(MQTLS_ERR_NET_CLOSED, -204, "the peer closed the connection")              \
     X(MQTLS_ERR_NET_UNREACHABLE, -205, "network or host unreachable")            \
     X(MQTLS_ERR_NET_IO, -206, "socket error")                                    \
-    X(MQTLS_ERR_NET_NOT_CONNECTED, -207, "not connected")
+    X(MQTLS_ERR_NET_NOT_CONNECTED, -207, "not connected")                        \
+    X(MQTLS_ERR_TLS_CERT_EXPIRED, -300, "server certificate expired")            \
+    X(MQTLS_ERR_TLS_CERT_NOT_YET_VALID, -301, "server certificate not yet valid") \
+    X(MQTLS_ERR_TLS_CERT_UNTRUSTED, -302,                                        \
+      "server certificate not signed by a trusted CA")                           \
+    X(MQTLS_ERR_TLS_HOSTNAME_MISMATCH, -303,                                     \
+      "host name does not match the server certificate")                         \
+    X(MQTLS_ERR_TLS_WEAK_KEY, -304,                                              \
+      "server certificate key or signature is weak or unsupported")              \
+    X(MQTLS_ERR_TLS_CLIENT_CERT_REFUSED, -305,                                   \
+      "the broker refused our client certificate")                               \
+    X(MQTLS_ERR_TLS_NO_COMMON_CIPHER, -306, "no cipher suite in common")         \
+    X(MQTLS_ERR_TLS_RECORD_TOO_LARGE, -307,                                      \
+      "a TLS record was larger than our buffer")                                 \
+    X(MQTLS_ERR_TLS_OUT_OF_MEMORY, -308, "out of memory for TLS")                \
+    X(MQTLS_ERR_TLS_CLOCK_NOT_SET, -309,                                         \
+      "device clock not set, so certificate dates cannot be checked")            \
+    X(MQTLS_ERR_TLS_HANDSHAKE_TIMEOUT, -310, "TLS handshake timed out")          \
+    X(MQTLS_ERR_TLS_ALERT, -311, "the peer ended the handshake with an alert")   \
+    X(MQTLS_ERR_TLS_BAD_CA, -312,                                                \
+      "a CA certificate could not be parsed")                                    \
+    X(MQTLS_ERR_TLS_BAD_CERT, -313, "our certificate could not be parsed")       \
+    X(MQTLS_ERR_TLS_BAD_KEY, -314,                                               \
+      "our private key could not be parsed (or the passphrase is wrong)")        \
+    X(MQTLS_ERR_TLS_KEY_MISMATCH, -315,                                          \
+      "the private key does not belong to the certificate")                      \
+    X(MQTLS_ERR_TLS_FILE, -316, "a certificate or key file could not be read")   \
+    X(MQTLS_ERR_TLS_CONFIG, -317, "invalid TLS configuration")                   \
+    X(MQTLS_ERR_TLS_NO_TRUST, -318,                                              \
+      "no trusted CA configured (and verification not explicitly disabled)")     \
+    X(MQTLS_ERR_TLS_PROTOCOL, -319, "TLS protocol error")                        \
+    X(MQTLS_ERR_TLS_BAD_SESSION, -320, "saved TLS session is unusable")
 
 typedef enum mqtls_err {
 #define MQTLS_ERROR_ENUM_(name, value, text) name = (value),

@@ -10,5 +10,6 @@ Suite *topic_suite(void);
 Suite *codec_suite(void);
 Suite *codec_random_suite(void);
 Suite *tcp_posix_suite(void);
+Suite *tls_config_suite(void);
 
 #endif

@@ -1,0 +1,25 @@
+#define _POSIX_C_SOURCE 200809L
+
+#include "net/clock_posix.h"
+
+#include <stddef.h>
+#include <time.h>
+
+#include "net/error.h"
+
+static uint32_t monotonic_ms(void *ctx)
+{
+    struct timespec ts;
+    (void)ctx;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint32_t)((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u);
+}
+
+int mqtls_clock_posix(mqtls_clock *out)
+{
+    if (out == NULL)
+        return MQTLS_ERR_INVALID_ARG;
+    out->ctx = NULL;
+    out->now_ms = monotonic_ms;
+    return MQTLS_OK;
+}

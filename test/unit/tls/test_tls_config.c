@@ -1,0 +1,215 @@
+/* TLS configuration without a broker: trust bundles (a bad certificate is
+ * named, nothing is half-added), identities in every format, options. Uses
+ * the PKI that make certs writes to build/certs. */
+#define _POSIX_C_SOURCE 200809L
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test/unit/suites.h"
+#include "tls/tls_mbedtls.h"
+
+#define CERTS MQTLS_SOURCE_DIR "/build/certs/"
+
+static mqtls_tls_config cfg;
+
+static void setup(void)
+{
+    mqtls_tls_config_init(&cfg);
+    ck_assert_int_eq(mqtls_tls_config_setup(&cfg), MQTLS_OK);
+}
+
+static void teardown(void)
+{
+    mqtls_tls_config_free(&cfg);
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf;
+    long n;
+
+    ck_assert_msg(f != NULL, "%s missing: run make certs", path);
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    buf = malloc((size_t)n + 1);
+    ck_assert_ptr_nonnull(buf);
+    ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    buf[n] = 0;
+    *len = (size_t)n;
+    return buf;
+}
+
+START_TEST(pem_bundle_adds_every_certificate)
+{
+    size_t len, bad = 99;
+    char *pem = slurp(CERTS "bundle-all.pem", &len);
+    /* Not NUL-terminated on purpose: the length is all it gets. */
+    ck_assert_int_eq(mqtls_tls_config_add_ca_pem(&cfg, pem, len, &bad), MQTLS_OK);
+    ck_assert_int_eq(cfg.ca_count, 3);
+    ck_assert_uint_eq(bad, 0);
+    free(pem);
+}
+END_TEST
+
+START_TEST(a_bad_certificate_in_a_bundle_is_named_and_nothing_added)
+{
+    size_t len, bad = 0;
+    char *pem = slurp(CERTS "bundle-all.pem", &len);
+    char *second = strstr(strstr(pem, "-----END CERTIFICATE-----") + 1, "MII");
+
+    ck_assert_ptr_nonnull(second);
+    second[10] ^= 0x11; /* corrupt the second certificate's base64 */
+    ck_assert_int_eq(mqtls_tls_config_add_ca_pem(&cfg, pem, len, &bad), MQTLS_ERR_TLS_BAD_CA);
+    ck_assert_uint_eq(bad, 2);
+    ck_assert_int_eq(cfg.ca_count, 0);
+    free(pem);
+}
+END_TEST
+
+START_TEST(a_truncated_bundle_is_refused)
+{
+    size_t len, bad = 0;
+    char *pem = slurp(CERTS "bundle-both.pem", &len);
+    ck_assert_int_eq(mqtls_tls_config_add_ca_pem(&cfg, pem, len - 40, &bad),
+                     MQTLS_ERR_TLS_BAD_CA);
+    ck_assert_uint_eq(bad, 2);
+    ck_assert_int_eq(mqtls_tls_config_add_ca_pem(&cfg, "no certificate here", 19, &bad),
+                     MQTLS_ERR_TLS_BAD_CA);
+    ck_assert_int_eq(cfg.ca_count, 0);
+    free(pem);
+}
+END_TEST
+
+START_TEST(der_and_files)
+{
+    size_t len, bad;
+    char *der = slurp(CERTS "root-a.der", &len);
+    ck_assert_int_eq(mqtls_tls_config_add_ca_der(&cfg, (const uint8_t *)der, len), MQTLS_OK);
+    ck_assert_int_eq(mqtls_tls_config_add_ca_der(&cfg, (const uint8_t *)der, len / 2),
+                     MQTLS_ERR_TLS_BAD_CA);
+    ck_assert_int_eq(mqtls_tls_config_add_ca_file(&cfg, CERTS "root-b.der", &bad), MQTLS_OK);
+    ck_assert_int_eq(mqtls_tls_config_add_ca_file(&cfg, CERTS "bundle-both.pem", &bad), MQTLS_OK);
+    ck_assert_int_eq(cfg.ca_count, 4);
+    ck_assert_int_eq(mqtls_tls_config_add_ca_file(&cfg, CERTS "no-such-file.pem", &bad),
+                     MQTLS_ERR_TLS_FILE);
+    free(der);
+}
+END_TEST
+
+START_TEST(identities_in_every_format)
+{
+    ck_assert_int_eq(mqtls_tls_config_set_identity_files(&cfg, CERTS "device-001.crt",
+                                                         CERTS "device-001.key", NULL),
+                     MQTLS_OK);
+    ck_assert(cfg.has_identity);
+    ck_assert_int_eq(mqtls_tls_config_set_identity_files(&cfg, CERTS "device-001.der",
+                                                         CERTS "device-001.key.der", NULL),
+                     MQTLS_OK);
+    ck_assert_int_eq(mqtls_tls_config_set_identity_files(&cfg, CERTS "device-001.crt",
+                                                         CERTS "device-001.p8.enc.key",
+                                                         "mqtls-test"),
+                     MQTLS_OK);
+    ck_assert_int_eq(mqtls_tls_config_set_identity_files(&cfg, CERTS "device-001.crt",
+                                                         CERTS "device-001.pem.enc.key",
+                                                         "mqtls-test"),
+                     MQTLS_OK);
+    ck_assert_int_eq(mqtls_tls_config_set_identity_files(&cfg, CERTS "device-rsa.crt",
+                                                         CERTS "device-rsa.key", NULL),
+                     MQTLS_OK);
+}
+END_TEST
+
+START_TEST(identity_failures_say_which)
+{
+    ck_assert_int_eq(mqtls_tls_config_set_identity_files(&cfg, CERTS "device-001.crt",
+                                                         CERTS "device-001.p8.enc.key", "wrong"),
+                     MQTLS_ERR_TLS_BAD_KEY);
+    ck_assert_int_eq(mqtls_tls_config_set_identity_files(&cfg, CERTS "device-001.crt",
+                                                         CERTS "device-001.p8.enc.key", NULL),
+                     MQTLS_ERR_TLS_BAD_KEY);
+    ck_assert_int_eq(mqtls_tls_config_set_identity_files(&cfg, CERTS "device-001.crt",
+                                                         CERTS "device-002.key", NULL),
+                     MQTLS_ERR_TLS_KEY_MISMATCH);
+    ck_assert_int_eq(mqtls_tls_config_set_identity_files(&cfg, CERTS "device-001.key",
+                                                         CERTS "device-001.key", NULL),
+                     MQTLS_ERR_TLS_BAD_CERT);
+    ck_assert_int_eq(mqtls_tls_config_set_identity_files(&cfg, CERTS "missing.crt",
+                                                         CERTS "device-001.key", NULL),
+                     MQTLS_ERR_TLS_FILE);
+    ck_assert(!cfg.has_identity);
+}
+END_TEST
+
+START_TEST(options_are_checked)
+{
+    static const char *const alpn[] = {"mqtt", NULL};
+    static const char *const none[] = {NULL};
+    static const char *const too_many[] = {"a", "b", "c", "d", "e", NULL};
+    ck_assert_int_eq(mqtls_tls_config_set_max_fragment(&cfg, 2048), MQTLS_OK);
+    ck_assert_int_eq(mqtls_tls_config_set_max_fragment(&cfg, 3000), MQTLS_ERR_TLS_CONFIG);
+    ck_assert_int_eq(mqtls_tls_config_set_alpn(&cfg, alpn), MQTLS_OK);
+    ck_assert_int_eq(mqtls_tls_config_set_alpn(&cfg, none), MQTLS_ERR_TLS_CONFIG);
+    ck_assert_int_eq(mqtls_tls_config_set_alpn(&cfg, too_many), MQTLS_ERR_TLS_CONFIG);
+    ck_assert_int_eq(mqtls_tls_config_set_handshake_timeout(&cfg, 0), MQTLS_ERR_INVALID_ARG);
+    ck_assert_int_eq(mqtls_tls_config_set_time_policy(&cfg, (mqtls_tls_time_policy)7),
+                     MQTLS_ERR_INVALID_ARG);
+}
+END_TEST
+
+/* Verification cannot be forgotten: no CA and no explicit opt-out means
+ * no connection at all. */
+START_TEST(no_trust_no_connection)
+{
+    mqtls_tls tls;
+    mqtls_transport never = {NULL, NULL, NULL, NULL};
+    never.send = (int (*)(void *, const uint8_t *, size_t, uint32_t))abort;
+    never.recv = (int (*)(void *, uint8_t *, size_t, uint32_t))abort;
+    mqtls_tls_init(&tls);
+    ck_assert_int_eq(mqtls_tls_connect(&tls, &cfg, &never, "localhost"), MQTLS_ERR_TLS_NO_TRUST);
+    ck_assert_ptr_nonnull(strstr(mqtls_tls_why(&tls), "no trusted CA"));
+    mqtls_tls_free(&tls);
+}
+END_TEST
+
+START_TEST(free_wipes_the_key)
+{
+    mqtls_tls_config c;
+    const unsigned char *p;
+    size_t i, nonzero = 0;
+
+    mqtls_tls_config_init(&c);
+    ck_assert_int_eq(mqtls_tls_config_setup(&c), MQTLS_OK);
+    ck_assert_int_eq(mqtls_tls_config_set_identity_files(&c, CERTS "device-001.crt",
+                                                         CERTS "device-001.key", NULL),
+                     MQTLS_OK);
+    mqtls_tls_config_free(&c);
+    for (p = (const unsigned char *)&c, i = 0; i < sizeof c; i++)
+        nonzero += p[i] != 0;
+    ck_assert_uint_eq(nonzero, 0);
+    mqtls_tls_config_free(&c); /* twice is harmless */
+}
+END_TEST
+
+Suite *tls_config_suite(void)
+{
+    Suite *s = suite_create("tls_config");
+    TCase *tc = tcase_create("config");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, pem_bundle_adds_every_certificate);
+    tcase_add_test(tc, a_bad_certificate_in_a_bundle_is_named_and_nothing_added);
+    tcase_add_test(tc, a_truncated_bundle_is_refused);
+    tcase_add_test(tc, der_and_files);
+    tcase_add_test(tc, identities_in_every_format);
+    tcase_add_test(tc, identity_failures_say_which);
+    tcase_add_test(tc, options_are_checked);
+    tcase_add_test(tc, no_trust_no_connection);
+    tcase_add_test(tc, free_wipes_the_key);
+    suite_add_tcase(s, tc);
+    return s;
+}

@@ -1,0 +1,911 @@
+#define _POSIX_C_SOURCE 200809L
+
+#include "tls/tls_mbedtls.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <mbedtls/error.h>
+#include <mbedtls/net_sockets.h>
+#include <mbedtls/platform_util.h>
+#include <mbedtls/sha256.h>
+
+#include "net/clock_posix.h"
+
+#define PERSONALISATION "mqtls tls client"
+#define DEFAULT_HANDSHAKE_TIMEOUT_MS 10000u
+
+/* ---- small helpers ------------------------------------------------------- */
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+static void say(mqtls_tls *tls, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(tls->why, sizeof tls->why, fmt, ap);
+    va_end(ap);
+}
+
+/* "YYYY-MM-DD" of an mbedTLS time. */
+static void format_date(char *out, size_t cap, const mbedtls_x509_time *t)
+{
+    snprintf(out, cap, "%04d-%02d-%02d", t->year, t->mon, t->day);
+}
+
+/* The library's build date, from __DATE__ ("Nov 21 2026"), as seconds
+ * since the epoch: a clock reading earlier than this was never set. */
+static time_t build_time(void)
+{
+    static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+    const char *d = __DATE__;
+    const char *m = strstr(months, (char[4]){d[0], d[1], d[2], 0});
+    struct tm tm;
+
+    memset(&tm, 0, sizeof tm);
+    tm.tm_year = atoi(d + 7) - 1900;
+    tm.tm_mon = m != NULL ? (int)(m - months) / 3 : 0;
+    tm.tm_mday = atoi(d + 4);
+    return mktime(&tm);
+}
+
+static bool clock_not_set(void)
+{
+    return time(NULL) < build_time();
+}
+
+static uint32_t now_ms(const mqtls_tls_config *cfg)
+{
+    return cfg->clock.now_ms(cfg->clock.ctx);
+}
+
+/* Copies len bytes and a terminating NUL into a fresh buffer (PEM parsing
+ * in mbedTLS needs the NUL inside the length). */
+static unsigned char *nul_terminated(const void *data, size_t len)
+{
+    unsigned char *p = malloc(len + 1);
+    if (p != NULL) {
+        memcpy(p, data, len);
+        p[len] = 0;
+    }
+    return p;
+}
+
+/* Reads a whole file; the caller wipes and frees it. */
+static int read_file(const char *path, unsigned char **out, size_t *len)
+{
+    FILE *f;
+    long size;
+    unsigned char *buf;
+
+    if (path == NULL)
+        return MQTLS_ERR_INVALID_ARG;
+    f = fopen(path, "rb");
+    if (f == NULL)
+        return MQTLS_ERR_TLS_FILE;
+    if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+        fclose(f);
+        return MQTLS_ERR_TLS_FILE;
+    }
+    buf = malloc((size_t)size + 1);
+    if (buf == NULL) {
+        fclose(f);
+        return MQTLS_ERR_TLS_OUT_OF_MEMORY;
+    }
+    if (fread(buf, 1, (size_t)size, f) != (size_t)size) {
+        free(buf);
+        fclose(f);
+        return MQTLS_ERR_TLS_FILE;
+    }
+    fclose(f);
+    buf[size] = 0;
+    *out = buf;
+    *len = (size_t)size;
+    return MQTLS_OK;
+}
+
+static void wipe_free(unsigned char *p, size_t len)
+{
+    if (p != NULL) {
+        mbedtls_platform_zeroize(p, len);
+        free(p);
+    }
+}
+
+static bool looks_like_pem(const uint8_t *p, size_t len)
+{
+    static const char tag[] = "-----BEGIN ";
+    size_t i;
+    for (i = 0; i + sizeof tag - 1 <= len && i < 4096; i++)
+        if (memcmp(p + i, tag, sizeof tag - 1) == 0)
+            return true;
+    return false;
+}
+
+/* ---- configuration ------------------------------------------------------- */
+
+void mqtls_tls_config_init(mqtls_tls_config *cfg)
+{
+    if (cfg == NULL)
+        return;
+    memset(cfg, 0, sizeof *cfg);
+    mbedtls_ssl_config_init(&cfg->conf);
+    mbedtls_x509_crt_init(&cfg->ca);
+    mbedtls_x509_crt_init(&cfg->own_cert);
+    mbedtls_pk_init(&cfg->own_key);
+    mbedtls_entropy_init(&cfg->entropy);
+    mbedtls_ctr_drbg_init(&cfg->drbg);
+    cfg->handshake_timeout_ms = DEFAULT_HANDSHAKE_TIMEOUT_MS;
+    mqtls_clock_posix(&cfg->clock);
+}
+
+static int verify_callback(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags);
+
+int mqtls_tls_config_setup(mqtls_tls_config *cfg)
+{
+    int ret;
+
+    if (cfg == NULL)
+        return MQTLS_ERR_INVALID_ARG;
+    ret = mbedtls_ctr_drbg_seed(&cfg->drbg, mbedtls_entropy_func, &cfg->entropy,
+                                (const unsigned char *)PERSONALISATION,
+                                sizeof PERSONALISATION - 1);
+    if (ret != 0)
+        return MQTLS_ERR_TLS_CONFIG;
+    ret = mbedtls_ssl_config_defaults(&cfg->conf, MBEDTLS_SSL_IS_CLIENT,
+                                      MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT);
+    if (ret != 0)
+        return ret == MBEDTLS_ERR_SSL_ALLOC_FAILED ? MQTLS_ERR_TLS_OUT_OF_MEMORY
+                                                   : MQTLS_ERR_TLS_CONFIG;
+    mbedtls_ssl_conf_rng(&cfg->conf, mbedtls_ctr_drbg_random, &cfg->drbg);
+    mbedtls_ssl_conf_min_version(&cfg->conf, MBEDTLS_SSL_MAJOR_VERSION_3,
+                                 MBEDTLS_SSL_MINOR_VERSION_3); /* TLS 1.2 */
+    mbedtls_ssl_conf_authmode(&cfg->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
+    mbedtls_ssl_conf_ca_chain(&cfg->conf, &cfg->ca, NULL);
+    mbedtls_ssl_conf_session_tickets(&cfg->conf, MBEDTLS_SSL_SESSION_TICKETS_ENABLED);
+    mbedtls_ssl_conf_renegotiation(&cfg->conf, MBEDTLS_SSL_RENEGOTIATION_DISABLED);
+    /* Non-zero, so mbedTLS hands our receive callback a timeout; the value
+     * itself is replaced by the per-call limit. */
+    mbedtls_ssl_conf_read_timeout(&cfg->conf, 1);
+    cfg->ready = true;
+    return MQTLS_OK;
+}
+
+/* Parses one DER or NUL-terminated PEM certificate into chain. */
+static int parse_one(mbedtls_x509_crt *chain, const unsigned char *buf, size_t len)
+{
+    int ret = mbedtls_x509_crt_parse(chain, buf, len);
+    /* > 0: some certificates failed; for one certificate that is failure. */
+    return ret == 0 ? 0 : (ret > 0 ? MBEDTLS_ERR_X509_INVALID_FORMAT : ret);
+}
+
+int mqtls_tls_config_add_ca_pem(mqtls_tls_config *cfg, const char *pem, size_t len,
+                                size_t *bad_index)
+{
+    static const char begin[] = "-----BEGIN CERTIFICATE-----";
+    static const char end[] = "-----END CERTIFICATE-----";
+    mbedtls_x509_crt parsed;
+    size_t index = 0, pos = 0;
+    int ret = MQTLS_OK;
+
+    if (cfg == NULL || pem == NULL)
+        return MQTLS_ERR_INVALID_ARG;
+    if (bad_index != NULL)
+        *bad_index = 0;
+    /* Parse each block on its own, into a scratch chain, so a bad one is
+     * named and nothing is added unless all are good. */
+    mbedtls_x509_crt_init(&parsed);
+    for (;;) {
+        const char *b = NULL, *e = NULL;
+        size_t i;
+        unsigned char *one;
+        for (i = pos; i + sizeof begin - 1 <= len; i++)
+            if (memcmp(pem + i, begin, sizeof begin - 1) == 0) {
+                b = pem + i;
+                break;
+            }
+        if (b == NULL)
+            break;
+        for (i = (size_t)(b - pem); i + sizeof end - 1 <= len; i++)
+            if (memcmp(pem + i, end, sizeof end - 1) == 0) {
+                e = pem + i + sizeof end - 1;
+                break;
+            }
+        index++;
+        if (e == NULL) { /* a truncated last block */
+            ret = MQTLS_ERR_TLS_BAD_CA;
+            break;
+        }
+        one = nul_terminated(b, (size_t)(e - b));
+        if (one == NULL) {
+            ret = MQTLS_ERR_TLS_OUT_OF_MEMORY;
+            break;
+        }
+        if (parse_one(&parsed, one, (size_t)(e - b) + 1) != 0)
+            ret = MQTLS_ERR_TLS_BAD_CA;
+        free(one);
+        if (ret != MQTLS_OK)
+            break;
+        pos = (size_t)(e - pem);
+    }
+    if (ret == MQTLS_OK && index == 0)
+        ret = MQTLS_ERR_TLS_BAD_CA; /* no certificate at all */
+    if (ret == MQTLS_OK) {
+        /* All good: move them into the trusted set (DER re-parse is cheap). */
+        const mbedtls_x509_crt *c;
+        for (c = &parsed; c != NULL && c->raw.len != 0 && ret == MQTLS_OK; c = c->next) {
+            if (mbedtls_x509_crt_parse_der(&cfg->ca, c->raw.p, c->raw.len) != 0)
+                ret = MQTLS_ERR_TLS_BAD_CA;
+            else
+                cfg->ca_count++;
+        }
+    } else if (bad_index != NULL) {
+        *bad_index = index;
+    }
+    mbedtls_x509_crt_free(&parsed);
+    return ret;
+}
+
+int mqtls_tls_config_add_ca_der(mqtls_tls_config *cfg, const uint8_t *der, size_t len)
+{
+    if (cfg == NULL || der == NULL || len == 0)
+        return MQTLS_ERR_INVALID_ARG;
+    if (mbedtls_x509_crt_parse_der(&cfg->ca, der, len) != 0)
+        return MQTLS_ERR_TLS_BAD_CA;
+    cfg->ca_count++;
+    return MQTLS_OK;
+}
+
+int mqtls_tls_config_add_ca_file(mqtls_tls_config *cfg, const char *path, size_t *bad_index)
+{
+    unsigned char *buf = NULL;
+    size_t len = 0;
+    int ret;
+
+    if (cfg == NULL)
+        return MQTLS_ERR_INVALID_ARG;
+    ret = read_file(path, &buf, &len);
+    if (ret != MQTLS_OK)
+        return ret;
+    if (looks_like_pem(buf, len))
+        ret = mqtls_tls_config_add_ca_pem(cfg, (const char *)buf, len, bad_index);
+    else
+        ret = mqtls_tls_config_add_ca_der(cfg, buf, len);
+    free(buf);
+    return ret;
+}
+
+int mqtls_tls_config_set_identity(mqtls_tls_config *cfg, const uint8_t *cert, size_t cert_len,
+                                  const uint8_t *key, size_t key_len, const char *passphrase)
+{
+    unsigned char *c = NULL, *k = NULL;
+    const size_t pass_len = passphrase != NULL ? strlen(passphrase) : 0;
+    int ret = MQTLS_OK, mret;
+
+    if (cfg == NULL || cert == NULL || key == NULL || cert_len == 0 || key_len == 0)
+        return MQTLS_ERR_INVALID_ARG;
+    mbedtls_x509_crt_free(&cfg->own_cert);
+    mbedtls_x509_crt_init(&cfg->own_cert);
+    mbedtls_pk_free(&cfg->own_key);
+    mbedtls_pk_init(&cfg->own_key);
+    cfg->has_identity = false;
+    /* PEM must carry its NUL inside the length; DER must not. */
+    c = nul_terminated(cert, cert_len);
+    k = nul_terminated(key, key_len);
+    if (c == NULL || k == NULL) {
+        ret = MQTLS_ERR_TLS_OUT_OF_MEMORY;
+        goto out;
+    }
+    mret = mbedtls_x509_crt_parse(&cfg->own_cert, c,
+                                  looks_like_pem(cert, cert_len) ? cert_len + 1 : cert_len);
+    if (mret != 0) { /* > 0: part of the chain failed, which is failure too */
+        ret = MQTLS_ERR_TLS_BAD_CERT;
+        goto out;
+    }
+    mret = mbedtls_pk_parse_key(&cfg->own_key, k,
+                                looks_like_pem(key, key_len) ? key_len + 1 : key_len,
+                                (const unsigned char *)passphrase, pass_len);
+    if (mret != 0) {
+        ret = MQTLS_ERR_TLS_BAD_KEY;
+        goto out;
+    }
+    if (mbedtls_pk_check_pair(&cfg->own_cert.pk, &cfg->own_key) != 0) {
+        ret = MQTLS_ERR_TLS_KEY_MISMATCH;
+        goto out;
+    }
+    if (mbedtls_ssl_conf_own_cert(&cfg->conf, &cfg->own_cert, &cfg->own_key) != 0) {
+        ret = MQTLS_ERR_TLS_OUT_OF_MEMORY;
+        goto out;
+    }
+    cfg->has_identity = true;
+out:
+    if (ret != MQTLS_OK) {
+        mbedtls_x509_crt_free(&cfg->own_cert);
+        mbedtls_pk_free(&cfg->own_key);
+    }
+    free(c);
+    wipe_free(k, key_len + 1);
+    return ret;
+}
+
+int mqtls_tls_config_set_identity_files(mqtls_tls_config *cfg, const char *cert_path,
+                                        const char *key_path, const char *passphrase)
+{
+    unsigned char *c = NULL, *k = NULL;
+    size_t clen = 0, klen = 0;
+    int ret = read_file(cert_path, &c, &clen);
+
+    if (ret == MQTLS_OK)
+        ret = read_file(key_path, &k, &klen);
+    if (ret == MQTLS_OK)
+        ret = mqtls_tls_config_set_identity(cfg, c, clen, k, klen, passphrase);
+    free(c);
+    wipe_free(k, klen + 1);
+    return ret;
+}
+
+int mqtls_tls_config_set_alpn(mqtls_tls_config *cfg, const char *const *protocols)
+{
+    size_t n = 0;
+
+    if (cfg == NULL || protocols == NULL)
+        return MQTLS_ERR_INVALID_ARG;
+    while (protocols[n] != NULL) {
+        if (n == MQTLS_TLS_MAX_ALPN)
+            return MQTLS_ERR_TLS_CONFIG;
+        cfg->alpn[n] = protocols[n];
+        n++;
+    }
+    cfg->alpn[n] = NULL;
+    if (n == 0)
+        return MQTLS_ERR_TLS_CONFIG;
+    return mbedtls_ssl_conf_alpn_protocols(&cfg->conf, cfg->alpn) == 0 ? MQTLS_OK
+                                                                         : MQTLS_ERR_TLS_CONFIG;
+}
+
+int mqtls_tls_config_set_max_fragment(mqtls_tls_config *cfg, unsigned bytes)
+{
+    unsigned char code;
+
+    if (cfg == NULL)
+        return MQTLS_ERR_INVALID_ARG;
+    switch (bytes) {
+    case 0: code = MBEDTLS_SSL_MAX_FRAG_LEN_NONE; break;
+    case 512: code = MBEDTLS_SSL_MAX_FRAG_LEN_512; break;
+    case 1024: code = MBEDTLS_SSL_MAX_FRAG_LEN_1024; break;
+    case 2048: code = MBEDTLS_SSL_MAX_FRAG_LEN_2048; break;
+    case 4096: code = MBEDTLS_SSL_MAX_FRAG_LEN_4096; break;
+    default: return MQTLS_ERR_TLS_CONFIG;
+    }
+    return mbedtls_ssl_conf_max_frag_len(&cfg->conf, code) == 0 ? MQTLS_OK
+                                                                 : MQTLS_ERR_TLS_CONFIG;
+}
+
+int mqtls_tls_config_set_ciphersuites(mqtls_tls_config *cfg, const int *ids)
+{
+    if (cfg == NULL || ids == NULL || ids[0] == 0)
+        return MQTLS_ERR_INVALID_ARG;
+    mbedtls_ssl_conf_ciphersuites(&cfg->conf, ids);
+    return MQTLS_OK;
+}
+
+int mqtls_tls_config_set_handshake_timeout(mqtls_tls_config *cfg, uint32_t timeout_ms)
+{
+    if (cfg == NULL || timeout_ms == 0)
+        return MQTLS_ERR_INVALID_ARG;
+    cfg->handshake_timeout_ms = timeout_ms;
+    return MQTLS_OK;
+}
+
+int mqtls_tls_config_set_time_policy(mqtls_tls_config *cfg, mqtls_tls_time_policy policy)
+{
+    if (cfg == NULL ||
+        (policy != MQTLS_TLS_TIME_STRICT && policy != MQTLS_TLS_TIME_DEFER_UNTIL_CLOCK_SET))
+        return MQTLS_ERR_INVALID_ARG;
+    cfg->time_policy = policy;
+    return MQTLS_OK;
+}
+
+int mqtls_tls_config_set_clock(mqtls_tls_config *cfg, const mqtls_clock *clock)
+{
+    if (cfg == NULL || clock == NULL || clock->now_ms == NULL)
+        return MQTLS_ERR_INVALID_ARG;
+    cfg->clock = *clock;
+    return MQTLS_OK;
+}
+
+int mqtls_tls_config_disable_verification_INSECURE(mqtls_tls_config *cfg)
+{
+    if (cfg == NULL)
+        return MQTLS_ERR_INVALID_ARG;
+    cfg->insecure = true;
+    mbedtls_ssl_conf_authmode(&cfg->conf, MBEDTLS_SSL_VERIFY_NONE);
+    return MQTLS_OK;
+}
+
+void mqtls_tls_config_free(mqtls_tls_config *cfg)
+{
+    if (cfg == NULL)
+        return;
+    mbedtls_ssl_config_free(&cfg->conf);
+    mbedtls_x509_crt_free(&cfg->ca);
+    mbedtls_x509_crt_free(&cfg->own_cert);
+    mbedtls_pk_free(&cfg->own_key); /* zeroizes the key */
+    mbedtls_ctr_drbg_free(&cfg->drbg);
+    mbedtls_entropy_free(&cfg->entropy);
+    mbedtls_platform_zeroize(cfg, sizeof *cfg);
+}
+
+/* ---- the lower transport as mbedTLS's BIO -------------------------------- */
+
+static int bio_send(void *ctx, const unsigned char *buf, size_t len)
+{
+    mqtls_tls *tls = ctx;
+    int n = tls->lower.send(tls->lower.ctx, buf, len, tls->io_timeout_ms);
+    if (n > 0)
+        return n;
+    if (n == 0)
+        return MBEDTLS_ERR_SSL_WANT_WRITE;
+    tls->lower_error = n;
+    return MBEDTLS_ERR_NET_SEND_FAILED;
+}
+
+static int bio_recv(void *ctx, unsigned char *buf, size_t len, uint32_t timeout)
+{
+    mqtls_tls *tls = ctx;
+    int n;
+
+    (void)timeout; /* the limit is ours: io_timeout_ms */
+    n = tls->lower.recv(tls->lower.ctx, buf, len, tls->io_timeout_ms);
+    if (n > 0)
+        return n;
+    if (n == 0)
+        return MBEDTLS_ERR_SSL_WANT_READ;
+    tls->lower_error = n;
+    return n == MQTLS_ERR_NET_CLOSED || n == MQTLS_ERR_NET_RESET ? MBEDTLS_ERR_NET_CONN_RESET
+                                                                 : MBEDTLS_ERR_NET_RECV_FAILED;
+}
+
+/* ---- verification: remember what we saw, for the reasons and the CA report */
+
+static void subject_of(char *out, size_t cap, const mbedtls_x509_name *name)
+{
+    if (mbedtls_x509_dn_gets(out, cap, name) < 0)
+        snprintf(out, cap, "(unreadable)");
+}
+
+static void names_of(char *out, size_t cap, const mbedtls_x509_crt *crt)
+{
+    const mbedtls_x509_sequence *san = &crt->subject_alt_names;
+    size_t used = 0;
+
+    out[0] = 0;
+    for (; san != NULL && san->buf.len != 0; san = san->next) {
+        /* dNSName entries only: [2] IA5String */
+        int n;
+        if ((san->buf.tag & MBEDTLS_ASN1_TAG_VALUE_MASK) != 2)
+            continue;
+        n = snprintf(out + used, cap - used, "%s%.*s", used ? ", " : "", (int)san->buf.len,
+                     (const char *)san->buf.p);
+        if (n < 0 || (size_t)n >= cap - used)
+            break;
+        used += (size_t)n;
+    }
+    if (used == 0)
+        subject_of(out, cap, &crt->subject);
+}
+
+static int verify_callback(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
+{
+    mqtls_tls *tls = ctx;
+    const uint32_t dates = MBEDTLS_X509_BADCERT_EXPIRED | MBEDTLS_X509_BADCERT_FUTURE;
+
+    if (depth == 0) {
+        subject_of(tls->leaf_subject, sizeof tls->leaf_subject, &crt->subject);
+        subject_of(tls->leaf_issuer, sizeof tls->leaf_issuer, &crt->issuer);
+        names_of(tls->leaf_names, sizeof tls->leaf_names, crt);
+        format_date(tls->leaf_not_before, sizeof tls->leaf_not_before, &crt->valid_from);
+        format_date(tls->leaf_not_after, sizeof tls->leaf_not_after, &crt->valid_to);
+    }
+    if (tls->cfg->time_policy == MQTLS_TLS_TIME_DEFER_UNTIL_CLOCK_SET && clock_not_set())
+        *flags &= ~dates; /* chain and signatures still count */
+    if (depth > tls->top_depth) {
+        /* The deepest certificate mbedTLS shows us is the trust anchor the
+         * chain ended at. */
+        tls->top_depth = depth;
+        subject_of(tls->ca_subject, sizeof tls->ca_subject, &crt->subject);
+        mbedtls_sha256_ret(crt->raw.p, crt->raw.len, tls->ca_sha256, 0);
+    }
+    return 0;
+}
+
+/* ---- failures in words ---------------------------------------------------- */
+
+static const char *alert_name(uint8_t a)
+{
+    switch (a) {
+    case 40: return "handshake failure";
+    case 42: return "bad certificate";
+    case 43: return "unsupported certificate";
+    case 44: return "certificate revoked";
+    case 45: return "certificate expired";
+    case 46: return "certificate unknown";
+    case 48: return "unknown CA";
+    case 49: return "access denied";
+    case 70: return "protocol version";
+    case 71: return "insufficient security";
+    case 80: return "internal error";
+    case 112: return "unrecognized name";
+    case 116: return "certificate required";
+    case 120: return "no application protocol";
+    default: return "unknown alert";
+    }
+}
+
+/* True when a trusted CA has the subject our leaf names as its issuer:
+ * then "not trusted" means a signature that does not verify, an impostor. */
+static bool issuer_name_is_trusted(const mqtls_tls *tls)
+{
+    const mbedtls_x509_crt *c;
+    char name[MQTLS_TLS_SUBJECT_LEN];
+
+    for (c = &tls->cfg->ca; c != NULL && c->raw.len != 0; c = c->next) {
+        subject_of(name, sizeof name, &c->subject);
+        if (strcmp(name, tls->leaf_issuer) == 0)
+            return true;
+    }
+    return false;
+}
+
+static int explain_verify_failure(mqtls_tls *tls)
+{
+    const uint32_t f = tls->verify_flags;
+    const uint32_t dates = MBEDTLS_X509_BADCERT_EXPIRED | MBEDTLS_X509_BADCERT_FUTURE;
+    const uint32_t key = MBEDTLS_X509_BADCERT_BAD_MD | MBEDTLS_X509_BADCERT_BAD_PK |
+                         MBEDTLS_X509_BADCERT_BAD_KEY | MBEDTLS_X509_BADCERT_KEY_USAGE |
+                         MBEDTLS_X509_BADCERT_EXT_KEY_USAGE;
+
+    if ((f & dates) && clock_not_set()) {
+        char now[32];
+        time_t t = time(NULL);
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(now, sizeof now, "%Y-%m-%d", &tm);
+        say(tls, "device clock not set (it reads %s, before this library was built on %s); "
+                 "set the time (SNTP) or use the deferred time policy",
+            now, __DATE__);
+        return MQTLS_ERR_TLS_CLOCK_NOT_SET;
+    }
+    if (f & MBEDTLS_X509_BADCERT_NOT_TRUSTED) {
+        if (issuer_name_is_trusted(tls))
+            say(tls, "server certificate claims a trusted issuer but its signature does not "
+                     "verify: an impostor CA with the same name? (subject %s, issuer %s)",
+                tls->leaf_subject, tls->leaf_issuer);
+        else
+            say(tls, "server certificate is not signed by a trusted CA (subject %s, issuer %s)",
+                tls->leaf_subject, tls->leaf_issuer);
+        return MQTLS_ERR_TLS_CERT_UNTRUSTED;
+    }
+    if (f & MBEDTLS_X509_BADCERT_EXPIRED) {
+        say(tls, "server certificate expired on %s (subject %s, issuer %s)", tls->leaf_not_after,
+            tls->leaf_subject, tls->leaf_issuer);
+        return MQTLS_ERR_TLS_CERT_EXPIRED;
+    }
+    if (f & MBEDTLS_X509_BADCERT_FUTURE) {
+        say(tls, "server certificate is not valid until %s (subject %s, issuer %s)",
+            tls->leaf_not_before, tls->leaf_subject, tls->leaf_issuer);
+        return MQTLS_ERR_TLS_CERT_NOT_YET_VALID;
+    }
+    if (f & MBEDTLS_X509_BADCERT_CN_MISMATCH) {
+        say(tls, "host name does not match the certificate (wanted %s, certificate names %s)",
+            tls->ssl.hostname != NULL ? tls->ssl.hostname : "?", tls->leaf_names);
+        return MQTLS_ERR_TLS_HOSTNAME_MISMATCH;
+    }
+    if (f & key) {
+        say(tls, "server certificate uses a weak or unsupported key, hash or key usage "
+                 "(subject %s)",
+            tls->leaf_subject);
+        return MQTLS_ERR_TLS_WEAK_KEY;
+    }
+    say(tls, "server certificate rejected (mbedTLS verify flags 0x%05x, subject %s)",
+        (unsigned)f, tls->leaf_subject);
+    return MQTLS_ERR_TLS_CERT_UNTRUSTED;
+}
+
+static int explain_failure(mqtls_tls *tls, int mret)
+{
+    char text[128];
+
+    tls->mbedtls_error = mret;
+    if (mret == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) {
+        tls->verify_flags = mbedtls_ssl_get_verify_result(&tls->ssl);
+        return explain_verify_failure(tls);
+    }
+    if (mret == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE) {
+        char alert[16];
+        tls->alert = tls->ssl.in_msg != NULL ? tls->ssl.in_msg[1] : 0;
+        snprintf(alert, sizeof alert, "%u", (unsigned)tls->alert);
+        switch (tls->alert) {
+        case 42: case 43: case 44: case 45: case 46: case 48: case 49: case 116:
+            say(tls, "the broker refused our client certificate: alert %s (%s)%s", alert,
+                alert_name(tls->alert),
+                tls->cfg->has_identity ? "" : "; we have none configured");
+            return MQTLS_ERR_TLS_CLIENT_CERT_REFUSED;
+        case 40:
+            if (!tls->cfg->has_identity) {
+                say(tls, "the broker ended the handshake (alert 40, handshake failure); it "
+                         "probably requires a client certificate and we have none");
+                return MQTLS_ERR_TLS_CLIENT_CERT_REFUSED;
+            }
+            say(tls, "the broker ended the handshake (alert 40, handshake failure): no cipher "
+                     "suite or curve in common, or it refused our certificate");
+            return MQTLS_ERR_TLS_ALERT;
+        default:
+            say(tls, "the broker ended the handshake with alert %s (%s)", alert,
+                alert_name(tls->alert));
+            return MQTLS_ERR_TLS_ALERT;
+        }
+    }
+    if (tls->lower_error != 0) {
+        say(tls, "the connection failed during the TLS handshake: %s", mqtls_strerror(tls->lower_error));
+        return tls->lower_error;
+    }
+    mbedtls_strerror(mret, text, sizeof text);
+    switch (mret) {
+    case MBEDTLS_ERR_SSL_NO_CIPHER_CHOSEN:
+    case MBEDTLS_ERR_SSL_NO_USABLE_CIPHERSUITE:
+    case MBEDTLS_ERR_SSL_BAD_HS_SERVER_HELLO:
+        say(tls, "no cipher suite in common with the broker (%s)", text);
+        return MQTLS_ERR_TLS_NO_COMMON_CIPHER;
+    case MBEDTLS_ERR_SSL_ALLOC_FAILED:
+        say(tls, "out of memory during the TLS handshake");
+        return MQTLS_ERR_TLS_OUT_OF_MEMORY;
+    case MBEDTLS_ERR_SSL_INVALID_RECORD:
+        say(tls, "the broker sent a TLS record larger than our buffer, or a malformed one (%s)",
+            text);
+        return MQTLS_ERR_TLS_RECORD_TOO_LARGE;
+    default:
+        say(tls, "TLS handshake failed: %s", text);
+        return MQTLS_ERR_TLS_PROTOCOL;
+    }
+}
+
+/* ---- connection ----------------------------------------------------------- */
+
+void mqtls_tls_init(mqtls_tls *tls)
+{
+    if (tls == NULL)
+        return;
+    memset(tls, 0, sizeof *tls);
+    mbedtls_ssl_init(&tls->ssl);
+    mbedtls_ssl_session_init(&tls->saved);
+    tls->top_depth = -1;
+}
+
+static void reset_report(mqtls_tls *tls)
+{
+    tls->mbedtls_error = 0;
+    tls->verify_flags = 0;
+    tls->alert = 0;
+    tls->resumed = false;
+    tls->ca_known = false;
+    tls->why[0] = 0;
+    tls->ca_subject[0] = 0;
+    memset(tls->ca_sha256, 0, sizeof tls->ca_sha256);
+    tls->leaf_subject[0] = tls->leaf_issuer[0] = tls->leaf_names[0] = 0;
+    tls->leaf_not_before[0] = tls->leaf_not_after[0] = 0;
+    tls->top_depth = -1;
+    tls->lower_error = 0;
+}
+
+int mqtls_tls_connect(mqtls_tls *tls, mqtls_tls_config *cfg, const mqtls_transport *lower,
+                      const char *hostname)
+{
+    uint32_t start;
+    int mret;
+
+    if (tls == NULL || cfg == NULL || lower == NULL || lower->send == NULL ||
+        lower->recv == NULL || hostname == NULL)
+        return MQTLS_ERR_INVALID_ARG;
+    if (!cfg->ready)
+        return MQTLS_ERR_TLS_CONFIG;
+    reset_report(tls);
+    if (cfg->ca_count == 0 && !cfg->insecure) {
+        say(tls, "no trusted CA configured: add one, or disable verification explicitly");
+        return MQTLS_ERR_TLS_NO_TRUST;
+    }
+    if (tls->ssl_ready) {
+        mbedtls_ssl_free(&tls->ssl);
+        mbedtls_ssl_init(&tls->ssl);
+        tls->ssl_ready = false;
+    }
+    tls->cfg = cfg;
+    tls->lower = *lower;
+    tls->connected = false;
+    mret = mbedtls_ssl_setup(&tls->ssl, &cfg->conf);
+    if (mret != 0)
+        return explain_failure(tls, mret);
+    tls->ssl_ready = true;
+    mbedtls_ssl_set_verify(&tls->ssl, verify_callback, tls);
+    /* SNI and host name check; always set (newer mbedTLS insists). */
+    mret = mbedtls_ssl_set_hostname(&tls->ssl, hostname);
+    if (mret != 0)
+        return explain_failure(tls, mret);
+    mbedtls_ssl_set_bio(&tls->ssl, tls, bio_send, NULL, bio_recv);
+    if (tls->have_saved && mbedtls_ssl_set_session(&tls->ssl, &tls->saved) != 0)
+        tls->have_saved = false; /* offer nothing rather than fail */
+
+    start = now_ms(cfg);
+    while (tls->ssl.state != MBEDTLS_SSL_HANDSHAKE_OVER) {
+        uint32_t spent = mqtls_clock_elapsed_ms(start, now_ms(cfg));
+        if (spent >= cfg->handshake_timeout_ms) {
+            tls->mbedtls_error = MBEDTLS_ERR_SSL_TIMEOUT;
+            say(tls, "TLS handshake did not finish within %u ms", (unsigned)cfg->handshake_timeout_ms);
+            return MQTLS_ERR_TLS_HANDSHAKE_TIMEOUT;
+        }
+        tls->io_timeout_ms = cfg->handshake_timeout_ms - spent;
+        mret = mbedtls_ssl_handshake_step(&tls->ssl);
+        if (mret == MBEDTLS_ERR_SSL_WANT_READ || mret == MBEDTLS_ERR_SSL_WANT_WRITE)
+            continue;
+        if (mret != 0)
+            return explain_failure(tls, mret);
+    }
+    /* A resumed handshake carries no server Certificate, so verification
+     * (and our callback) never ran: that is how resumption shows. */
+    tls->resumed = tls->have_saved && tls->top_depth < 0 && !cfg->insecure;
+    tls->ca_known = tls->top_depth >= 0 && !cfg->insecure;
+    if (!tls->ca_known)
+        tls->ca_subject[0] = 0;
+    tls->connected = true;
+    return MQTLS_OK;
+}
+
+const char *mqtls_tls_why(const mqtls_tls *tls)
+{
+    return tls != NULL ? tls->why : "";
+}
+
+const char *mqtls_tls_alpn(const mqtls_tls *tls)
+{
+    return tls != NULL && tls->connected ? mbedtls_ssl_get_alpn_protocol(&tls->ssl) : NULL;
+}
+
+int mqtls_tls_max_fragment(const mqtls_tls *tls)
+{
+    if (tls == NULL || !tls->connected)
+        return MQTLS_ERR_NET_NOT_CONNECTED;
+    return (int)mbedtls_ssl_get_output_max_frag_len(&tls->ssl);
+}
+
+int mqtls_tls_session_save(mqtls_tls *tls, uint8_t *buf, size_t cap, size_t *len)
+{
+    mbedtls_ssl_session session;
+    int mret;
+
+    if (tls == NULL || len == NULL || (buf == NULL && cap != 0))
+        return MQTLS_ERR_INVALID_ARG;
+    if (!tls->connected)
+        return MQTLS_ERR_NET_NOT_CONNECTED;
+    mbedtls_ssl_session_init(&session);
+    mret = mbedtls_ssl_get_session(&tls->ssl, &session);
+    if (mret == 0)
+        mret = mbedtls_ssl_session_save(&session, buf, cap, len);
+    mbedtls_ssl_session_free(&session);
+    if (mret == MBEDTLS_ERR_SSL_BUFFER_TOO_SMALL)
+        return MQTLS_ERR_BUFFER_TOO_SMALL;
+    return mret == 0 ? MQTLS_OK : MQTLS_ERR_TLS_BAD_SESSION;
+}
+
+int mqtls_tls_session_load(mqtls_tls *tls, const uint8_t *buf, size_t len)
+{
+    if (tls == NULL || buf == NULL || len == 0)
+        return MQTLS_ERR_INVALID_ARG;
+    mbedtls_ssl_session_free(&tls->saved);
+    mbedtls_ssl_session_init(&tls->saved);
+    tls->have_saved = false;
+    if (mbedtls_ssl_session_load(&tls->saved, buf, len) != 0)
+        return MQTLS_ERR_TLS_BAD_SESSION;
+    tls->have_saved = true;
+    return MQTLS_OK;
+}
+
+int mqtls_tls_transport(mqtls_tls *tls, mqtls_transport *out)
+{
+    if (tls == NULL || out == NULL)
+        return MQTLS_ERR_INVALID_ARG;
+    out->ctx = tls;
+    out->send = mqtls_tls_send;
+    out->recv = mqtls_tls_recv;
+    out->close = mqtls_tls_close;
+    return MQTLS_OK;
+}
+
+/* An mbedTLS failure after the handshake, as an mqtls_err. */
+static int io_error(mqtls_tls *tls, int mret)
+{
+    tls->mbedtls_error = mret;
+    tls->connected = false;
+    if (tls->lower_error != 0)
+        return tls->lower_error;
+    if (mret == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY)
+        return MQTLS_ERR_NET_CLOSED;
+    if (mret == MBEDTLS_ERR_SSL_ALLOC_FAILED)
+        return MQTLS_ERR_TLS_OUT_OF_MEMORY;
+    if (mret == MBEDTLS_ERR_SSL_INVALID_RECORD)
+        return MQTLS_ERR_TLS_RECORD_TOO_LARGE;
+    return MQTLS_ERR_TLS_PROTOCOL;
+}
+
+int mqtls_tls_send(void *ctx, const uint8_t *buf, size_t len, uint32_t timeout_ms)
+{
+    mqtls_tls *tls = ctx;
+    int mret;
+
+    if (tls == NULL || (buf == NULL && len != 0))
+        return MQTLS_ERR_INVALID_ARG;
+    if (!tls->connected)
+        return MQTLS_ERR_NET_NOT_CONNECTED;
+    if (len == 0)
+        return 0;
+    tls->io_timeout_ms = timeout_ms;
+    mret = mbedtls_ssl_write(&tls->ssl, buf, len);
+    if (mret > 0)
+        return mret;
+    if (mret == MBEDTLS_ERR_SSL_WANT_WRITE || mret == MBEDTLS_ERR_SSL_WANT_READ)
+        return 0;
+    return io_error(tls, mret);
+}
+
+int mqtls_tls_recv(void *ctx, uint8_t *buf, size_t len, uint32_t timeout_ms)
+{
+    mqtls_tls *tls = ctx;
+    int mret;
+
+    if (tls == NULL || (buf == NULL && len != 0))
+        return MQTLS_ERR_INVALID_ARG;
+    if (!tls->connected)
+        return MQTLS_ERR_NET_NOT_CONNECTED;
+    if (len == 0)
+        return 0;
+    tls->io_timeout_ms = timeout_ms;
+    mret = mbedtls_ssl_read(&tls->ssl, buf, len);
+    if (mret > 0)
+        return mret;
+    if (mret == MBEDTLS_ERR_SSL_WANT_READ || mret == MBEDTLS_ERR_SSL_WANT_WRITE)
+        return 0;
+    if (mret == 0) { /* the peer closed without close_notify: not "no data" */
+        tls->connected = false;
+        return MQTLS_ERR_NET_CLOSED;
+    }
+    return io_error(tls, mret);
+}
+
+void mqtls_tls_close(void *ctx)
+{
+    mqtls_tls *tls = ctx;
+
+    if (tls == NULL)
+        return;
+    if (tls->connected) {
+        tls->io_timeout_ms = 100;
+        (void)mbedtls_ssl_close_notify(&tls->ssl); /* best effort */
+        tls->connected = false;
+    }
+    if (tls->lower.close != NULL)
+        tls->lower.close(tls->lower.ctx);
+    tls->lower.close = NULL;
+}
+
+void mqtls_tls_free(mqtls_tls *tls)
+{
+    if (tls == NULL)
+        return;
+    mbedtls_ssl_free(&tls->ssl);
+    mbedtls_ssl_session_free(&tls->saved);
+    mbedtls_platform_zeroize(tls, sizeof *tls);
+    tls->top_depth = -1;
+}
