@@ -46,6 +46,10 @@ UNIT_SRCS := test/unit/runner.c test/unit/net/test_error.c test/unit/net/test_tc
              test/unit/mqtt/test_codec.c test/unit/mqtt/test_codec_random.c \
              test/unit/tls/test_tls_config.c test/unit/vectors.c
 UNIT_BIN  := $(BUILD)/test/unit_tests
+INTEGRATION_SRCS := test/integration/runner.c test/integration/broker.c \
+                    test/integration/test_tls_broker.c
+INTEGRATION_BIN  := $(BUILD)/test/integration_tests
+HEADERS += $(wildcard test/integration/*.h)
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 FUZZ_SRCS   := test/fuzz/fuzz_decode.c
@@ -56,7 +60,7 @@ FUZZ_SECONDS ?= 60
 EXAMPLES     := $(BUILD)/examples/mqtls-decode
 BENCH_CODEC  := $(BUILD)/bench/bench_codec
 
-.PHONY: all lib check unit asan fuzz-replay lint examples examples-test deps size bench fuzz \
+.PHONY: all lib check unit integration asan fuzz-replay lint examples examples-test deps size bench fuzz \
         fuzz-seed demo help clean certs
 
 all: lib examples
@@ -147,6 +151,15 @@ $(BUILD)/certs/root-a.crt:
 unit: $(UNIT_BIN) $(BUILD)/certs/root-a.crt
 	$(UNIT_BIN)
 
+$(INTEGRATION_BIN): $(INTEGRATION_SRCS) $(STATIC_LIB) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(TEST_DEFS) $(CHECK_CFLAGS) $(filter %.c,$^) $(STATIC_LIB) \
+	    $(CHECK_LIBS) $(TLS_LIBS) $(LDFLAGS) -o $@
+
+# Real mosquitto brokers on loopback, started and stopped by each test.
+integration: $(INTEGRATION_BIN) $(BUILD)/certs/root-a.crt
+	$(INTEGRATION_BIN)
+
 asan: $(ASAN_BINS) $(BUILD)/certs/root-a.crt
 	@for b in $(ASAN_BINS); do \
 	    echo "== $$b (AddressSanitizer + UndefinedBehaviorSanitizer)"; \
@@ -178,6 +191,7 @@ check: deps
 	$(MAKE) certs
 	$(MAKE) lint
 	$(MAKE) unit
+	$(MAKE) integration
 	$(MAKE) asan
 	$(MAKE) fuzz-replay
 	$(MAKE) examples-test

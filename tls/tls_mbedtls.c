@@ -626,14 +626,16 @@ static int explain_failure(mqtls_tls *tls, int mret)
         return explain_verify_failure(tls);
     }
     if (mret == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE) {
-        char alert[16];
+        char alert[16], own[MQTLS_TLS_SUBJECT_LEN];
         tls->alert = tls->ssl.in_msg != NULL ? tls->ssl.in_msg[1] : 0;
         snprintf(alert, sizeof alert, "%u", (unsigned)tls->alert);
         switch (tls->alert) {
         case 42: case 43: case 44: case 45: case 46: case 48: case 49: case 116:
-            say(tls, "the broker refused our client certificate: alert %s (%s)%s", alert,
-                alert_name(tls->alert),
-                tls->cfg->has_identity ? "" : "; we have none configured");
+            if (tls->cfg->has_identity)
+                subject_of(own, sizeof own, &tls->cfg->own_cert.subject);
+            say(tls, "the broker refused our client certificate (%s): alert %s (%s)",
+                tls->cfg->has_identity ? own : "we have none configured", alert,
+                alert_name(tls->alert));
             return MQTLS_ERR_TLS_CLIENT_CERT_REFUSED;
         case 40:
             if (!tls->cfg->has_identity) {
@@ -649,6 +651,23 @@ static int explain_failure(mqtls_tls *tls, int mret)
                 alert_name(tls->alert));
             return MQTLS_ERR_TLS_ALERT;
         }
+    }
+    if ((tls->lower_error == MQTLS_ERR_NET_RESET || tls->lower_error == MQTLS_ERR_NET_CLOSED) &&
+        tls->ssl.client_auth && tls->ssl.state > MBEDTLS_SSL_CLIENT_CERTIFICATE) {
+        /* The broker asked for our certificate, got it, and hung up. Its
+         * alert, if it sent one, was lost with the reset. */
+        if (!tls->cfg->has_identity) {
+            say(tls, "the broker requires a client certificate and we have none configured "
+                     "(it closed the connection)");
+        } else {
+            char subject[MQTLS_TLS_SUBJECT_LEN];
+            subject_of(subject, sizeof subject, &tls->cfg->own_cert.subject);
+            say(tls, "the broker refused our client certificate (%s): it closed the "
+                     "connection on receiving it, as for an expired, revoked or untrusted one; "
+                     "its log says which",
+                subject);
+        }
+        return MQTLS_ERR_TLS_CLIENT_CERT_REFUSED;
     }
     if (tls->lower_error != 0) {
         say(tls, "the connection failed during the TLS handshake: %s", mqtls_strerror(tls->lower_error));

@@ -1,0 +1,204 @@
+#define _POSIX_C_SOURCE 200809L
+
+#include "test/integration/broker.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
+#include <time.h>
+#include <unistd.h>
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static int make_addr(const char *address, uint16_t port, struct sockaddr_storage *ss,
+                     socklen_t *len)
+{
+    memset(ss, 0, sizeof *ss);
+    if (strchr(address, ':') != NULL) {
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
+        a->sin6_family = AF_INET6;
+        a->sin6_port = htons(port);
+        *len = sizeof *a;
+        return inet_pton(AF_INET6, address, &a->sin6_addr) == 1 ? 0 : -1;
+    } else {
+        struct sockaddr_in *a = (struct sockaddr_in *)ss;
+        a->sin_family = AF_INET;
+        a->sin_port = htons(port);
+        *len = sizeof *a;
+        return inet_pton(AF_INET, address, &a->sin_addr) == 1 ? 0 : -1;
+    }
+}
+
+/* A port the kernel says is free on that address right now. */
+static uint16_t free_port(const char *address)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+    uint16_t port = 0;
+    int fd;
+
+    if (make_addr(address, 0, &ss, &len) != 0)
+        return 0;
+    fd = socket(ss.ss_family, SOCK_STREAM, 0);
+    if (fd < 0)
+        return 0;
+    if (bind(fd, (struct sockaddr *)&ss, len) == 0 &&
+        getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
+        port = ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+                                             : ((struct sockaddr_in6 *)&ss)->sin6_port);
+    close(fd);
+    return port;
+}
+
+static int accepts(const char *address, uint16_t port)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+    int fd, ok;
+
+    if (make_addr(address, port, &ss, &len) != 0)
+        return 0;
+    fd = socket(ss.ss_family, SOCK_STREAM, 0);
+    if (fd < 0)
+        return 0;
+    ok = connect(fd, (struct sockaddr *)&ss, len) == 0;
+    close(fd);
+    return ok;
+}
+
+static void print_log(const broker *b)
+{
+    char path[256], line[512];
+    FILE *f;
+    snprintf(path, sizeof path, "%s/mosquitto.log", b->dir);
+    f = fopen(path, "r");
+    if (f == NULL)
+        return;
+    fprintf(stderr, "---- %s\n", path);
+    while (fgets(line, sizeof line, f) != NULL)
+        fputs(line, stderr);
+    fclose(f);
+}
+
+static const char *mosquitto_path(void)
+{
+    const char *env = getenv("MQTLS_MOSQUITTO");
+    if (env != NULL && env[0] != 0)
+        return env;
+    return access("/usr/sbin/mosquitto", X_OK) == 0 ? "/usr/sbin/mosquitto" : "mosquitto";
+}
+
+int broker_start(broker *b, const char *address, const char *listener_lines)
+{
+    char conf[256], log[256];
+    FILE *f;
+    int i, status;
+
+    const char *base = getenv("MQTLS_TEST_TMP");
+
+    memset(b, 0, sizeof *b);
+    snprintf(b->dir, sizeof b->dir, "%s/broker-XXXXXX", base != NULL ? base : "/tmp");
+    if (mkdtemp(b->dir) == NULL)
+        return -1;
+    b->port = free_port(address);
+    if (b->port == 0)
+        return -1;
+    snprintf(conf, sizeof conf, "%s/mosquitto.conf", b->dir);
+    snprintf(log, sizeof log, "%s/mosquitto.log", b->dir);
+    f = fopen(conf, "w");
+    if (f == NULL)
+        return -1;
+    /* As root, mosquitto would drop to user "mosquitto", which cannot read
+     * the test keys; "user root" keeps it as it is (ignored otherwise). */
+    fprintf(f, "persistence false\nuser root\nlog_dest file %s\nlog_type all\n"
+               "allow_anonymous true\nlistener %u %s\n%s\n",
+            log, (unsigned)b->port, address, listener_lines);
+    fclose(f);
+
+    b->pid = fork();
+    if (b->pid < 0)
+        return -1;
+    if (b->pid == 0) {
+        int fd = open(log, O_WRONLY | O_APPEND | O_CREAT, 0600);
+#ifdef __linux__
+        /* A test that dies early (a failed assertion) must not leave its
+         * broker behind: it is stopped when its parent goes. */
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+#endif
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+        }
+        execl(mosquitto_path(), "mosquitto", "-c", conf, (char *)NULL);
+        _exit(127);
+    }
+    /* Bounded wait: 100 tries, 50 ms apart. */
+    for (i = 0; i < 100; i++) {
+        if (waitpid(b->pid, &status, WNOHANG) == b->pid) {
+            fprintf(stderr, "mosquitto exited at start (status %d)\n", status);
+            print_log(b);
+            b->pid = 0;
+            return -1;
+        }
+        if (accepts(address, b->port))
+            return 0;
+        sleep_ms(50);
+    }
+    fprintf(stderr, "mosquitto did not accept on %s port %u within 5 s\n", address,
+            (unsigned)b->port);
+    print_log(b);
+    broker_stop(b);
+    return -1;
+}
+
+void broker_stop(broker *b)
+{
+    char path[256];
+    int i, status;
+
+    if (b->pid > 0) {
+        kill(b->pid, SIGTERM);
+        for (i = 0; i < 100; i++) { /* at most 2 s */
+            if (waitpid(b->pid, &status, WNOHANG) == b->pid)
+                break;
+            sleep_ms(20);
+        }
+        if (i == 100) {
+            kill(b->pid, SIGKILL);
+            waitpid(b->pid, &status, 0);
+        }
+        b->pid = 0;
+    }
+    if (b->dir[0] != 0) {
+        snprintf(path, sizeof path, "%s/mosquitto.conf", b->dir);
+        unlink(path);
+        snprintf(path, sizeof path, "%s/mosquitto.log", b->dir);
+        unlink(path);
+        rmdir(b->dir);
+        b->dir[0] = 0;
+    }
+}
+
+void broker_tls_lines(char *out, size_t cap, const char *certfile, const char *keyfile,
+                      int mutual)
+{
+    snprintf(out, cap,
+             "cafile %sroot-a.crt\ncertfile %s%s\nkeyfile %s%s\n%s", CERTS, CERTS, certfile, CERTS,
+             keyfile,
+             mutual ? "require_certificate true\nuse_identity_as_username true\n" : "");
+}

@@ -1,0 +1,32 @@
+/* Runs the integration suites (real brokers on loopback). Exit status 0
+ * only when every test passed. Usage: integration_tests [suite-name] */
+#define _POSIX_C_SOURCE 200809L
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+Suite *tls_broker_suite(void);
+
+int main(int argc, char **argv)
+{
+    SRunner *runner = srunner_create(tls_broker_suite());
+    char tmp[] = "/tmp/mqtls-it-XXXXXX", cmd[64];
+    int failed;
+
+    /* Every broker's config and log go under one directory, removed here:
+     * a failed test's process ends without its teardown. */
+    if (mkdtemp(tmp) == NULL || setenv("MQTLS_TEST_TMP", tmp, 1) != 0)
+        return EXIT_FAILURE;
+
+    if (argc > 1)
+        srunner_run(runner, argv[1], NULL, CK_NORMAL);
+    else
+        srunner_run_all(runner, CK_NORMAL);
+    failed = srunner_ntests_failed(runner);
+    srunner_free(runner);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", tmp);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,327 @@
+/* TLS against a real Mosquitto on loopback: one broker per test, with the
+ * listener that test needs. Each failure case asserts its error class and
+ * the words of its reason. */
+#define _POSIX_C_SOURCE 200809L
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mqtt/codec.h"
+#include "net/tcp_posix.h"
+#include "test/integration/broker.h"
+#include "tls/tls_mbedtls.h"
+
+Suite *tls_broker_suite(void);
+
+static broker brk;
+static mqtls_tls_config cfg;
+static mqtls_tls tls;
+static mqtls_tcp tcp;
+
+/* Check ends a failed test's process without running the teardown; this
+ * still stops the broker by its pid and removes its temp dir. */
+static void stop_broker_at_exit(void)
+{
+    broker_stop(&brk);
+}
+
+static void setup(void)
+{
+    static int registered;
+    if (!registered++)
+        atexit(stop_broker_at_exit);
+    mqtls_tls_config_init(&cfg);
+    ck_assert_int_eq(mqtls_tls_config_setup(&cfg), MQTLS_OK);
+    ck_assert_int_eq(mqtls_tls_config_set_handshake_timeout(&cfg, 5000), MQTLS_OK);
+    mqtls_tls_init(&tls);
+    mqtls_tcp_init(&tcp);
+    memset(&brk, 0, sizeof brk);
+}
+
+static void teardown(void)
+{
+    mqtls_tls_free(&tls);
+    mqtls_tcp_close(&tcp);
+    mqtls_tls_config_free(&cfg);
+    broker_stop(&brk);
+}
+
+static void start_tls_broker(const char *address, const char *cert, const char *key, int mutual)
+{
+    char lines[1024];
+    broker_tls_lines(lines, sizeof lines, cert, key, mutual);
+    ck_assert_int_eq(broker_start(&brk, address, lines), 0);
+}
+
+static void trust(const char *file)
+{
+    size_t bad;
+    ck_assert_int_eq(mqtls_tls_config_add_ca_file(&cfg, file, &bad), MQTLS_OK);
+}
+
+static void identity(const char *name)
+{
+    char crt[256], key[256];
+    snprintf(crt, sizeof crt, "%s%s.crt", CERTS, name);
+    snprintf(key, sizeof key, "%s%s.key", CERTS, name);
+    ck_assert_int_eq(mqtls_tls_config_set_identity_files(&cfg, crt, key, NULL), MQTLS_OK);
+}
+
+/* TCP to the broker, then the TLS handshake for host name "localhost". */
+static int handshake_at(const char *address)
+{
+    mqtls_transport lower;
+    ck_assert_int_eq(mqtls_tcp_connect(&tcp, address, brk.port, 3000), MQTLS_OK);
+    ck_assert_int_eq(mqtls_tcp_transport(&tcp, &lower), MQTLS_OK);
+    return mqtls_tls_connect(&tls, &cfg, &lower, "localhost");
+}
+
+static int handshake(void)
+{
+    return handshake_at("127.0.0.1");
+}
+
+static void assert_why(int got, int want, const char *words)
+{
+    ck_assert_msg(got == want, "got %s (%s), want %s", mqtls_errname(got), mqtls_tls_why(&tls),
+                  mqtls_errname(want));
+    ck_assert_msg(strstr(mqtls_tls_why(&tls), words) != NULL, "\"%s\" lacks \"%s\"",
+                  mqtls_tls_why(&tls), words);
+}
+
+/* MQTT CONNECT over the TLS transport, and the broker's CONNACK back. */
+static void mqtt_connect(const char *client_id)
+{
+    mqtls_transport t;
+    mqtls_connect c = {0};
+    mqtls_packet pkt;
+    uint8_t buf[256];
+    int n, sent = 0, got = 0, i, r = 0;
+
+    ck_assert_int_eq(mqtls_tls_transport(&tls, &t), MQTLS_OK);
+    c.client_id = (mqtls_str){client_id, strlen(client_id)};
+    c.clean_session = true;
+    c.keepalive_s = 30;
+    n = mqtls_codec_encode_connect(buf, sizeof buf, &c);
+    ck_assert_int_gt(n, 0);
+    for (i = 0; i < 100 && sent < n; i++) {
+        r = t.send(t.ctx, buf + sent, (size_t)(n - sent), 1000);
+        ck_assert_int_ge(r, 0);
+        sent += r;
+    }
+    ck_assert_int_eq(sent, n);
+    for (i = 0; i < 100; i++) {
+        r = mqtls_codec_decode_from_server(buf, (size_t)got, &pkt);
+        if (r != MQTLS_ERR_INCOMPLETE)
+            break;
+        n = t.recv(t.ctx, buf + got, sizeof buf - (size_t)got, 1000);
+        ck_assert_int_ge(n, 0);
+        got += n;
+    }
+    ck_assert_int_gt(r, 0);
+    ck_assert_int_eq(pkt.type, MQTLS_CONNACK);
+    ck_assert_uint_eq(pkt.u.connack.return_code, MQTLS_CONNACK_ACCEPTED);
+}
+
+START_TEST(mutual_tls_connects_and_completes_connect)
+{
+    static const uint8_t root_a_sha256_len = 32;
+    start_tls_broker("127.0.0.1", "server-a-chain.pem", "server-a.key", 1);
+    trust(CERTS "bundle-current.pem");
+    identity("device-001");
+    ck_assert_int_eq(handshake(), MQTLS_OK);
+    ck_assert_str_eq(mqtls_tls_why(&tls), "");
+    /* Which trusted CA the chain ended at. */
+    ck_assert(tls.ca_known);
+    ck_assert_str_eq(tls.ca_subject, "CN=mqtls Test Root A");
+    ck_assert_uint_eq(sizeof tls.ca_sha256, root_a_sha256_len);
+    mqtt_connect("device-001");
+}
+END_TEST
+
+START_TEST(a_bundle_with_an_unrelated_ca_first_still_connects)
+{
+    start_tls_broker("127.0.0.1", "server-a-chain.pem", "server-a.key", 1);
+    trust(CERTS "bundle-other-then-current.pem");
+    identity("device-001");
+    ck_assert_int_eq(handshake(), MQTLS_OK);
+    mqtt_connect("device-001");
+}
+END_TEST
+
+START_TEST(only_the_next_root_is_refused_by_a_current_root_broker)
+{
+    start_tls_broker("127.0.0.1", "server-a-chain.pem", "server-a.key", 1);
+    trust(CERTS "bundle-next.pem");
+    identity("device-001");
+    assert_why(handshake(), MQTLS_ERR_TLS_CERT_UNTRUSTED, "not signed by a trusted CA");
+    ck_assert(tls.verify_flags != 0);
+}
+END_TEST
+
+START_TEST(only_the_next_root_connects_to_a_next_root_broker)
+{
+    start_tls_broker("127.0.0.1", "server-b.crt", "server-b.key", 1);
+    trust(CERTS "bundle-next.pem");
+    identity("device-001");
+    ck_assert_int_eq(handshake(), MQTLS_OK);
+    ck_assert_str_eq(tls.ca_subject, "CN=mqtls Test Root B");
+    mqtt_connect("device-001");
+}
+END_TEST
+
+START_TEST(wrong_host_name_is_refused)
+{
+    start_tls_broker("127.0.0.1", "server-wrong-host.crt", "server-wrong-host.key", 1);
+    trust(CERTS "bundle-current.pem");
+    identity("device-001");
+    assert_why(handshake(), MQTLS_ERR_TLS_HOSTNAME_MISMATCH,
+               "wanted localhost, certificate names broker.example");
+}
+END_TEST
+
+START_TEST(expired_server_certificate_is_refused)
+{
+    start_tls_broker("127.0.0.1", "server-expired.crt", "server-expired.key", 1);
+    trust(CERTS "bundle-current.pem");
+    identity("device-001");
+    assert_why(handshake(), MQTLS_ERR_TLS_CERT_EXPIRED,
+               "expired on 2021-01-31 (subject CN=broker, issuer CN=mqtls Test Root A)");
+}
+END_TEST
+
+START_TEST(not_yet_valid_server_certificate_is_refused)
+{
+    start_tls_broker("127.0.0.1", "server-not-yet-valid.crt", "server-not-yet-valid.key", 1);
+    trust(CERTS "bundle-current.pem");
+    identity("device-001");
+    assert_why(handshake(), MQTLS_ERR_TLS_CERT_NOT_YET_VALID, "not valid until 2099-01-01");
+}
+END_TEST
+
+START_TEST(fake_root_with_the_same_name_is_refused)
+{
+    start_tls_broker("127.0.0.1", "server-fake.crt", "server-fake.key", 1);
+    trust(CERTS "bundle-current.pem");
+    identity("device-001");
+    assert_why(handshake(), MQTLS_ERR_TLS_CERT_UNTRUSTED, "impostor");
+}
+END_TEST
+
+START_TEST(no_client_certificate_is_refused_by_the_broker)
+{
+    start_tls_broker("127.0.0.1", "server-a-chain.pem", "server-a.key", 1);
+    trust(CERTS "bundle-current.pem");
+    assert_why(handshake(), MQTLS_ERR_TLS_CLIENT_CERT_REFUSED,
+               "requires a client certificate and we have none");
+}
+END_TEST
+
+START_TEST(expired_client_certificate_is_refused_by_the_broker)
+{
+    start_tls_broker("127.0.0.1", "server-a-chain.pem", "server-a.key", 1);
+    trust(CERTS "bundle-current.pem");
+    identity("device-expired");
+    assert_why(handshake(), MQTLS_ERR_TLS_CLIENT_CERT_REFUSED, "our client certificate (CN=device-expired)");
+}
+END_TEST
+
+START_TEST(untrusted_client_certificate_is_refused_by_the_broker)
+{
+    start_tls_broker("127.0.0.1", "server-a-chain.pem", "server-a.key", 1);
+    trust(CERTS "bundle-current.pem");
+    identity("device-untrusted");
+    assert_why(handshake(), MQTLS_ERR_TLS_CLIENT_CERT_REFUSED, "our client certificate (CN=device-untrusted)");
+}
+END_TEST
+
+START_TEST(session_resumption_is_reported)
+{
+    uint8_t saved[4096];
+    size_t len = 0;
+
+    start_tls_broker("127.0.0.1", "server-a-chain.pem", "server-a.key", 1);
+    trust(CERTS "bundle-current.pem");
+    identity("device-001");
+    ck_assert_int_eq(handshake(), MQTLS_OK);
+    ck_assert(!tls.resumed);
+    mqtt_connect("device-001");
+    ck_assert_int_eq(mqtls_tls_session_save(&tls, saved, sizeof saved, &len), MQTLS_OK);
+    ck_assert_uint_gt(len, 0);
+    mqtls_tls_close(&tls);
+    mqtls_tls_free(&tls);
+
+    /* As after a restart: a fresh connection object, the saved bytes. */
+    mqtls_tls_init(&tls);
+    ck_assert_int_eq(mqtls_tls_session_load(&tls, saved, len), MQTLS_OK);
+    ck_assert_int_eq(handshake(), MQTLS_OK);
+    ck_assert(tls.resumed);
+    mqtt_connect("device-001");
+}
+END_TEST
+
+START_TEST(max_fragment_length_2048_is_negotiated)
+{
+    start_tls_broker("127.0.0.1", "server-a-chain.pem", "server-a.key", 1);
+    trust(CERTS "bundle-current.pem");
+    identity("device-001");
+    ck_assert_int_eq(mqtls_tls_config_set_max_fragment(&cfg, 2048), MQTLS_OK);
+    ck_assert_int_eq(handshake(), MQTLS_OK);
+    ck_assert_int_eq(mqtls_tls_max_fragment(&tls), 2048);
+    mqtt_connect("device-001");
+}
+END_TEST
+
+START_TEST(mutual_tls_over_ipv6_loopback)
+{
+    start_tls_broker("::1", "server-a-chain.pem", "server-a.key", 1);
+    trust(CERTS "bundle-current.pem");
+    identity("device-001");
+    ck_assert_int_eq(handshake_at("::1"), MQTLS_OK);
+    ck_assert_int_eq(tcp.family, 10 /* AF_INET6 */);
+    mqtt_connect("device-001");
+}
+END_TEST
+
+START_TEST(rsa_server_and_client)
+{
+    char lines[1024];
+    snprintf(lines, sizeof lines,
+             "cafile %sroot-rsa.crt\ncertfile %sserver-rsa.crt\nkeyfile %sserver-rsa.key\n"
+             "require_certificate true\nuse_identity_as_username true\n",
+             CERTS, CERTS, CERTS);
+    ck_assert_int_eq(broker_start(&brk, "127.0.0.1", lines), 0);
+    trust(CERTS "bundle-all.pem");
+    identity("device-rsa");
+    ck_assert_int_eq(handshake(), MQTLS_OK);
+    ck_assert_str_eq(tls.ca_subject, "CN=mqtls Test Root RSA");
+    mqtt_connect("device-rsa");
+}
+END_TEST
+
+Suite *tls_broker_suite(void)
+{
+    Suite *s = suite_create("tls_broker");
+    TCase *tc = tcase_create("mosquitto");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, mutual_tls_connects_and_completes_connect);
+    tcase_add_test(tc, a_bundle_with_an_unrelated_ca_first_still_connects);
+    tcase_add_test(tc, only_the_next_root_is_refused_by_a_current_root_broker);
+    tcase_add_test(tc, only_the_next_root_connects_to_a_next_root_broker);
+    tcase_add_test(tc, wrong_host_name_is_refused);
+    tcase_add_test(tc, expired_server_certificate_is_refused);
+    tcase_add_test(tc, not_yet_valid_server_certificate_is_refused);
+    tcase_add_test(tc, fake_root_with_the_same_name_is_refused);
+    tcase_add_test(tc, no_client_certificate_is_refused_by_the_broker);
+    tcase_add_test(tc, expired_client_certificate_is_refused_by_the_broker);
+    tcase_add_test(tc, untrusted_client_certificate_is_refused_by_the_broker);
+    tcase_add_test(tc, session_resumption_is_reported);
+    tcase_add_test(tc, max_fragment_length_2048_is_negotiated);
+    tcase_add_test(tc, mutual_tls_over_ipv6_loopback);
+    tcase_add_test(tc, rsa_server_and_client);
+    suite_add_tcase(s, tc);
+    return s;
+}
