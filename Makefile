@@ -46,7 +46,7 @@ UNIT_SRCS := test/unit/runner.c test/unit/net/test_error.c test/unit/net/test_tc
              test/unit/mqtt/test_codec.c test/unit/mqtt/test_codec_random.c \
              test/unit/tls/test_tls_config.c test/unit/vectors.c
 UNIT_BIN  := $(BUILD)/test/unit_tests
-INTEGRATION_SRCS := test/integration/runner.c test/integration/broker.c \
+INTEGRATION_SRCS := test/integration/runner.c test/integration/broker.c test/integration/fault.c \
                     test/integration/test_tls_broker.c
 INTEGRATION_BIN  := $(BUILD)/test/integration_tests
 HEADERS += $(wildcard test/integration/*.h)
