@@ -53,9 +53,14 @@ static time_t build_time(void)
     return mktime(&tm);
 }
 
-static bool clock_not_set(void)
+static time_t system_time(void)
 {
-    return time(NULL) < build_time();
+    return time(NULL);
+}
+
+static bool clock_not_set(const mqtls_tls_config *cfg)
+{
+    return cfg->wall_clock() < build_time();
 }
 
 static uint32_t now_ms(const mqtls_tls_config *cfg)
@@ -141,6 +146,7 @@ void mqtls_tls_config_init(mqtls_tls_config *cfg)
     mbedtls_ctr_drbg_init(&cfg->drbg);
     cfg->handshake_timeout_ms = DEFAULT_HANDSHAKE_TIMEOUT_MS;
     mqtls_clock_posix(&cfg->clock);
+    cfg->wall_clock = system_time;
 }
 
 static int verify_callback(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags);
@@ -418,6 +424,14 @@ int mqtls_tls_config_set_clock(mqtls_tls_config *cfg, const mqtls_clock *clock)
     return MQTLS_OK;
 }
 
+int mqtls_tls_config_set_wall_clock(mqtls_tls_config *cfg, time_t (*now)(void))
+{
+    if (cfg == NULL || now == NULL)
+        return MQTLS_ERR_INVALID_ARG;
+    cfg->wall_clock = now;
+    return MQTLS_OK;
+}
+
 int mqtls_tls_config_disable_verification_INSECURE(mqtls_tls_config *cfg)
 {
     if (cfg == NULL)
@@ -511,7 +525,7 @@ static int verify_callback(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t
         format_date(tls->leaf_not_before, sizeof tls->leaf_not_before, &crt->valid_from);
         format_date(tls->leaf_not_after, sizeof tls->leaf_not_after, &crt->valid_to);
     }
-    if (tls->cfg->time_policy == MQTLS_TLS_TIME_DEFER_UNTIL_CLOCK_SET && clock_not_set())
+    if (tls->cfg->time_policy == MQTLS_TLS_TIME_DEFER_UNTIL_CLOCK_SET && clock_not_set(tls->cfg))
         *flags &= ~dates; /* chain and signatures still count */
     if (depth > tls->top_depth) {
         /* The deepest certificate mbedTLS shows us is the trust anchor the
@@ -569,9 +583,9 @@ static int explain_verify_failure(mqtls_tls *tls)
                          MBEDTLS_X509_BADCERT_BAD_KEY | MBEDTLS_X509_BADCERT_KEY_USAGE |
                          MBEDTLS_X509_BADCERT_EXT_KEY_USAGE;
 
-    if ((f & dates) && clock_not_set()) {
+    if ((f & dates) && clock_not_set(tls->cfg)) {
         char now[32];
-        time_t t = time(NULL);
+        time_t t = tls->cfg->wall_clock();
         struct tm tm;
         gmtime_r(&t, &tm);
         strftime(now, sizeof now, "%Y-%m-%d", &tm);

@@ -27,6 +27,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/entropy.h>
@@ -65,6 +66,7 @@ typedef struct mqtls_tls_config {
     mbedtls_ctr_drbg_context drbg;
     const char *alpn[MQTLS_TLS_MAX_ALPN + 1]; /* NULL-terminated, caller's strings */
     mqtls_clock clock;          /* for the handshake timeout */
+    time_t (*wall_clock)(void); /* calendar time in seconds; default time() */
     uint32_t handshake_timeout_ms; /* whole handshake; default 10,000 */
     mqtls_tls_time_policy time_policy;
     int ca_count;               /* certificates in ca */
@@ -135,6 +137,10 @@ int mqtls_tls_config_set_ciphersuites(mqtls_tls_config *cfg, const int *ids); /*
 int mqtls_tls_config_set_handshake_timeout(mqtls_tls_config *cfg, uint32_t timeout_ms);
 int mqtls_tls_config_set_time_policy(mqtls_tls_config *cfg, mqtls_tls_time_policy policy);
 int mqtls_tls_config_set_clock(mqtls_tls_config *cfg, const mqtls_clock *clock);
+/* Where the device reads calendar time (an RTC, SNTP-set time); default
+ * time(). Read to tell "clock not set" (earlier than the library's build
+ * date) from a certificate that is really out of date. */
+int mqtls_tls_config_set_wall_clock(mqtls_tls_config *cfg, time_t (*now)(void));
 /* Turns off all checking of the server's identity. Anyone on the path can
  * then read and change the traffic. For lab tests only; tools print a
  * warning whenever it is used. */

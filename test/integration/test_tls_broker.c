@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <mbedtls/sha256.h>
+
 #include "mqtt/codec.h"
 #include "net/tcp_posix.h"
 #include "test/integration/broker.h"
@@ -127,18 +129,32 @@ static void mqtt_connect(const char *client_id)
     ck_assert_uint_eq(pkt.u.connack.return_code, MQTLS_CONNACK_ACCEPTED);
 }
 
+/* SHA-256 of a DER file from the PKI. */
+static void file_sha256(const char *path, uint8_t out[32])
+{
+    uint8_t der[4096];
+    size_t n;
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    n = fread(der, 1, sizeof der, f);
+    fclose(f);
+    ck_assert_int_eq(mbedtls_sha256_ret(der, n, out, 0), 0);
+}
+
 START_TEST(mutual_tls_connects_and_completes_connect)
 {
-    static const uint8_t root_a_sha256_len = 32;
+    uint8_t root_a[32];
     start_tls_broker("127.0.0.1", "server-a-chain.pem", "server-a.key", 1);
-    trust(CERTS "bundle-current.pem");
+    trust(CERTS "bundle-both.pem");
     identity("device-001");
     ck_assert_int_eq(handshake(), MQTLS_OK);
     ck_assert_str_eq(mqtls_tls_why(&tls), "");
-    /* Which trusted CA the chain ended at. */
+    /* Which trusted CA the chain ended at: Root A of the two trusted,
+     * through the intermediate the broker sent. */
     ck_assert(tls.ca_known);
     ck_assert_str_eq(tls.ca_subject, "CN=mqtls Test Root A");
-    ck_assert_uint_eq(sizeof tls.ca_sha256, root_a_sha256_len);
+    file_sha256(CERTS "root-a.der", root_a);
+    ck_assert_mem_eq(tls.ca_sha256, root_a, 32);
     mqtt_connect("device-001");
 }
 END_TEST
@@ -287,6 +303,60 @@ START_TEST(mutual_tls_over_ipv6_loopback)
 }
 END_TEST
 
+/* A device that never set its clock: 1970-01-02. */
+static time_t unset_clock(void)
+{
+    return 86400;
+}
+
+START_TEST(an_unset_clock_is_named_instead_of_blaming_the_certificate)
+{
+    start_tls_broker("127.0.0.1", "server-expired.crt", "server-expired.key", 1);
+    trust(CERTS "bundle-current.pem");
+    identity("device-001");
+    ck_assert_int_eq(mqtls_tls_config_set_wall_clock(&cfg, unset_clock), MQTLS_OK);
+    assert_why(handshake(), MQTLS_ERR_TLS_CLOCK_NOT_SET, "device clock not set (it reads 1970-01-02");
+}
+END_TEST
+
+/* The deferred policy: with the clock unset, dates are not judged... */
+START_TEST(deferred_time_policy_skips_dates_while_the_clock_is_unset)
+{
+    start_tls_broker("127.0.0.1", "server-expired.crt", "server-expired.key", 1);
+    trust(CERTS "bundle-current.pem");
+    identity("device-001");
+    ck_assert_int_eq(mqtls_tls_config_set_wall_clock(&cfg, unset_clock), MQTLS_OK);
+    ck_assert_int_eq(mqtls_tls_config_set_time_policy(&cfg, MQTLS_TLS_TIME_DEFER_UNTIL_CLOCK_SET),
+                     MQTLS_OK);
+    ck_assert_int_eq(handshake(), MQTLS_OK);
+}
+END_TEST
+
+/* ...but the chain and the signatures still are. */
+START_TEST(deferred_time_policy_still_refuses_an_impostor)
+{
+    start_tls_broker("127.0.0.1", "server-fake.crt", "server-fake.key", 1);
+    trust(CERTS "bundle-current.pem");
+    identity("device-001");
+    ck_assert_int_eq(mqtls_tls_config_set_wall_clock(&cfg, unset_clock), MQTLS_OK);
+    ck_assert_int_eq(mqtls_tls_config_set_time_policy(&cfg, MQTLS_TLS_TIME_DEFER_UNTIL_CLOCK_SET),
+                     MQTLS_OK);
+    assert_why(handshake(), MQTLS_ERR_TLS_CERT_UNTRUSTED, "impostor");
+}
+END_TEST
+
+/* ...and once the clock is set, dates count again. */
+START_TEST(deferred_time_policy_judges_dates_once_the_clock_is_set)
+{
+    start_tls_broker("127.0.0.1", "server-expired.crt", "server-expired.key", 1);
+    trust(CERTS "bundle-current.pem");
+    identity("device-001");
+    ck_assert_int_eq(mqtls_tls_config_set_time_policy(&cfg, MQTLS_TLS_TIME_DEFER_UNTIL_CLOCK_SET),
+                     MQTLS_OK);
+    assert_why(handshake(), MQTLS_ERR_TLS_CERT_EXPIRED, "expired on 2021-01-31");
+}
+END_TEST
+
 /* TLS runs over any transport, even one that moves a byte at a time and
  * times out between bytes. */
 START_TEST(handshake_and_round_trip_over_a_one_byte_stalling_link)
@@ -343,6 +413,10 @@ Suite *tls_broker_suite(void)
     tcase_add_test(tc, session_resumption_is_reported);
     tcase_add_test(tc, max_fragment_length_2048_is_negotiated);
     tcase_add_test(tc, mutual_tls_over_ipv6_loopback);
+    tcase_add_test(tc, an_unset_clock_is_named_instead_of_blaming_the_certificate);
+    tcase_add_test(tc, deferred_time_policy_skips_dates_while_the_clock_is_unset);
+    tcase_add_test(tc, deferred_time_policy_still_refuses_an_impostor);
+    tcase_add_test(tc, deferred_time_policy_judges_dates_once_the_clock_is_set);
     tcase_add_test(tc, handshake_and_round_trip_over_a_one_byte_stalling_link);
     tcase_add_test(tc, rsa_server_and_client);
     suite_add_tcase(s, tc);
