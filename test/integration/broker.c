@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,12 +104,9 @@ static const char *mosquitto_path(void)
     return access("/usr/sbin/mosquitto", X_OK) == 0 ? "/usr/sbin/mosquitto" : "mosquitto";
 }
 
-int broker_start(broker *b, const char *address, const char *listener_lines)
+/* Makes b's temp dir and picks its port. */
+static int prepare(broker *b, const char *address)
 {
-    char conf[256], log[256];
-    FILE *f;
-    int i, status;
-
     const char *base = getenv("MQTLS_TEST_TMP");
 
     memset(b, 0, sizeof *b);
@@ -116,7 +114,75 @@ int broker_start(broker *b, const char *address, const char *listener_lines)
     if (mkdtemp(b->dir) == NULL)
         return -1;
     b->port = free_port(address);
-    if (b->port == 0)
+    return b->port != 0 ? 0 : -1;
+}
+
+/* Forks and execs argv ("{port}" replaced by b->port), output to the log,
+ * stdin from /dev/null; waits (bounded) until address:port accepts. */
+static int spawn(broker *b, const char *address, const char *const *argv)
+{
+    static char expanded[32][256];
+    char log[256], *args[32];
+    int i, status;
+
+    snprintf(log, sizeof log, "%s/mosquitto.log", b->dir);
+    for (i = 0; argv[i] != NULL && i < 31; i++) {
+        const char *at = strstr(argv[i], "{port}");
+        if (at != NULL) {
+            snprintf(expanded[i], sizeof expanded[i], "%.*s%u%s", (int)(at - argv[i]), argv[i],
+                     (unsigned)b->port, at + 6);
+            args[i] = expanded[i];
+        } else {
+            args[i] = (char *)(uintptr_t)argv[i];
+        }
+    }
+    args[i] = NULL;
+
+    b->pid = fork();
+    if (b->pid < 0)
+        return -1;
+    if (b->pid == 0) {
+        int fd = open(log, O_WRONLY | O_APPEND | O_CREAT, 0600), in = open("/dev/null", O_RDONLY);
+#ifdef __linux__
+        /* A test that dies early (a failed assertion) must not leave its
+         * server behind: it is stopped when its parent goes. */
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+#endif
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+        }
+        if (in >= 0)
+            dup2(in, 0);
+        execvp(args[0], args);
+        _exit(127);
+    }
+    /* Bounded wait: 100 tries, 50 ms apart. */
+    for (i = 0; i < 100; i++) {
+        if (waitpid(b->pid, &status, WNOHANG) == b->pid) {
+            fprintf(stderr, "%s exited at start (status %d)\n", args[0], status);
+            print_log(b);
+            b->pid = 0;
+            return -1;
+        }
+        if (accepts(address, b->port))
+            return 0;
+        sleep_ms(50);
+    }
+    fprintf(stderr, "%s did not accept on %s port %u within 5 s\n", args[0], address,
+            (unsigned)b->port);
+    print_log(b);
+    broker_stop(b);
+    return -1;
+}
+
+int broker_start(broker *b, const char *address, const char *listener_lines)
+{
+    char conf[256], log[256];
+    const char *argv[4];
+    FILE *f;
+
+    if (prepare(b, address) != 0)
         return -1;
     snprintf(conf, sizeof conf, "%s/mosquitto.conf", b->dir);
     snprintf(log, sizeof log, "%s/mosquitto.log", b->dir);
@@ -129,41 +195,18 @@ int broker_start(broker *b, const char *address, const char *listener_lines)
                "allow_anonymous true\nlistener %u %s\n%s\n",
             log, (unsigned)b->port, address, listener_lines);
     fclose(f);
+    argv[0] = mosquitto_path();
+    argv[1] = "-c";
+    argv[2] = conf;
+    argv[3] = NULL;
+    return spawn(b, address, argv);
+}
 
-    b->pid = fork();
-    if (b->pid < 0)
+int server_start(broker *b, const char *address, const char *const *argv)
+{
+    if (prepare(b, address) != 0)
         return -1;
-    if (b->pid == 0) {
-        int fd = open(log, O_WRONLY | O_APPEND | O_CREAT, 0600);
-#ifdef __linux__
-        /* A test that dies early (a failed assertion) must not leave its
-         * broker behind: it is stopped when its parent goes. */
-        prctl(PR_SET_PDEATHSIG, SIGTERM);
-#endif
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-        }
-        execl(mosquitto_path(), "mosquitto", "-c", conf, (char *)NULL);
-        _exit(127);
-    }
-    /* Bounded wait: 100 tries, 50 ms apart. */
-    for (i = 0; i < 100; i++) {
-        if (waitpid(b->pid, &status, WNOHANG) == b->pid) {
-            fprintf(stderr, "mosquitto exited at start (status %d)\n", status);
-            print_log(b);
-            b->pid = 0;
-            return -1;
-        }
-        if (accepts(address, b->port))
-            return 0;
-        sleep_ms(50);
-    }
-    fprintf(stderr, "mosquitto did not accept on %s port %u within 5 s\n", address,
-            (unsigned)b->port);
-    print_log(b);
-    broker_stop(b);
-    return -1;
+    return spawn(b, address, argv);
 }
 
 void broker_stop(broker *b)

@@ -21,6 +21,11 @@ typedef struct broker {
  * log is printed to stderr). */
 int broker_start(broker *b, const char *address, const char *listener_lines);
 
+/* Any other server: argv (NULL-terminated; "{port}" anywhere in an
+ * argument is replaced by the port picked) run with its output in the temp dir and stdin from /dev/null,
+ * until address:port accepts (at most 5 s). Returns 0 or -1. */
+int server_start(broker *b, const char *address, const char *const *argv);
+
 /* Stops it (SIGTERM, then SIGKILL after 2 s) and removes its temp dir. */
 void broker_stop(broker *b);
 

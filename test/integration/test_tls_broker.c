@@ -303,6 +303,36 @@ START_TEST(mutual_tls_over_ipv6_loopback)
 }
 END_TEST
 
+/* ALPN against openssl s_server, which prefers the first protocol we
+ * both know from its own list. */
+static void alpn_against_s_server(const char *const *ours, const char *want)
+{
+    const char *argv[] = {"openssl", "s_server", "-quiet", "-accept", "127.0.0.1:{port}",
+                          "-cert", CERTS "server-a.crt", "-key", CERTS "server-a.key",
+                          "-cert_chain", CERTS "intermediate-a.crt",
+                          "-alpn", "x-amzn-mqtt-ca,mqtt", NULL};
+    ck_assert_int_eq(server_start(&brk, "127.0.0.1", argv), 0);
+    trust(CERTS "bundle-current.pem");
+    ck_assert_int_eq(mqtls_tls_config_set_alpn(&cfg, ours), MQTLS_OK);
+    ck_assert_int_eq(handshake(), MQTLS_OK);
+    ck_assert_ptr_nonnull(mqtls_tls_alpn(&tls));
+    ck_assert_str_eq(mqtls_tls_alpn(&tls), want);
+}
+
+START_TEST(alpn_mqtt_is_negotiated)
+{
+    static const char *const ours[] = {"mqtt", NULL};
+    alpn_against_s_server(ours, "mqtt");
+}
+END_TEST
+
+START_TEST(alpn_follows_the_server_preference)
+{
+    static const char *const ours[] = {"mqtt", "x-amzn-mqtt-ca", NULL};
+    alpn_against_s_server(ours, "x-amzn-mqtt-ca");
+}
+END_TEST
+
 /* A device that never set its clock: 1970-01-02. */
 static time_t unset_clock(void)
 {
@@ -413,6 +443,8 @@ Suite *tls_broker_suite(void)
     tcase_add_test(tc, session_resumption_is_reported);
     tcase_add_test(tc, max_fragment_length_2048_is_negotiated);
     tcase_add_test(tc, mutual_tls_over_ipv6_loopback);
+    tcase_add_test(tc, alpn_mqtt_is_negotiated);
+    tcase_add_test(tc, alpn_follows_the_server_preference);
     tcase_add_test(tc, an_unset_clock_is_named_instead_of_blaming_the_certificate);
     tcase_add_test(tc, deferred_time_policy_skips_dates_while_the_clock_is_unset);
     tcase_add_test(tc, deferred_time_policy_still_refuses_an_impostor);
