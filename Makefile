@@ -206,8 +206,17 @@ $(BENCH_CODEC): test/bench/bench_codec.c $(LIB_SRCS) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) -O2 $(REQUIRED) $(filter %.c,$^) $(TLS_LIBS) -o $@
 
-bench: deps $(BENCH_CODEC)
+BENCH_TLS := $(BUILD)/bench/bench_tls
+
+# The bench redefines malloc and friends to count the heap: glibc only.
+$(BENCH_TLS): test/bench/bench_tls.c test/integration/broker.c $(STATIC_LIB) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -std=c99 -Wall -Wextra -Werror -I. $(TEST_DEFS) $(filter %.c,$^) $(STATIC_LIB) \
+	    $(TLS_LIBS) -o $@
+
+bench: deps $(BENCH_CODEC) $(BENCH_TLS) $(BUILD)/certs/root-a.crt
 	@sh test/bench/codec_callgrind.sh $(BENCH_CODEC)
+	@$(BENCH_TLS) 50
 
 $(FUZZ_BIN): $(FUZZ_SRCS) test/unit/vectors.c $(LIB_SRCS) $(HEADERS)
 	@mkdir -p $(dir $@)
