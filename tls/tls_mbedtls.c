@@ -652,6 +652,15 @@ static int explain_failure(mqtls_tls *tls, int mret)
                 alert_name(tls->alert));
             return MQTLS_ERR_TLS_CLIENT_CERT_REFUSED;
         case 40:
+        case 71:
+            if (tls->ssl.state <= MBEDTLS_SSL_SERVER_HELLO) {
+                /* Refused before it even answered our hello: nothing it
+                 * could accept in our cipher suites, versions or curves. */
+                say(tls, "no cipher suite in common with the broker: it refused our hello "
+                         "with alert %s (%s)",
+                    alert, alert_name(tls->alert));
+                return MQTLS_ERR_TLS_NO_COMMON_CIPHER;
+            }
             if (!tls->cfg->has_identity) {
                 say(tls, "the broker ended the handshake (alert 40, handshake failure); it "
                          "probably requires a client certificate and we have none");

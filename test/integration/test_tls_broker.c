@@ -333,6 +333,31 @@ START_TEST(alpn_follows_the_server_preference)
 }
 END_TEST
 
+START_TEST(no_common_cipher_suite_is_named)
+{
+    /* Only an RSA suite, against a broker with an ECDSA certificate. */
+    static const int rsa_only[] = {MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, 0};
+    start_tls_broker("127.0.0.1", "server-a-chain.pem", "server-a.key", 1);
+    trust(CERTS "bundle-current.pem");
+    identity("device-001");
+    ck_assert_int_eq(mqtls_tls_config_set_ciphersuites(&cfg, rsa_only), MQTLS_OK);
+    assert_why(handshake(), MQTLS_ERR_TLS_NO_COMMON_CIPHER, "no cipher suite in common");
+}
+END_TEST
+
+START_TEST(a_cipher_suite_list_override_is_used)
+{
+    static const int one[] = {MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, 0};
+    start_tls_broker("127.0.0.1", "server-a-chain.pem", "server-a.key", 1);
+    trust(CERTS "bundle-current.pem");
+    identity("device-001");
+    ck_assert_int_eq(mqtls_tls_config_set_ciphersuites(&cfg, one), MQTLS_OK);
+    ck_assert_int_eq(handshake(), MQTLS_OK);
+    ck_assert_str_eq(mbedtls_ssl_get_ciphersuite(&tls.ssl),
+                     "TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256");
+}
+END_TEST
+
 /* A device that never set its clock: 1970-01-02. */
 static time_t unset_clock(void)
 {
@@ -443,6 +468,8 @@ Suite *tls_broker_suite(void)
     tcase_add_test(tc, session_resumption_is_reported);
     tcase_add_test(tc, max_fragment_length_2048_is_negotiated);
     tcase_add_test(tc, mutual_tls_over_ipv6_loopback);
+    tcase_add_test(tc, no_common_cipher_suite_is_named);
+    tcase_add_test(tc, a_cipher_suite_list_override_is_used);
     tcase_add_test(tc, alpn_mqtt_is_negotiated);
     tcase_add_test(tc, alpn_follows_the_server_preference);
     tcase_add_test(tc, an_unset_clock_is_named_instead_of_blaming_the_certificate);

@@ -3,12 +3,18 @@
  * the PKI that make certs writes to build/certs. */
 #define _POSIX_C_SOURCE 200809L
 
+#include <arpa/inet.h>
 #include <check.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "test/unit/suites.h"
+#include "net/tcp_posix.h"
 #include "tls/tls_mbedtls.h"
 
 #define CERTS MQTLS_SOURCE_DIR "/build/certs/"
@@ -177,6 +183,45 @@ START_TEST(no_trust_no_connection)
 }
 END_TEST
 
+/* A server that accepts TCP and never says a word: the handshake ends at
+ * its timeout, with a reason. */
+START_TEST(handshake_times_out_against_a_silent_server)
+{
+    struct sockaddr_in a;
+    socklen_t alen = sizeof a;
+    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    mqtls_tcp tcp;
+    mqtls_tls tls;
+    mqtls_transport lower;
+    struct timespec t0, t1;
+    long ms;
+
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(bind(lfd, (struct sockaddr *)&a, sizeof a), 0);
+    ck_assert_int_eq(listen(lfd, 1), 0);
+    ck_assert_int_eq(getsockname(lfd, (struct sockaddr *)&a, &alen), 0);
+    ck_assert_int_eq(mqtls_tls_config_add_ca_file(&cfg, CERTS "root-a.crt", NULL), MQTLS_OK);
+    ck_assert_int_eq(mqtls_tls_config_set_handshake_timeout(&cfg, 300), MQTLS_OK);
+    mqtls_tcp_init(&tcp);
+    ck_assert_int_eq(mqtls_tcp_connect(&tcp, "127.0.0.1", ntohs(a.sin_port), 1000), MQTLS_OK);
+    mqtls_tcp_transport(&tcp, &lower);
+    mqtls_tls_init(&tls);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    ck_assert_int_eq(mqtls_tls_connect(&tls, &cfg, &lower, "localhost"),
+                     MQTLS_ERR_TLS_HANDSHAKE_TIMEOUT);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    ck_assert_int_ge(ms, 280);
+    ck_assert_int_lt(ms, 2000);
+    ck_assert_ptr_nonnull(strstr(mqtls_tls_why(&tls), "did not finish within 300 ms"));
+    mqtls_tls_free(&tls);
+    mqtls_tcp_close(&tcp);
+    close(lfd);
+}
+END_TEST
+
 START_TEST(free_wipes_the_key)
 {
     mqtls_tls_config c;
@@ -209,6 +254,7 @@ Suite *tls_config_suite(void)
     tcase_add_test(tc, identity_failures_say_which);
     tcase_add_test(tc, options_are_checked);
     tcase_add_test(tc, no_trust_no_connection);
+    tcase_add_test(tc, handshake_times_out_against_a_silent_server);
     tcase_add_test(tc, free_wipes_the_key);
     suite_add_tcase(s, tc);
     return s;
