@@ -44,7 +44,7 @@ SONAME     := libmqtls.so.$(SOVERSION)
 UNIT_SRCS := test/unit/runner.c test/unit/net/test_error.c test/unit/net/test_tcp_posix.c \
              test/unit/mqtt/test_utf8.c test/unit/mqtt/test_topic.c \
              test/unit/mqtt/test_codec.c test/unit/mqtt/test_codec_random.c \
-             test/unit/tls/test_tls_config.c test/unit/vectors.c
+             test/unit/tls/test_tls_config.c test/unit/tls/test_tls_pipe.c test/unit/vectors.c
 UNIT_BIN  := $(BUILD)/test/unit_tests
 INTEGRATION_SRCS := test/integration/runner.c test/integration/broker.c test/integration/fault.c \
                     test/integration/test_tls_broker.c

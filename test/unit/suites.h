@@ -11,5 +11,6 @@ Suite *codec_suite(void);
 Suite *codec_random_suite(void);
 Suite *tcp_posix_suite(void);
 Suite *tls_config_suite(void);
+Suite *tls_pipe_suite(void);
 
 #endif

@@ -1,0 +1,205 @@
+/* TLS over an in-memory pipe: no socket anywhere. The other end is an
+ * mbedTLS server in this same thread, run by the pipe itself whenever the
+ * client waits for bytes (the "pump"): it steps the server's handshake,
+ * then echoes application data. Mutual authentication with the test PKI. */
+#define _POSIX_C_SOURCE 200809L
+
+#include <check.h>
+#include <string.h>
+
+#include <mbedtls/ctr_drbg.h>
+#include <mbedtls/entropy.h>
+#include <mbedtls/ssl.h>
+
+#include "test/unit/suites.h"
+#include "tls/tls_mbedtls.h"
+
+#define CERTS MQTLS_SOURCE_DIR "/build/certs/"
+#define PIPE_CAP 65536
+
+/* One direction of the pipe. */
+typedef struct ring {
+    uint8_t data[PIPE_CAP];
+    size_t len; /* bytes waiting, from data[0] */
+} ring;
+
+static size_t ring_put(ring *r, const uint8_t *p, size_t n)
+{
+    if (n > PIPE_CAP - r->len)
+        n = PIPE_CAP - r->len;
+    memcpy(r->data + r->len, p, n);
+    r->len += n;
+    return n;
+}
+
+static size_t ring_take(ring *r, uint8_t *p, size_t n)
+{
+    if (n > r->len)
+        n = r->len;
+    memcpy(p, r->data, n);
+    memmove(r->data, r->data + n, r->len - n);
+    r->len -= n;
+    return n;
+}
+
+static struct server {
+    ring to_client, to_server;
+    mbedtls_ssl_context ssl;
+    mbedtls_ssl_config conf;
+    mbedtls_x509_crt chain, ca;
+    mbedtls_pk_context key;
+    mbedtls_entropy_context entropy;
+    mbedtls_ctr_drbg_context drbg;
+    int handshake_done;
+    unsigned long pumps;
+} srv;
+
+/* The server's BIO: non-blocking over the rings. */
+static int srv_send(void *ctx, const unsigned char *buf, size_t len)
+{
+    (void)ctx;
+    return (int)ring_put(&srv.to_client, buf, len);
+}
+
+static int srv_recv(void *ctx, unsigned char *buf, size_t len)
+{
+    (void)ctx;
+    if (srv.to_server.len == 0)
+        return MBEDTLS_ERR_SSL_WANT_READ;
+    return (int)ring_take(&srv.to_server, buf, len);
+}
+
+/* Lets the server act on what it has: handshake steps, then echo. */
+static void pump(void)
+{
+    uint8_t buf[1024];
+    int i, n;
+
+    srv.pumps++;
+    for (i = 0; i < 64 && !srv.handshake_done; i++) {
+        n = mbedtls_ssl_handshake_step(&srv.ssl);
+        if (srv.ssl.state == MBEDTLS_SSL_HANDSHAKE_OVER)
+            srv.handshake_done = 1;
+        if (n == MBEDTLS_ERR_SSL_WANT_READ)
+            return;
+        ck_assert_msg(n == 0, "server handshake step: -0x%04x", (unsigned)-n);
+    }
+    for (i = 0; i < 64 && srv.handshake_done; i++) {
+        n = mbedtls_ssl_read(&srv.ssl, buf, sizeof buf);
+        if (n <= 0)
+            return;
+        ck_assert_int_eq(mbedtls_ssl_write(&srv.ssl, buf, (size_t)n), n);
+    }
+}
+
+/* The client's end of the pipe, as an mqtls_transport. */
+static int pipe_send(void *ctx, const uint8_t *buf, size_t len, uint32_t timeout_ms)
+{
+    (void)ctx;
+    (void)timeout_ms;
+    return (int)ring_put(&srv.to_server, buf, len);
+}
+
+static int pipe_recv(void *ctx, uint8_t *buf, size_t len, uint32_t timeout_ms)
+{
+    (void)ctx;
+    (void)timeout_ms;
+    if (srv.to_client.len == 0)
+        pump();
+    return (int)ring_take(&srv.to_client, buf, len);
+}
+
+static void pipe_close(void *ctx)
+{
+    (void)ctx;
+}
+
+static void server_setup(void)
+{
+    static const char pers[] = "mqtls pipe test server";
+    memset(&srv, 0, sizeof srv);
+    mbedtls_ssl_init(&srv.ssl);
+    mbedtls_ssl_config_init(&srv.conf);
+    mbedtls_x509_crt_init(&srv.chain);
+    mbedtls_x509_crt_init(&srv.ca);
+    mbedtls_pk_init(&srv.key);
+    mbedtls_entropy_init(&srv.entropy);
+    mbedtls_ctr_drbg_init(&srv.drbg);
+    ck_assert_int_eq(mbedtls_ctr_drbg_seed(&srv.drbg, mbedtls_entropy_func, &srv.entropy,
+                                           (const unsigned char *)pers, sizeof pers - 1),
+                     0);
+    ck_assert_int_eq(mbedtls_x509_crt_parse_file(&srv.chain, CERTS "server-a-chain.pem"), 0);
+    ck_assert_int_eq(mbedtls_x509_crt_parse_file(&srv.ca, CERTS "root-a.crt"), 0);
+    ck_assert_int_eq(mbedtls_pk_parse_keyfile(&srv.key, CERTS "server-a.key", NULL), 0);
+    ck_assert_int_eq(mbedtls_ssl_config_defaults(&srv.conf, MBEDTLS_SSL_IS_SERVER,
+                                                 MBEDTLS_SSL_TRANSPORT_STREAM,
+                                                 MBEDTLS_SSL_PRESET_DEFAULT),
+                     0);
+    mbedtls_ssl_conf_rng(&srv.conf, mbedtls_ctr_drbg_random, &srv.drbg);
+    mbedtls_ssl_conf_authmode(&srv.conf, MBEDTLS_SSL_VERIFY_REQUIRED);
+    mbedtls_ssl_conf_ca_chain(&srv.conf, &srv.ca, NULL);
+    ck_assert_int_eq(mbedtls_ssl_conf_own_cert(&srv.conf, &srv.chain, &srv.key), 0);
+    ck_assert_int_eq(mbedtls_ssl_setup(&srv.ssl, &srv.conf), 0);
+    mbedtls_ssl_set_bio(&srv.ssl, NULL, srv_send, srv_recv, NULL);
+}
+
+static void server_teardown(void)
+{
+    mbedtls_ssl_free(&srv.ssl);
+    mbedtls_ssl_config_free(&srv.conf);
+    mbedtls_x509_crt_free(&srv.chain);
+    mbedtls_x509_crt_free(&srv.ca);
+    mbedtls_pk_free(&srv.key);
+    mbedtls_ctr_drbg_free(&srv.drbg);
+    mbedtls_entropy_free(&srv.entropy);
+}
+
+START_TEST(mutual_tls_over_an_in_memory_pipe)
+{
+    mqtls_transport pipe = {NULL, pipe_send, pipe_recv, pipe_close}, t;
+    mqtls_tls_config cfg;
+    mqtls_tls tls;
+    uint8_t buf[64];
+    int got = 0, i, n;
+
+    mqtls_tls_config_init(&cfg);
+    ck_assert_int_eq(mqtls_tls_config_setup(&cfg), MQTLS_OK);
+    ck_assert_int_eq(mqtls_tls_config_add_ca_file(&cfg, CERTS "bundle-current.pem", NULL),
+                     MQTLS_OK);
+    ck_assert_int_eq(mqtls_tls_config_set_identity_files(&cfg, CERTS "device-001.crt",
+                                                         CERTS "device-001.key", NULL),
+                     MQTLS_OK);
+    mqtls_tls_init(&tls);
+    ck_assert_msg(mqtls_tls_connect(&tls, &cfg, &pipe, "localhost") == MQTLS_OK, "%s",
+                  mqtls_tls_why(&tls));
+    ck_assert(srv.handshake_done);
+    ck_assert_str_eq(tls.ca_subject, "CN=mqtls Test Root A");
+    /* The server saw our certificate. */
+    ck_assert_ptr_nonnull(mbedtls_ssl_get_peer_cert(&srv.ssl));
+
+    ck_assert_int_eq(mqtls_tls_transport(&tls, &t), MQTLS_OK);
+    ck_assert_int_eq(t.send(t.ctx, (const uint8_t *)"over a pipe", 11, 100), 11);
+    for (i = 0; i < 100 && got < 11; i++) {
+        n = t.recv(t.ctx, buf + got, sizeof buf - (size_t)got, 100);
+        ck_assert_int_ge(n, 0);
+        got += n;
+    }
+    ck_assert_int_eq(got, 11);
+    ck_assert_mem_eq(buf, "over a pipe", 11);
+    ck_assert_uint_gt(srv.pumps, 2);
+    mqtls_tls_close(&tls);
+    mqtls_tls_free(&tls);
+    mqtls_tls_config_free(&cfg);
+}
+END_TEST
+
+Suite *tls_pipe_suite(void)
+{
+    Suite *s = suite_create("tls_pipe");
+    TCase *tc = tcase_create("pipe");
+    tcase_add_checked_fixture(tc, server_setup, server_teardown);
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, mutual_tls_over_an_in_memory_pipe);
+    suite_add_tcase(s, tc);
+    return s;
+}
