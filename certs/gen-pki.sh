@@ -18,6 +18,7 @@ PASS=mqtls-test # passphrase of the encrypted client keys
 
 ec_key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1.key" 2>/dev/null; }
 rsa_key() { openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$1.key" 2>/dev/null; }
+rsa1024_key() { openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 -out "$1.key" 2>/dev/null; }
 
 # One directory and config per issuing CA, so `openssl ca` can set exact
 # validity dates and keep an index for revocation.
@@ -123,6 +124,7 @@ issue root-a server-expired ec broker v3_server -startdate 20200101000000Z -endd
 issue root-a server-not-yet-valid ec broker v3_server -startdate 20990101000000Z -enddate 21000101000000Z
 issue fake-root-a server-fake ec broker v3_server
 issue root-rsa server-rsa rsa broker v3_server
+issue root-rsa server-weak rsa1024 broker v3_server
 
 # Clients: device ids under the current root, and the bad ones.
 issue root-a device-001 ec device-001 v3_client

@@ -707,6 +707,7 @@ static int explain_failure(mqtls_tls *tls, int mret)
         say(tls, "out of memory during the TLS handshake");
         return MQTLS_ERR_TLS_OUT_OF_MEMORY;
     case MBEDTLS_ERR_SSL_INVALID_RECORD:
+    case MBEDTLS_ERR_SSL_BAD_INPUT_DATA:
         say(tls, "the broker sent a TLS record larger than our buffer, or a malformed one (%s)",
             text);
         return MQTLS_ERR_TLS_RECORD_TOO_LARGE;
@@ -877,7 +878,9 @@ static int io_error(mqtls_tls *tls, int mret)
         return MQTLS_ERR_NET_CLOSED;
     if (mret == MBEDTLS_ERR_SSL_ALLOC_FAILED)
         return MQTLS_ERR_TLS_OUT_OF_MEMORY;
-    if (mret == MBEDTLS_ERR_SSL_INVALID_RECORD)
+    /* A record too big to fetch is BAD_INPUT_DATA in mbedTLS 2.28 ("more
+     * data than fits"); our arguments were checked, so nothing else can be. */
+    if (mret == MBEDTLS_ERR_SSL_INVALID_RECORD || mret == MBEDTLS_ERR_SSL_BAD_INPUT_DATA)
         return MQTLS_ERR_TLS_RECORD_TOO_LARGE;
     return MQTLS_ERR_TLS_PROTOCOL;
 }

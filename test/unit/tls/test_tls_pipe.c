@@ -5,6 +5,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <check.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <mbedtls/ctr_drbg.h>
@@ -114,9 +115,11 @@ static void pipe_close(void *ctx)
     (void)ctx;
 }
 
-static void server_setup(void)
+/* The server, with the certificate chain and key named (in build/certs). */
+static void server_start(const char *chain, const char *key)
 {
     static const char pers[] = "mqtls pipe test server";
+    char path[256];
     memset(&srv, 0, sizeof srv);
     mbedtls_ssl_init(&srv.ssl);
     mbedtls_ssl_config_init(&srv.conf);
@@ -128,9 +131,11 @@ static void server_setup(void)
     ck_assert_int_eq(mbedtls_ctr_drbg_seed(&srv.drbg, mbedtls_entropy_func, &srv.entropy,
                                            (const unsigned char *)pers, sizeof pers - 1),
                      0);
-    ck_assert_int_eq(mbedtls_x509_crt_parse_file(&srv.chain, CERTS "server-a-chain.pem"), 0);
+    snprintf(path, sizeof path, "%s%s", CERTS, chain);
+    ck_assert_int_eq(mbedtls_x509_crt_parse_file(&srv.chain, path), 0);
     ck_assert_int_eq(mbedtls_x509_crt_parse_file(&srv.ca, CERTS "root-a.crt"), 0);
-    ck_assert_int_eq(mbedtls_pk_parse_keyfile(&srv.key, CERTS "server-a.key", NULL), 0);
+    snprintf(path, sizeof path, "%s%s", CERTS, key);
+    ck_assert_int_eq(mbedtls_pk_parse_keyfile(&srv.key, path, NULL), 0);
     ck_assert_int_eq(mbedtls_ssl_config_defaults(&srv.conf, MBEDTLS_SSL_IS_SERVER,
                                                  MBEDTLS_SSL_TRANSPORT_STREAM,
                                                  MBEDTLS_SSL_PRESET_DEFAULT),
@@ -154,23 +159,37 @@ static void server_teardown(void)
     mbedtls_entropy_free(&srv.entropy);
 }
 
-START_TEST(mutual_tls_over_an_in_memory_pipe)
-{
-    mqtls_transport pipe = {NULL, pipe_send, pipe_recv, pipe_close}, t;
-    mqtls_tls_config cfg;
-    mqtls_tls tls;
-    uint8_t buf[64];
-    int got = 0, i, n;
+static mqtls_tls_config cfg;
+static mqtls_tls tls;
+static mqtls_transport pipe_transport = {NULL, pipe_send, pipe_recv, pipe_close};
 
+static void client_config(const char *ca_file)
+{
     mqtls_tls_config_init(&cfg);
     ck_assert_int_eq(mqtls_tls_config_setup(&cfg), MQTLS_OK);
-    ck_assert_int_eq(mqtls_tls_config_add_ca_file(&cfg, CERTS "bundle-current.pem", NULL),
-                     MQTLS_OK);
+    ck_assert_int_eq(mqtls_tls_config_add_ca_file(&cfg, ca_file, NULL), MQTLS_OK);
     ck_assert_int_eq(mqtls_tls_config_set_identity_files(&cfg, CERTS "device-001.crt",
                                                          CERTS "device-001.key", NULL),
                      MQTLS_OK);
     mqtls_tls_init(&tls);
-    ck_assert_msg(mqtls_tls_connect(&tls, &cfg, &pipe, "localhost") == MQTLS_OK, "%s",
+}
+
+static void teardown(void)
+{
+    mqtls_tls_free(&tls);
+    mqtls_tls_config_free(&cfg);
+    server_teardown();
+}
+
+START_TEST(mutual_tls_over_an_in_memory_pipe)
+{
+    mqtls_transport t;
+    uint8_t buf[64];
+    int got = 0, i, n;
+
+    server_start("server-a-chain.pem", "server-a.key");
+    client_config(CERTS "bundle-current.pem");
+    ck_assert_msg(mqtls_tls_connect(&tls, &cfg, &pipe_transport, "localhost") == MQTLS_OK, "%s",
                   mqtls_tls_why(&tls));
     ck_assert(srv.handshake_done);
     ck_assert_str_eq(tls.ca_subject, "CN=mqtls Test Root A");
@@ -188,8 +207,34 @@ START_TEST(mutual_tls_over_an_in_memory_pipe)
     ck_assert_mem_eq(buf, "over a pipe", 11);
     ck_assert_uint_gt(srv.pumps, 2);
     mqtls_tls_close(&tls);
-    mqtls_tls_free(&tls);
-    mqtls_tls_config_free(&cfg);
+}
+END_TEST
+
+START_TEST(a_weak_server_key_is_refused)
+{
+    server_start("server-weak.crt", "server-weak.key");
+    client_config(CERTS "root-rsa.crt");
+    ck_assert_int_eq(mqtls_tls_connect(&tls, &cfg, &pipe_transport, "localhost"),
+                     MQTLS_ERR_TLS_WEAK_KEY);
+    ck_assert_ptr_nonnull(strstr(mqtls_tls_why(&tls), "weak or unsupported key"));
+}
+END_TEST
+
+/* After the handshake, a record header announcing 18,432 bytes: more than
+ * the 16 KB record buffer. */
+START_TEST(a_record_larger_than_our_buffer_is_named)
+{
+    static const uint8_t huge[] = {0x17, 0x03, 0x03, 0x48, 0x00};
+    mqtls_transport t;
+    uint8_t buf[16];
+
+    server_start("server-a-chain.pem", "server-a.key");
+    client_config(CERTS "bundle-current.pem");
+    ck_assert_int_eq(mqtls_tls_connect(&tls, &cfg, &pipe_transport, "localhost"), MQTLS_OK);
+    ck_assert_int_eq(mqtls_tls_transport(&tls, &t), MQTLS_OK);
+    ring_put(&srv.to_client, huge, sizeof huge);
+    ck_assert_msg(t.recv(t.ctx, buf, sizeof buf, 100) == MQTLS_ERR_TLS_RECORD_TOO_LARGE,
+                  "mbedTLS said -0x%04x", (unsigned)-tls.mbedtls_error);
 }
 END_TEST
 
@@ -197,9 +242,11 @@ Suite *tls_pipe_suite(void)
 {
     Suite *s = suite_create("tls_pipe");
     TCase *tc = tcase_create("pipe");
-    tcase_add_checked_fixture(tc, server_setup, server_teardown);
+    tcase_add_checked_fixture(tc, NULL, teardown);
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, mutual_tls_over_an_in_memory_pipe);
+    tcase_add_test(tc, a_weak_server_key_is_refused);
+    tcase_add_test(tc, a_record_larger_than_our_buffer_is_named);
     suite_add_tcase(s, tc);
     return s;
 }
