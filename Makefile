@@ -156,9 +156,17 @@ $(INTEGRATION_BIN): $(INTEGRATION_SRCS) $(STATIC_LIB) $(HEADERS)
 	$(CC) $(ALL_CFLAGS) $(TEST_DEFS) $(CHECK_CFLAGS) $(filter %.c,$^) $(STATIC_LIB) \
 	    $(CHECK_LIBS) $(TLS_LIBS) $(LDFLAGS) -o $@
 
+# calloc is interposed here, so this test is a program of its own.
+OOM_BIN := $(BUILD)/test/tls_oom
+$(OOM_BIN): test/integration/test_tls_oom.c $(STATIC_LIB) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -std=c99 -Wall -Wextra -Werror -I. $(TEST_DEFS) $< $(STATIC_LIB) \
+	    $(TLS_LIBS) -o $@
+
 # Real mosquitto brokers on loopback, started and stopped by each test.
-integration: $(INTEGRATION_BIN) $(BUILD)/certs/root-a.crt
+integration: $(INTEGRATION_BIN) $(OOM_BIN) $(BUILD)/certs/root-a.crt
 	$(INTEGRATION_BIN)
+	$(OOM_BIN)
 
 asan: $(ASAN_BINS) $(BUILD)/certs/root-a.crt
 	@for b in $(ASAN_BINS); do \

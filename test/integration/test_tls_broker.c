@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <mbedtls/sha256.h>
 
@@ -155,6 +156,90 @@ START_TEST(mutual_tls_connects_and_completes_connect)
     ck_assert_str_eq(tls.ca_subject, "CN=mqtls Test Root A");
     file_sha256(CERTS "root-a.der", root_a);
     ck_assert_mem_eq(tls.ca_sha256, root_a, 32);
+    mqtt_connect("device-001");
+}
+END_TEST
+
+/* The broker's log line for our connection, to see the user name
+ * use_identity_as_username gave us. Bounded: the log is small. */
+static int broker_log_has(const char *words)
+{
+    char path[256], line[512];
+    int found = 0, n = 0;
+    FILE *f;
+
+    snprintf(path, sizeof path, "%s/mosquitto.log", brk.dir);
+    f = fopen(path, "r");
+    if (f == NULL)
+        return 0;
+    while (!found && n++ < 10000 && fgets(line, sizeof line, f) != NULL)
+        found = strstr(line, words) != NULL;
+    fclose(f);
+    return found;
+}
+
+START_TEST(the_broker_takes_our_certificate_name_as_user_name)
+{
+    int i, found = 0;
+    start_tls_broker("127.0.0.1", "server-a-chain.pem", "server-a.key", 1);
+    trust(CERTS "bundle-current.pem");
+    identity("device-002");
+    ck_assert_int_eq(handshake(), MQTLS_OK);
+    mqtt_connect("any-client-id");
+    for (i = 0; i < 50 && !found; i++) { /* the log is written asynchronously */
+        found = broker_log_has("u'device-002'");
+        if (!found)
+            nanosleep(&(struct timespec){0, 20000000}, NULL);
+    }
+    ck_assert_msg(found, "mosquitto did not log user name device-002");
+}
+END_TEST
+
+/* Server authentication only: no client certificate needed or sent. */
+START_TEST(tls_without_client_certificates)
+{
+    start_tls_broker("127.0.0.1", "server-a-chain.pem", "server-a.key", 0);
+    trust(CERTS "bundle-current.pem");
+    ck_assert_int_eq(handshake(), MQTLS_OK);
+    mqtt_connect("no-cert-client");
+}
+END_TEST
+
+/* Plain TCP, for completeness: client -> tcp, no TLS layer. */
+START_TEST(plain_tcp_listener)
+{
+    mqtls_connect c = {0};
+    mqtls_packet pkt;
+    uint8_t buf[64];
+    int n, got = 0, i, r = MQTLS_ERR_INCOMPLETE;
+
+    ck_assert_int_eq(broker_start(&brk, "127.0.0.1", ""), 0);
+    ck_assert_int_eq(mqtls_tcp_connect(&tcp, "127.0.0.1", brk.port, 3000), MQTLS_OK);
+    c.client_id = (mqtls_str){"plain", 5};
+    c.clean_session = true;
+    n = mqtls_codec_encode_connect(buf, sizeof buf, &c);
+    ck_assert_int_eq(mqtls_tcp_send(&tcp, buf, (size_t)n, 1000), n);
+    for (i = 0; i < 100 && r == MQTLS_ERR_INCOMPLETE; i++) {
+        int m = mqtls_tcp_recv(&tcp, buf + got, sizeof buf - (size_t)got, 1000);
+        ck_assert_int_ge(m, 0);
+        got += m;
+        r = mqtls_codec_decode_from_server(buf, (size_t)got, &pkt);
+    }
+    ck_assert_int_eq(r, 4);
+    ck_assert_uint_eq(pkt.u.connack.return_code, MQTLS_CONNACK_ACCEPTED);
+}
+END_TEST
+
+/* Only by explicit request, and then an impostor gets through: the reason
+ * the option carries its name. */
+START_TEST(disabling_verification_is_explicit_and_does_what_it_says)
+{
+    start_tls_broker("127.0.0.1", "server-fake.crt", "server-fake.key", 1);
+    trust(CERTS "bundle-current.pem");
+    identity("device-001");
+    ck_assert_int_eq(mqtls_tls_config_disable_verification_INSECURE(&cfg), MQTLS_OK);
+    ck_assert_int_eq(handshake(), MQTLS_OK);
+    ck_assert(!tls.ca_known);
     mqtt_connect("device-001");
 }
 END_TEST
@@ -455,6 +540,10 @@ Suite *tls_broker_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, mutual_tls_connects_and_completes_connect);
+    tcase_add_test(tc, the_broker_takes_our_certificate_name_as_user_name);
+    tcase_add_test(tc, tls_without_client_certificates);
+    tcase_add_test(tc, plain_tcp_listener);
+    tcase_add_test(tc, disabling_verification_is_explicit_and_does_what_it_says);
     tcase_add_test(tc, a_bundle_with_an_unrelated_ca_first_still_connects);
     tcase_add_test(tc, only_the_next_root_is_refused_by_a_current_root_broker);
     tcase_add_test(tc, only_the_next_root_connects_to_a_next_root_broker);
