@@ -669,6 +669,11 @@ static int explain_failure(mqtls_tls *tls, int mret)
             say(tls, "the broker ended the handshake (alert 40, handshake failure): no cipher "
                      "suite or curve in common, or it refused our certificate");
             return MQTLS_ERR_TLS_ALERT;
+        case 70:
+            say(tls, "the broker refused our TLS version (we offer only TLS 1.2 or later): "
+                     "alert %s (%s)",
+                alert, alert_name(tls->alert));
+            return MQTLS_ERR_TLS_PROTOCOL;
         default:
             say(tls, "the broker ended the handshake with alert %s (%s)", alert,
                 alert_name(tls->alert));
@@ -703,6 +708,10 @@ static int explain_failure(mqtls_tls *tls, int mret)
     case MBEDTLS_ERR_SSL_BAD_HS_SERVER_HELLO:
         say(tls, "no cipher suite in common with the broker (%s)", text);
         return MQTLS_ERR_TLS_NO_COMMON_CIPHER;
+    case MBEDTLS_ERR_SSL_BAD_HS_PROTOCOL_VERSION:
+        say(tls, "the broker only offers a version older than TLS 1.2, which we refuse (%s)",
+            text);
+        return MQTLS_ERR_TLS_PROTOCOL;
     case MBEDTLS_ERR_SSL_ALLOC_FAILED:
         say(tls, "out of memory during the TLS handshake");
         return MQTLS_ERR_TLS_OUT_OF_MEMORY;

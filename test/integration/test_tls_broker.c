@@ -443,6 +443,23 @@ START_TEST(a_cipher_suite_list_override_is_used)
 }
 END_TEST
 
+/* A server that only speaks TLS 1.1: refused, and the reason says so. */
+START_TEST(tls_older_than_1_2_is_refused)
+{
+    const char *argv[] = {"openssl", "s_server", "-quiet", "-accept", "127.0.0.1:{port}",
+                          "-cert", CERTS "server-a.crt", "-key", CERTS "server-a.key",
+                          "-cert_chain", CERTS "intermediate-a.crt", "-tls1_1",
+                          "-cipher", "DEFAULT@SECLEVEL=0", NULL};
+    int ret;
+    ck_assert_int_eq(server_start(&brk, "127.0.0.1", argv), 0);
+    trust(CERTS "bundle-current.pem");
+    ret = handshake();
+    ck_assert_msg(ret == MQTLS_ERR_TLS_PROTOCOL, "%s (%s)", mqtls_tls_why(&tls),
+                  mqtls_errname(ret));
+    ck_assert_msg(strstr(mqtls_tls_why(&tls), "TLS 1.2") != NULL, "%s", mqtls_tls_why(&tls));
+}
+END_TEST
+
 /* A device that never set its clock: 1970-01-02. */
 static time_t unset_clock(void)
 {
@@ -559,6 +576,7 @@ Suite *tls_broker_suite(void)
     tcase_add_test(tc, mutual_tls_over_ipv6_loopback);
     tcase_add_test(tc, no_common_cipher_suite_is_named);
     tcase_add_test(tc, a_cipher_suite_list_override_is_used);
+    tcase_add_test(tc, tls_older_than_1_2_is_refused);
     tcase_add_test(tc, alpn_mqtt_is_negotiated);
     tcase_add_test(tc, alpn_follows_the_server_preference);
     tcase_add_test(tc, an_unset_clock_is_named_instead_of_blaming_the_certificate);
