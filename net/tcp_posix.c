@@ -190,18 +190,24 @@ int mqtls_tcp_transport(mqtls_tcp *t, mqtls_transport *out)
     return MQTLS_OK;
 }
 
-int mqtls_tcp_send(void *ctx, const uint8_t *buf, size_t len, uint32_t timeout_ms)
+/* The checks both directions share: 1 to go on, else what to return. */
+static int io_start(const mqtls_tcp *t, const void *buf, size_t len)
 {
-    mqtls_tcp *t = ctx;
-    ssize_t n;
-    int ready;
-
     if (t == NULL || (buf == NULL && len != 0) || len > INT_MAX)
         return MQTLS_ERR_INVALID_ARG;
     if (t->fd < 0)
         return MQTLS_ERR_NET_NOT_CONNECTED;
-    if (len == 0)
-        return 0;
+    return len != 0;
+}
+
+int mqtls_tcp_send(void *ctx, const uint8_t *buf, size_t len, uint32_t timeout_ms)
+{
+    mqtls_tcp *t = ctx;
+    ssize_t n;
+    int ready = io_start(t, buf, len);
+
+    if (ready != 1)
+        return ready;
     for (;;) {
         n = send(t->fd, buf, len, MSG_NOSIGNAL);
         if (n > 0)
@@ -224,14 +230,10 @@ int mqtls_tcp_recv(void *ctx, uint8_t *buf, size_t len, uint32_t timeout_ms)
 {
     mqtls_tcp *t = ctx;
     ssize_t n;
-    int ready;
+    int ready = io_start(t, buf, len);
 
-    if (t == NULL || (buf == NULL && len != 0) || len > INT_MAX)
-        return MQTLS_ERR_INVALID_ARG;
-    if (t->fd < 0)
-        return MQTLS_ERR_NET_NOT_CONNECTED;
-    if (len == 0)
-        return 0;
+    if (ready != 1)
+        return ready;
     for (;;) {
         n = recv(t->fd, buf, len, 0);
         if (n > 0)

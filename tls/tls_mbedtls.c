@@ -894,18 +894,24 @@ static int io_error(mqtls_tls *tls, int mret)
     return MQTLS_ERR_TLS_PROTOCOL;
 }
 
-int mqtls_tls_send(void *ctx, const uint8_t *buf, size_t len, uint32_t timeout_ms)
+/* The checks both directions share: 1 to go on, else what to return. */
+static int io_start(mqtls_tls *tls, const void *buf, size_t len, uint32_t timeout_ms)
 {
-    mqtls_tls *tls = ctx;
-    int mret;
-
     if (tls == NULL || (buf == NULL && len != 0))
         return MQTLS_ERR_INVALID_ARG;
     if (!tls->connected)
         return MQTLS_ERR_NET_NOT_CONNECTED;
-    if (len == 0)
-        return 0;
     tls->io_timeout_ms = timeout_ms;
+    return len != 0;
+}
+
+int mqtls_tls_send(void *ctx, const uint8_t *buf, size_t len, uint32_t timeout_ms)
+{
+    mqtls_tls *tls = ctx;
+    int mret = io_start(tls, buf, len, timeout_ms);
+
+    if (mret != 1)
+        return mret;
     mret = mbedtls_ssl_write(&tls->ssl, buf, len);
     if (mret > 0)
         return mret;
@@ -917,15 +923,10 @@ int mqtls_tls_send(void *ctx, const uint8_t *buf, size_t len, uint32_t timeout_m
 int mqtls_tls_recv(void *ctx, uint8_t *buf, size_t len, uint32_t timeout_ms)
 {
     mqtls_tls *tls = ctx;
-    int mret;
+    int mret = io_start(tls, buf, len, timeout_ms);
 
-    if (tls == NULL || (buf == NULL && len != 0))
-        return MQTLS_ERR_INVALID_ARG;
-    if (!tls->connected)
-        return MQTLS_ERR_NET_NOT_CONNECTED;
-    if (len == 0)
-        return 0;
-    tls->io_timeout_ms = timeout_ms;
+    if (mret != 1)
+        return mret;
     mret = mbedtls_ssl_read(&tls->ssl, buf, len);
     if (mret > 0)
         return mret;
