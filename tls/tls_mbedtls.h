@@ -159,7 +159,7 @@ void mqtls_tls_init(mqtls_tls *tls);
  * the session from mqtls_tls_session_load(), if any. Returns MQTLS_OK, an
  * MQTLS_ERR_TLS_* class (why, verify_flags, alert, mbedtls_error say more),
  * or the lower transport's MQTLS_ERR_NET_* error. Blocks up to the
- * configured handshake timeout. */
+ * configured handshake timeout. On failure lower is left open: close it. */
 int mqtls_tls_connect(mqtls_tls *tls, mqtls_tls_config *cfg, const mqtls_transport *lower,
                       const char *hostname);
 
