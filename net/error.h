@@ -94,7 +94,12 @@
     X(MQTLS_ERR_TLS_NO_TRUST, -318,                                              \
       "no trusted CA configured (and verification not explicitly disabled)")     \
     X(MQTLS_ERR_TLS_PROTOCOL, -319, "TLS protocol error")                        \
-    X(MQTLS_ERR_TLS_BAD_SESSION, -320, "saved TLS session is unusable")
+    X(MQTLS_ERR_TLS_BAD_SESSION, -320, "saved TLS session is unusable")          \
+    X(MQTLS_ERR_STORE_FULL, -420,                                                \
+      "message store is full: the message was not accepted")                     \
+    X(MQTLS_ERR_STORE_NOT_FOUND, -421, "no stored message has that packet id")   \
+    X(MQTLS_ERR_STORE_ID_IN_USE, -422,                                           \
+      "a stored message already has that packet id")
 
 typedef enum mqtls_err {
 #define MQTLS_ERROR_ENUM_(name, value, text) name = (value),

@@ -1,0 +1,84 @@
+/* mqtls — the store of outgoing QoS 1 and 2 messages.
+ *
+ * Every message promised at QoS 1 or 2 stays here, as the encoded packet,
+ * from publish until its acknowledgement, so a drop loses nothing and a
+ * reconnect resends in the original order [MQTT-4.4.0-1]. The client talks
+ * to a store only through mqtls_store, so the RAM ring below (devices) and
+ * a file-backed store (hosts) are interchangeable.
+ *
+ * Entries are kept in the order they were added. A full store refuses the
+ * new message with MQTLS_ERR_STORE_FULL and keeps everything it holds:
+ * never a silent drop.
+ */
+#ifndef MQTLS_MQTT_STORE_H
+#define MQTLS_MQTT_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "net/error.h"
+
+/* Where a stored message is in its flow. */
+typedef enum mqtls_store_state {
+    MQTLS_STORE_PUBLISH = 1, /* PUBLISH to (re)send; waiting for PUBACK or PUBREC */
+    MQTLS_STORE_PUBREL = 2   /* QoS 2 after PUBREC: PUBREL to (re)send, waiting for PUBCOMP */
+} mqtls_store_state;
+
+typedef struct mqtls_store_entry {
+    const uint8_t *packet; /* the encoded PUBLISH; valid until the entry is removed */
+    size_t len;            /* its length */
+    uint16_t packet_id;
+    uint8_t state;         /* an mqtls_store_state */
+} mqtls_store_entry;
+
+/* A walk through the entries, oldest first. Zero it to start. */
+typedef struct mqtls_store_iter {
+    size_t pos;   /* implementation's position */
+    int started;  /* 0 before the first call */
+} mqtls_store_iter;
+
+typedef struct mqtls_store {
+    void *ctx; /* the implementation's state, owned by the caller */
+    /* Appends a copy of packet (len bytes) as packet_id in state PUBLISH.
+     * MQTLS_OK, MQTLS_ERR_STORE_FULL, MQTLS_ERR_STORE_ID_IN_USE,
+     * MQTLS_ERR_PACKET_TOO_LARGE (could never fit). */
+    int (*add)(void *ctx, uint16_t packet_id, const uint8_t *packet, size_t len);
+    /* MQTLS_OK or MQTLS_ERR_STORE_NOT_FOUND. */
+    int (*set_state)(void *ctx, uint16_t packet_id, mqtls_store_state state);
+    /* Forgets packet_id (acknowledged). MQTLS_OK or MQTLS_ERR_STORE_NOT_FOUND. */
+    int (*remove)(void *ctx, uint16_t packet_id);
+    /* The next entry, oldest first: 1 and *out filled, or 0 at the end.
+     * Adding or removing entries ends a walk (start a new one). */
+    int (*next)(void *ctx, mqtls_store_iter *it, mqtls_store_entry *out);
+    /* The entry with packet_id: MQTLS_OK or MQTLS_ERR_STORE_NOT_FOUND. */
+    int (*find)(void *ctx, uint16_t packet_id, mqtls_store_entry *out);
+} mqtls_store;
+
+/* ---- the RAM ring --------------------------------------------------------
+ * Records sit in one caller-owned buffer, each contiguous (a record that
+ * would cross the end starts again at the beginning), so a resend is one
+ * write straight from the buffer. Each record costs 8 bytes of header plus
+ * the packet, rounded up to 4. Removing from the middle leaves a gap that
+ * is reclaimed when everything before it is gone: ordered acknowledgements
+ * (the usual case) free space at once. */
+typedef struct mqtls_ram_store {
+    /* private */
+    uint8_t *buf; /* caller's buffer */
+    size_t cap;   /* its usable size (a multiple of 4) */
+    size_t head;  /* offset of the oldest record */
+    size_t tail;  /* offset where the next record goes */
+    size_t used;  /* bytes from head to tail, gaps and pads included */
+    size_t live;  /* entries not yet removed */
+} mqtls_ram_store;
+
+/* Cannot fail; the store holds nothing until set up. */
+void mqtls_ram_store_init(mqtls_ram_store *s);
+/* Uses buf (cap bytes, at least 64) for the records; the caller keeps it
+ * alive and untouched while the store is used. */
+int mqtls_ram_store_setup(mqtls_ram_store *s, uint8_t *buf, size_t cap);
+/* Fills *out with s's operations (ctx = s). */
+int mqtls_ram_store_interface(mqtls_ram_store *s, mqtls_store *out);
+/* Entries not yet removed. */
+size_t mqtls_ram_store_count(const mqtls_ram_store *s);
+
+#endif
