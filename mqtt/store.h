@@ -25,7 +25,7 @@ typedef enum mqtls_store_state {
 } mqtls_store_state;
 
 typedef struct mqtls_store_entry {
-    const uint8_t *packet; /* the encoded PUBLISH; valid until the entry is removed */
+    const uint8_t *packet; /* the encoded PUBLISH; valid until the next add, set_state or remove */
     size_t len;            /* its length */
     uint16_t packet_id;
     uint8_t state;         /* an mqtls_store_state */

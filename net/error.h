@@ -99,7 +99,10 @@
       "message store is full: the message was not accepted")                     \
     X(MQTLS_ERR_STORE_NOT_FOUND, -421, "no stored message has that packet id")   \
     X(MQTLS_ERR_STORE_ID_IN_USE, -422,                                           \
-      "a stored message already has that packet id")
+      "a stored message already has that packet id")                             \
+    X(MQTLS_ERR_STORE_IO, -423, "message store file could not be read or written") \
+    X(MQTLS_ERR_STORE_CORRUPT, -424,                                             \
+      "message store file is not an mqtls store, or its records contradict")
 
 typedef enum mqtls_err {
 #define MQTLS_ERROR_ENUM_(name, value, text) name = (value),

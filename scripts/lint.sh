@@ -1,6 +1,8 @@
 #!/bin/sh
 # Layering rules that a compiler cannot check.
 #  - mqtt/ builds for a microcontroller: no POSIX or OS header, no heap.
+#    (mqtt/posix/ holds the host-only parts, such as the file store; they
+#    may use POSIX, but not the heap.)
 #  - Dependencies point down: mqtt/ never includes tls/, and nothing in
 #    net/ or tls/ includes mqtt/.
 set -eu
@@ -24,6 +26,12 @@ for f in mqtt/*.c mqtt/*.h; do
     fi
     if grep -nE '_POSIX_C_SOURCE|_GNU_SOURCE' "$f" >/dev/null; then
         say "$f asks for POSIX; mqtt/ is plain C99"
+    fi
+done
+for f in mqtt/posix/*.c; do
+    [ -e "$f" ] || continue
+    if grep -nE '\b(malloc|calloc|realloc)[[:space:]]*\(' "$f" >/dev/null; then
+        say "$f allocates; the caller owns every buffer in mqtt/"
     fi
 done
 for f in net/*.[ch] tls/*.[ch]; do

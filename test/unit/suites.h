@@ -11,6 +11,7 @@ Suite *codec_suite(void);
 Suite *codec_random_suite(void);
 Suite *store_suite(void);
 Suite *backoff_suite(void);
+Suite *store_file_suite(void);
 Suite *tcp_posix_suite(void);
 Suite *tls_config_suite(void);
 Suite *tls_pipe_suite(void);
