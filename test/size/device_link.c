@@ -1,7 +1,9 @@
 /* What a device links of the codec: the encoders for the packets a client
  * sends, the decoders for those it receives, and the topic helpers. Linked
  * with --gc-sections by scripts/size.sh, so only what these reach counts. */
+#include "mqtt/backoff.h"
 #include "mqtt/codec.h"
+#include "mqtt/store.h"
 #include "mqtt/topic.h"
 
 typedef void (*any_fn)(void);
@@ -23,6 +25,20 @@ const any_fn mqtls_device_entry_points[] = {
     (any_fn)mqtls_topic_validate_name,
     (any_fn)mqtls_topic_validate_filter,
     (any_fn)mqtls_topic_match,
+};
+
+/* What the client adds on a device so far: the RAM store and the reconnect
+ * backoff (the client session itself arrives with issue 4). Kept apart so
+ * the codec figure stays comparable. */
+const any_fn mqtls_device_session_parts[] = {
+    (any_fn)mqtls_ram_store_init,
+    (any_fn)mqtls_ram_store_setup,
+    (any_fn)mqtls_ram_store_interface,
+    (any_fn)mqtls_ram_store_count,
+    (any_fn)mqtls_backoff_init,
+    (any_fn)mqtls_backoff_configure,
+    (any_fn)mqtls_backoff_next,
+    (any_fn)mqtls_backoff_reset,
 };
 
 void mqtls_device_reset(void);
