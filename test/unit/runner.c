@@ -8,7 +8,7 @@
 
 int main(int argc, char **argv)
 {
-    Suite *(*const suites[])(void) = {error_suite, utf8_suite, topic_suite, codec_suite,
+    Suite *(*const suites[])(void) = {error_suite, fake_suite, utf8_suite, topic_suite, codec_suite,
                                       codec_random_suite, tcp_posix_suite,
                                       store_suite, store_file_suite, backoff_suite,
                                       tls_config_suite,

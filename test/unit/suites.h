@@ -5,6 +5,7 @@
 #include <check.h>
 
 Suite *error_suite(void);
+Suite *fake_suite(void);
 Suite *utf8_suite(void);
 Suite *topic_suite(void);
 Suite *codec_suite(void);
