@@ -6,6 +6,7 @@
 
 #include "mqtt/codec.h"
 #include "test/unit/suites.h"
+#include "test/unit/testutil.h"
 #include "test/unit/vectors.h"
 
 #define ROUNDS 20000
@@ -13,12 +14,9 @@
 
 static uint64_t rng_state;
 
-static uint32_t rnd(uint32_t bound) /* xorshift64*, uniform enough for tests */
+static uint32_t rnd(uint32_t bound)
 {
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return (uint32_t)((rng_state * 0x2545F4914F6CDD1Dull) >> 32) % bound;
+    return test_rand(&rng_state, bound);
 }
 
 /* Pieces that make up random strings: ASCII, multi-byte UTF-8, separators. */

@@ -6,6 +6,7 @@
 
 #include "mqtt/store.h"
 #include "test/unit/suites.h"
+#include "test/unit/testutil.h"
 
 static uint8_t ring[1024];
 static mqtls_ram_store rs;
@@ -18,47 +19,16 @@ static void setup_cap(size_t cap)
     ck_assert_int_eq(mqtls_ram_store_interface(&rs, &st), MQTLS_OK);
 }
 
-/* A recognisable packet for id: len bytes derived from id. */
-static void make_packet(uint8_t *p, size_t len, uint16_t id)
-{
-    size_t i;
-    for (i = 0; i < len; i++)
-        p[i] = (uint8_t)(id * 31u + i);
-}
-
 static int add(uint16_t id, size_t len)
 {
-    uint8_t p[512];
-    make_packet(p, len, id);
-    return st.add(st.ctx, id, p, len);
+    return test_store_add(&st, id, len);
 }
 
-/* Walks the store and checks it holds exactly ids[0..n) in this order,
- * with lens and contents as make_packet() made them. (ck_assert costs a
- * system call; this runs after every random step, so it asserts only on a
- * mismatch.) */
 static void assert_holds(const uint16_t *ids, const size_t *lens, const uint8_t *states, size_t n)
 {
-    mqtls_store_iter it = {0, 0};
-    mqtls_store_entry e;
-    uint8_t want[512];
-    size_t i = 0;
-
-    while (st.next(st.ctx, &it, &e) == 1) {
-        if (i >= n)
-            ck_abort_msg("more than %zu entries", n);
-        if (e.packet_id != ids[i] || e.len != lens[i] ||
-            (states != NULL && e.state != states[i]))
-            ck_abort_msg("entry %zu: id %u len %zu state %u, want id %u len %zu", i,
-                         (unsigned)e.packet_id, e.len, (unsigned)e.state, (unsigned)ids[i],
-                         lens[i]);
-        make_packet(want, lens[i], ids[i]);
-        if (e.len != 0 && memcmp(e.packet, want, e.len) != 0)
-            ck_abort_msg("entry %zu (id %u): packet bytes differ", i, (unsigned)ids[i]);
-        i++;
-    }
-    if (i != n || mqtls_ram_store_count(&rs) != n)
-        ck_abort_msg("%zu entries walked, count %zu, want %zu", i, mqtls_ram_store_count(&rs), n);
+    test_store_holds(&st, ids, lens, states, n);
+    if (mqtls_ram_store_count(&rs) != n)
+        ck_abort_msg("count %zu, want %zu", mqtls_ram_store_count(&rs), n);
 }
 
 START_TEST(keeps_order_states_and_removal_anywhere)
@@ -166,10 +136,7 @@ static uint64_t rng = 0x73746f7265ull; /* "store" */
 
 static uint32_t rnd(uint32_t bound)
 {
-    rng ^= rng >> 12;
-    rng ^= rng << 25;
-    rng ^= rng >> 27;
-    return (uint32_t)((rng * 0x2545F4914F6CDD1Dull) >> 32) % bound;
+    return test_rand(&rng, bound);
 }
 
 START_TEST(random_operations_match_a_model)

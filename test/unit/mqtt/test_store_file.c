@@ -14,6 +14,7 @@
 
 #include "mqtt/posix/store_file.h"
 #include "test/unit/suites.h"
+#include "test/unit/testutil.h"
 
 static char dir[64], path[128];
 static uint8_t ring[2048];
@@ -45,41 +46,14 @@ static int open_store(size_t cap)
     return ret;
 }
 
-static void make_packet(uint8_t *p, size_t len, uint16_t id)
-{
-    size_t i;
-    for (i = 0; i < len; i++)
-        p[i] = (uint8_t)(id * 7u + i);
-}
-
 static int add(uint16_t id, size_t len)
 {
-    uint8_t p[256];
-    make_packet(p, len, id);
-    return st.add(st.ctx, id, p, len);
+    return test_store_add(&st, id, len);
 }
 
-/* The store holds exactly ids[0..n) with these lens and states, in order
- * (asserts only on a mismatch: ck_assert costs a system call). */
 static void assert_holds(const uint16_t *ids, const size_t *lens, const uint8_t *states, size_t n)
 {
-    mqtls_store_iter it = {0, 0};
-    mqtls_store_entry e;
-    uint8_t want[256];
-    size_t i = 0;
-
-    while (st.next(st.ctx, &it, &e) == 1) {
-        if (i >= n || e.packet_id != ids[i] || e.len != lens[i] ||
-            (states != NULL && e.state != states[i]))
-            ck_abort_msg("entry %zu: id %u len %zu state %u", i, (unsigned)e.packet_id, e.len,
-                         (unsigned)e.state);
-        make_packet(want, lens[i], ids[i]);
-        if (e.len != 0 && memcmp(e.packet, want, e.len) != 0)
-            ck_abort_msg("entry %zu: bytes differ", i);
-        i++;
-    }
-    if (i != n)
-        ck_abort_msg("%zu entries, want %zu", i, n);
+    test_store_holds(&st, ids, lens, states, n);
 }
 
 START_TEST(survives_close_and_reopen)
@@ -252,14 +226,11 @@ END_TEST
 
 /* Random operations with a close and reopen now and then, against a
  * model: a fresh process's view always matches. */
-static uint64_t rng = 0x66696c65ull;
+static uint64_t rng = 0x66696c65ull; /* "file" */
 
 static uint32_t rnd(uint32_t bound)
 {
-    rng ^= rng >> 12;
-    rng ^= rng << 25;
-    rng ^= rng >> 27;
-    return (uint32_t)((rng * 0x2545F4914F6CDD1Dull) >> 32) % bound;
+    return test_rand(&rng, bound);
 }
 
 START_TEST(random_operations_survive_reopens)
