@@ -31,7 +31,7 @@ CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 # The SDK. mqtt/ is portable C99 (no POSIX, no heap); net/ holds the
 # interfaces below it.
 LIB_SRCS := net/error.c net/clock_posix.c net/tcp_posix.c mqtt/utf8.c mqtt/topic.c mqtt/store.c \
-            mqtt/backoff.c mqtt/posix/store_file.c \
+            mqtt/backoff.c mqtt/client.c mqtt/posix/store_file.c \
             mqtt/codec.c tls/tls_mbedtls.c
 # Debian 12 ships no mbedtls.pc.
 TLS_LIBS := -lmbedtls -lmbedx509 -lmbedcrypto
@@ -46,7 +46,7 @@ UNIT_SRCS := test/unit/runner.c test/unit/net/test_error.c test/unit/net/test_tc
              test/unit/mqtt/test_utf8.c test/unit/mqtt/test_topic.c \
              test/unit/mqtt/test_codec.c test/unit/mqtt/test_codec_random.c \
              test/unit/mqtt/test_store.c test/unit/mqtt/test_backoff.c \
-             test/unit/mqtt/test_store_file.c \
+             test/unit/mqtt/test_store_file.c test/unit/mqtt/test_client.c \
              test/unit/tls/test_tls_config.c test/unit/tls/test_tls_pipe.c test/unit/vectors.c \
              test/unit/fake.c test/unit/test_fake.c test/unit/testutil.c
 UNIT_BIN  := $(BUILD)/test/unit_tests

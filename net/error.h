@@ -95,6 +95,21 @@
       "no trusted CA configured (and verification not explicitly disabled)")     \
     X(MQTLS_ERR_TLS_PROTOCOL, -319, "TLS protocol error")                        \
     X(MQTLS_ERR_TLS_BAD_SESSION, -320, "saved TLS session is unusable")          \
+    X(MQTLS_ERR_CONNACK_PROTOCOL_VERSION, -401,                                  \
+      "broker refused the connection: unacceptable protocol version (CONNACK 1)") \
+    X(MQTLS_ERR_CONNACK_IDENTIFIER_REJECTED, -402,                               \
+      "broker refused the connection: client identifier rejected (CONNACK 2)")    \
+    X(MQTLS_ERR_CONNACK_SERVER_UNAVAILABLE, -403,                                \
+      "broker refused the connection: server unavailable (CONNACK 3)")            \
+    X(MQTLS_ERR_CONNACK_BAD_CREDENTIALS, -404,                                   \
+      "broker refused the connection: bad user name or password (CONNACK 4)")     \
+    X(MQTLS_ERR_CONNACK_NOT_AUTHORIZED, -405,                                    \
+      "broker refused the connection: not authorised (CONNACK 5)")                \
+    X(MQTLS_ERR_KEEPALIVE_TIMEOUT, -406,                                         \
+      "no answer from the broker within the keep-alive period")                  \
+    X(MQTLS_ERR_CONNACK_TIMEOUT, -407, "no CONNACK from the broker in time")     \
+    X(MQTLS_ERR_QOS2_TABLE_FULL, -408,                                           \
+      "too many inbound QoS 2 messages awaiting PUBREL")                         \
     X(MQTLS_ERR_STORE_FULL, -420,                                                \
       "message store is full: the message was not accepted")                     \
     X(MQTLS_ERR_STORE_NOT_FOUND, -421, "no stored message has that packet id")   \

@@ -1,0 +1,411 @@
+#include "mqtt/client.h"
+
+#include <string.h>
+
+#define DEFAULT_WRITE_TIMEOUT_MS 5000u
+
+static uint32_t now(const mqtls_client *c)
+{
+    return c->cfg.clock.now_ms(c->cfg.clock.ctx);
+}
+
+/* Ends the connection; stored messages stay for the next one. */
+static int lose(mqtls_client *c, int reason)
+{
+    const bool was_up = c->state == MQTLS_CLIENT_CONNECTED;
+
+    if (c->state != MQTLS_CLIENT_DISCONNECTED && c->transport.close != NULL)
+        c->transport.close(c->transport.ctx);
+    c->state = MQTLS_CLIENT_DISCONNECTED;
+    c->last_error = reason;
+    c->rx_len = 0;
+    c->sent = 0;
+    c->ping_outstanding = false;
+    if (was_up && c->cfg.events.lost != NULL)
+        c->cfg.events.lost(c->cfg.events.ctx, reason);
+    return reason;
+}
+
+/* Puts all of p on the wire within the write timeout: one packet, one
+ * write unless the transport takes it in parts. */
+static int send_all(mqtls_client *c, const uint8_t *p, size_t len)
+{
+    const uint32_t start = now(c);
+    size_t off = 0, rounds = 0;
+
+    while (off < len) {
+        uint32_t spent = mqtls_clock_elapsed_ms(start, now(c));
+        int n;
+        if (spent >= c->cfg.write_timeout_ms || ++rounds > len + 1000)
+            return lose(c, MQTLS_ERR_NET_TIMEOUT);
+        n = c->transport.send(c->transport.ctx, p + off, len - off,
+                              c->cfg.write_timeout_ms - spent);
+        if (n < 0)
+            return lose(c, n);
+        off += (size_t)n;
+    }
+    c->last_tx_ms = now(c);
+    return MQTLS_OK;
+}
+
+/* Sends what an encoder just wrote into tx_buf (n bytes, or its error). */
+static int send_encoded(mqtls_client *c, int n)
+{
+    return n < 0 ? n : send_all(c, c->cfg.tx_buf, (size_t)n);
+}
+
+/* A packet id that is not 0 and not held by a stored message [MQTT-2.3.1-2];
+ * 0 when all 65,535 are taken. Wraps from 65535 to 1. */
+static uint16_t take_id(mqtls_client *c)
+{
+    mqtls_store_entry e;
+    uint32_t tries;
+
+    for (tries = 0; tries < 65535u; tries++) {
+        uint16_t id = c->next_id;
+        c->next_id = id == 65535u ? 1 : (uint16_t)(id + 1u);
+        if (c->cfg.store.find(c->cfg.store.ctx, id, &e) == MQTLS_ERR_STORE_NOT_FOUND)
+            return id;
+    }
+    return 0;
+}
+
+/* The index of stored packet_id among the entries, or -1. */
+static long index_of(mqtls_client *c, uint16_t packet_id, mqtls_store_entry *out)
+{
+    mqtls_store_iter it = {0, 0};
+    long i = 0;
+
+    while (c->cfg.store.next(c->cfg.store.ctx, &it, out) == 1) {
+        if (out->packet_id == packet_id)
+            return i;
+        i++;
+    }
+    return -1;
+}
+
+/* Puts waiting QoS 1/2 messages on the wire while the window has room. The
+ * ones already sent are always the first `sent` entries: they go out in
+ * order, and only sent ones are acknowledged. */
+static int fill_window(mqtls_client *c)
+{
+    const size_t window = c->cfg.window != 0 ? c->cfg.window : 1;
+    mqtls_store_entry e;
+    int ret = MQTLS_OK;
+
+    while (ret == MQTLS_OK && c->state == MQTLS_CLIENT_CONNECTED && c->sent < window) {
+        mqtls_store_iter it = {0, 0};
+        size_t i;
+        for (i = 0; i <= c->sent; i++)
+            if (c->cfg.store.next(c->cfg.store.ctx, &it, &e) != 1)
+                return MQTLS_OK; /* nothing more waits */
+        c->sent++;
+        if (e.state == MQTLS_STORE_PUBREL)
+            ret = send_encoded(c, mqtls_codec_encode_pubrel(c->cfg.tx_buf, c->cfg.tx_cap,
+                                                            e.packet_id));
+        else
+            ret = send_all(c, e.packet, e.len);
+    }
+    return ret;
+}
+
+/* PUBACK or PUBCOMP: the flow of packet_id is complete. */
+static int acknowledged(mqtls_client *c, uint16_t packet_id, uint8_t want_state)
+{
+    mqtls_store_entry e;
+    long i = index_of(c, packet_id, &e);
+
+    /* An id we did not send, or in another phase: not ours to act on. */
+    if (i < 0 || (size_t)i >= c->sent || e.state != want_state)
+        return MQTLS_OK;
+    c->cfg.store.remove(c->cfg.store.ctx, packet_id);
+    c->sent--;
+    if (c->cfg.events.delivered != NULL)
+        c->cfg.events.delivered(c->cfg.events.ctx, packet_id);
+    return MQTLS_OK;
+}
+
+static int inbound_publish(mqtls_client *c, const mqtls_publish *p)
+{
+    const mqtls_client_events *ev = &c->cfg.events;
+    size_t i;
+
+    if (p->qos < 2) {
+        if (ev->message != NULL)
+            ev->message(ev->ctx, p);
+        if (p->qos == 0)
+            return MQTLS_OK;
+        return send_encoded(c, mqtls_codec_encode_puback(c->cfg.tx_buf, c->cfg.tx_cap,
+                                                         p->packet_id));
+    }
+    /* QoS 2: deliver once, remember the id until PUBREL [MQTT-4.3.3-2]. */
+    for (i = 0; i < c->qos2_count && c->cfg.qos2_ids[i] != p->packet_id; i++)
+        ;
+    if (i == c->qos2_count) {
+        if (c->qos2_count == c->cfg.qos2_cap)
+            return MQTLS_ERR_QOS2_TABLE_FULL;
+        c->cfg.qos2_ids[c->qos2_count++] = p->packet_id;
+        if (ev->message != NULL)
+            ev->message(ev->ctx, p);
+    }
+    return send_encoded(c, mqtls_codec_encode_pubrec(c->cfg.tx_buf, c->cfg.tx_cap,
+                                                     p->packet_id));
+}
+
+static int released(mqtls_client *c, uint16_t packet_id)
+{
+    size_t i;
+    for (i = 0; i < c->qos2_count; i++) {
+        if (c->cfg.qos2_ids[i] == packet_id) {
+            c->cfg.qos2_ids[i] = c->cfg.qos2_ids[--c->qos2_count];
+            break;
+        }
+    }
+    return send_encoded(c, mqtls_codec_encode_pubcomp(c->cfg.tx_buf, c->cfg.tx_cap, packet_id));
+}
+
+static int handle(mqtls_client *c, const mqtls_packet *pkt)
+{
+    const mqtls_client_events *ev = &c->cfg.events;
+    mqtls_store_entry e;
+    long i;
+
+    c->ping_outstanding = false; /* anything at all shows the link is alive */
+    if (c->state == MQTLS_CLIENT_CONNECTING) {
+        if (pkt->type != MQTLS_CONNACK)
+            return MQTLS_ERR_UNEXPECTED_PACKET; /* [MQTT-3.2.0-1] */
+        if (pkt->u.connack.return_code != MQTLS_CONNACK_ACCEPTED)
+            return MQTLS_ERR_CONNACK_PROTOCOL_VERSION + 1 - pkt->u.connack.return_code;
+        c->state = MQTLS_CLIENT_CONNECTED;
+        c->session_present = pkt->u.connack.session_present;
+        if (!c->session_present)
+            c->qos2_count = 0; /* a new session: the broker forgot them too */
+        c->sent = 0;
+        return MQTLS_OK;
+    }
+    switch (pkt->type) {
+    case MQTLS_PUBLISH: return inbound_publish(c, &pkt->u.publish);
+    case MQTLS_PUBREL: return released(c, pkt->packet_id);
+    case MQTLS_PUBACK: return acknowledged(c, pkt->packet_id, MQTLS_STORE_PUBLISH);
+    case MQTLS_PUBCOMP: return acknowledged(c, pkt->packet_id, MQTLS_STORE_PUBREL);
+    case MQTLS_PUBREC:
+        i = index_of(c, pkt->packet_id, &e);
+        if (i >= 0 && (size_t)i < c->sent && e.state == MQTLS_STORE_PUBLISH)
+            c->cfg.store.set_state(c->cfg.store.ctx, pkt->packet_id, MQTLS_STORE_PUBREL);
+        /* PUBREL for any PUBREC, so a broker's retry is answered too. */
+        return send_encoded(c, mqtls_codec_encode_pubrel(c->cfg.tx_buf, c->cfg.tx_cap,
+                                                         pkt->packet_id));
+    case MQTLS_SUBACK:
+        if (ev->subscribed != NULL)
+            ev->subscribed(ev->ctx, pkt->packet_id, pkt->u.return_codes.ptr,
+                           pkt->u.return_codes.len);
+        return MQTLS_OK;
+    case MQTLS_UNSUBACK:
+        if (ev->unsubscribed != NULL)
+            ev->unsubscribed(ev->ctx, pkt->packet_id);
+        return MQTLS_OK;
+    case MQTLS_PINGRESP: return MQTLS_OK;
+    default: return MQTLS_ERR_UNEXPECTED_PACKET; /* a second CONNACK */
+    }
+}
+
+/* Reads what arrives within timeout_ms and handles every whole packet. */
+static int read_and_handle(mqtls_client *c, uint32_t timeout_ms)
+{
+    int n = c->transport.recv(c->transport.ctx, c->cfg.rx_buf + c->rx_len,
+                              c->cfg.rx_cap - c->rx_len, timeout_ms);
+    if (n < 0)
+        return lose(c, n);
+    if (n > 0)
+        c->last_rx_ms = now(c);
+    c->rx_len += (size_t)n;
+    while (c->rx_len != 0 && c->state != MQTLS_CLIENT_DISCONNECTED) {
+        mqtls_packet pkt;
+        int used = mqtls_codec_decode_from_server(c->cfg.rx_buf, c->rx_len, &pkt), ret;
+        if (used == MQTLS_ERR_INCOMPLETE) {
+            int total = mqtls_codec_packet_length(c->cfg.rx_buf, c->rx_len);
+            if (total > 0 && (size_t)total > c->cfg.rx_cap)
+                return lose(c, MQTLS_ERR_PACKET_TOO_LARGE);
+            break;
+        }
+        if (used < 0)
+            return lose(c, used); /* malformed: close; the store keeps all */
+        ret = handle(c, &pkt);
+        if (ret < 0)
+            return lose(c, ret);
+        c->rx_len -= (size_t)used;
+        memmove(c->cfg.rx_buf, c->cfg.rx_buf + used, c->rx_len);
+    }
+    return c->state == MQTLS_CLIENT_DISCONNECTED ? c->last_error : MQTLS_OK;
+}
+
+/* PINGREQ when we have been quiet for the keep-alive period; lost when the
+ * broker then stays silent for another [MQTT-3.1.2-23]. */
+static int keep_alive(mqtls_client *c)
+{
+    const uint32_t period = (uint32_t)c->cfg.connect.keepalive_s * 1000u;
+    const uint32_t t = now(c);
+
+    if (c->state != MQTLS_CLIENT_CONNECTED || period == 0)
+        return MQTLS_OK;
+    if (c->ping_outstanding)
+        return mqtls_clock_elapsed_ms(c->ping_ms, t) >= period
+                   ? lose(c, MQTLS_ERR_KEEPALIVE_TIMEOUT)
+                   : MQTLS_OK;
+    if (mqtls_clock_elapsed_ms(c->last_tx_ms, t) < period)
+        return MQTLS_OK;
+    c->ping_outstanding = true;
+    c->ping_ms = t;
+    return send_encoded(c, mqtls_codec_encode_pingreq(c->cfg.tx_buf, c->cfg.tx_cap));
+}
+
+void mqtls_client_init(mqtls_client *c)
+{
+    if (c != NULL)
+        memset(c, 0, sizeof *c);
+}
+
+int mqtls_client_setup(mqtls_client *c, const mqtls_client_config *cfg)
+{
+    if (c == NULL || cfg == NULL || cfg->tx_buf == NULL || cfg->tx_cap < 16 ||
+        cfg->rx_buf == NULL || cfg->rx_cap < 16 || cfg->store.find == NULL ||
+        cfg->clock.now_ms == NULL || cfg->open == NULL ||
+        (cfg->qos2_ids == NULL && cfg->qos2_cap != 0))
+        return MQTLS_ERR_INVALID_ARG;
+    mqtls_client_init(c);
+    c->cfg = *cfg;
+    if (c->cfg.write_timeout_ms == 0)
+        c->cfg.write_timeout_ms = DEFAULT_WRITE_TIMEOUT_MS;
+    c->next_id = 1;
+    return MQTLS_OK;
+}
+
+int mqtls_client_connect(mqtls_client *c, uint32_t timeout_ms)
+{
+    uint32_t start;
+    int ret, rounds;
+
+    if (c == NULL || c->cfg.open == NULL)
+        return MQTLS_ERR_INVALID_ARG;
+    if (c->state == MQTLS_CLIENT_CONNECTED)
+        return MQTLS_OK;
+    ret = c->cfg.open(c->cfg.open_ctx, &c->transport);
+    if (ret != MQTLS_OK)
+        return ret;
+    c->state = MQTLS_CLIENT_CONNECTING;
+    c->rx_len = 0;
+    ret = mqtls_codec_encode_connect(c->cfg.tx_buf, c->cfg.tx_cap, &c->cfg.connect);
+    if (ret < 0)
+        return lose(c, ret);
+    ret = send_encoded(c, ret);
+    start = now(c);
+    for (rounds = 0; ret == MQTLS_OK && c->state == MQTLS_CLIENT_CONNECTING; rounds++) {
+        uint32_t spent = mqtls_clock_elapsed_ms(start, now(c));
+        if (spent >= timeout_ms || rounds > 100000)
+            return lose(c, MQTLS_ERR_CONNACK_TIMEOUT);
+        ret = read_and_handle(c, timeout_ms - spent);
+    }
+    if (ret == MQTLS_OK)
+        ret = fill_window(c);
+    return ret;
+}
+
+int mqtls_client_poll(mqtls_client *c, uint32_t timeout_ms)
+{
+    int ret;
+
+    if (c == NULL)
+        return MQTLS_ERR_INVALID_ARG;
+    if (c->state != MQTLS_CLIENT_CONNECTED)
+        return MQTLS_ERR_NET_NOT_CONNECTED;
+    ret = fill_window(c);
+    if (ret == MQTLS_OK)
+        ret = read_and_handle(c, timeout_ms);
+    if (ret == MQTLS_OK)
+        ret = keep_alive(c);
+    if (ret == MQTLS_OK)
+        ret = fill_window(c); /* acknowledgements made room */
+    return ret;
+}
+
+int mqtls_client_publish(mqtls_client *c, const mqtls_publish *msg, uint16_t *packet_id)
+{
+    mqtls_publish p;
+    int n, ret;
+
+    if (c == NULL || msg == NULL)
+        return MQTLS_ERR_INVALID_ARG;
+    p = *msg;
+    p.dup = false;
+    p.packet_id = 0;
+    if (p.qos == 0) {
+        if (c->state != MQTLS_CLIENT_CONNECTED)
+            return MQTLS_ERR_NET_NOT_CONNECTED;
+        return send_encoded(c, mqtls_codec_encode_publish(c->cfg.tx_buf, c->cfg.tx_cap, &p));
+    }
+    p.packet_id = take_id(c);
+    if (p.packet_id == 0)
+        return MQTLS_ERR_STORE_FULL;
+    n = mqtls_codec_encode_publish(c->cfg.tx_buf, c->cfg.tx_cap, &p);
+    if (n < 0)
+        return n;
+    ret = c->cfg.store.add(c->cfg.store.ctx, p.packet_id, c->cfg.tx_buf, (size_t)n);
+    if (ret != MQTLS_OK)
+        return ret;
+    if (packet_id != NULL)
+        *packet_id = p.packet_id;
+    /* Stored: promised. A failure to send now only ends the connection. */
+    (void)fill_window(c);
+    return MQTLS_OK;
+}
+
+int mqtls_client_subscribe(mqtls_client *c, const mqtls_subscription *subs, size_t count,
+                           uint16_t *packet_id)
+{
+    uint16_t id;
+    int ret;
+
+    if (c == NULL)
+        return MQTLS_ERR_INVALID_ARG;
+    if (c->state != MQTLS_CLIENT_CONNECTED)
+        return MQTLS_ERR_NET_NOT_CONNECTED;
+    id = take_id(c);
+    ret = send_encoded(c, mqtls_codec_encode_subscribe(c->cfg.tx_buf, c->cfg.tx_cap, id, subs,
+                                                       count));
+    if (ret == MQTLS_OK && packet_id != NULL)
+        *packet_id = id;
+    return ret;
+}
+
+int mqtls_client_unsubscribe(mqtls_client *c, const mqtls_str *filters, size_t count,
+                             uint16_t *packet_id)
+{
+    uint16_t id;
+    int ret;
+
+    if (c == NULL)
+        return MQTLS_ERR_INVALID_ARG;
+    if (c->state != MQTLS_CLIENT_CONNECTED)
+        return MQTLS_ERR_NET_NOT_CONNECTED;
+    id = take_id(c);
+    ret = send_encoded(c, mqtls_codec_encode_unsubscribe(c->cfg.tx_buf, c->cfg.tx_cap, id,
+                                                         filters, count));
+    if (ret == MQTLS_OK && packet_id != NULL)
+        *packet_id = id;
+    return ret;
+}
+
+int mqtls_client_disconnect(mqtls_client *c)
+{
+    if (c == NULL)
+        return MQTLS_ERR_INVALID_ARG;
+    if (c->state == MQTLS_CLIENT_CONNECTED)
+        (void)send_encoded(c, mqtls_codec_encode_disconnect(c->cfg.tx_buf, c->cfg.tx_cap));
+    if (c->state != MQTLS_CLIENT_DISCONNECTED) {
+        c->transport.close(c->transport.ctx);
+        c->state = MQTLS_CLIENT_DISCONNECTED;
+    }
+    c->rx_len = 0;
+    c->sent = 0;
+    return MQTLS_OK;
+}

@@ -1,0 +1,404 @@
+/* The client session on a scripted transport and a fake clock: every flow
+ * byte for byte, refusals, keep-alive in fake time, the window, exactly
+ * once for inbound QoS 2, and a malformed packet that loses nothing. */
+#include <check.h>
+#include <string.h>
+
+#include "mqtt/client.h"
+#include "test/unit/fake.h"
+#include "test/unit/suites.h"
+
+static fake_clock clk;
+static fake_transport ft;
+static uint8_t tx[512], rx[512], ring[4096];
+static uint16_t qos2_ids[4];
+static mqtls_ram_store rs;
+static mqtls_client_config cfg;
+static mqtls_client cl;
+
+/* What the events saw. */
+static struct {
+    int messages, delivered, subscribed, lost;
+    uint16_t last_delivered, last_message_id;
+    uint8_t last_qos;
+    uint8_t codes[8];
+    size_t ncodes;
+    int lost_reason;
+    char last_payload[32];
+} seen;
+
+static void on_message(void *ctx, const mqtls_publish *m)
+{
+    (void)ctx;
+    seen.messages++;
+    seen.last_message_id = m->packet_id;
+    seen.last_qos = m->qos;
+    memset(seen.last_payload, 0, sizeof seen.last_payload);
+    memcpy(seen.last_payload, m->payload.ptr,
+           m->payload.len < sizeof seen.last_payload - 1 ? m->payload.len : sizeof seen.last_payload - 1);
+}
+
+static void on_delivered(void *ctx, uint16_t id)
+{
+    (void)ctx;
+    seen.delivered++;
+    seen.last_delivered = id;
+}
+
+static void on_subscribed(void *ctx, uint16_t id, const uint8_t *codes, size_t n)
+{
+    (void)ctx;
+    (void)id;
+    seen.subscribed++;
+    seen.ncodes = n < sizeof seen.codes ? n : sizeof seen.codes;
+    memcpy(seen.codes, codes, seen.ncodes);
+}
+
+static void on_lost(void *ctx, int reason)
+{
+    (void)ctx;
+    seen.lost++;
+    seen.lost_reason = reason;
+}
+
+static int open_fake(void *ctx, mqtls_transport *out)
+{
+    (void)ctx;
+    fake_transport_as(&ft, out);
+    return MQTLS_OK;
+}
+
+static void setup(void)
+{
+    memset(&seen, 0, sizeof seen);
+    clk.now_ms = 5000;
+    fake_transport_init(&ft, &clk);
+    mqtls_ram_store_init(&rs);
+    ck_assert_int_eq(mqtls_ram_store_setup(&rs, ring, sizeof ring), MQTLS_OK);
+    memset(&cfg, 0, sizeof cfg);
+    cfg.connect.client_id = (mqtls_str){"dev1", 4};
+    cfg.connect.clean_session = true;
+    cfg.connect.keepalive_s = 10;
+    cfg.tx_buf = tx;
+    cfg.tx_cap = sizeof tx;
+    cfg.rx_buf = rx;
+    cfg.rx_cap = sizeof rx;
+    cfg.qos2_ids = qos2_ids;
+    cfg.qos2_cap = 4;
+    mqtls_ram_store_interface(&rs, &cfg.store);
+    fake_clock_as(&clk, &cfg.clock);
+    cfg.open = open_fake;
+    cfg.events.message = on_message;
+    cfg.events.delivered = on_delivered;
+    cfg.events.subscribed = on_subscribed;
+    cfg.events.lost = on_lost;
+    cfg.window = 20;
+    mqtls_client_init(&cl);
+}
+
+#define FEED(...) fake_transport_feed(&ft, (const uint8_t[]){__VA_ARGS__}, \
+                                      sizeof((const uint8_t[]){__VA_ARGS__}))
+
+/* The bytes sent since the last check are exactly these. */
+#define SENT(...)                                                                  \
+    do {                                                                           \
+        const uint8_t want_[] = {__VA_ARGS__};                                     \
+        ck_assert_uint_eq(ft.tx_len, sizeof want_);                                \
+        ck_assert_mem_eq(ft.tx, want_, sizeof want_);                              \
+        fake_transport_clear_tx(&ft);                                              \
+    } while (0)
+
+static void connect_ok(void)
+{
+    uint8_t want[64];
+    int n;
+
+    ck_assert_int_eq(mqtls_client_setup(&cl, &cfg), MQTLS_OK);
+    FEED(0x20, 0x02, 0x00, 0x00);
+    ck_assert_int_eq(mqtls_client_connect(&cl, 3000), MQTLS_OK);
+    ck_assert_int_eq(cl.state, MQTLS_CLIENT_CONNECTED);
+    n = mqtls_codec_encode_connect(want, sizeof want, &cfg.connect);
+    ck_assert_uint_eq(ft.tx_len, (size_t)n);
+    ck_assert_mem_eq(ft.tx, want, (size_t)n);
+    fake_transport_clear_tx(&ft);
+}
+
+static mqtls_publish message(uint8_t qos, const char *payload)
+{
+    mqtls_publish p = {0};
+    p.topic = (mqtls_str){"t/x", 3};
+    p.payload = (mqtls_bytes){(const uint8_t *)payload, strlen(payload)};
+    p.qos = qos;
+    return p;
+}
+
+START_TEST(connect_sends_connect_and_takes_connack)
+{
+    connect_ok();
+    ck_assert(!cl.session_present);
+}
+END_TEST
+
+START_TEST(each_connack_refusal_is_its_own_error)
+{
+    const int want[] = {MQTLS_ERR_CONNACK_PROTOCOL_VERSION, MQTLS_ERR_CONNACK_IDENTIFIER_REJECTED,
+                        MQTLS_ERR_CONNACK_SERVER_UNAVAILABLE, MQTLS_ERR_CONNACK_BAD_CREDENTIALS,
+                        MQTLS_ERR_CONNACK_NOT_AUTHORIZED};
+    ck_assert_int_eq(mqtls_client_setup(&cl, &cfg), MQTLS_OK);
+    FEED(0x20, 0x02, 0x00, (uint8_t)(_i + 1));
+    ck_assert_int_eq(mqtls_client_connect(&cl, 3000), want[_i]);
+    ck_assert_int_eq(cl.state, MQTLS_CLIENT_DISCONNECTED);
+    ck_assert(ft.closed);
+}
+END_TEST
+
+START_TEST(no_connack_times_out_in_fake_time)
+{
+    ck_assert_int_eq(mqtls_client_setup(&cl, &cfg), MQTLS_OK);
+    ck_assert_int_eq(mqtls_client_connect(&cl, 3000), MQTLS_ERR_CONNACK_TIMEOUT);
+    ck_assert_uint_ge(clk.now_ms, 5000 + 3000);
+    ck_assert(ft.closed);
+}
+END_TEST
+
+START_TEST(qos0_publish_is_sent_at_once)
+{
+    mqtls_publish p = message(0, "hi");
+    connect_ok();
+    ck_assert_int_eq(mqtls_client_publish(&cl, &p, NULL), MQTLS_OK);
+    SENT(0x30, 0x07, 0x00, 0x03, 't', '/', 'x', 'h', 'i');
+    ck_assert_uint_eq(mqtls_ram_store_count(&rs), 0);
+}
+END_TEST
+
+START_TEST(qos1_flow)
+{
+    mqtls_publish p = message(1, "a");
+    uint16_t id = 0;
+    connect_ok();
+    ck_assert_int_eq(mqtls_client_publish(&cl, &p, &id), MQTLS_OK);
+    ck_assert_uint_eq(id, 1);
+    SENT(0x32, 0x08, 0x00, 0x03, 't', '/', 'x', 0x00, 0x01, 'a');
+    ck_assert_uint_eq(mqtls_ram_store_count(&rs), 1);
+    FEED(0x40, 0x02, 0x00, 0x01);
+    ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_OK);
+    ck_assert_int_eq(seen.delivered, 1);
+    ck_assert_uint_eq(seen.last_delivered, 1);
+    ck_assert_uint_eq(mqtls_ram_store_count(&rs), 0);
+}
+END_TEST
+
+START_TEST(qos2_flow)
+{
+    mqtls_publish p = message(2, "b");
+    connect_ok();
+    ck_assert_int_eq(mqtls_client_publish(&cl, &p, NULL), MQTLS_OK);
+    SENT(0x34, 0x08, 0x00, 0x03, 't', '/', 'x', 0x00, 0x01, 'b');
+    FEED(0x50, 0x02, 0x00, 0x01);
+    ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_OK);
+    SENT(0x62, 0x02, 0x00, 0x01);
+    ck_assert_int_eq(seen.delivered, 0);
+    ck_assert_uint_eq(mqtls_ram_store_count(&rs), 1); /* kept until PUBCOMP */
+    FEED(0x70, 0x02, 0x00, 0x01);
+    ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_OK);
+    ck_assert_int_eq(seen.delivered, 1);
+    ck_assert_uint_eq(mqtls_ram_store_count(&rs), 0);
+}
+END_TEST
+
+/* Window 2: two on the wire, the rest wait in order; each PUBACK lets one
+ * more out. */
+START_TEST(the_window_pipelines_and_holds_the_rest_in_order)
+{
+    mqtls_publish p = message(1, "w");
+    int i;
+    cfg.window = 2;
+    connect_ok();
+    for (i = 0; i < 5; i++)
+        ck_assert_int_eq(mqtls_client_publish(&cl, &p, NULL), MQTLS_OK);
+    ck_assert_uint_eq(ft.tx_len, 2u * 10u); /* ids 1 and 2 */
+    ck_assert_uint_eq(ft.tx[8], 1);
+    ck_assert_uint_eq(ft.tx[18], 2);
+    fake_transport_clear_tx(&ft);
+    FEED(0x40, 0x02, 0x00, 0x01);
+    ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_OK);
+    SENT(0x32, 0x08, 0x00, 0x03, 't', '/', 'x', 0x00, 0x03, 'w');
+    FEED(0x40, 0x02, 0x00, 0x02, 0x40, 0x02, 0x00, 0x03);
+    ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_OK);
+    ck_assert_uint_eq(ft.tx_len, 20u); /* 4 and 5 */
+    ck_assert_uint_eq(ft.tx[8], 4);
+    ck_assert_uint_eq(ft.tx[18], 5);
+    ck_assert_int_eq(seen.delivered, 3);
+    ck_assert_uint_eq(mqtls_ram_store_count(&rs), 2);
+}
+END_TEST
+
+START_TEST(inbound_qos0_and_qos1)
+{
+    connect_ok();
+    FEED(0x30, 0x06, 0x00, 0x01, 'a', 'z', 'e', 'r');
+    FEED(0x32, 0x07, 0x00, 0x01, 'a', 0x00, 0x07, 'o', 'k');
+    ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_OK);
+    ck_assert_int_eq(seen.messages, 2);
+    ck_assert_str_eq(seen.last_payload, "ok");
+    SENT(0x40, 0x02, 0x00, 0x07);
+}
+END_TEST
+
+/* The broker resends a QoS 2 PUBLISH (DUP) before PUBREL: delivered once,
+ * PUBREC each time; after PUBREL the id may carry a new message. */
+START_TEST(inbound_qos2_is_delivered_exactly_once)
+{
+    connect_ok();
+    FEED(0x34, 0x06, 0x00, 0x01, 'a', 0x00, 0x09, 'x');
+    FEED(0x3C, 0x06, 0x00, 0x01, 'a', 0x00, 0x09, 'x');
+    ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_OK);
+    ck_assert_int_eq(seen.messages, 1);
+    SENT(0x50, 0x02, 0x00, 0x09, 0x50, 0x02, 0x00, 0x09);
+    FEED(0x62, 0x02, 0x00, 0x09);
+    ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_OK);
+    SENT(0x70, 0x02, 0x00, 0x09);
+    FEED(0x34, 0x06, 0x00, 0x01, 'a', 0x00, 0x09, 'y');
+    ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_OK);
+    ck_assert_int_eq(seen.messages, 2);
+    ck_assert_str_eq(seen.last_payload, "y");
+}
+END_TEST
+
+START_TEST(subscribe_and_a_refused_filter)
+{
+    const mqtls_subscription subs[2] = {{{"a/#", 3}, 1}, {{"b", 1}, 2}};
+    uint16_t id = 0;
+    connect_ok();
+    ck_assert_int_eq(mqtls_client_subscribe(&cl, subs, 2, &id), MQTLS_OK);
+    ck_assert_uint_eq(id, 1);
+    SENT(0x82, 0x0C, 0x00, 0x01, 0x00, 0x03, 'a', '/', '#', 0x01, 0x00, 0x01, 'b', 0x02);
+    FEED(0x90, 0x04, 0x00, 0x01, 0x01, 0x80);
+    ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_OK);
+    ck_assert_int_eq(seen.subscribed, 1);
+    ck_assert_uint_eq(seen.ncodes, 2);
+    ck_assert_uint_eq(seen.codes[1], MQTLS_SUBACK_FAILURE);
+}
+END_TEST
+
+/* Quiet for the keep-alive period: PINGREQ. Silent broker for another
+ * period: the connection is declared lost. All in fake time. */
+START_TEST(keep_alive_pings_and_then_gives_up)
+{
+    int i, ret = MQTLS_OK;
+    connect_ok();
+    for (i = 0; i < 20 && ft.tx_len == 0; i++)
+        ck_assert_int_eq(mqtls_client_poll(&cl, 1000), MQTLS_OK);
+    SENT(0xC0, 0x00);
+    ck_assert_uint_ge(clk.now_ms, 5000 + 10000);
+    FEED(0xD0, 0x00); /* PINGRESP: alive */
+    ck_assert_int_eq(mqtls_client_poll(&cl, 1000), MQTLS_OK);
+    ck_assert(!cl.ping_outstanding);
+    for (i = 0; i < 40 && ret == MQTLS_OK; i++)
+        ret = mqtls_client_poll(&cl, 1000);
+    ck_assert_int_eq(ret, MQTLS_ERR_KEEPALIVE_TIMEOUT);
+    ck_assert_int_eq(seen.lost, 1);
+    ck_assert_int_eq(seen.lost_reason, MQTLS_ERR_KEEPALIVE_TIMEOUT);
+    ck_assert(ft.closed);
+}
+END_TEST
+
+/* A malformed packet closes the connection with the reason; the messages
+ * promised at QoS 1 are all still in the store. */
+START_TEST(a_malformed_packet_closes_and_loses_nothing)
+{
+    mqtls_publish p = message(1, "keep");
+    connect_ok();
+    ck_assert_int_eq(mqtls_client_publish(&cl, &p, NULL), MQTLS_OK);
+    ck_assert_int_eq(mqtls_client_publish(&cl, &p, NULL), MQTLS_OK);
+    FEED(0x36, 0x03, 0x00, 0x01, 'a'); /* QoS 3 */
+    ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_ERR_BAD_QOS);
+    ck_assert_int_eq(cl.state, MQTLS_CLIENT_DISCONNECTED);
+    ck_assert_int_eq(seen.lost_reason, MQTLS_ERR_BAD_QOS);
+    ck_assert_uint_eq(mqtls_ram_store_count(&rs), 2);
+    /* Publishing while down still stores. */
+    ck_assert_int_eq(mqtls_client_publish(&cl, &p, NULL), MQTLS_OK);
+    ck_assert_uint_eq(mqtls_ram_store_count(&rs), 3);
+}
+END_TEST
+
+START_TEST(a_second_connack_is_a_protocol_error)
+{
+    connect_ok();
+    FEED(0x20, 0x02, 0x00, 0x00);
+    ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_ERR_UNEXPECTED_PACKET);
+}
+END_TEST
+
+/* Everything above, with the transport moving one byte per call. */
+START_TEST(one_byte_per_call)
+{
+    mqtls_publish p = message(2, "slow");
+    int i;
+    ft.max_per_call = 1;
+    connect_ok();
+    ck_assert_int_eq(mqtls_client_publish(&cl, &p, NULL), MQTLS_OK);
+    fake_transport_clear_tx(&ft);
+    FEED(0x50, 0x02, 0x00, 0x01, 0x70, 0x02, 0x00, 0x01);
+    for (i = 0; i < 20 && seen.delivered == 0; i++)
+        ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_OK);
+    ck_assert_int_eq(seen.delivered, 1);
+    SENT(0x62, 0x02, 0x00, 0x01);
+}
+END_TEST
+
+/* Ids wrap from 65535 to 1 and skip one still in flight. */
+START_TEST(packet_ids_wrap_and_skip_ids_in_flight)
+{
+    mqtls_publish p = message(1, "i");
+    uint16_t id;
+    cfg.window = 1;
+    connect_ok();
+    ck_assert_int_eq(mqtls_client_publish(&cl, &p, &id), MQTLS_OK);
+    ck_assert_uint_eq(id, 1); /* still in flight */
+    cl.next_id = 65535;
+    ck_assert_int_eq(mqtls_client_publish(&cl, &p, &id), MQTLS_OK);
+    ck_assert_uint_eq(id, 65535);
+    ck_assert_int_eq(mqtls_client_publish(&cl, &p, &id), MQTLS_OK);
+    ck_assert_uint_eq(id, 2);
+}
+END_TEST
+
+START_TEST(a_full_store_is_an_error_not_a_drop)
+{
+    static uint8_t small[128];
+    mqtls_publish p = message(1, "0123456789012345678901234567890123456789");
+    int i, ret = MQTLS_OK;
+    ck_assert_int_eq(mqtls_ram_store_setup(&rs, small, sizeof small), MQTLS_OK);
+    connect_ok();
+    for (i = 0; i < 10 && ret == MQTLS_OK; i++)
+        ret = mqtls_client_publish(&cl, &p, NULL);
+    ck_assert_int_eq(ret, MQTLS_ERR_STORE_FULL);
+    ck_assert_uint_eq(mqtls_ram_store_count(&rs), (size_t)(i - 1));
+}
+END_TEST
+
+Suite *client_suite(void)
+{
+    Suite *s = suite_create("client");
+    TCase *tc = tcase_create("flows");
+    tcase_add_checked_fixture(tc, setup, NULL);
+    tcase_add_test(tc, connect_sends_connect_and_takes_connack);
+    tcase_add_loop_test(tc, each_connack_refusal_is_its_own_error, 0, 5);
+    tcase_add_test(tc, no_connack_times_out_in_fake_time);
+    tcase_add_test(tc, qos0_publish_is_sent_at_once);
+    tcase_add_test(tc, qos1_flow);
+    tcase_add_test(tc, qos2_flow);
+    tcase_add_test(tc, the_window_pipelines_and_holds_the_rest_in_order);
+    tcase_add_test(tc, inbound_qos0_and_qos1);
+    tcase_add_test(tc, inbound_qos2_is_delivered_exactly_once);
+    tcase_add_test(tc, subscribe_and_a_refused_filter);
+    tcase_add_test(tc, keep_alive_pings_and_then_gives_up);
+    tcase_add_test(tc, a_malformed_packet_closes_and_loses_nothing);
+    tcase_add_test(tc, a_second_connack_is_a_protocol_error);
+    tcase_add_test(tc, one_byte_per_call);
+    tcase_add_test(tc, packet_ids_wrap_and_skip_ids_in_flight);
+    tcase_add_test(tc, a_full_store_is_an_error_not_a_drop);
+    suite_add_tcase(s, tc);
+    return s;
+}
