@@ -3,13 +3,43 @@
 #include <string.h>
 
 #define DEFAULT_WRITE_TIMEOUT_MS 5000u
+#define DEFAULT_CONNECT_TIMEOUT_MS 10000u
+#define DEFAULT_STABLE_MS 60000u
 
 static uint32_t now(const mqtls_client *c)
 {
     return c->cfg.clock.now_ms(c->cfg.clock.ctx);
 }
 
-/* Ends the connection; stored messages stay for the next one. */
+/* Refusals that retrying cannot fix wait on the slow schedule. */
+static mqtls_backoff_reason why_down(int reason)
+{
+    switch (reason) {
+    case MQTLS_ERR_CONNACK_PROTOCOL_VERSION:
+    case MQTLS_ERR_CONNACK_IDENTIFIER_REJECTED:
+    case MQTLS_ERR_CONNACK_BAD_CREDENTIALS:
+    case MQTLS_ERR_CONNACK_NOT_AUTHORIZED:
+    case MQTLS_ERR_TLS_CLIENT_CERT_REFUSED:
+    case MQTLS_ERR_TLS_CERT_UNTRUSTED:
+    case MQTLS_ERR_TLS_HOSTNAME_MISMATCH:
+    case MQTLS_ERR_TLS_CERT_EXPIRED:
+    case MQTLS_ERR_TLS_NO_TRUST:
+        return MQTLS_BACKOFF_REFUSED;
+    default:
+        return MQTLS_BACKOFF_TRANSIENT;
+    }
+}
+
+/* When to try again after reason. */
+static void schedule_retry(mqtls_client *c, int reason)
+{
+    uint32_t delay = 0;
+    mqtls_backoff_next(&c->backoff, why_down(reason), &delay);
+    c->retry_at_ms = now(c) + delay;
+}
+
+/* Ends the connection; stored messages stay for the next one, and those
+ * that were on the wire go out again first. */
 static int lose(mqtls_client *c, int reason)
 {
     const bool was_up = c->state == MQTLS_CLIENT_CONNECTED;
@@ -19,8 +49,11 @@ static int lose(mqtls_client *c, int reason)
     c->state = MQTLS_CLIENT_DISCONNECTED;
     c->last_error = reason;
     c->rx_len = 0;
+    if (c->sent > c->resend)
+        c->resend = c->sent;
     c->sent = 0;
     c->ping_outstanding = false;
+    schedule_retry(c, reason);
     if (was_up && c->cfg.events.lost != NULL)
         c->cfg.events.lost(c->cfg.events.ctx, reason);
     return reason;
@@ -99,12 +132,19 @@ static int fill_window(mqtls_client *c)
         for (i = 0; i <= c->sent; i++)
             if (c->cfg.store.next(c->cfg.store.ctx, &it, &e) != 1)
                 return MQTLS_OK; /* nothing more waits */
-        c->sent++;
-        if (e.state == MQTLS_STORE_PUBREL)
+        if (e.state == MQTLS_STORE_PUBREL) {
             ret = send_encoded(c, mqtls_codec_encode_pubrel(c->cfg.tx_buf, c->cfg.tx_cap,
                                                             e.packet_id));
-        else
+        } else if (c->sent < c->resend && e.len <= c->cfg.tx_cap) {
+            /* On the wire before a drop: again, with DUP [MQTT-3.3.1-1]. */
+            memcpy(c->cfg.tx_buf, e.packet, e.len);
+            c->cfg.tx_buf[0] |= 0x08u;
+            ret = send_all(c, c->cfg.tx_buf, e.len);
+        } else {
             ret = send_all(c, e.packet, e.len);
+        }
+        if (ret == MQTLS_OK)
+            c->sent++;
     }
     return ret;
 }
@@ -120,6 +160,8 @@ static int acknowledged(mqtls_client *c, uint16_t packet_id, uint8_t want_state)
         return MQTLS_OK;
     c->cfg.store.remove(c->cfg.store.ctx, packet_id);
     c->sent--;
+    if ((size_t)i < c->resend)
+        c->resend--;
     if (c->cfg.events.delivered != NULL)
         c->cfg.events.delivered(c->cfg.events.ctx, packet_id);
     return MQTLS_OK;
@@ -178,10 +220,14 @@ static int handle(mqtls_client *c, const mqtls_packet *pkt)
             return MQTLS_ERR_CONNACK_PROTOCOL_VERSION + 1 - pkt->u.connack.return_code;
         c->state = MQTLS_CLIENT_CONNECTED;
         c->session_present = pkt->u.connack.session_present;
-        if (!c->session_present)
-            c->qos2_count = 0; /* a new session: the broker forgot them too */
+        c->connected_ms = now(c);
         c->sent = 0;
-        return MQTLS_OK;
+        if (c->session_present || c->cfg.resubscribe_count == 0)
+            return MQTLS_OK;
+        c->qos2_count = 0; /* a new session: the broker forgot them too */
+        return send_encoded(c, mqtls_codec_encode_subscribe(c->cfg.tx_buf, c->cfg.tx_cap,
+                                                            take_id(c), c->cfg.resubscribe,
+                                                            c->cfg.resubscribe_count));
     }
     switch (pkt->type) {
     case MQTLS_PUBLISH: return inbound_publish(c, &pkt->u.publish);
@@ -276,6 +322,11 @@ int mqtls_client_setup(mqtls_client *c, const mqtls_client_config *cfg)
     c->cfg = *cfg;
     if (c->cfg.write_timeout_ms == 0)
         c->cfg.write_timeout_ms = DEFAULT_WRITE_TIMEOUT_MS;
+    if (c->cfg.connect_timeout_ms == 0)
+        c->cfg.connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_MS;
+    if (c->cfg.stable_ms == 0)
+        c->cfg.stable_ms = DEFAULT_STABLE_MS;
+    mqtls_backoff_init(&c->backoff, cfg->backoff_seed);
     c->next_id = 1;
     return MQTLS_OK;
 }
@@ -289,9 +340,13 @@ int mqtls_client_connect(mqtls_client *c, uint32_t timeout_ms)
         return MQTLS_ERR_INVALID_ARG;
     if (c->state == MQTLS_CLIENT_CONNECTED)
         return MQTLS_OK;
+    c->stopped = false;
     ret = c->cfg.open(c->cfg.open_ctx, &c->transport);
-    if (ret != MQTLS_OK)
+    if (ret != MQTLS_OK) {
+        c->last_error = ret;
+        schedule_retry(c, ret);
         return ret;
+    }
     c->state = MQTLS_CLIENT_CONNECTING;
     c->rx_len = 0;
     ret = mqtls_codec_encode_connect(c->cfg.tx_buf, c->cfg.tx_cap, &c->cfg.connect);
@@ -310,6 +365,29 @@ int mqtls_client_connect(mqtls_client *c, uint32_t timeout_ms)
     return ret;
 }
 
+/* While disconnected: wait out the backoff (within timeout_ms), then try. */
+static int reconnect(mqtls_client *c, uint32_t timeout_ms)
+{
+    const uint32_t t = now(c);
+    /* Signed distance to the retry time, so a wrapped clock still works. */
+    const int32_t wait = (int32_t)(c->retry_at_ms - t);
+    int ret;
+
+    if (!c->cfg.reconnect || c->stopped)
+        return MQTLS_ERR_NET_NOT_CONNECTED;
+    if (wait > 0) {
+        uint32_t nap = (uint32_t)wait < timeout_ms ? (uint32_t)wait : timeout_ms;
+        if (c->cfg.clock.sleep_ms != NULL && nap != 0)
+            c->cfg.clock.sleep_ms(c->cfg.clock.ctx, nap);
+        if ((int32_t)(c->retry_at_ms - now(c)) > 0)
+            return MQTLS_OK; /* not yet */
+    }
+    ret = mqtls_client_connect(c, c->cfg.connect_timeout_ms);
+    if (ret == MQTLS_OK && c->cfg.events.restored != NULL)
+        c->cfg.events.restored(c->cfg.events.ctx, c->session_present);
+    return ret;
+}
+
 int mqtls_client_poll(mqtls_client *c, uint32_t timeout_ms)
 {
     int ret;
@@ -317,7 +395,11 @@ int mqtls_client_poll(mqtls_client *c, uint32_t timeout_ms)
     if (c == NULL)
         return MQTLS_ERR_INVALID_ARG;
     if (c->state != MQTLS_CLIENT_CONNECTED)
-        return MQTLS_ERR_NET_NOT_CONNECTED;
+        return reconnect(c, timeout_ms);
+    /* Stable long enough: the next failure starts the backoff over. */
+    if (c->backoff.failures != 0 &&
+        mqtls_clock_elapsed_ms(c->connected_ms, now(c)) >= c->cfg.stable_ms)
+        mqtls_backoff_reset(&c->backoff);
     ret = fill_window(c);
     if (ret == MQTLS_OK)
         ret = read_and_handle(c, timeout_ms);
@@ -399,6 +481,7 @@ int mqtls_client_disconnect(mqtls_client *c)
 {
     if (c == NULL)
         return MQTLS_ERR_INVALID_ARG;
+    c->stopped = true;
     if (c->state == MQTLS_CLIENT_CONNECTED)
         (void)send_encoded(c, mqtls_codec_encode_disconnect(c->cfg.tx_buf, c->cfg.tx_cap));
     if (c->state != MQTLS_CLIENT_DISCONNECTED) {
@@ -406,6 +489,8 @@ int mqtls_client_disconnect(mqtls_client *c)
         c->state = MQTLS_CLIENT_DISCONNECTED;
     }
     c->rx_len = 0;
+    if (c->sent > c->resend)
+        c->resend = c->sent;
     c->sent = 0;
     return MQTLS_OK;
 }

@@ -17,8 +17,12 @@
  * from the broker closes the connection with the protocol error; stored
  * messages are kept.
  *
- * This version connects once; reconnecting with backoff and resending the
- * store after a drop are the next step (issue 4).
+ * With reconnect set, a lost connection is rebuilt by poll() after a
+ * backoff delay (full jitter; a slower schedule for refusals retrying
+ * cannot fix), and what was on the wire goes out again first, in the
+ * original order: PUBLISH with DUP set, PUBREL as PUBREL [MQTT-4.4.0-1].
+ * When the broker has no session, the configured subscriptions are sent
+ * again.
  */
 #ifndef MQTLS_MQTT_CLIENT_H
 #define MQTLS_MQTT_CLIENT_H
@@ -27,6 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mqtt/backoff.h"
 #include "mqtt/codec.h"
 #include "mqtt/store.h"
 #include "net/clock.h"
@@ -47,6 +52,8 @@ typedef struct mqtls_client_events {
     void (*unsubscribed)(void *ctx, uint16_t packet_id);
     /* The connection was lost (reason: an mqtls_err). */
     void (*lost)(void *ctx, int reason);
+    /* A reconnect succeeded; session_present from its CONNACK. */
+    void (*restored)(void *ctx, bool session_present);
 } mqtls_client_events;
 
 /* Builds the byte stream for a connect (TCP, TLS over TCP, ...): fills
@@ -69,6 +76,12 @@ typedef struct mqtls_client_config {
     mqtls_client_events events;
     uint16_t window;            /* QoS 1/2 messages on the wire at once; 0 means 1 */
     uint32_t write_timeout_ms;  /* to put one packet on the wire; 0 means 5,000 */
+    bool reconnect;             /* poll() rebuilds a lost connection */
+    uint32_t connect_timeout_ms; /* open to CONNACK, when poll() reconnects; 0: 10,000 */
+    uint32_t stable_ms;         /* connected this long resets the backoff; 0: 60,000 */
+    uint32_t backoff_seed;      /* jitter seed: something unique to the device */
+    const mqtls_subscription *resubscribe; /* sent again when the broker has no session */
+    size_t resubscribe_count;
 } mqtls_client_config;
 
 typedef enum mqtls_client_state {
@@ -92,6 +105,11 @@ typedef struct mqtls_client {
     uint32_t ping_ms;       /* when the outstanding PINGREQ went */
     bool ping_outstanding;
     uint16_t next_id;       /* the next packet id to try */
+    size_t resend;          /* leading store entries that were on the wire before a drop */
+    uint32_t retry_at_ms;   /* when poll() tries to reconnect */
+    uint32_t connected_ms;  /* when the current connection got its CONNACK */
+    bool stopped;           /* disconnect() was called: no automatic reconnect */
+    mqtls_backoff backoff;
 } mqtls_client;
 
 /* Cannot fail. */
@@ -106,8 +124,9 @@ int mqtls_client_connect(mqtls_client *c, uint32_t timeout_ms);
 
 /* Does everything due: waits up to timeout_ms for input and handles it,
  * puts waiting QoS 1/2 messages on the wire while the window has room,
- * keeps the connection alive. Returns MQTLS_OK, or the error that ended
- * the connection (also given to events.lost). */
+ * keeps the connection alive; while disconnected (with reconnect set) it
+ * waits out the backoff and reconnects. Returns MQTLS_OK, or the error that
+ * ended the connection or the reconnect attempt (the client goes on). */
 int mqtls_client_poll(mqtls_client *c, uint32_t timeout_ms);
 
 /* QoS 0: sent now, or MQTLS_ERR_NET_NOT_CONNECTED. QoS 1/2: stored (with a
@@ -122,7 +141,9 @@ int mqtls_client_subscribe(mqtls_client *c, const mqtls_subscription *subs, size
 int mqtls_client_unsubscribe(mqtls_client *c, const mqtls_str *filters, size_t count,
                              uint16_t *packet_id);
 
-/* Sends DISCONNECT and closes; stored messages stay in the store. */
+/* Sends DISCONNECT and closes; poll() does not reconnect until
+ * mqtls_client_connect() is called again. Stored messages stay in the
+ * store, and those that were on the wire are resent (DUP) next time. */
 int mqtls_client_disconnect(mqtls_client *c);
 
 #endif

@@ -13,6 +13,10 @@
 typedef struct mqtls_clock {
     void *ctx;                        /* the implementation's state, or NULL */
     uint32_t (*now_ms)(void *ctx);    /* monotonic milliseconds, wrapping */
+    /* Optional: waits ms (a test clock just moves on). Used while there
+     * is nothing to wait on, such as the pause before a reconnect; NULL
+     * makes such calls return at once. */
+    void (*sleep_ms)(void *ctx, uint32_t ms);
 } mqtls_clock;
 
 /* Milliseconds from since to now, correct across one wrap. */

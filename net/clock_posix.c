@@ -2,6 +2,7 @@
 
 #include "net/clock_posix.h"
 
+#include <errno.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -15,11 +16,22 @@ static uint32_t monotonic_ms(void *ctx)
     return (uint32_t)((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u);
 }
 
+static void sleep_for(void *ctx, uint32_t ms)
+{
+    struct timespec ts;
+    (void)ctx;
+    ts.tv_sec = (time_t)(ms / 1000u);
+    ts.tv_nsec = (long)(ms % 1000u) * 1000000L;
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ; /* interrupted: sleep what is left */
+}
+
 int mqtls_clock_posix(mqtls_clock *out)
 {
     if (out == NULL)
         return MQTLS_ERR_INVALID_ARG;
     out->ctx = NULL;
     out->now_ms = monotonic_ms;
+    out->sleep_ms = sleep_for;
     return MQTLS_OK;
 }

@@ -9,10 +9,16 @@ static uint32_t fake_now(void *ctx)
     return ((fake_clock *)ctx)->now_ms;
 }
 
+static void fake_sleep(void *ctx, uint32_t ms)
+{
+    ((fake_clock *)ctx)->now_ms += ms;
+}
+
 void fake_clock_as(fake_clock *c, mqtls_clock *out)
 {
     out->ctx = c;
     out->now_ms = fake_now;
+    out->sleep_ms = fake_sleep;
 }
 
 void fake_transport_init(fake_transport *f, fake_clock *clock)

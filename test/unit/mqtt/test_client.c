@@ -378,6 +378,233 @@ START_TEST(a_full_store_is_an_error_not_a_drop)
 }
 END_TEST
 
+/* ---- reconnect and resend ---------------------------------------------------- */
+
+static uint32_t top_of_window(void *ctx)
+{
+    (void)ctx;
+    return UINT32_MAX; /* every backoff delay is its cap */
+}
+
+/* The transport dies at its next call. */
+static void cut(void)
+{
+    ft.fail_after = (long)ft.calls;
+    ft.fail_with = MQTLS_ERR_NET_RESET;
+}
+
+/* A fresh link whose broker answers CONNACK; polls until reconnected
+ * (bounded) and returns the fake time it took. */
+static uint32_t reconnect_with(uint8_t session_present, uint8_t code)
+{
+    const uint32_t t0 = clk.now_ms;
+    int i;
+    fake_transport_init(&ft, &clk);
+    FEED(0x20, 0x02, session_present, code);
+    for (i = 0; i < 1000 && ft.tx_len == 0; i++)
+        (void)mqtls_client_poll(&cl, 1000);
+    ck_assert_uint_gt(ft.tx_len, 0); /* a CONNECT went out */
+    return clk.now_ms - t0;
+}
+
+/* The packets the client sent since the last clear, decoded in order. */
+static size_t sent_packets(mqtls_packet *out, size_t max)
+{
+    size_t off = 0, n = 0;
+    while (off < ft.tx_len && n < max) {
+        int used = mqtls_codec_decode_from_client(ft.tx + off, ft.tx_len - off, &out[n]);
+        ck_assert_int_gt(used, 0);
+        off += (size_t)used;
+        n++;
+    }
+    return n;
+}
+
+/* Dropped with three QoS 1 messages on the wire and one waiting: after the
+ * reconnect the three go again, in order, with DUP; then the new one, without. */
+START_TEST(a_drop_resends_in_order_with_dup)
+{
+    mqtls_publish p = message(1, "m");
+    mqtls_packet pk[8];
+    size_t n;
+    cfg.reconnect = true;
+    connect_ok();
+    ck_assert_int_eq(mqtls_client_publish(&cl, &p, NULL), MQTLS_OK);
+    ck_assert_int_eq(mqtls_client_publish(&cl, &p, NULL), MQTLS_OK);
+    ck_assert_int_eq(mqtls_client_publish(&cl, &p, NULL), MQTLS_OK);
+    cut();
+    ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_ERR_NET_RESET);
+    ck_assert_int_eq(seen.lost, 1);
+    ck_assert_int_eq(mqtls_client_publish(&cl, &p, NULL), MQTLS_OK); /* while down */
+    reconnect_with(1, 0);
+    ck_assert_int_eq(cl.state, MQTLS_CLIENT_CONNECTED);
+    n = sent_packets(pk, 8);
+    ck_assert_uint_eq(n, 5);
+    ck_assert_int_eq(pk[0].type, MQTLS_CONNECT);
+    ck_assert(pk[1].u.publish.dup && pk[1].packet_id == 1);
+    ck_assert(pk[2].u.publish.dup && pk[2].packet_id == 2);
+    ck_assert(pk[3].u.publish.dup && pk[3].packet_id == 3);
+    ck_assert(!pk[4].u.publish.dup && pk[4].packet_id == 4);
+}
+END_TEST
+
+/* Window 2: 1 and 2 on the wire, dropped, 3 published while down. After
+ * the reconnect 1 and 2 go again with DUP; once 1 is acknowledged, 3 goes
+ * out for the first time: without DUP. */
+START_TEST(only_what_was_on_the_wire_gets_dup)
+{
+    mqtls_publish p = message(1, "d");
+    mqtls_packet pk[4];
+    cfg.reconnect = true;
+    cfg.window = 2;
+    connect_ok();
+    ck_assert_int_eq(mqtls_client_publish(&cl, &p, NULL), MQTLS_OK);
+    ck_assert_int_eq(mqtls_client_publish(&cl, &p, NULL), MQTLS_OK);
+    cut();
+    ck_assert_int_lt(mqtls_client_poll(&cl, 10), 0);
+    ck_assert_int_eq(mqtls_client_publish(&cl, &p, NULL), MQTLS_OK);
+    reconnect_with(1, 0);
+    ck_assert_uint_eq(sent_packets(pk, 4), 3);
+    ck_assert(pk[1].u.publish.dup && pk[2].u.publish.dup);
+    fake_transport_clear_tx(&ft);
+    FEED(0x40, 0x02, 0x00, 0x01);
+    ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_OK);
+    ck_assert_uint_eq(sent_packets(pk, 4), 1);
+    ck_assert_uint_eq(pk[0].packet_id, 3);
+    ck_assert(!pk[0].u.publish.dup);
+}
+END_TEST
+
+/* A drop at every point of a QoS 1 and a QoS 2 flow: what goes out again
+ * is exactly what was still owed. */
+static const struct {
+    uint8_t qos;
+    uint8_t ack[4]; /* fed before the drop, or all zero */
+    int resend;     /* packet type resent, or 0 */
+} drop_points[] = {
+    {1, {0}, MQTLS_PUBLISH},
+    {1, {0x40, 0x02, 0x00, 0x01}, 0},
+    {2, {0}, MQTLS_PUBLISH},
+    {2, {0x50, 0x02, 0x00, 0x01}, MQTLS_PUBREL},
+};
+
+START_TEST(a_drop_at_every_point_of_a_flow)
+{
+    mqtls_publish p = message(drop_points[_i].qos, "f");
+    mqtls_packet pk[4];
+    size_t n;
+    cfg.reconnect = true;
+    connect_ok();
+    ck_assert_int_eq(mqtls_client_publish(&cl, &p, NULL), MQTLS_OK);
+    if (drop_points[_i].ack[0] != 0) {
+        fake_transport_feed(&ft, drop_points[_i].ack, 4);
+        ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_OK);
+    }
+    cut();
+    ck_assert_int_lt(mqtls_client_poll(&cl, 10), 0);
+    reconnect_with(1, 0);
+    n = sent_packets(pk, 4);
+    ck_assert_int_eq(pk[0].type, MQTLS_CONNECT);
+    if (drop_points[_i].resend == 0) {
+        ck_assert_uint_eq(n, 1);
+        return;
+    }
+    ck_assert_uint_eq(n, 2);
+    ck_assert_int_eq(pk[1].type, drop_points[_i].resend);
+    ck_assert_uint_eq(pk[1].packet_id, 1);
+    if (pk[1].type == MQTLS_PUBLISH)
+        ck_assert(pk[1].u.publish.dup);
+}
+END_TEST
+
+/* A broker that drops us right after CONNACK: the delays grow (no storm),
+ * and only a stable connection starts them over. */
+START_TEST(reconnect_delays_grow_until_a_connection_is_stable)
+{
+    static const uint32_t caps[] = {500, 1000, 2000, 4000, 8000};
+    size_t i;
+    cfg.reconnect = true;
+    connect_ok();
+    cl.backoff.random = top_of_window;
+    for (i = 0; i < sizeof caps / sizeof caps[0]; i++) {
+        uint32_t took;
+        cut();
+        ck_assert_int_lt(mqtls_client_poll(&cl, 10), 0);
+        took = reconnect_with(0, 0);
+        ck_assert_uint_ge(took, caps[i]);
+        ck_assert_uint_lt(took, caps[i] + 1000);
+    }
+    /* Up for the stable period: the next drop waits the shortest again. */
+    clk.now_ms += 60000;
+    FEED(0xD0, 0x00);
+    ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_OK);
+    cut();
+    ck_assert_int_lt(mqtls_client_poll(&cl, 10), 0);
+    ck_assert_uint_lt(reconnect_with(0, 0), 500 + 1000);
+}
+END_TEST
+
+/* "Not authorised" will not go away by retrying soon: the slow schedule. */
+START_TEST(a_refusal_waits_on_the_slow_schedule)
+{
+    uint32_t t0;
+    int i;
+    cfg.reconnect = true;
+    connect_ok();
+    cut();
+    ck_assert_int_lt(mqtls_client_poll(&cl, 10), 0);
+    reconnect_with(0, 5); /* refused: CONNACK 5 */
+    ck_assert_int_eq(cl.last_error, MQTLS_ERR_CONNACK_NOT_AUTHORIZED);
+    t0 = clk.now_ms;
+    fake_transport_init(&ft, &clk);
+    FEED(0x20, 0x02, 0x00, 0x00);
+    for (i = 0; i < 2000 && cl.state != MQTLS_CLIENT_CONNECTED; i++)
+        (void)mqtls_client_poll(&cl, 1000);
+    ck_assert_int_eq(cl.state, MQTLS_CLIENT_CONNECTED);
+    ck_assert_uint_ge(clk.now_ms - t0, 300000 - 1000);
+}
+END_TEST
+
+START_TEST(subscriptions_are_restored_when_the_broker_has_no_session)
+{
+    const mqtls_subscription subs[1] = {{{"cmd/#", 5}, 1}};
+    mqtls_packet pk[4];
+    cfg.reconnect = true;
+    cfg.resubscribe = subs;
+    cfg.resubscribe_count = 1;
+    ck_assert_int_eq(mqtls_client_setup(&cl, &cfg), MQTLS_OK);
+    FEED(0x20, 0x02, 0x00, 0x00);
+    ck_assert_int_eq(mqtls_client_connect(&cl, 3000), MQTLS_OK);
+    /* The first CONNACK says no session either: it subscribes at once. */
+    ck_assert_uint_eq(sent_packets(pk, 4), 2);
+    ck_assert_int_eq(pk[1].type, MQTLS_SUBSCRIBE);
+    fake_transport_clear_tx(&ft);
+    cut();
+    ck_assert_int_lt(mqtls_client_poll(&cl, 10), 0);
+    reconnect_with(0, 0);
+    ck_assert_uint_eq(sent_packets(pk, 4), 2);
+    ck_assert_int_eq(pk[1].type, MQTLS_SUBSCRIBE);
+    cut();
+    ck_assert_int_lt(mqtls_client_poll(&cl, 10), 0);
+    reconnect_with(1, 0); /* session kept: nothing to restore */
+    ck_assert_uint_eq(sent_packets(pk, 4), 1);
+}
+END_TEST
+
+START_TEST(after_disconnect_poll_does_not_reconnect)
+{
+    cfg.reconnect = true;
+    connect_ok();
+    ck_assert_int_eq(mqtls_client_disconnect(&cl), MQTLS_OK);
+    SENT(0xE0, 0x00);
+    ck_assert(ft.closed);
+    fake_transport_init(&ft, &clk);
+    clk.now_ms += 100000;
+    ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_ERR_NET_NOT_CONNECTED);
+    ck_assert_uint_eq(ft.tx_len, 0);
+}
+END_TEST
+
 Suite *client_suite(void)
 {
     Suite *s = suite_create("client");
@@ -399,6 +626,14 @@ Suite *client_suite(void)
     tcase_add_test(tc, one_byte_per_call);
     tcase_add_test(tc, packet_ids_wrap_and_skip_ids_in_flight);
     tcase_add_test(tc, a_full_store_is_an_error_not_a_drop);
+    tcase_add_test(tc, a_drop_resends_in_order_with_dup);
+    tcase_add_test(tc, only_what_was_on_the_wire_gets_dup);
+    tcase_add_loop_test(tc, a_drop_at_every_point_of_a_flow, 0,
+                        (int)(sizeof drop_points / sizeof drop_points[0]));
+    tcase_add_test(tc, reconnect_delays_grow_until_a_connection_is_stable);
+    tcase_add_test(tc, a_refusal_waits_on_the_slow_schedule);
+    tcase_add_test(tc, subscriptions_are_restored_when_the_broker_has_no_session);
+    tcase_add_test(tc, after_disconnect_poll_does_not_reconnect);
     suite_add_tcase(s, tc);
     return s;
 }
