@@ -441,6 +441,31 @@ int mqtls_client_publish(mqtls_client *c, const mqtls_publish *msg, uint16_t *pa
     return MQTLS_OK;
 }
 
+int mqtls_client_publish_wait(mqtls_client *c, const mqtls_publish *msg, uint32_t timeout_ms)
+{
+    mqtls_store_entry e;
+    uint32_t start;
+    uint16_t id = 0;
+    int ret, rounds;
+
+    if (c == NULL || msg == NULL)
+        return MQTLS_ERR_INVALID_ARG;
+    start = now(c);
+    ret = mqtls_client_publish(c, msg, &id);
+    if (ret != MQTLS_OK || msg->qos == 0)
+        return ret;
+    /* Done when the store no longer holds it (bounded: each poll waits). */
+    for (rounds = 0; rounds < 100000; rounds++) {
+        uint32_t spent = mqtls_clock_elapsed_ms(start, now(c));
+        if (c->cfg.store.find(c->cfg.store.ctx, id, &e) == MQTLS_ERR_STORE_NOT_FOUND)
+            return MQTLS_OK;
+        if (spent >= timeout_ms)
+            break;
+        (void)mqtls_client_poll(c, timeout_ms - spent);
+    }
+    return MQTLS_ERR_NET_TIMEOUT;
+}
+
 int mqtls_client_subscribe(mqtls_client *c, const mqtls_subscription *subs, size_t count,
                            uint16_t *packet_id)
 {

@@ -135,6 +135,12 @@ int mqtls_client_poll(mqtls_client *c, uint32_t timeout_ms);
  * msg->packet_id and msg->dup are ignored. */
 int mqtls_client_publish(mqtls_client *c, const mqtls_publish *msg, uint16_t *packet_id);
 
+/* For simple firmware: publishes and polls until the message is complete
+ * (QoS 0: sent; QoS 1: PUBACK; QoS 2: PUBCOMP) or timeout_ms passes.
+ * Returns MQTLS_OK, MQTLS_ERR_NET_TIMEOUT (the message stays stored and
+ * will still be delivered), or a publish error. */
+int mqtls_client_publish_wait(mqtls_client *c, const mqtls_publish *msg, uint32_t timeout_ms);
+
 /* Sends SUBSCRIBE / UNSUBSCRIBE now; the answer comes to events. */
 int mqtls_client_subscribe(mqtls_client *c, const mqtls_subscription *subs, size_t count,
                            uint16_t *packet_id);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 Suite *tls_broker_suite(void);
+Suite *client_broker_suite(void);
 
 int main(int argc, char **argv)
 {
@@ -18,6 +19,7 @@ int main(int argc, char **argv)
      * a failed test's process ends without its teardown. */
     if (mkdtemp(tmp) == NULL || setenv("MQTLS_TEST_TMP", tmp, 1) != 0)
         return EXIT_FAILURE;
+    srunner_add_suite(runner, client_broker_suite());
 
     if (argc > 1)
         srunner_run(runner, argv[1], NULL, CK_NORMAL);

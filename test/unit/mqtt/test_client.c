@@ -378,6 +378,19 @@ START_TEST(a_full_store_is_an_error_not_a_drop)
 }
 END_TEST
 
+START_TEST(publish_wait_returns_when_the_flow_completes)
+{
+    mqtls_publish p = message(2, "w");
+    connect_ok();
+    FEED(0x50, 0x02, 0x00, 0x01, 0x70, 0x02, 0x00, 0x01); /* PUBREC, PUBCOMP */
+    ck_assert_int_eq(mqtls_client_publish_wait(&cl, &p, 5000), MQTLS_OK);
+    ck_assert_int_eq(seen.delivered, 1);
+    /* No answer: a timeout in fake time, and the message stays stored. */
+    ck_assert_int_eq(mqtls_client_publish_wait(&cl, &p, 5000), MQTLS_ERR_NET_TIMEOUT);
+    ck_assert_uint_eq(mqtls_ram_store_count(&rs), 1);
+}
+END_TEST
+
 /* ---- reconnect and resend ---------------------------------------------------- */
 
 static uint32_t top_of_window(void *ctx)
@@ -626,6 +639,7 @@ Suite *client_suite(void)
     tcase_add_test(tc, one_byte_per_call);
     tcase_add_test(tc, packet_ids_wrap_and_skip_ids_in_flight);
     tcase_add_test(tc, a_full_store_is_an_error_not_a_drop);
+    tcase_add_test(tc, publish_wait_returns_when_the_flow_completes);
     tcase_add_test(tc, a_drop_resends_in_order_with_dup);
     tcase_add_test(tc, only_what_was_on_the_wire_gets_dup);
     tcase_add_loop_test(tc, a_drop_at_every_point_of_a_flow, 0,

@@ -1,0 +1,300 @@
+/* The client session against a real Mosquitto over mutual TLS (client ->
+ * tls -> tcp), one broker per test on a free loopback port. */
+#define _POSIX_C_SOURCE 200809L
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mqtt/client.h"
+#include "net/clock_posix.h"
+#include "net/tcp_posix.h"
+#include "test/integration/broker.h"
+#include "tls/tls_mbedtls.h"
+
+Suite *client_broker_suite(void);
+
+#define MAX_NUMBERS 64
+
+/* One device: its client, buffers, store, TLS stack and what it received. */
+typedef struct device {
+    mqtls_client c;
+    mqtls_client_config cfg;
+    uint8_t tx[1024], rx[1024], ring[16384];
+    uint16_t qos2[16];
+    mqtls_ram_store store;
+    mqtls_tls_config tls_cfg;
+    mqtls_tls tls;
+    mqtls_tcp tcp;
+    uint16_t port;
+    int received[MAX_NUMBERS]; /* times message number i arrived */
+    int messages, retained, acked;
+    char last[64];
+} device;
+
+static broker brk;
+static device pub, sub;
+
+static int open_stack(void *ctx, mqtls_transport *out)
+{
+    device *d = ctx;
+    mqtls_transport lower;
+    int ret;
+
+    mqtls_tls_free(&d->tls);
+    mqtls_tls_init(&d->tls);
+    mqtls_tcp_init(&d->tcp);
+    ret = mqtls_tcp_connect(&d->tcp, "127.0.0.1", d->port, 3000);
+    if (ret != MQTLS_OK)
+        return ret;
+    mqtls_tcp_transport(&d->tcp, &lower);
+    ret = mqtls_tls_connect(&d->tls, &d->tls_cfg, &lower, "localhost");
+    if (ret != MQTLS_OK) {
+        mqtls_tcp_close(&d->tcp);
+        return ret;
+    }
+    return mqtls_tls_transport(&d->tls, out);
+}
+
+static void on_message(void *ctx, const mqtls_publish *m)
+{
+    device *d = ctx;
+    int n = atoi((const char *)m->payload.ptr);
+    d->messages++;
+    d->retained += m->retain;
+    if (n >= 0 && n < MAX_NUMBERS)
+        d->received[n]++;
+    snprintf(d->last, sizeof d->last, "%.*s", (int)m->payload.len, (const char *)m->payload.ptr);
+}
+
+static void on_delivered(void *ctx, uint16_t id)
+{
+    (void)id;
+    ((device *)ctx)->acked++;
+}
+
+static void device_setup(device *d, const char *client_id, bool clean)
+{
+    memset(d, 0, sizeof *d);
+    d->port = brk.port;
+    mqtls_tls_config_init(&d->tls_cfg);
+    ck_assert_int_eq(mqtls_tls_config_setup(&d->tls_cfg), MQTLS_OK);
+    ck_assert_int_eq(mqtls_tls_config_add_ca_file(&d->tls_cfg, CERTS "bundle-current.pem", NULL),
+                     MQTLS_OK);
+    ck_assert_int_eq(mqtls_tls_config_set_identity_files(&d->tls_cfg, CERTS "device-001.crt",
+                                                         CERTS "device-001.key", NULL),
+                     MQTLS_OK);
+    mqtls_tls_init(&d->tls);
+    mqtls_ram_store_init(&d->store);
+    ck_assert_int_eq(mqtls_ram_store_setup(&d->store, d->ring, sizeof d->ring), MQTLS_OK);
+    d->cfg.connect.client_id = (mqtls_str){client_id, strlen(client_id)};
+    d->cfg.connect.clean_session = clean;
+    d->cfg.connect.keepalive_s = 30;
+    d->cfg.tx_buf = d->tx;
+    d->cfg.tx_cap = sizeof d->tx;
+    d->cfg.rx_buf = d->rx;
+    d->cfg.rx_cap = sizeof d->rx;
+    d->cfg.qos2_ids = d->qos2;
+    d->cfg.qos2_cap = 16;
+    mqtls_ram_store_interface(&d->store, &d->cfg.store);
+    mqtls_clock_posix(&d->cfg.clock);
+    d->cfg.open = open_stack;
+    d->cfg.open_ctx = d;
+    d->cfg.events.ctx = d;
+    d->cfg.events.message = on_message;
+    d->cfg.events.delivered = on_delivered;
+    d->cfg.window = 20;
+    mqtls_client_init(&d->c);
+    ck_assert_int_eq(mqtls_client_setup(&d->c, &d->cfg), MQTLS_OK);
+}
+
+static void device_free(device *d)
+{
+    mqtls_client_disconnect(&d->c);
+    mqtls_tls_free(&d->tls);
+    mqtls_tls_config_free(&d->tls_cfg);
+}
+
+static void stop_all(void)
+{
+    broker_stop(&brk);
+}
+
+static void setup(void)
+{
+    static int registered;
+    char lines[1024];
+    if (!registered++)
+        atexit(stop_all);
+    broker_tls_lines(lines, sizeof lines, "server-a-chain.pem", "server-a.key", 1);
+    ck_assert_int_eq(broker_start(&brk, "127.0.0.1", lines), 0);
+}
+
+static void teardown(void)
+{
+    broker_stop(&brk);
+}
+
+/* Polls both devices until done() or 10 s (bounded: 1,000 rounds of at
+ * most 10 ms each). */
+static void pump_until(int (*done)(void))
+{
+    int i;
+    for (i = 0; i < 1000 && !done(); i++) {
+        mqtls_client_poll(&pub.c, 5);
+        mqtls_client_poll(&sub.c, 5);
+    }
+}
+
+static int want;
+static int sub_has_all(void)
+{
+    int i;
+    for (i = 0; i < want; i++)
+        if (sub.received[i] == 0)
+            return 0;
+    return pub.acked >= want || pub.cfg.connect.client_id.len == 0;
+}
+
+static void subscribe(device *d, const char *filter, uint8_t qos)
+{
+    mqtls_subscription s = {{filter, strlen(filter)}, qos};
+    ck_assert_int_eq(mqtls_client_subscribe(&d->c, &s, 1, NULL), MQTLS_OK);
+}
+
+START_TEST(publish_and_subscribe_at_each_qos)
+{
+    const uint8_t qos = (uint8_t)_i;
+    char payload[16];
+    int i;
+
+    device_setup(&sub, "it-sub", true);
+    device_setup(&pub, "it-pub", true);
+    ck_assert_int_eq(mqtls_client_connect(&sub.c, 5000), MQTLS_OK);
+    ck_assert_int_eq(mqtls_client_connect(&pub.c, 5000), MQTLS_OK);
+    subscribe(&sub, "it/#", qos);
+    for (i = 0; i < 50; i++) /* let the SUBACK arrive */
+        mqtls_client_poll(&sub.c, 5);
+    want = 40;
+    for (i = 0; i < want; i++) {
+        mqtls_publish p = {0};
+        snprintf(payload, sizeof payload, "%d", i);
+        p.topic = (mqtls_str){"it/data", 7};
+        p.payload = (mqtls_bytes){(const uint8_t *)payload, strlen(payload)};
+        p.qos = qos;
+        ck_assert_int_eq(mqtls_client_publish(&pub.c, &p, NULL), MQTLS_OK);
+    }
+    if (qos == 0)
+        pub.acked = want; /* nothing to acknowledge */
+    pump_until(sub_has_all);
+    for (i = 0; i < want; i++) {
+        ck_assert_msg(sub.received[i] >= 1, "message %d never arrived", i);
+        if (qos == 2)
+            ck_assert_msg(sub.received[i] == 1, "message %d arrived %d times", i,
+                          sub.received[i]);
+    }
+    ck_assert_int_eq(pub.acked, want);
+    ck_assert_uint_eq(mqtls_ram_store_count(&pub.store), 0);
+    device_free(&pub);
+    device_free(&sub);
+}
+END_TEST
+
+static int sub_got_one(void)
+{
+    return sub.messages >= 1;
+}
+
+START_TEST(a_retained_message_reaches_a_later_subscriber)
+{
+    mqtls_publish p = {0};
+    device_setup(&pub, "it-pub", true);
+    device_setup(&sub, "it-sub", true);
+    ck_assert_int_eq(mqtls_client_connect(&pub.c, 5000), MQTLS_OK);
+    p.topic = (mqtls_str){"it/retained", 11};
+    p.payload = (mqtls_bytes){(const uint8_t *)"7 kept", 6};
+    p.qos = 1;
+    p.retain = true;
+    ck_assert_int_eq(mqtls_client_publish_wait(&pub.c, &p, 5000), MQTLS_OK);
+    ck_assert_int_eq(mqtls_client_connect(&sub.c, 5000), MQTLS_OK);
+    subscribe(&sub, "it/retained", 1);
+    pump_until(sub_got_one);
+    ck_assert_int_eq(sub.messages, 1);
+    ck_assert_int_eq(sub.retained, 1);
+    ck_assert_str_eq(sub.last, "7 kept");
+    device_free(&pub);
+    device_free(&sub);
+}
+END_TEST
+
+/* A device whose connection is cut (no DISCONNECT): its will goes out. */
+START_TEST(the_will_is_delivered_when_the_connection_is_cut)
+{
+    device_setup(&sub, "it-sub", true);
+    device_setup(&pub, "it-dying", true);
+    pub.cfg.connect.will_topic = (mqtls_str){"it/will", 7};
+    pub.cfg.connect.will_payload = (mqtls_bytes){(const uint8_t *)"9 gone", 6};
+    pub.cfg.connect.will_qos = 1;
+    ck_assert_int_eq(mqtls_client_setup(&pub.c, &pub.cfg), MQTLS_OK);
+    ck_assert_int_eq(mqtls_client_connect(&sub.c, 5000), MQTLS_OK);
+    subscribe(&sub, "it/will", 1);
+    ck_assert_int_eq(mqtls_client_connect(&pub.c, 5000), MQTLS_OK);
+    mqtls_tcp_close(&pub.tcp); /* the link dies under the client */
+    pump_until(sub_got_one);
+    ck_assert_int_eq(sub.messages, 1);
+    ck_assert_str_eq(sub.last, "9 gone");
+    device_free(&sub);
+    mqtls_tls_free(&pub.tls);
+    mqtls_tls_config_free(&pub.tls_cfg);
+}
+END_TEST
+
+/* Clean session 0: subscribe, go offline, messages are published, come
+ * back: the broker kept the session and delivers them all. */
+START_TEST(a_persistent_session_gets_what_was_sent_while_offline)
+{
+    char payload[16];
+    int i;
+
+    device_setup(&sub, "it-persistent", false);
+    device_setup(&pub, "it-pub", true);
+    ck_assert_int_eq(mqtls_client_connect(&sub.c, 5000), MQTLS_OK);
+    subscribe(&sub, "it/persist", 1);
+    for (i = 0; i < 50; i++)
+        mqtls_client_poll(&sub.c, 5);
+    ck_assert_int_eq(mqtls_client_disconnect(&sub.c), MQTLS_OK);
+    ck_assert_int_eq(mqtls_client_connect(&pub.c, 5000), MQTLS_OK);
+    for (i = 0; i < 5; i++) {
+        mqtls_publish p = {0};
+        snprintf(payload, sizeof payload, "%d", i);
+        p.topic = (mqtls_str){"it/persist", 10};
+        p.payload = (mqtls_bytes){(const uint8_t *)payload, strlen(payload)};
+        p.qos = 1;
+        ck_assert_int_eq(mqtls_client_publish_wait(&pub.c, &p, 5000), MQTLS_OK);
+    }
+    ck_assert_int_eq(mqtls_client_connect(&sub.c, 5000), MQTLS_OK);
+    ck_assert(sub.c.session_present);
+    want = 5;
+    pub.acked = 5;
+    pump_until(sub_has_all);
+    for (i = 0; i < 5; i++)
+        ck_assert_msg(sub.received[i] >= 1, "message %d lost while offline", i);
+    device_free(&pub);
+    device_free(&sub);
+}
+END_TEST
+
+Suite *client_broker_suite(void)
+{
+    Suite *s = suite_create("client_broker");
+    TCase *tc = tcase_create("mosquitto");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_loop_test(tc, publish_and_subscribe_at_each_qos, 0, 3);
+    tcase_add_test(tc, a_retained_message_reaches_a_later_subscriber);
+    tcase_add_test(tc, the_will_is_delivered_when_the_connection_is_cut);
+    tcase_add_test(tc, a_persistent_session_gets_what_was_sent_while_offline);
+    suite_add_tcase(s, tc);
+    return s;
+}
