@@ -327,6 +327,14 @@ int mqtls_client_setup(mqtls_client *c, const mqtls_client_config *cfg)
     if (c->cfg.stable_ms == 0)
         c->cfg.stable_ms = DEFAULT_STABLE_MS;
     mqtls_backoff_init(&c->backoff, cfg->backoff_seed);
+    if (cfg->backoff_min_ms != 0 || cfg->backoff_max_ms != 0 || cfg->backoff_refused_ms != 0) {
+        int ret = mqtls_backoff_configure(
+            &c->backoff, cfg->backoff_min_ms != 0 ? cfg->backoff_min_ms : c->backoff.min_ms,
+            cfg->backoff_max_ms != 0 ? cfg->backoff_max_ms : c->backoff.max_ms,
+            cfg->backoff_refused_ms != 0 ? cfg->backoff_refused_ms : c->backoff.refused_ms);
+        if (ret != MQTLS_OK)
+            return ret;
+    }
     c->next_id = 1;
     return MQTLS_OK;
 }

@@ -68,7 +68,8 @@ typedef struct mqtls_client_config {
     uint8_t *rx_buf;            /* holds the largest inbound packet accepted */
     size_t rx_cap;
     uint16_t *qos2_ids;         /* inbound QoS 2 ids awaiting PUBREL */
-    size_t qos2_cap;
+    size_t qos2_cap;            /* at least the broker's in-flight limit for us
+                                   (Mosquitto: max_inflight_messages, 20) */
     mqtls_store store;          /* outgoing QoS 1/2 messages */
     mqtls_clock clock;
     mqtls_client_open_fn open;  /* called by mqtls_client_connect() */
@@ -80,6 +81,9 @@ typedef struct mqtls_client_config {
     uint32_t connect_timeout_ms; /* open to CONNACK, when poll() reconnects; 0: 10,000 */
     uint32_t stable_ms;         /* connected this long resets the backoff; 0: 60,000 */
     uint32_t backoff_seed;      /* jitter seed: something unique to the device */
+    uint32_t backoff_min_ms;    /* first reconnect delay cap; 0: 500 */
+    uint32_t backoff_max_ms;    /* largest cap; 0: 60,000 */
+    uint32_t backoff_refused_ms; /* after a refusal retrying cannot fix; 0: 600,000 */
     const mqtls_subscription *resubscribe; /* sent again when the broker has no session */
     size_t resubscribe_count;
 } mqtls_client_config;

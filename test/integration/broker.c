@@ -192,9 +192,51 @@ int broker_start(broker *b, const char *address, const char *listener_lines)
     /* As root, mosquitto would drop to user "mosquitto", which cannot read
      * the test keys; "user root" keeps it as it is (ignored otherwise). */
     fprintf(f, "persistence false\nuser root\nlog_dest file %s\nlog_type all\n"
-               "allow_anonymous true\nlistener %u %s\n%s\n",
-            log, (unsigned)b->port, address, listener_lines);
+               "allow_anonymous true\nlistener %u %s\n",
+            log, (unsigned)b->port, address);
+    /* The lines, with "{dir}" standing for the broker's temp dir. */
+    for (;;) {
+        const char *at = strstr(listener_lines, "{dir}");
+        if (at == NULL)
+            break;
+        fprintf(f, "%.*s%s", (int)(at - listener_lines), listener_lines, b->dir);
+        listener_lines = at + 5;
+    }
+    fprintf(f, "%s\n", listener_lines);
     fclose(f);
+    argv[0] = mosquitto_path();
+    argv[1] = "-c";
+    argv[2] = conf;
+    argv[3] = NULL;
+    return spawn(b, address, argv);
+}
+
+/* SIGTERM and a bounded wait; SIGKILL if it will not go. */
+static void stop_process(broker *b)
+{
+    int i, status;
+    if (b->pid <= 0)
+        return;
+    kill(b->pid, SIGTERM);
+    for (i = 0; i < 100; i++) { /* at most 2 s */
+        if (waitpid(b->pid, &status, WNOHANG) == b->pid)
+            break;
+        sleep_ms(20);
+    }
+    if (i == 100) {
+        kill(b->pid, SIGKILL);
+        waitpid(b->pid, &status, 0);
+    }
+    b->pid = 0;
+}
+
+int broker_restart(broker *b, const char *address)
+{
+    char conf[256];
+    const char *argv[4];
+
+    stop_process(b);
+    snprintf(conf, sizeof conf, "%s/mosquitto.conf", b->dir);
     argv[0] = mosquitto_path();
     argv[1] = "-c";
     argv[2] = conf;
@@ -212,25 +254,14 @@ int server_start(broker *b, const char *address, const char *const *argv)
 void broker_stop(broker *b)
 {
     char path[256];
-    int i, status;
 
-    if (b->pid > 0) {
-        kill(b->pid, SIGTERM);
-        for (i = 0; i < 100; i++) { /* at most 2 s */
-            if (waitpid(b->pid, &status, WNOHANG) == b->pid)
-                break;
-            sleep_ms(20);
-        }
-        if (i == 100) {
-            kill(b->pid, SIGKILL);
-            waitpid(b->pid, &status, 0);
-        }
-        b->pid = 0;
-    }
+    stop_process(b);
     if (b->dir[0] != 0) {
         snprintf(path, sizeof path, "%s/mosquitto.conf", b->dir);
         unlink(path);
         snprintf(path, sizeof path, "%s/mosquitto.log", b->dir);
+        unlink(path);
+        snprintf(path, sizeof path, "%s/mosquitto.db", b->dir);
         unlink(path);
         rmdir(b->dir);
         b->dir[0] = 0;

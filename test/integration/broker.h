@@ -16,7 +16,8 @@ typedef struct broker {
 #define CERTS MQTLS_SOURCE_DIR "/build/certs/"
 
 /* Starts mosquitto listening on address ("127.0.0.1" or "::1") with the
- * given extra listener lines (TLS options, or "" for plain TCP). Waits
+ * given extra listener lines (TLS options, or "" for plain TCP; "{dir}"
+ * stands for the broker's temp dir). Waits
  * until the port accepts connections (at most 5 s). Returns 0 or -1 (the
  * log is printed to stderr). */
 int broker_start(broker *b, const char *address, const char *listener_lines);
@@ -25,6 +26,10 @@ int broker_start(broker *b, const char *address, const char *listener_lines);
  * argument is replaced by the port picked) run with its output in the temp dir and stdin from /dev/null,
  * until address:port accepts (at most 5 s). Returns 0 or -1. */
 int server_start(broker *b, const char *address, const char *const *argv);
+
+/* Stops the broker (SIGTERM: a persistent broker saves its state) and
+ * starts it again with the same config and port; waits until it accepts. */
+int broker_restart(broker *b, const char *address);
 
 /* Stops it (SIGTERM, then SIGKILL after 2 s) and removes its temp dir. */
 void broker_stop(broker *b);
