@@ -65,6 +65,14 @@ for opt in -Os -O2; do
             printf "== with the session (client, RAM store, backoff)\n%s", session
             printf "   %-22s %6d   <- codec + client + store + backoff (target: at most 6.0 KB)\n", "mqtt/ total", mqtt + extra
         }' "$dir/kept.txt"
+    # The client object, as placed statically by firmware.
+    printf '#include "mqtt/client.h"\nmqtls_client mqtls_size_client;\nmqtls_ram_store mqtls_size_store;\n' \
+        >"$dir/objects.c"
+    $CC -std=c99 $target $opt -I. -c "$dir/objects.c" -o "$dir/objects.o"
+    arm-none-eabi-nm -S -t d "$dir/objects.o" | awk '
+        $4 == "mqtls_size_client" { printf "== object sizes: mqtls_client %d bytes", $2 + 0 }
+        $4 == "mqtls_size_store" { printf ", mqtls_ram_store %d bytes", $2 + 0 }
+        END { print " (plus the buffers the caller gives them)" }'
     echo "== largest stack frames, $opt"
     cat "$dir"/codec.su "$dir"/topic.su "$dir"/utf8.su "$dir"/store.su "$dir"/backoff.su "$dir"/client.su | sort -t"$(printf '\t')" -k2 -n -r | head -n 4 |
         awk -F'\t' '{ n = split($1, p, ":"); printf "   %-40s %4d bytes (%s)\n", p[n], $2, $3 }'
