@@ -171,10 +171,18 @@ $(OOM_BIN): test/integration/test_tls_oom.c $(STATIC_LIB) $(HEADERS)
 	$(CC) $(CFLAGS) -std=c99 -Wall -Wextra -Werror -I. $(TEST_DEFS) $< $(STATIC_LIB) \
 	    $(TLS_LIBS) -o $@
 
+# Interop with the reference client, Eclipse Paho C, on the same broker.
+INTEROP_BIN := $(BUILD)/test/interop_paho
+$(INTEROP_BIN): test/interop/test_paho.c test/integration/broker.c $(STATIC_LIB) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(TEST_DEFS) $(filter %.c,$^) $(STATIC_LIB) $(TLS_LIBS) \
+	    -lpaho-mqtt3cs $(LDFLAGS) -o $@
+
 # Real mosquitto brokers on loopback, started and stopped by each test.
-integration: $(INTEGRATION_BIN) $(OOM_BIN) $(BUILD)/certs/root-a.crt
+integration: $(INTEGRATION_BIN) $(OOM_BIN) $(INTEROP_BIN) $(BUILD)/certs/root-a.crt
 	$(INTEGRATION_BIN)
 	$(OOM_BIN)
+	$(INTEROP_BIN)
 
 asan: $(ASAN_BINS) $(BUILD)/certs/root-a.crt
 	@for b in $(ASAN_BINS); do \

@@ -60,7 +60,12 @@ static int open_stack(void *ctx, mqtls_transport *out)
 static void on_message(void *ctx, const mqtls_publish *m)
 {
     device *d = ctx;
-    int n = atoi((const char *)m->payload.ptr);
+    char text[16] = {0};
+    int n;
+
+    /* Payloads point into the receive buffer: not NUL-terminated. */
+    memcpy(text, m->payload.ptr, m->payload.len < sizeof text - 1 ? m->payload.len : sizeof text - 1);
+    n = atoi(text);
     d->messages++;
     d->retained += m->retain;
     if (n >= 0 && n < MAX_NUMBERS)
