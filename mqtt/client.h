@@ -42,8 +42,9 @@
  * the client except mqtls_client_publish(). */
 typedef struct mqtls_client_events {
     void *ctx;
-    /* An inbound message; QoS 2 ones exactly once. Pointers are valid for
-     * the call only. */
+    /* An inbound message; QoS 2 ones exactly once. Topic and payload point
+     * into the receive buffer: valid for the call only, and not
+     * NUL-terminated (copy before using string functions). */
     void (*message)(void *ctx, const mqtls_publish *msg);
     /* A QoS 1/2 message we published is acknowledged (PUBACK / PUBCOMP). */
     void (*delivered)(void *ctx, uint16_t packet_id);
