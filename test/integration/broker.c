@@ -263,6 +263,8 @@ void broker_stop(broker *b)
         unlink(path);
         snprintf(path, sizeof path, "%s/mosquitto.db", b->dir);
         unlink(path);
+        snprintf(path, sizeof path, "%s/publisher.journal", b->dir);
+        unlink(path);
         rmdir(b->dir);
         b->dir[0] = 0;
     }

@@ -7,7 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "mqtt/client.h"
+#include "mqtt/posix/store_file.h"
 #include "net/clock_posix.h"
 #include "net/tcp_posix.h"
 #include "test/integration/broker.h"
@@ -112,6 +117,35 @@ static void device_setup(device *d, const char *client_id, bool clean)
     d->cfg.window = 20;
     mqtls_client_init(&d->c);
     ck_assert_int_eq(mqtls_client_setup(&d->c, &d->cfg), MQTLS_OK);
+}
+
+/* The same without Check assertions, for a child process. */
+static void device_setup_quiet(device *d, const char *client_id, bool clean)
+{
+    memset(d, 0, sizeof *d);
+    d->port = brk.port;
+    mqtls_tls_config_init(&d->tls_cfg);
+    if (mqtls_tls_config_setup(&d->tls_cfg) != MQTLS_OK ||
+        mqtls_tls_config_add_ca_file(&d->tls_cfg, CERTS "bundle-current.pem", NULL) != MQTLS_OK ||
+        mqtls_tls_config_set_identity_files(&d->tls_cfg, CERTS "device-001.crt",
+                                            CERTS "device-001.key", NULL) != MQTLS_OK)
+        _exit(9);
+    mqtls_tls_init(&d->tls);
+    d->cfg.connect.client_id = (mqtls_str){client_id, strlen(client_id)};
+    d->cfg.connect.clean_session = clean;
+    d->cfg.connect.keepalive_s = 30;
+    d->cfg.tx_buf = d->tx;
+    d->cfg.tx_cap = sizeof d->tx;
+    d->cfg.rx_buf = d->rx;
+    d->cfg.rx_cap = sizeof d->rx;
+    d->cfg.qos2_ids = d->qos2;
+    d->cfg.qos2_cap = 32;
+    mqtls_clock_posix(&d->cfg.clock);
+    d->cfg.open = open_stack;
+    d->cfg.open_ctx = d;
+    d->cfg.events.ctx = d;
+    d->cfg.window = 20;
+    mqtls_client_init(&d->c);
 }
 
 static void device_free(device *d)
@@ -366,6 +400,120 @@ START_TEST(nothing_is_lost_across_broker_restarts)
 }
 END_TEST
 
+/* A publisher process using the file store: publishes numbers [from, to),
+ * then either kills itself at once (messages still unacknowledged) or
+ * waits until its store is empty. Runs in a child; exits with a status. */
+static void publisher_process(const char *journal, int from, int to, int die)
+{
+    static uint8_t ring[16384];
+    mqtls_file_store fs;
+    char payload[16];
+    int n = from, rounds;
+
+    device_setup_quiet(&pub, "killed-pub", false);
+    if (mqtls_file_store_open(&fs, journal, ring, sizeof ring) != MQTLS_OK)
+        _exit(10);
+    mqtls_file_store_interface(&fs, &pub.cfg.store);
+    pub.cfg.reconnect = true;
+    pub.cfg.backoff_min_ms = 50;
+    pub.cfg.backoff_max_ms = 400;
+    if (mqtls_client_setup(&pub.c, &pub.cfg) != MQTLS_OK ||
+        mqtls_client_connect(&pub.c, 5000) != MQTLS_OK)
+        _exit(11);
+    for (rounds = 0; rounds < 2000000 && n < to; rounds++) {
+        while (n < to && mqtls_ram_store_count(&fs.ram) < 200) {
+            mqtls_publish p = {0};
+            snprintf(payload, sizeof payload, "%d", n);
+            p.topic = (mqtls_str){"killed/n", 8};
+            p.payload = (mqtls_bytes){(const uint8_t *)payload, strlen(payload)};
+            p.qos = 1;
+            if (mqtls_client_publish(&pub.c, &p, NULL) != MQTLS_OK)
+                break;
+            n++;
+        }
+        mqtls_client_poll(&pub.c, 1);
+    }
+    if (die)
+        raise(SIGKILL); /* mid-flight: whatever is unacknowledged is in the journal */
+    for (rounds = 0; rounds < 20000 && mqtls_ram_store_count(&fs.ram) != 0; rounds++)
+        mqtls_client_poll(&pub.c, 1);
+    _exit(mqtls_ram_store_count(&fs.ram) == 0 ? 0 : 12);
+}
+
+/* Polls the subscriber while child runs; returns its wait status. */
+static int serve_until_exit(pid_t child)
+{
+    int status = 0;
+    long rounds;
+    for (rounds = 0; rounds < 600000; rounds++) { /* polls of at most 1 ms */
+        if (waitpid(child, &status, WNOHANG) == child)
+            return status;
+        mqtls_client_poll(&sub.c, 1);
+    }
+    kill(child, SIGKILL);
+    waitpid(child, &status, 0);
+    return -1;
+}
+
+START_TEST(nothing_is_lost_when_the_publisher_is_killed)
+{
+    const int total = 10000;
+    char lines[1024], persistent[1200], journal[300];
+    int status, i, missing = 0;
+    long rounds;
+    pid_t child;
+
+    broker_stop(&brk);
+    broker_tls_lines(lines, sizeof lines, "server-a-chain.pem", "server-a.key", 1);
+    snprintf(persistent, sizeof persistent,
+             "%spersistence true\npersistence_location {dir}/\nmax_queued_messages 0\n", lines);
+    ck_assert_int_eq(broker_start(&brk, "127.0.0.1", persistent), 0);
+    snprintf(journal, sizeof journal, "%s/publisher.journal", brk.dir);
+    device_setup(&sub, "killed-sub", false);
+    ck_assert_int_eq(mqtls_client_connect(&sub.c, 5000), MQTLS_OK);
+    subscribe(&sub, "killed/n", 1);
+    for (i = 0; i < 50; i++)
+        mqtls_client_poll(&sub.c, 5);
+
+    child = fork();
+    ck_assert_int_ge(child, 0);
+    if (child == 0)
+        publisher_process(journal, 0, total / 2, 1);
+    status = serve_until_exit(child);
+    ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "first publisher: %d",
+                  status);
+    {
+        /* It died owing messages: they are in its journal. */
+        static uint8_t peek_ring[16384];
+        mqtls_file_store peek;
+        ck_assert_int_eq(mqtls_file_store_open(&peek, journal, peek_ring, sizeof peek_ring),
+                         MQTLS_OK);
+        ck_assert_uint_gt(mqtls_ram_store_count(&peek.ram), 0);
+        mqtls_file_store_close(&peek);
+    }
+
+    child = fork(); /* the same device, restarted: same journal, same id */
+    ck_assert_int_ge(child, 0);
+    if (child == 0)
+        publisher_process(journal, total / 2, total, 0);
+    status = serve_until_exit(child);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "second publisher: %d", status);
+
+    for (rounds = 0; rounds < 5000; rounds++) {
+        for (i = 0; i < total && sub.received[i] != 0; i++)
+            ;
+        if (i == total)
+            break;
+        mqtls_client_poll(&sub.c, 2);
+    }
+    for (i = 0; i < total; i++)
+        missing += sub.received[i] == 0;
+    ck_assert_msg(missing == 0, "%d of %d numbers never arrived", missing, total);
+    unlink(journal);
+    device_free(&sub);
+}
+END_TEST
+
 Suite *client_broker_suite(void)
 {
     Suite *s = suite_create("client_broker");
@@ -377,6 +525,7 @@ Suite *client_broker_suite(void)
     tcase_add_test(tc, the_will_is_delivered_when_the_connection_is_cut);
     tcase_add_test(tc, a_persistent_session_gets_what_was_sent_while_offline);
     tcase_add_loop_test(tc, nothing_is_lost_across_broker_restarts, 0, 2);
+    tcase_add_test(tc, nothing_is_lost_when_the_publisher_is_killed);
     suite_add_tcase(s, tc);
     return s;
 }
