@@ -222,9 +222,11 @@ static int handle(mqtls_client *c, const mqtls_packet *pkt)
         c->session_present = pkt->u.connack.session_present;
         c->connected_ms = now(c);
         c->sent = 0;
-        if (c->session_present || c->cfg.resubscribe_count == 0)
+        if (c->session_present)
             return MQTLS_OK;
         c->qos2_count = 0; /* a new session: the broker forgot them too */
+        if (c->cfg.resubscribe_count == 0)
+            return MQTLS_OK;
         return send_encoded(c, mqtls_codec_encode_subscribe(c->cfg.tx_buf, c->cfg.tx_cap,
                                                             take_id(c), c->cfg.resubscribe,
                                                             c->cfg.resubscribe_count));

@@ -604,6 +604,26 @@ START_TEST(subscriptions_are_restored_when_the_broker_has_no_session)
 }
 END_TEST
 
+/* An inbound QoS 2 message awaiting PUBREL when the link drops; the broker
+ * then has no session: its next message with that id is new, and must be
+ * delivered. */
+START_TEST(a_new_session_forgets_inbound_qos2_ids)
+{
+    cfg.reconnect = true;
+    connect_ok();
+    FEED(0x34, 0x06, 0x00, 0x01, 'a', 0x00, 0x09, 'x');
+    ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_OK);
+    ck_assert_int_eq(seen.messages, 1);
+    cut();
+    ck_assert_int_lt(mqtls_client_poll(&cl, 10), 0);
+    reconnect_with(0, 0); /* no session */
+    FEED(0x34, 0x06, 0x00, 0x01, 'a', 0x00, 0x09, 'y');
+    ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_OK);
+    ck_assert_int_eq(seen.messages, 2);
+    ck_assert_str_eq(seen.last_payload, "y");
+}
+END_TEST
+
 START_TEST(after_disconnect_poll_does_not_reconnect)
 {
     cfg.reconnect = true;
@@ -647,6 +667,7 @@ Suite *client_suite(void)
     tcase_add_test(tc, reconnect_delays_grow_until_a_connection_is_stable);
     tcase_add_test(tc, a_refusal_waits_on_the_slow_schedule);
     tcase_add_test(tc, subscriptions_are_restored_when_the_broker_has_no_session);
+    tcase_add_test(tc, a_new_session_forgets_inbound_qos2_ids);
     tcase_add_test(tc, after_disconnect_poll_does_not_reconnect);
     suite_add_tcase(s, tc);
     return s;
