@@ -476,8 +476,9 @@ int mqtls_client_publish_wait(mqtls_client *c, const mqtls_publish *msg, uint32_
     return MQTLS_ERR_NET_TIMEOUT;
 }
 
-int mqtls_client_subscribe(mqtls_client *c, const mqtls_subscription *subs, size_t count,
-                           uint16_t *packet_id)
+/* SUBSCRIBE (subs) or UNSUBSCRIBE (filters), now, under a fresh id. */
+static int send_filters(mqtls_client *c, const mqtls_subscription *subs,
+                        const mqtls_str *filters, size_t count, uint16_t *packet_id)
 {
     uint16_t id;
     int ret;
@@ -487,29 +488,29 @@ int mqtls_client_subscribe(mqtls_client *c, const mqtls_subscription *subs, size
     if (c->state != MQTLS_CLIENT_CONNECTED)
         return MQTLS_ERR_NET_NOT_CONNECTED;
     id = take_id(c);
-    ret = send_encoded(c, mqtls_codec_encode_subscribe(c->cfg.tx_buf, c->cfg.tx_cap, id, subs,
-                                                       count));
+    ret = send_encoded(c, subs != NULL ? mqtls_codec_encode_subscribe(c->cfg.tx_buf, c->cfg.tx_cap,
+                                                                      id, subs, count)
+                                       : mqtls_codec_encode_unsubscribe(
+                                             c->cfg.tx_buf, c->cfg.tx_cap, id, filters, count));
     if (ret == MQTLS_OK && packet_id != NULL)
         *packet_id = id;
     return ret;
 }
 
+int mqtls_client_subscribe(mqtls_client *c, const mqtls_subscription *subs, size_t count,
+                           uint16_t *packet_id)
+{
+    if (subs == NULL)
+        return MQTLS_ERR_INVALID_ARG;
+    return send_filters(c, subs, NULL, count, packet_id);
+}
+
 int mqtls_client_unsubscribe(mqtls_client *c, const mqtls_str *filters, size_t count,
                              uint16_t *packet_id)
 {
-    uint16_t id;
-    int ret;
-
-    if (c == NULL)
+    if (filters == NULL)
         return MQTLS_ERR_INVALID_ARG;
-    if (c->state != MQTLS_CLIENT_CONNECTED)
-        return MQTLS_ERR_NET_NOT_CONNECTED;
-    id = take_id(c);
-    ret = send_encoded(c, mqtls_codec_encode_unsubscribe(c->cfg.tx_buf, c->cfg.tx_cap, id,
-                                                         filters, count));
-    if (ret == MQTLS_OK && packet_id != NULL)
-        *packet_id = id;
-    return ret;
+    return send_filters(c, NULL, filters, count, packet_id);
 }
 
 int mqtls_client_disconnect(mqtls_client *c)
