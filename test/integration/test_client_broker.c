@@ -84,20 +84,22 @@ static void on_delivered(void *ctx, uint16_t id)
     ((device *)ctx)->acked++;
 }
 
-static void device_setup(device *d, const char *client_id, bool clean)
+/* Everything a device needs, without Check assertions (children use it
+ * too): 0, or -1 when a step failed. */
+static int device_prepare(device *d, const char *client_id, bool clean)
 {
     memset(d, 0, sizeof *d);
     d->port = brk.port;
     mqtls_tls_config_init(&d->tls_cfg);
-    ck_assert_int_eq(mqtls_tls_config_setup(&d->tls_cfg), MQTLS_OK);
-    ck_assert_int_eq(mqtls_tls_config_add_ca_file(&d->tls_cfg, CERTS "bundle-current.pem", NULL),
-                     MQTLS_OK);
-    ck_assert_int_eq(mqtls_tls_config_set_identity_files(&d->tls_cfg, CERTS "device-001.crt",
-                                                         CERTS "device-001.key", NULL),
-                     MQTLS_OK);
+    if (mqtls_tls_config_setup(&d->tls_cfg) != MQTLS_OK ||
+        mqtls_tls_config_add_ca_file(&d->tls_cfg, CERTS "bundle-current.pem", NULL) != MQTLS_OK ||
+        mqtls_tls_config_set_identity_files(&d->tls_cfg, CERTS "device-001.crt",
+                                            CERTS "device-001.key", NULL) != MQTLS_OK)
+        return -1;
     mqtls_tls_init(&d->tls);
     mqtls_ram_store_init(&d->store);
-    ck_assert_int_eq(mqtls_ram_store_setup(&d->store, d->ring, sizeof d->ring), MQTLS_OK);
+    if (mqtls_ram_store_setup(&d->store, d->ring, sizeof d->ring) != MQTLS_OK)
+        return -1;
     d->cfg.connect.client_id = (mqtls_str){client_id, strlen(client_id)};
     d->cfg.connect.clean_session = clean;
     d->cfg.connect.keepalive_s = 30;
@@ -116,36 +118,12 @@ static void device_setup(device *d, const char *client_id, bool clean)
     d->cfg.events.delivered = on_delivered;
     d->cfg.window = 20;
     mqtls_client_init(&d->c);
-    ck_assert_int_eq(mqtls_client_setup(&d->c, &d->cfg), MQTLS_OK);
+    return mqtls_client_setup(&d->c, &d->cfg) == MQTLS_OK ? 0 : -1;
 }
 
-/* The same without Check assertions, for a child process. */
-static void device_setup_quiet(device *d, const char *client_id, bool clean)
+static void device_setup(device *d, const char *client_id, bool clean)
 {
-    memset(d, 0, sizeof *d);
-    d->port = brk.port;
-    mqtls_tls_config_init(&d->tls_cfg);
-    if (mqtls_tls_config_setup(&d->tls_cfg) != MQTLS_OK ||
-        mqtls_tls_config_add_ca_file(&d->tls_cfg, CERTS "bundle-current.pem", NULL) != MQTLS_OK ||
-        mqtls_tls_config_set_identity_files(&d->tls_cfg, CERTS "device-001.crt",
-                                            CERTS "device-001.key", NULL) != MQTLS_OK)
-        _exit(9);
-    mqtls_tls_init(&d->tls);
-    d->cfg.connect.client_id = (mqtls_str){client_id, strlen(client_id)};
-    d->cfg.connect.clean_session = clean;
-    d->cfg.connect.keepalive_s = 30;
-    d->cfg.tx_buf = d->tx;
-    d->cfg.tx_cap = sizeof d->tx;
-    d->cfg.rx_buf = d->rx;
-    d->cfg.rx_cap = sizeof d->rx;
-    d->cfg.qos2_ids = d->qos2;
-    d->cfg.qos2_cap = 32;
-    mqtls_clock_posix(&d->cfg.clock);
-    d->cfg.open = open_stack;
-    d->cfg.open_ctx = d;
-    d->cfg.events.ctx = d;
-    d->cfg.window = 20;
-    mqtls_client_init(&d->c);
+    ck_assert_int_eq(device_prepare(d, client_id, clean), 0);
 }
 
 static void device_free(device *d)
@@ -410,7 +388,8 @@ static void publisher_process(const char *journal, int from, int to, int die)
     char payload[16];
     int n = from, rounds;
 
-    device_setup_quiet(&pub, "killed-pub", false);
+    if (device_prepare(&pub, "killed-pub", false) != 0)
+        _exit(9);
     if (mqtls_file_store_open(&fs, journal, ring, sizeof ring) != MQTLS_OK)
         _exit(10);
     mqtls_file_store_interface(&fs, &pub.cfg.store);
