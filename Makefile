@@ -200,12 +200,15 @@ fuzz-replay: $(REPLAY_BIN)
 ARM_CC ?= arm-none-eabi-gcc
 lint:
 	@sh scripts/lint.sh
+	@sh test/size/stack_depth_test.sh
 	@mkdir -p $(BUILD)/cross
 	@for f in mqtt/*.c; do \
 	    $(ARM_CC) -std=c99 -mcpu=cortex-m4 -mthumb -Os $(WARNINGS) -I. \
 	        -c $$f -o $(BUILD)/cross/$$(basename $$f .c).o || exit 1; \
 	done
 	@echo "lint: mqtt/ cross-compiles for Cortex-M4 with $(ARM_CC)"
+	@sh scripts/size.sh >$(BUILD)/cross/size-report.txt || { cat $(BUILD)/cross/size-report.txt; exit 1; }
+	@echo "lint: make size runs (report in $(BUILD)/cross/size-report.txt)"
 
 certs:
 	@$(MAKE) --no-print-directory -C certs OUT=$(CURDIR)/$(BUILD)/certs

@@ -6,7 +6,11 @@
 #     client sends, decoders for what it receives, topic helpers), linked
 #     with --gc-sections; bytes kept per object, read off the linker map,
 #     with the C library's share (memcpy) shown apart.
-#  3. The largest stack frames (-fstack-usage).
+#  3. The deepest stack path from each public client function, and the
+#     stack in use when it calls back into the caller's code (transport,
+#     clock, store, events), from -fcallgraph-info=su (frame sizes plus the
+#     call graph; scripts/stack-depth.awk walks it). Then the largest
+#     single frames.
 set -eu
 CC=${ARM_CC:-arm-none-eabi-gcc}
 SIZE=${ARM_SIZE:-arm-none-eabi-size}
@@ -42,7 +46,7 @@ for opt in -Os -O2; do
     mkdir -p "$dir"
     for src in $srcs test/size/device_link.c; do
         $CC -std=c99 $target $opt -Wall -Wextra -Werror -ffunction-sections -fdata-sections \
-            -fstack-usage -I. -c "$src" -o "$dir/$(basename "$src" .c).o"
+            -fstack-usage -fcallgraph-info=su -I. -c "$src" -o "$dir/$(basename "$src" .c).o"
     done
     echo "== mqtt/ for Cortex-M4, $opt: every function (both directions)"
     (cd "$dir" && $SIZE -t codec.o topic.o utf8.o store.o backoff.o client.o)
@@ -73,6 +77,10 @@ for opt in -Os -O2; do
         $4 == "mqtls_size_client" { printf "== object sizes: mqtls_client %d bytes", $2 + 0 }
         $4 == "mqtls_size_store" { printf ", mqtls_ram_store %d bytes", $2 + 0 }
         END { print " (plus the buffers the caller gives them)" }'
+    echo "== deepest stack path per entry point, $opt (frames in bytes; ? = outside mqtt/, counted 0)"
+    cat "$dir"/codec.ci "$dir"/topic.ci "$dir"/utf8.ci "$dir"/store.ci "$dir"/backoff.ci "$dir"/client.ci |
+        awk -v ENTRIES="mqtls_client_connect mqtls_client_poll mqtls_client_publish mqtls_client_publish_wait mqtls_client_subscribe mqtls_client_unsubscribe mqtls_client_disconnect" \
+            -f scripts/stack-depth.awk
     echo "== largest stack frames, $opt"
     cat "$dir"/codec.su "$dir"/topic.su "$dir"/utf8.su "$dir"/store.su "$dir"/backoff.su "$dir"/client.su | sort -t"$(printf '\t')" -k2 -n -r | head -n 4 |
         awk -F'\t' '{ n = split($1, p, ":"); printf "   %-40s %4d bytes (%s)\n", p[n], $2, $3 }'
