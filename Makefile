@@ -64,7 +64,7 @@ FUZZ_SECONDS ?= 60
 EXAMPLES     := $(BUILD)/examples/mqtls-decode $(BUILD)/examples/telemetry
 BENCH_CODEC  := $(BUILD)/bench/bench_codec
 
-.PHONY: all lib check unit integration asan fuzz-replay lint examples examples-test deps size bench fuzz \
+.PHONY: all lib check unit integration asan fuzz-replay lint examples examples-test deps size bench bench-build fuzz \
         fuzz-seed demo help clean certs
 
 all: lib examples
@@ -79,7 +79,9 @@ help:
 	@echo "  make demo       loopback Mosquitto with mutual TLS, the telemetry example, a subscriber"
 	@echo "  make certs      generate the test PKI into $(BUILD)/certs (fresh each time)"
 	@echo "  make size       cross-compile mqtt/ for Cortex-M4, print flash and stack use"
-	@echo "  make bench      codec instructions per round trip under callgrind"
+	@echo "  make bench      codec instructions (callgrind), TLS heap and connect times, and"
+	@echo "                  publish throughput beside libmosquitto and Paho C (BENCH_RUNS=5);"
+	@echo "                  writes docs/performance.md"
 	@echo "  make fuzz       run the libFuzzer decoder target for FUZZ_SECONDS (default 60)"
 	@echo "  make deps       install missing Debian packages (apt-get, as root or via sudo)"
 	@echo "  make clean      remove $(BUILD)/"
@@ -222,6 +224,7 @@ check: deps
 	$(MAKE) asan
 	$(MAKE) fuzz-replay
 	$(MAKE) examples-test
+	$(MAKE) bench-build
 	DEMO_COUNT=5 bash scripts/demo.sh
 	@echo "make check: all tests passed"
 
@@ -242,9 +245,38 @@ $(BENCH_TLS): test/bench/bench_tls.c test/integration/broker.c $(STATIC_LIB) $(H
 	$(CC) -O2 -std=c99 -Wall -Wextra -Werror -I. $(TEST_DEFS) $(filter %.c,$^) $(STATIC_LIB) \
 	    $(TLS_LIBS) -o $@
 
-bench: deps $(BENCH_CODEC) $(BENCH_TLS) $(BUILD)/certs/root-a.crt
+# One program per client library (Paho's sync and async libraries cannot
+# share a process), all driven by bench_peers the same way.
+PEER_CC    = $(CC) -O2 -std=c99 -Wall -Wextra -Werror -I. $(TEST_DEFS)
+PEER_BINS := $(BUILD)/bench/peer_mqtls $(BUILD)/bench/peer_mosquitto \
+             $(BUILD)/bench/peer_paho_async $(BUILD)/bench/peer_paho_sync
+BENCH_PEERS := $(BUILD)/bench/bench_peers
+BENCH_RUNS ?= 5
+
+$(BUILD)/bench/peer_mqtls: test/bench/peer_main.c test/bench/peer_mqtls.c $(STATIC_LIB) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(PEER_CC) $(filter %.c,$^) $(STATIC_LIB) $(TLS_LIBS) -o $@
+$(BUILD)/bench/peer_mosquitto: test/bench/peer_main.c test/bench/peer_mosquitto.c test/bench/peer.h
+	@mkdir -p $(dir $@)
+	$(PEER_CC) $(filter %.c,$^) -lmosquitto -o $@
+$(BUILD)/bench/peer_paho_async: test/bench/peer_main.c test/bench/peer_paho_async.c test/bench/peer.h
+	@mkdir -p $(dir $@)
+	$(PEER_CC) $(filter %.c,$^) -lpaho-mqtt3as -lpthread -o $@
+$(BUILD)/bench/peer_paho_sync: test/bench/peer_main.c test/bench/peer_paho_sync.c test/bench/peer.h
+	@mkdir -p $(dir $@)
+	$(PEER_CC) $(filter %.c,$^) -lpaho-mqtt3cs -o $@
+$(BENCH_PEERS): test/bench/bench_peers.c test/integration/broker.c test/integration/broker.h
+	@mkdir -p $(dir $@)
+	$(PEER_CC) $(filter %.c,$^) -o $@
+
+# make check builds the benchmarks (so they cannot rot) but does not run them.
+bench-build: $(BENCH_CODEC) $(BENCH_TLS) $(PEER_BINS) $(BENCH_PEERS)
+	@echo "bench-build: benchmark programs compile"
+
+bench: deps bench-build $(BUILD)/certs/root-a.crt
 	@sh test/bench/codec_callgrind.sh $(BENCH_CODEC)
 	@$(BENCH_TLS) 50
+	@$(BENCH_PEERS) $(BENCH_RUNS) docs/performance.md
 
 $(FUZZ_BIN): $(FUZZ_SRCS) test/unit/vectors.c $(LIB_SRCS) $(HEADERS)
 	@mkdir -p $(dir $@)

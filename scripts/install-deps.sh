@@ -13,6 +13,7 @@ check
 mosquitto
 mosquitto-clients
 libpaho-mqtt-dev
+libmosquitto-dev
 clang
 valgrind
 gcc-arm-none-eabi

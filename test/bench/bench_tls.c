@@ -16,7 +16,6 @@
 
 #include <mbedtls/version.h>
 
-#include "mqtt/client.h"
 #include "net/clock_posix.h"
 #include "net/tcp_posix.h"
 #include "test/integration/broker.h"
@@ -165,89 +164,6 @@ static void report(const char *what, double *t, int n)
            t[n / 2], t[(n * 9) / 10 < n ? (n * 9) / 10 : n - 1], t[0], n);
 }
 
-/* ---- QoS 1 publish throughput ------------------------------------------------ */
-
-static struct {
-    mqtls_tls_config cfg;
-    mqtls_tls tls;
-    mqtls_tcp tcp;
-    const broker *b;
-    long acked;
-} tp;
-
-static int tp_open(void *ctx, mqtls_transport *out)
-{
-    (void)ctx;
-    if (connect_once(tp.b, &tp.cfg, &tp.tcp, &tp.tls, NULL, 0) != 0)
-        return MQTLS_ERR_NET_IO;
-    return mqtls_tls_transport(&tp.tls, out);
-}
-
-static void tp_delivered(void *ctx, uint16_t id)
-{
-    (void)ctx;
-    (void)id;
-    tp.acked++;
-}
-
-/* N QoS 1 messages of 64 bytes, window w, until the last PUBACK. */
-static int throughput(const broker *b, uint16_t window, long n)
-{
-    static uint8_t tx[512], rx[512], ring[65536], payload[64];
-    static uint16_t qos2[32];
-    mqtls_ram_store store;
-    mqtls_client_config cfg;
-    mqtls_client c;
-    long sent = 0, rounds;
-    double t0, secs;
-
-    memset(&tp, 0, sizeof tp);
-    tp.b = b;
-    if (setup_config(&tp.cfg, 0) != 0)
-        return -1;
-    memset(payload, 'x', sizeof payload);
-    mqtls_ram_store_init(&store);
-    mqtls_ram_store_setup(&store, ring, sizeof ring);
-    memset(&cfg, 0, sizeof cfg);
-    cfg.connect.client_id = (mqtls_str){"bench-tp", 8};
-    cfg.connect.clean_session = true;
-    cfg.tx_buf = tx;
-    cfg.tx_cap = sizeof tx;
-    cfg.rx_buf = rx;
-    cfg.rx_cap = sizeof rx;
-    cfg.qos2_ids = qos2;
-    cfg.qos2_cap = 32;
-    mqtls_ram_store_interface(&store, &cfg.store);
-    mqtls_clock_posix(&cfg.clock);
-    cfg.open = tp_open;
-    cfg.events.delivered = tp_delivered;
-    cfg.window = window;
-    mqtls_client_init(&c);
-    if (mqtls_client_setup(&c, &cfg) != MQTLS_OK || mqtls_client_connect(&c, 5000) != MQTLS_OK)
-        return -1;
-    t0 = now_ms();
-    for (rounds = 0; rounds < 50000000L && tp.acked < n; rounds++) {
-        while (sent < n && mqtls_ram_store_count(&store) < (size_t)window * 2) {
-            mqtls_publish p = {0};
-            p.topic = (mqtls_str){"bench/tp", 8};
-            p.payload = (mqtls_bytes){payload, sizeof payload};
-            p.qos = 1;
-            if (mqtls_client_publish(&c, &p, NULL) != MQTLS_OK)
-                break;
-            sent++;
-        }
-        if (mqtls_client_poll(&c, 5) != MQTLS_OK)
-            return -1;
-    }
-    secs = (now_ms() - t0) / 1e3;
-    printf("  QoS 1, 64-byte payload, window %-3u %8.0f msgs/s   (%ld messages in %.2f s)\n",
-           (unsigned)window, (double)tp.acked / secs, tp.acked, secs);
-    mqtls_client_disconnect(&c);
-    mqtls_tls_free(&tp.tls);
-    mqtls_tls_config_free(&tp.cfg);
-    return tp.acked == n ? 0 : -1;
-}
-
 int main(int argc, char **argv)
 {
     static double full[1000], resumed[1000];
@@ -299,9 +215,6 @@ int main(int argc, char **argv)
     report("full mutual-TLS handshake", full, rounds);
     report("resumed session (saved bytes)", resumed, rounds);
     printf("  saved session: %zu bytes\n", saved_len);
-    printf("publish throughput over mutual TLS (until the last PUBACK; peers: issue 7):\n");
-    if (throughput(&b, 20, 20000) != 0 || throughput(&b, 1, 2000) != 0)
-        goto out_cfg;
     ok = 1;
 out_cfg:
     mqtls_tls_config_free(&cfg);

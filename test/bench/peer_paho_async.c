@@ -1,0 +1,154 @@
+/* peer_publish() with Eclipse Paho C, asynchronous API (MQTTAsync,
+ * libpaho-mqtt3as): sendMessage with an onSuccess callback, which Paho
+ * calls from its own thread at the PUBACK / PUBCOMP (or the write, at
+ * QoS 0). maxInflight is the window. */
+#define _POSIX_C_SOURCE 200809L
+
+#include <MQTTAsync.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "test/bench/peer.h"
+
+const char peer_name[] = "Paho C async";
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t changed = PTHREAD_COND_INITIALIZER;
+static long acked, failures;
+static int connected; /* 1 up, -1 refused */
+
+static void on_connect(void *ctx, MQTTAsync_successData *d)
+{
+    (void)ctx;
+    (void)d;
+    pthread_mutex_lock(&lock);
+    connected = 1;
+    pthread_cond_broadcast(&changed);
+    pthread_mutex_unlock(&lock);
+}
+
+static void on_connect_failure(void *ctx, MQTTAsync_failureData *d)
+{
+    (void)ctx;
+    fprintf(stderr, "Paho C async: connect failed (%d)\n", d != NULL ? d->code : 0);
+    pthread_mutex_lock(&lock);
+    connected = -1;
+    pthread_cond_broadcast(&changed);
+    pthread_mutex_unlock(&lock);
+}
+
+static void on_sent(void *ctx, MQTTAsync_successData *d)
+{
+    (void)ctx;
+    (void)d;
+    pthread_mutex_lock(&lock);
+    acked++;
+    pthread_cond_broadcast(&changed);
+    pthread_mutex_unlock(&lock);
+}
+
+static void on_send_failure(void *ctx, MQTTAsync_failureData *d)
+{
+    (void)ctx;
+    (void)d;
+    pthread_mutex_lock(&lock);
+    failures++;
+    pthread_cond_broadcast(&changed);
+    pthread_mutex_unlock(&lock);
+}
+
+/* Waits for a change for at most ms (lock held). */
+static void wait_change(int ms)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_nsec += (long)ms * 1000000L;
+    until.tv_sec += until.tv_nsec / 1000000000L;
+    until.tv_nsec %= 1000000000L;
+    pthread_cond_timedwait(&changed, &lock, &until);
+}
+
+int peer_publish(const peer_args *a, long *done, double *secs)
+{
+    MQTTAsync client;
+    MQTTAsync_connectOptions opts = MQTTAsync_connectOptions_initializer;
+    MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
+    char uri[64], ca[512], crt[512], key[512];
+    char *payload;
+    long sent = 0, rounds;
+    double t0, deadline;
+    int rc;
+
+    snprintf(uri, sizeof uri, "ssl://127.0.0.1:%u", a->port);
+    payload = malloc(a->size);
+    if (payload == NULL ||
+        MQTTAsync_create(&client, uri, "bench-paho-async", MQTTCLIENT_PERSISTENCE_NONE, NULL) !=
+            MQTTASYNC_SUCCESS)
+        return -1;
+    memset(payload, 'x', a->size);
+    ssl.trustStore = peer_cert(a, "root-a.crt", ca, sizeof ca);
+    ssl.keyStore = peer_cert(a, "device-001.crt", crt, sizeof crt);
+    ssl.privateKey = peer_cert(a, "device-001.key", key, sizeof key);
+    ssl.enableServerCertAuth = 1;
+    ssl.verify = 1;
+    opts.ssl = &ssl;
+    opts.cleansession = 1;
+    opts.keepAliveInterval = 60;
+    opts.maxInflight = a->window;
+    opts.onSuccess = on_connect;
+    opts.onFailure = on_connect_failure;
+    if ((rc = MQTTAsync_connect(client, &opts)) != MQTTASYNC_SUCCESS) {
+        fprintf(stderr, "Paho C async: connect: %d\n", rc);
+        return -1;
+    }
+    pthread_mutex_lock(&lock);
+    for (rounds = 0; connected == 0 && rounds < 500; rounds++)
+        wait_change(10);
+    pthread_mutex_unlock(&lock);
+    if (connected != 1)
+        return -1;
+
+    t0 = peer_now();
+    deadline = t0 + a->seconds;
+    for (rounds = 0; rounds < 100000000L; rounds++) {
+        long outstanding;
+        pthread_mutex_lock(&lock);
+        if (acked + failures >= a->count || peer_now() > deadline) {
+            pthread_mutex_unlock(&lock);
+            break;
+        }
+        outstanding = sent - acked - failures;
+        if (sent >= a->count || outstanding >= 2L * a->window) {
+            wait_change(5);
+            pthread_mutex_unlock(&lock);
+            continue;
+        }
+        pthread_mutex_unlock(&lock);
+        {
+            MQTTAsync_message msg = MQTTAsync_message_initializer;
+            MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+            msg.payload = payload;
+            msg.payloadlen = (int)a->size;
+            msg.qos = a->qos;
+            ro.onSuccess = on_sent;
+            ro.onFailure = on_send_failure;
+            rc = MQTTAsync_sendMessage(client, "bench/paho-async", &msg, &ro);
+            if (rc != MQTTASYNC_SUCCESS) {
+                fprintf(stderr, "Paho C async: sendMessage: %d\n", rc);
+                return -1;
+            }
+            sent++;
+        }
+    }
+    *secs = peer_now() - t0;
+    pthread_mutex_lock(&lock);
+    *done = acked;
+    pthread_mutex_unlock(&lock);
+    MQTTAsync_disconnect(client, NULL);
+    MQTTAsync_destroy(&client);
+    free(payload);
+    return failures == 0 ? 0 : -1;
+}
