@@ -32,7 +32,8 @@ CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 # interfaces below it.
 LIB_SRCS := net/error.c net/clock_posix.c net/tcp_posix.c mqtt/utf8.c mqtt/topic.c mqtt/store.c \
             mqtt/backoff.c mqtt/client.c mqtt/posix/store_file.c \
-            mqtt/codec.c tls/tls_mbedtls.c
+            mqtt/codec.c tls/tls_mbedtls.c tls/bundle.c tls/castore.c net/crc32.c net/blobs.c \
+            net/blobs_posix.c
 # Debian 12 ships no mbedtls.pc.
 TLS_LIBS := -lmbedtls -lmbedx509 -lmbedcrypto
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
@@ -48,6 +49,7 @@ UNIT_SRCS := test/unit/runner.c test/unit/net/test_error.c test/unit/net/test_tc
              test/unit/mqtt/test_store.c test/unit/mqtt/test_backoff.c \
              test/unit/mqtt/test_store_file.c test/unit/mqtt/test_client.c \
              test/unit/tls/test_tls_config.c test/unit/tls/test_tls_pipe.c test/unit/vectors.c \
+             test/unit/net/test_blobs.c test/unit/tls/test_castore.c \
              test/unit/fake.c test/unit/test_fake.c test/unit/testutil.c
 UNIT_BIN  := $(BUILD)/test/unit_tests
 INTEGRATION_SRCS := test/integration/runner.c test/integration/broker.c test/integration/fault.c \

@@ -95,6 +95,8 @@
       "no trusted CA configured (and verification not explicitly disabled)")     \
     X(MQTLS_ERR_TLS_PROTOCOL, -319, "TLS protocol error")                        \
     X(MQTLS_ERR_TLS_BAD_SESSION, -320, "saved TLS session is unusable")          \
+    X(MQTLS_ERR_TLS_PIN_MISMATCH, -321,                                          \
+      "the server's chain matches none of the pinned public keys")               \
     X(MQTLS_ERR_CONNACK_PROTOCOL_VERSION, -401,                                  \
       "broker refused the connection: unacceptable protocol version (CONNACK 1)") \
     X(MQTLS_ERR_CONNACK_IDENTIFIER_REJECTED, -402,                               \
@@ -117,7 +119,16 @@
       "a stored message already has that packet id")                             \
     X(MQTLS_ERR_STORE_IO, -423, "message store file could not be read or written") \
     X(MQTLS_ERR_STORE_CORRUPT, -424,                                             \
-      "message store file is not an mqtls store, or its records contradict")
+      "message store file is not an mqtls store, or its records contradict")    \
+    X(MQTLS_ERR_BLOB_NOT_FOUND, -430, "nothing is stored under that name")        \
+    X(MQTLS_ERR_BLOB_IO, -431, "stored blob could not be read or written")        \
+    X(MQTLS_ERR_BLOB_CORRUPT, -432, "stored blob is damaged (fails its check)")   \
+    X(MQTLS_ERR_CA_NONE_STAGED, -500, "no CA bundle is staged")                   \
+    X(MQTLS_ERR_CA_SLOT_FULL, -501,                                              \
+      "CA bundle holds more certificates than a slot takes")                     \
+    X(MQTLS_ERR_CA_NOT_CA, -502,                                                 \
+      "a certificate in the CA bundle is not a CA certificate")                  \
+    X(MQTLS_ERR_CA_EMPTY, -503, "the CA bundle holds no certificate")
 
 typedef enum mqtls_err {
 #define MQTLS_ERROR_ENUM_(name, value, text) name = (value),

@@ -14,6 +14,8 @@
 #include <mbedtls/sha256.h>
 
 #include "net/clock_posix.h"
+#include "tls/bundle.h"
+#include "tls/castore.h"
 
 #define PERSONALISATION "mqtls tls client"
 #define DEFAULT_HANDSHAKE_TIMEOUT_MS 10000u
@@ -78,39 +80,6 @@ static unsigned char *nul_terminated(const void *data, size_t len)
         p[len] = 0;
     }
     return p;
-}
-
-/* Reads a whole file; the caller wipes and frees it. */
-static int read_file(const char *path, unsigned char **out, size_t *len)
-{
-    FILE *f;
-    long size;
-    unsigned char *buf;
-
-    if (path == NULL)
-        return MQTLS_ERR_INVALID_ARG;
-    f = fopen(path, "rb");
-    if (f == NULL)
-        return MQTLS_ERR_TLS_FILE;
-    if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
-        fclose(f);
-        return MQTLS_ERR_TLS_FILE;
-    }
-    buf = malloc((size_t)size + 1);
-    if (buf == NULL) {
-        fclose(f);
-        return MQTLS_ERR_TLS_OUT_OF_MEMORY;
-    }
-    if (fread(buf, 1, (size_t)size, f) != (size_t)size) {
-        free(buf);
-        fclose(f);
-        return MQTLS_ERR_TLS_FILE;
-    }
-    fclose(f);
-    buf[size] = 0;
-    *out = buf;
-    *len = (size_t)size;
-    return MQTLS_OK;
 }
 
 static void wipe_free(unsigned char *p, size_t len)
@@ -181,78 +150,19 @@ int mqtls_tls_config_setup(mqtls_tls_config *cfg)
     return MQTLS_OK;
 }
 
-/* Parses one DER or NUL-terminated PEM certificate into chain. */
-static int parse_one(mbedtls_x509_crt *chain, const unsigned char *buf, size_t len)
-{
-    int ret = mbedtls_x509_crt_parse(chain, buf, len);
-    /* > 0: some certificates failed; for one certificate that is failure. */
-    return ret == 0 ? 0 : (ret > 0 ? MBEDTLS_ERR_X509_INVALID_FORMAT : ret);
-}
-
 int mqtls_tls_config_add_ca_pem(mqtls_tls_config *cfg, const char *pem, size_t len,
                                 size_t *bad_index)
 {
-    static const char begin[] = "-----BEGIN CERTIFICATE-----";
-    static const char end[] = "-----END CERTIFICATE-----";
-    mbedtls_x509_crt parsed;
-    size_t index = 0, pos = 0;
-    int ret = MQTLS_OK;
+    size_t n = 0;
+    int ret;
 
     if (cfg == NULL || pem == NULL)
         return MQTLS_ERR_INVALID_ARG;
-    if (bad_index != NULL)
-        *bad_index = 0;
-    /* Parse each block on its own, into a scratch chain, so a bad one is
-     * named and nothing is added unless all are good. */
-    mbedtls_x509_crt_init(&parsed);
-    for (;;) {
-        const char *b = NULL, *e = NULL;
-        size_t i;
-        unsigned char *one;
-        for (i = pos; i + sizeof begin - 1 <= len; i++)
-            if (memcmp(pem + i, begin, sizeof begin - 1) == 0) {
-                b = pem + i;
-                break;
-            }
-        if (b == NULL)
-            break;
-        for (i = (size_t)(b - pem); i + sizeof end - 1 <= len; i++)
-            if (memcmp(pem + i, end, sizeof end - 1) == 0) {
-                e = pem + i + sizeof end - 1;
-                break;
-            }
-        index++;
-        if (e == NULL) { /* a truncated last block */
-            ret = MQTLS_ERR_TLS_BAD_CA;
-            break;
-        }
-        one = nul_terminated(b, (size_t)(e - b));
-        if (one == NULL) {
-            ret = MQTLS_ERR_TLS_OUT_OF_MEMORY;
-            break;
-        }
-        if (parse_one(&parsed, one, (size_t)(e - b) + 1) != 0)
-            ret = MQTLS_ERR_TLS_BAD_CA;
-        free(one);
-        if (ret != MQTLS_OK)
-            break;
-        pos = (size_t)(e - pem);
-    }
-    if (ret == MQTLS_OK && index == 0)
-        ret = MQTLS_ERR_TLS_BAD_CA; /* no certificate at all */
-    if (ret == MQTLS_OK) {
-        /* All good: move them into the trusted set (DER re-parse is cheap). */
-        const mbedtls_x509_crt *c;
-        for (c = &parsed; c != NULL && c->raw.len != 0 && ret == MQTLS_OK; c = c->next) {
-            if (mbedtls_x509_crt_parse_der(&cfg->ca, c->raw.p, c->raw.len) != 0)
-                ret = MQTLS_ERR_TLS_BAD_CA;
-            else
-                cfg->ca_count++;
-        }
-    } else if (bad_index != NULL) {
-        *bad_index = index;
-    }
-    mbedtls_x509_crt_free(&parsed);
+    ret = mqtls_bundle_parse(&cfg->ca, (const uint8_t *)pem, len, 0, &n, bad_index);
+    if (ret == MQTLS_ERR_CA_EMPTY)
+        return MQTLS_ERR_TLS_BAD_CA; /* no certificate at all */
+    if (ret == MQTLS_OK)
+        cfg->ca_count += (int)n;
     return ret;
 }
 
@@ -274,13 +184,11 @@ int mqtls_tls_config_add_ca_file(mqtls_tls_config *cfg, const char *path, size_t
 
     if (cfg == NULL)
         return MQTLS_ERR_INVALID_ARG;
-    ret = read_file(path, &buf, &len);
+    ret = mqtls_bundle_read_file(path, &buf, &len);
     if (ret != MQTLS_OK)
         return ret;
-    if (looks_like_pem(buf, len))
-        ret = mqtls_tls_config_add_ca_pem(cfg, (const char *)buf, len, bad_index);
-    else
-        ret = mqtls_tls_config_add_ca_der(cfg, buf, len);
+    /* PEM bundle, or one or more DER certificates: told apart by content. */
+    ret = mqtls_tls_config_add_ca_pem(cfg, (const char *)buf, len, bad_index);
     free(buf);
     return ret;
 }
@@ -343,10 +251,10 @@ int mqtls_tls_config_set_identity_files(mqtls_tls_config *cfg, const char *cert_
 {
     unsigned char *c = NULL, *k = NULL;
     size_t clen = 0, klen = 0;
-    int ret = read_file(cert_path, &c, &clen);
+    int ret = mqtls_bundle_read_file(cert_path, &c, &clen);
 
     if (ret == MQTLS_OK)
-        ret = read_file(key_path, &k, &klen);
+        ret = mqtls_bundle_read_file(key_path, &k, &klen);
     if (ret == MQTLS_OK)
         ret = mqtls_tls_config_set_identity(cfg, c, clen, k, klen, passphrase);
     free(c);
@@ -430,6 +338,41 @@ int mqtls_tls_config_set_wall_clock(mqtls_tls_config *cfg, time_t (*now)(void))
         return MQTLS_ERR_INVALID_ARG;
     cfg->wall_clock = now;
     return MQTLS_OK;
+}
+
+int mqtls_tls_config_use_castore(mqtls_tls_config *cfg, struct mqtls_castore *store)
+{
+    if (cfg == NULL)
+        return MQTLS_ERR_INVALID_ARG;
+    cfg->castore = store;
+    return MQTLS_OK;
+}
+
+int mqtls_tls_config_set_pins(mqtls_tls_config *cfg, const uint8_t (*pins)[32], size_t n)
+{
+    if (cfg == NULL || (pins == NULL && n != 0) || n == 1 || n > MQTLS_TLS_MAX_PINS)
+        return MQTLS_ERR_INVALID_ARG;
+    memcpy(cfg->pins, pins, n * sizeof pins[0]);
+    cfg->pin_count = (uint8_t)n;
+    return MQTLS_OK;
+}
+
+int mqtls_tls_pin_of_cert(const uint8_t *cert, size_t len, uint8_t pin[32])
+{
+    mbedtls_x509_crt crt;
+    size_t n = 0;
+    int ret;
+
+    if (cert == NULL || len == 0 || pin == NULL)
+        return MQTLS_ERR_INVALID_ARG;
+    mbedtls_x509_crt_init(&crt);
+    ret = mqtls_bundle_parse(&crt, cert, len, 0, &n, NULL);
+    if (ret == MQTLS_OK && n != 1)
+        ret = MQTLS_ERR_INVALID_ARG; /* one certificate, please */
+    if (ret == MQTLS_OK)
+        mbedtls_sha256_ret(crt.pk_raw.p, crt.pk_raw.len, pin, 0);
+    mbedtls_x509_crt_free(&crt);
+    return ret == MQTLS_ERR_CA_EMPTY ? MQTLS_ERR_TLS_BAD_CERT : ret;
 }
 
 int mqtls_tls_config_disable_verification_INSECURE(mqtls_tls_config *cfg)
@@ -527,6 +470,19 @@ static int verify_callback(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t
     }
     if (tls->cfg->time_policy == MQTLS_TLS_TIME_DEFER_UNTIL_CLOCK_SET && clock_not_set(tls->cfg))
         *flags &= ~dates; /* chain and signatures still count */
+    if (tls->cfg->pin_count > 0) {
+        uint8_t spki[32];
+        unsigned i;
+        mbedtls_sha256_ret(crt->pk_raw.p, crt->pk_raw.len, spki, 0);
+        for (i = 0; i < tls->cfg->pin_count; i++)
+            if (memcmp(spki, tls->cfg->pins[i], 32) == 0)
+                tls->pin_matched = true;
+        /* The leaf comes last: by then every certificate was seen. */
+        if (depth == 0 && !tls->pin_matched) {
+            tls->pin_failed = true;
+            *flags |= MBEDTLS_X509_BADCERT_OTHER;
+        }
+    }
     if (depth > tls->top_depth) {
         /* The deepest certificate mbedTLS shows us is the trust anchor the
          * chain ended at. */
@@ -593,6 +549,12 @@ static int explain_verify_failure(mqtls_tls *tls)
                  "set the time (SNTP) or use the deferred time policy",
             now, __DATE__);
         return MQTLS_ERR_TLS_CLOCK_NOT_SET;
+    }
+    if (tls->pin_failed && f == MBEDTLS_X509_BADCERT_OTHER) {
+        say(tls, "server chain verifies but matches none of the %u pinned public keys "
+                 "(subject %s, issuer %s)",
+            (unsigned)tls->cfg->pin_count, tls->leaf_subject, tls->leaf_issuer);
+        return MQTLS_ERR_TLS_PIN_MISMATCH;
     }
     if (f & MBEDTLS_X509_BADCERT_NOT_TRUSTED) {
         if (issuer_name_is_trusted(tls))
@@ -752,6 +714,33 @@ static void reset_report(mqtls_tls *tls)
     tls->leaf_not_before[0] = tls->leaf_not_after[0] = 0;
     tls->top_depth = -1;
     tls->lower_error = 0;
+    tls->pin_matched = tls->pin_failed = false;
+    tls->session_dropped = false;
+}
+
+/* Identifies what a handshake trusts: the CA set (from the store, or the
+ * add_ca chain), the pins, and whether verification is on. A saved
+ * session made under another trust id is not offered. */
+static void compute_trust_id(mqtls_tls_config *cfg, const mbedtls_x509_crt *chain,
+                             const uint8_t store_id[32], uint8_t out[16])
+{
+    mbedtls_sha256_context h;
+    uint8_t full[32], flag = cfg->insecure ? 1 : 0;
+    const mbedtls_x509_crt *c;
+
+    mbedtls_sha256_init(&h);
+    mbedtls_sha256_starts_ret(&h, 0);
+    if (store_id != NULL)
+        mbedtls_sha256_update_ret(&h, store_id, 32);
+    else
+        for (c = chain; c != NULL && c->raw.len != 0; c = c->next)
+            mbedtls_sha256_update_ret(&h, c->raw.p, c->raw.len);
+    mbedtls_sha256_update_ret(&h, &cfg->pin_count, 1);
+    mbedtls_sha256_update_ret(&h, cfg->pins[0], (size_t)cfg->pin_count * 32u);
+    mbedtls_sha256_update_ret(&h, &flag, 1);
+    mbedtls_sha256_finish_ret(&h, full);
+    mbedtls_sha256_free(&h);
+    memcpy(out, full, 16);
 }
 
 int mqtls_tls_connect(mqtls_tls *tls, mqtls_tls_config *cfg, const mqtls_transport *lower,
@@ -766,9 +755,29 @@ int mqtls_tls_connect(mqtls_tls *tls, mqtls_tls_config *cfg, const mqtls_transpo
     if (!cfg->ready)
         return MQTLS_ERR_TLS_CONFIG;
     reset_report(tls);
-    if (cfg->ca_count == 0 && !cfg->insecure) {
-        say(tls, "no trusted CA configured: add one, or disable verification explicitly");
-        return MQTLS_ERR_TLS_NO_TRUST;
+    if (cfg->castore != NULL) {
+        uint8_t store_id[32];
+        mbedtls_x509_crt *chain = mqtls_castore_trusted(cfg->castore, store_id);
+        if (chain == NULL && !cfg->insecure) {
+            say(tls, "the CA store trusts nothing: its active slot is empty (load a bundle) "
+                     "or the staged slot chosen for this connect is");
+            return MQTLS_ERR_TLS_NO_TRUST;
+        }
+        mbedtls_ssl_conf_ca_chain(&cfg->conf, chain, NULL);
+        compute_trust_id(cfg, NULL, store_id, tls->trust_id);
+    } else {
+        if (cfg->ca_count == 0 && !cfg->insecure) {
+            say(tls, "no trusted CA configured: add one, or disable verification explicitly");
+            return MQTLS_ERR_TLS_NO_TRUST;
+        }
+        mbedtls_ssl_conf_ca_chain(&cfg->conf, &cfg->ca, NULL);
+        compute_trust_id(cfg, &cfg->ca, NULL, tls->trust_id);
+    }
+    if (tls->have_saved && memcmp(tls->saved_trust, tls->trust_id, sizeof tls->trust_id) != 0) {
+        /* Made under other trust: resuming would skip verifying the server
+         * against what we trust now. */
+        tls->have_saved = false;
+        tls->session_dropped = true;
     }
     if (tls->ssl_ready) {
         mbedtls_ssl_free(&tls->ssl);
@@ -812,6 +821,14 @@ int mqtls_tls_connect(mqtls_tls *tls, mqtls_tls_config *cfg, const mqtls_transpo
     tls->ca_known = tls->top_depth >= 0 && !cfg->insecure;
     if (!tls->ca_known)
         tls->ca_subject[0] = 0;
+    if (tls->resumed) {
+        /* Same trust as when the session was made: same CA. */
+        static const uint8_t none[32];
+        memcpy(tls->ca_sha256, tls->saved_ca, 32);
+        tls->ca_known = memcmp(tls->saved_ca, none, 32) != 0;
+    }
+    if (cfg->castore != NULL && tls->ca_known)
+        mqtls_castore_count_use(cfg->castore, tls->ca_sha256);
     tls->connected = true;
     return MQTLS_OK;
 }
@@ -833,9 +850,15 @@ int mqtls_tls_max_fragment(const mqtls_tls *tls)
     return (int)mbedtls_ssl_get_output_max_frag_len(&tls->ssl);
 }
 
+/* Saved session: "MQS1", the trust id (16), the CA the chain ended at
+ * (32), then mbedTLS's own serialisation. */
+static const uint8_t SESSION_MAGIC[4] = {'M', 'Q', 'S', '1'};
+#define SESSION_HEADER (4u + 16u + 32u)
+
 int mqtls_tls_session_save(mqtls_tls *tls, uint8_t *buf, size_t cap, size_t *len)
 {
     mbedtls_ssl_session session;
+    size_t body = 0;
     int mret;
 
     if (tls == NULL || len == NULL || (buf == NULL && cap != 0))
@@ -845,11 +868,21 @@ int mqtls_tls_session_save(mqtls_tls *tls, uint8_t *buf, size_t cap, size_t *len
     mbedtls_ssl_session_init(&session);
     mret = mbedtls_ssl_get_session(&tls->ssl, &session);
     if (mret == 0)
-        mret = mbedtls_ssl_session_save(&session, buf, cap, len);
+        mret = mbedtls_ssl_session_save(&session, cap > SESSION_HEADER ? buf + SESSION_HEADER : NULL,
+                                        cap > SESSION_HEADER ? cap - SESSION_HEADER : 0, &body);
     mbedtls_ssl_session_free(&session);
+    *len = SESSION_HEADER + body;
     if (mret == MBEDTLS_ERR_SSL_BUFFER_TOO_SMALL)
         return MQTLS_ERR_BUFFER_TOO_SMALL;
-    return mret == 0 ? MQTLS_OK : MQTLS_ERR_TLS_BAD_SESSION;
+    if (mret != 0)
+        return MQTLS_ERR_TLS_BAD_SESSION;
+    memcpy(buf, SESSION_MAGIC, 4);
+    memcpy(buf + 4, tls->trust_id, 16);
+    if (tls->ca_known)
+        memcpy(buf + 20, tls->ca_sha256, 32);
+    else
+        memset(buf + 20, 0, 32);
+    return MQTLS_OK;
 }
 
 int mqtls_tls_session_load(mqtls_tls *tls, const uint8_t *buf, size_t len)
@@ -859,8 +892,11 @@ int mqtls_tls_session_load(mqtls_tls *tls, const uint8_t *buf, size_t len)
     mbedtls_ssl_session_free(&tls->saved);
     mbedtls_ssl_session_init(&tls->saved);
     tls->have_saved = false;
-    if (mbedtls_ssl_session_load(&tls->saved, buf, len) != 0)
+    if (len <= SESSION_HEADER || memcmp(buf, SESSION_MAGIC, 4) != 0 ||
+        mbedtls_ssl_session_load(&tls->saved, buf + SESSION_HEADER, len - SESSION_HEADER) != 0)
         return MQTLS_ERR_TLS_BAD_SESSION;
+    memcpy(tls->saved_trust, buf + 4, 16);
+    memcpy(tls->saved_ca, buf + 20, 32);
     tls->have_saved = true;
     return MQTLS_OK;
 }

@@ -41,6 +41,9 @@
 #define MQTLS_TLS_MAX_ALPN 4      /* protocols in an ALPN list */
 #define MQTLS_TLS_WHY_LEN 256     /* bytes of the failure sentence */
 #define MQTLS_TLS_SUBJECT_LEN 128 /* bytes of a reported subject name */
+#define MQTLS_TLS_MAX_PINS 8      /* public-key pins, backups included */
+
+struct mqtls_castore; /* tls/castore.h */
 
 /* How certificate dates are judged. */
 typedef enum mqtls_tls_time_policy {
@@ -70,6 +73,9 @@ typedef struct mqtls_tls_config {
     uint32_t handshake_timeout_ms; /* whole handshake; default 10,000 */
     mqtls_tls_time_policy time_policy;
     int ca_count;               /* certificates in ca */
+    struct mqtls_castore *castore; /* when set, trust comes from it, not ca */
+    uint8_t pins[MQTLS_TLS_MAX_PINS][32]; /* SHA-256 of SubjectPublicKeyInfo */
+    uint8_t pin_count;
     bool has_identity;          /* own_cert and own_key set */
     bool insecure;              /* verification disabled: never by default */
     bool ready;                 /* setup succeeded */
@@ -81,7 +87,8 @@ typedef struct mqtls_tls {
     uint32_t verify_flags;      /* mbedTLS MBEDTLS_X509_BADCERT_* flags, or 0 */
     uint8_t alert;              /* fatal alert the peer sent, or 0 */
     bool resumed;               /* the handshake resumed a saved session */
-    bool ca_known;              /* ca_subject and ca_sha256 are set */
+    bool ca_known;              /* ca_sha256 (and, unless resumed, ca_subject) set */
+    bool session_dropped;       /* the saved session was not offered: trust changed */
     char why[MQTLS_TLS_WHY_LEN];            /* the failure in words, or "" */
     char ca_subject[MQTLS_TLS_SUBJECT_LEN]; /* the trusted CA the chain ended at */
     uint8_t ca_sha256[32];      /* its certificate's SHA-256 fingerprint */
@@ -101,6 +108,11 @@ typedef struct mqtls_tls {
     char leaf_names[MQTLS_TLS_SUBJECT_LEN];
     char leaf_not_before[16], leaf_not_after[16];
     int top_depth;              /* deepest certificate seen, -1 none */
+    bool pin_matched;           /* a certificate in the chain matched a pin */
+    bool pin_failed;            /* the chain verified but matched no pin */
+    uint8_t trust_id[16];       /* the trusted set of the last connect */
+    uint8_t saved_trust[16];    /* trust id the saved session was made under */
+    uint8_t saved_ca[32];       /* the CA that session's chain ended at */
 } mqtls_tls;
 
 /* ---- configuration ------------------------------------------------------ */
@@ -121,6 +133,25 @@ int mqtls_tls_config_add_ca_pem(mqtls_tls_config *cfg, const char *pem, size_t l
 int mqtls_tls_config_add_ca_der(mqtls_tls_config *cfg, const uint8_t *der, size_t len);
 /* A PEM bundle or a single DER certificate, by content. */
 int mqtls_tls_config_add_ca_file(mqtls_tls_config *cfg, const char *path, size_t *bad_index);
+
+/* Trust from a CA store with rotation slots (tls/castore.h) instead of
+ * the add_ca calls: every handshake asks the store what it trusts now,
+ * and counts a successful connect against the CA the chain ended at. The
+ * store must outlive cfg. NULL goes back to the add_ca set. */
+int mqtls_tls_config_use_castore(mqtls_tls_config *cfg, struct mqtls_castore *store);
+
+/* Public-key pinning, on top of (never instead of) chain verification:
+ * the server's verified chain must contain a certificate whose
+ * SubjectPublicKeyInfo hashes (SHA-256) to one of pins. At least two pins
+ * are required, one a backup for a key not yet in use, so a key rotation
+ * cannot strand the device (MQTLS_ERR_INVALID_ARG otherwise); n = 0 turns
+ * pinning off. A chain that matches no pin fails the handshake with
+ * MQTLS_ERR_TLS_PIN_MISMATCH. Pins are copied. */
+int mqtls_tls_config_set_pins(mqtls_tls_config *cfg, const uint8_t (*pins)[32], size_t n);
+/* The pin of a certificate (PEM or DER): SHA-256 of its
+ * SubjectPublicKeyInfo, as `openssl x509 -pubkey | openssl pkey -pubin
+ * -outform der | sha256sum` prints it. */
+int mqtls_tls_pin_of_cert(const uint8_t *cert, size_t len, uint8_t pin[32]);
 
 /* Our certificate (PEM, possibly followed by its chain, or DER) and key
  * (PEM or DER; encrypted keys need passphrase, else NULL). The key must
@@ -173,7 +204,10 @@ int mqtls_tls_max_fragment(const mqtls_tls *tls);
 
 /* Saves the current session into buf (*len set), to offer on a later
  * connect, even after a restart. Returns MQTLS_ERR_BUFFER_TOO_SMALL with
- * *len the size needed. */
+ * *len the size needed. The saved bytes remember the trusted set (CAs,
+ * pins) they were made under: if that has changed by the next connect,
+ * the session is not offered (session_dropped) and a full, verified
+ * handshake runs instead. */
 int mqtls_tls_session_save(mqtls_tls *tls, uint8_t *buf, size_t cap, size_t *len);
 /* Offers a saved session on the next mqtls_tls_connect(). */
 int mqtls_tls_session_load(mqtls_tls *tls, const uint8_t *buf, size_t len);

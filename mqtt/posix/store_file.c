@@ -1,6 +1,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "mqtt/posix/store_file.h"
+#include "net/crc32.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,19 +20,6 @@ static const char MAGIC[8] = {'m', 'q', 't', 'l', 's', 'J', '1', '\n'};
 #define OP_REMOVE 3
 #define HEADER 8u
 #define TRAILER 4u
-
-static uint32_t crc32_update(uint32_t crc, const uint8_t *p, size_t n)
-{
-    size_t i;
-    int k;
-    crc = ~crc;
-    for (i = 0; i < n; i++) {
-        crc ^= p[i];
-        for (k = 0; k < 8; k++)
-            crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
-    }
-    return ~crc;
-}
 
 static void put_le32(uint8_t *p, uint32_t v)
 {
@@ -71,7 +59,7 @@ static int write_record(int fd, unsigned op, unsigned state, uint16_t id, const 
     head[2] = (uint8_t)id;
     head[3] = (uint8_t)(id >> 8);
     put_le32(head + 4, (uint32_t)len);
-    put_le32(tail, crc32_update(crc32_update(0, head, HEADER), data, len));
+    put_le32(tail, mqtls_crc32(mqtls_crc32(0, head, HEADER), data, len));
     if (write_all(fd, head, HEADER) != 0 || (len != 0 && write_all(fd, data, len) != 0) ||
         write_all(fd, tail, TRAILER) != 0)
         return -1;
@@ -278,7 +266,7 @@ static int replay(mqtls_file_store *s, const uint8_t *map, size_t size, size_t *
         const uint16_t id = (uint16_t)(r[2] | r[3] << 8);
         if (len > size - off - HEADER - TRAILER)
             break; /* torn: runs past the end */
-        if (crc32_update(0, r, HEADER + len) != get_le32(r + HEADER + len))
+        if (mqtls_crc32(0, r, HEADER + len) != get_le32(r + HEADER + len))
             break; /* torn: not what was written */
         switch (r[0]) {
         case OP_ADD:

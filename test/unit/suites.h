@@ -17,5 +17,7 @@ Suite *client_suite(void);
 Suite *tcp_posix_suite(void);
 Suite *tls_config_suite(void);
 Suite *tls_pipe_suite(void);
+Suite *blobs_suite(void);
+Suite *castore_suite(void);
 
 #endif

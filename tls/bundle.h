@@ -1,0 +1,26 @@
+/* mqtls — internal: parsing a CA bundle, shared by the TLS configuration
+ * and the CA store. Not installed. */
+#ifndef MQTLS_TLS_BUNDLE_H
+#define MQTLS_TLS_BUNDLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <mbedtls/x509_crt.h>
+
+/* Parses data, a PEM bundle (any number of CERTIFICATE blocks, other text
+ * between them ignored, no NUL needed) or one or more concatenated DER
+ * certificates, appending each certificate to out. All or nothing: on
+ * failure out is unchanged and *bad_index (if not NULL) is the 1-based
+ * position of the certificate that failed (0 when the input held none).
+ * Returns 0 and sets *count, or MQTLS_ERR_TLS_BAD_CA, MQTLS_ERR_CA_EMPTY,
+ * MQTLS_ERR_TLS_OUT_OF_MEMORY. With require_ca, a certificate without the
+ * CA flag fails the bundle with MQTLS_ERR_CA_NOT_CA. */
+int mqtls_bundle_parse(mbedtls_x509_crt *out, const uint8_t *data, size_t len, int require_ca,
+                       size_t *count, size_t *bad_index);
+
+/* Reads a whole file into a fresh buffer with a NUL after it; the caller
+ * frees it. MQTLS_ERR_TLS_FILE, MQTLS_ERR_TLS_OUT_OF_MEMORY. */
+int mqtls_bundle_read_file(const char *path, unsigned char **out, size_t *len);
+
+#endif
