@@ -15,6 +15,7 @@
 #include "net/tcp_posix.h"
 #include "test/integration/broker.h"
 #include "test/integration/fault.h"
+#include "tls/castore.h"
 #include "tls/tls_mbedtls.h"
 
 Suite *tls_broker_suite(void);
@@ -550,6 +551,177 @@ START_TEST(rsa_server_and_client)
 }
 END_TEST
 
+/* ---- trust lifecycle: the CA store, pins, sessions ------------------------- */
+
+/* Closes this connection and readies fresh objects for the next. */
+static void fresh_connection(void)
+{
+    mqtls_tls_close(&tls);
+    mqtls_tls_free(&tls);
+    mqtls_tls_init(&tls);
+    mqtls_tcp_init(&tcp);
+}
+
+static uint32_t uses_of(const mqtls_castore *cas, mqtls_ca_slot slot, size_t i)
+{
+    mqtls_ca_info info;
+    ck_assert_int_eq(mqtls_castore_info(cas, slot, i, &info), MQTLS_OK);
+    return info.uses;
+}
+
+START_TEST(handshakes_trust_what_the_ca_store_says_and_count_the_ca)
+{
+    mqtls_castore cas;
+
+    start_tls_broker("127.0.0.1", "server-a-chain.pem", "server-a.key", 1);
+    identity("device-001");
+    mqtls_castore_init(&cas);
+    ck_assert_int_eq(mqtls_tls_config_use_castore(&cfg, &cas), MQTLS_OK);
+    assert_why(handshake(), MQTLS_ERR_TLS_NO_TRUST, "the CA store trusts nothing");
+    fresh_connection();
+
+    /* Active: only the next root. The broker's chain ends at root A. */
+    ck_assert_int_eq(mqtls_castore_load_file(&cas, MQTLS_CA_ACTIVE, CERTS "root-b.crt", 1, NULL),
+                     MQTLS_OK);
+    assert_why(handshake(), MQTLS_ERR_TLS_CERT_UNTRUSTED, "not signed by a trusted CA");
+    fresh_connection();
+
+    /* Staged {A}, tried alone. */
+    ck_assert_int_eq(mqtls_castore_load_file(&cas, MQTLS_CA_STAGED, CERTS "bundle-current.pem", 2,
+                                             NULL),
+                     MQTLS_OK);
+    assert_why(handshake(), MQTLS_ERR_TLS_CERT_UNTRUSTED, "not signed by a trusted CA");
+    fresh_connection();
+    ck_assert_int_eq(mqtls_castore_trust(&cas, MQTLS_TRUST_STAGED), MQTLS_OK);
+    ck_assert_msg(handshake() == MQTLS_OK, "%s", mqtls_tls_why(&tls));
+    ck_assert_str_eq(tls.ca_subject, "CN=mqtls Test Root A");
+    mqtt_connect("device-001");
+    ck_assert_uint_eq(uses_of(&cas, MQTLS_CA_STAGED, 0), 1);
+    ck_assert_uint_eq(uses_of(&cas, MQTLS_CA_ACTIVE, 0), 0);
+    fresh_connection();
+
+    /* Both slots. */
+    ck_assert_int_eq(mqtls_castore_trust(&cas, MQTLS_TRUST_BOTH), MQTLS_OK);
+    ck_assert_int_eq(handshake(), MQTLS_OK);
+    ck_assert_uint_eq(uses_of(&cas, MQTLS_CA_STAGED, 0), 2);
+    fresh_connection();
+
+    /* Committed: active now, count carried. */
+    ck_assert_int_eq(mqtls_castore_commit(&cas), MQTLS_OK);
+    ck_assert_int_eq(handshake(), MQTLS_OK);
+    ck_assert_uint_eq(uses_of(&cas, MQTLS_CA_ACTIVE, 0), 3);
+    mqtt_connect("device-001");
+    mqtls_tls_config_use_castore(&cfg, NULL);
+    mqtls_castore_free(&cas);
+}
+END_TEST
+
+START_TEST(a_saved_session_is_not_resumed_once_the_trusted_set_changed)
+{
+    mqtls_castore cas;
+    uint8_t saved[4096];
+    size_t len = 0;
+
+    start_tls_broker("127.0.0.1", "server-a-chain.pem", "server-a.key", 1);
+    identity("device-001");
+    mqtls_castore_init(&cas);
+    ck_assert_int_eq(mqtls_castore_load_file(&cas, MQTLS_CA_ACTIVE, CERTS "bundle-current.pem", 1,
+                                             NULL),
+                     MQTLS_OK);
+    ck_assert_int_eq(mqtls_tls_config_use_castore(&cfg, &cas), MQTLS_OK);
+    ck_assert_int_eq(handshake(), MQTLS_OK);
+    mqtt_connect("device-001");
+    ck_assert_int_eq(mqtls_tls_session_save(&tls, saved, sizeof saved, &len), MQTLS_OK);
+    fresh_connection();
+
+    /* Same trust: resumed, and it counts for the CA of the session. */
+    ck_assert_int_eq(mqtls_tls_session_load(&tls, saved, len), MQTLS_OK);
+    ck_assert_int_eq(handshake(), MQTLS_OK);
+    ck_assert(tls.resumed);
+    ck_assert(!tls.session_dropped);
+    ck_assert_uint_eq(uses_of(&cas, MQTLS_CA_ACTIVE, 0), 2);
+    mqtt_connect("device-001");
+    fresh_connection();
+
+    /* A rollover bundle committed: the old session is not offered. */
+    ck_assert_int_eq(mqtls_castore_load_file(&cas, MQTLS_CA_STAGED, CERTS "bundle-both.pem", 2,
+                                             NULL),
+                     MQTLS_OK);
+    ck_assert_int_eq(mqtls_castore_commit(&cas), MQTLS_OK);
+    ck_assert_int_eq(mqtls_tls_session_load(&tls, saved, len), MQTLS_OK);
+    ck_assert_int_eq(handshake(), MQTLS_OK);
+    ck_assert(!tls.resumed);
+    ck_assert(tls.session_dropped);
+    ck_assert_str_eq(tls.ca_subject, "CN=mqtls Test Root A"); /* verified afresh */
+    mqtt_connect("device-001");
+    fresh_connection();
+
+    /* Trust that no longer verifies the broker cannot be bypassed with a
+     * session saved while it did. */
+    ck_assert_int_eq(mqtls_tls_session_save(&tls, saved, sizeof saved, &len),
+                     MQTLS_ERR_NET_NOT_CONNECTED);
+    ck_assert_int_eq(handshake(), MQTLS_OK);
+    ck_assert_int_eq(mqtls_tls_session_save(&tls, saved, sizeof saved, &len), MQTLS_OK);
+    fresh_connection();
+    ck_assert_int_eq(mqtls_castore_load_file(&cas, MQTLS_CA_STAGED, CERTS "bundle-next.pem", 3,
+                                             NULL),
+                     MQTLS_OK);
+    ck_assert_int_eq(mqtls_castore_commit(&cas), MQTLS_OK);
+    ck_assert_int_eq(mqtls_tls_session_load(&tls, saved, len), MQTLS_OK);
+    assert_why(handshake(), MQTLS_ERR_TLS_CERT_UNTRUSTED, "not signed by a trusted CA");
+    ck_assert(tls.session_dropped);
+    mqtls_tls_config_use_castore(&cfg, NULL);
+    mqtls_castore_free(&cas);
+}
+END_TEST
+
+static void pin_of(const char *file, uint8_t pin[32])
+{
+    uint8_t buf[8192];
+    size_t n;
+    FILE *f = fopen(file, "rb");
+    ck_assert_ptr_nonnull(f);
+    n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    ck_assert_int_eq(mqtls_tls_pin_of_cert(buf, n, pin), MQTLS_OK);
+}
+
+START_TEST(public_key_pins_are_checked_on_top_of_the_chain)
+{
+    uint8_t pins[3][32];
+
+    start_tls_broker("127.0.0.1", "server-a-chain.pem", "server-a.key", 1);
+    trust(CERTS "bundle-current.pem");
+    identity("device-001");
+    /* A lone pin is refused: no backup, a bricked device at key rotation. */
+    pin_of(CERTS "intermediate-a.crt", pins[0]);
+    ck_assert_int_eq(mqtls_tls_config_set_pins(&cfg, (const uint8_t(*)[32])pins, 1),
+                     MQTLS_ERR_INVALID_ARG);
+    /* The intermediate's key, with a backup (root B's key, not in use). */
+    pin_of(CERTS "root-b.crt", pins[1]);
+    ck_assert_int_eq(mqtls_tls_config_set_pins(&cfg, (const uint8_t(*)[32])pins, 2), MQTLS_OK);
+    ck_assert_msg(handshake() == MQTLS_OK, "%s", mqtls_tls_why(&tls));
+    mqtt_connect("device-001");
+    fresh_connection();
+    /* The server's own key, as the backup. */
+    pin_of(CERTS "root-b.crt", pins[0]);
+    pin_of(CERTS "server-a.crt", pins[1]);
+    ck_assert_int_eq(mqtls_tls_config_set_pins(&cfg, (const uint8_t(*)[32])pins, 2), MQTLS_OK);
+    ck_assert_int_eq(handshake(), MQTLS_OK);
+    fresh_connection();
+    /* Keys the chain does not have: refused, though the chain verifies. */
+    pin_of(CERTS "root-b.crt", pins[0]);
+    pin_of(CERTS "other-ca.crt", pins[1]);
+    pin_of(CERTS "server-b.crt", pins[2]);
+    ck_assert_int_eq(mqtls_tls_config_set_pins(&cfg, (const uint8_t(*)[32])pins, 3), MQTLS_OK);
+    assert_why(handshake(), MQTLS_ERR_TLS_PIN_MISMATCH, "matches none of the 3 pinned public keys");
+    fresh_connection();
+    /* Off again. */
+    ck_assert_int_eq(mqtls_tls_config_set_pins(&cfg, NULL, 0), MQTLS_OK);
+    ck_assert_int_eq(handshake(), MQTLS_OK);
+}
+END_TEST
+
 Suite *tls_broker_suite(void)
 {
     Suite *s = suite_create("tls_broker");
@@ -585,6 +757,9 @@ Suite *tls_broker_suite(void)
     tcase_add_test(tc, deferred_time_policy_judges_dates_once_the_clock_is_set);
     tcase_add_test(tc, handshake_and_round_trip_over_a_one_byte_stalling_link);
     tcase_add_test(tc, rsa_server_and_client);
+    tcase_add_test(tc, handshakes_trust_what_the_ca_store_says_and_count_the_ca);
+    tcase_add_test(tc, a_saved_session_is_not_resumed_once_the_trusted_set_changed);
+    tcase_add_test(tc, public_key_pins_are_checked_on_top_of_the_chain);
     suite_add_tcase(s, tc);
     return s;
 }
