@@ -32,7 +32,7 @@ CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 # interfaces below it.
 LIB_SRCS := net/error.c net/clock_posix.c net/tcp_posix.c mqtt/utf8.c mqtt/topic.c mqtt/store.c \
             mqtt/backoff.c mqtt/client.c mqtt/posix/store_file.c \
-            mqtt/codec.c tls/tls_mbedtls.c tls/bundle.c tls/castore.c net/crc32.c net/blobs.c \
+            mqtt/codec.c tls/tls_mbedtls.c tls/bundle.c tls/castore.c tls/ca_update.c net/crc32.c net/blobs.c \
             net/blobs_posix.c
 # Debian 12 ships no mbedtls.pc.
 TLS_LIBS := -lmbedtls -lmbedx509 -lmbedcrypto
@@ -49,7 +49,7 @@ UNIT_SRCS := test/unit/runner.c test/unit/net/test_error.c test/unit/net/test_tc
              test/unit/mqtt/test_store.c test/unit/mqtt/test_backoff.c \
              test/unit/mqtt/test_store_file.c test/unit/mqtt/test_client.c \
              test/unit/tls/test_tls_config.c test/unit/tls/test_tls_pipe.c test/unit/vectors.c \
-             test/unit/net/test_blobs.c test/unit/tls/test_castore.c \
+             test/unit/net/test_blobs.c test/unit/tls/test_castore.c test/unit/tls/test_ca_update.c \
              test/unit/fake.c test/unit/test_fake.c test/unit/testutil.c
 UNIT_BIN  := $(BUILD)/test/unit_tests
 INTEGRATION_SRCS := test/integration/runner.c test/integration/broker.c test/integration/fault.c \
@@ -63,7 +63,8 @@ REPLAY_BIN  := $(BUILD)/asan/fuzz_replay
 FUZZ_BIN    := $(BUILD)/fuzz/fuzz_decode
 FUZZ_SECONDS ?= 60
 
-EXAMPLES     := $(BUILD)/examples/mqtls-decode $(BUILD)/examples/telemetry
+EXAMPLES     := $(BUILD)/examples/mqtls-decode $(BUILD)/examples/telemetry \
+                $(BUILD)/examples/mqtls-ca-sign
 BENCH_CODEC  := $(BUILD)/bench/bench_codec
 
 .PHONY: all lib check unit integration asan fuzz-replay lint examples examples-test deps size bench bench-build fuzz \
@@ -126,8 +127,13 @@ $(BUILD)/examples/telemetry: examples/telemetry.c $(STATIC_LIB) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $< $(STATIC_LIB) $(TLS_LIBS) $(LDFLAGS) -o $@
 
-examples-test: examples
+$(BUILD)/examples/mqtls-ca-sign: examples/mqtls_ca_sign.c $(STATIC_LIB) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $< $(STATIC_LIB) $(TLS_LIBS) $(LDFLAGS) -o $@
+
+examples-test: examples $(BUILD)/certs/root-a.crt
 	@sh test/examples/test_mqtls_decode.sh $(BUILD)/examples/mqtls-decode
+	@sh test/examples/test_mqtls_ca_sign.sh $(BUILD)/examples/mqtls-ca-sign $(BUILD)/certs
 
 # ---- tests -------------------------------------------------------------------
 

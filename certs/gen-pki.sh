@@ -156,6 +156,13 @@ cat root-a.crt root-b.crt >bundle-both.pem
 cat other-ca.crt root-a.crt >bundle-other-then-current.pem
 cat root-a.crt root-b.crt root-rsa.crt >bundle-all.pem
 
+# CA-update signing keys (ECDSA P-256): the one devices trust, and an
+# impostor. Devices hold only the public half.
+for f in update-signer other-signer; do
+    ec_key "$f"
+    openssl pkey -in "$f.key" -pubout -out "$f.pub" 2>/dev/null
+done
+
 rm -rf db
 chmod 600 ./*.key
 cd - >/dev/null

@@ -128,7 +128,16 @@
       "CA bundle holds more certificates than a slot takes")                     \
     X(MQTLS_ERR_CA_NOT_CA, -502,                                                 \
       "a certificate in the CA bundle is not a CA certificate")                  \
-    X(MQTLS_ERR_CA_EMPTY, -503, "the CA bundle holds no certificate")
+    X(MQTLS_ERR_CA_EMPTY, -503, "the CA bundle holds no certificate")            \
+    X(MQTLS_ERR_UPDATE_MALFORMED, -510, "CA update is malformed or cut short")    \
+    X(MQTLS_ERR_UPDATE_UNSIGNED, -511, "CA update carries no signature")          \
+    X(MQTLS_ERR_UPDATE_BAD_SIGNATURE, -512,                                      \
+      "CA update signature does not verify with the trusted update key")         \
+    X(MQTLS_ERR_UPDATE_EXPIRED, -513, "CA update has expired")                    \
+    X(MQTLS_ERR_UPDATE_OLD_VERSION, -514,                                        \
+      "CA update is not newer than the installed bundle (downgrade or replay)")  \
+    X(MQTLS_ERR_UPDATE_PROBE_FAILED, -515,                                       \
+      "the updated CAs could not verify the broker: update rolled back")
 
 typedef enum mqtls_err {
 #define MQTLS_ERROR_ENUM_(name, value, text) name = (value),

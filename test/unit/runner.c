@@ -12,7 +12,8 @@ int main(int argc, char **argv)
                                       codec_random_suite, tcp_posix_suite,
                                       store_suite, store_file_suite, backoff_suite, client_suite,
                                       tls_config_suite,
-                                      tls_pipe_suite, blobs_suite, castore_suite};
+                                      tls_pipe_suite, blobs_suite, castore_suite,
+                                      ca_update_suite};
     SRunner *runner = srunner_create(NULL);
     size_t i;
     int failed;

@@ -19,5 +19,6 @@ Suite *tls_config_suite(void);
 Suite *tls_pipe_suite(void);
 Suite *blobs_suite(void);
 Suite *castore_suite(void);
+Suite *ca_update_suite(void);
 
 #endif
