@@ -53,7 +53,8 @@ UNIT_SRCS := test/unit/runner.c test/unit/net/test_error.c test/unit/net/test_tc
              test/unit/fake.c test/unit/test_fake.c test/unit/testutil.c
 UNIT_BIN  := $(BUILD)/test/unit_tests
 INTEGRATION_SRCS := test/integration/runner.c test/integration/broker.c test/integration/fault.c \
-                    test/integration/test_tls_broker.c test/integration/test_client_broker.c
+                    test/integration/test_tls_broker.c test/integration/test_client_broker.c \
+                    test/integration/test_rollover.c
 INTEGRATION_BIN  := $(BUILD)/test/integration_tests
 HEADERS += $(wildcard test/integration/*.h)
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -163,7 +164,7 @@ $(REPLAY_BIN): test/fuzz/replay.c $(FUZZ_SRCS) test/unit/vectors.c $(LIB_SRCS) $
 	$(CC) $(ALL_CFLAGS) -O1 $(SAN_FLAGS) $(filter %.c,$^) $(TLS_LIBS) $(LDFLAGS) -o $@
 
 # The TLS tests read the PKI; make it if it is not there yet.
-$(BUILD)/certs/root-a.crt:
+$(BUILD)/certs/root-a.crt: certs/gen-pki.sh
 	@$(MAKE) --no-print-directory certs
 
 unit: $(UNIT_BIN) $(BUILD)/certs/root-a.crt

@@ -176,14 +176,13 @@ static int spawn(broker *b, const char *address, const char *const *argv)
     return -1;
 }
 
-int broker_start(broker *b, const char *address, const char *listener_lines)
+/* Writes the broker's config: defaults, the listener, the caller's lines
+ * ("{dir}" standing for the temp dir). */
+static int write_config(const broker *b, const char *address, const char *listener_lines)
 {
     char conf[256], log[256];
-    const char *argv[4];
     FILE *f;
 
-    if (prepare(b, address) != 0)
-        return -1;
     snprintf(conf, sizeof conf, "%s/mosquitto.conf", b->dir);
     snprintf(log, sizeof log, "%s/mosquitto.log", b->dir);
     f = fopen(conf, "w");
@@ -194,7 +193,6 @@ int broker_start(broker *b, const char *address, const char *listener_lines)
     fprintf(f, "persistence false\nuser root\nlog_dest file %s\nlog_type all\n"
                "allow_anonymous true\nlistener %u %s\n",
             log, (unsigned)b->port, address);
-    /* The lines, with "{dir}" standing for the broker's temp dir. */
     for (;;) {
         const char *at = strstr(listener_lines, "{dir}");
         if (at == NULL)
@@ -203,12 +201,26 @@ int broker_start(broker *b, const char *address, const char *listener_lines)
         listener_lines = at + 5;
     }
     fprintf(f, "%s\n", listener_lines);
-    fclose(f);
+    return fclose(f) == 0 ? 0 : -1;
+}
+
+static int run_config(broker *b, const char *address)
+{
+    char conf[256];
+    const char *argv[4];
+    snprintf(conf, sizeof conf, "%s/mosquitto.conf", b->dir);
     argv[0] = mosquitto_path();
     argv[1] = "-c";
     argv[2] = conf;
     argv[3] = NULL;
     return spawn(b, address, argv);
+}
+
+int broker_start(broker *b, const char *address, const char *listener_lines)
+{
+    if (prepare(b, address) != 0 || write_config(b, address, listener_lines) != 0)
+        return -1;
+    return run_config(b, address);
 }
 
 /* SIGTERM and a bounded wait; SIGKILL if it will not go. */
@@ -232,16 +244,16 @@ static void stop_process(broker *b)
 
 int broker_restart(broker *b, const char *address)
 {
-    char conf[256];
-    const char *argv[4];
-
     stop_process(b);
-    snprintf(conf, sizeof conf, "%s/mosquitto.conf", b->dir);
-    argv[0] = mosquitto_path();
-    argv[1] = "-c";
-    argv[2] = conf;
-    argv[3] = NULL;
-    return spawn(b, address, argv);
+    return run_config(b, address);
+}
+
+int broker_reconfigure(broker *b, const char *address, const char *listener_lines)
+{
+    stop_process(b);
+    if (write_config(b, address, listener_lines) != 0)
+        return -1;
+    return run_config(b, address);
 }
 
 int server_start(broker *b, const char *address, const char *const *argv)

@@ -31,6 +31,10 @@ int server_start(broker *b, const char *address, const char *const *argv);
  * starts it again with the same config and port; waits until it accepts. */
 int broker_restart(broker *b, const char *address);
 
+/* The same, with new listener lines (e.g. another server certificate):
+ * same port, same temp dir (a persistent broker keeps its state). */
+int broker_reconfigure(broker *b, const char *address, const char *listener_lines);
+
 /* Stops it (SIGTERM, then SIGKILL after 2 s) and removes its temp dir. */
 void broker_stop(broker *b);
 

@@ -8,6 +8,7 @@
 
 Suite *tls_broker_suite(void);
 Suite *client_broker_suite(void);
+Suite *rollover_suite(void);
 
 int main(int argc, char **argv)
 {
@@ -20,6 +21,7 @@ int main(int argc, char **argv)
     if (mkdtemp(tmp) == NULL || setenv("MQTLS_TEST_TMP", tmp, 1) != 0)
         return EXIT_FAILURE;
     srunner_add_suite(runner, client_broker_suite());
+    srunner_add_suite(runner, rollover_suite());
 
     if (argc > 1)
         srunner_run(runner, argv[1], NULL, CK_NORMAL);
