@@ -32,7 +32,7 @@ CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 # interfaces below it.
 LIB_SRCS := net/error.c net/clock_posix.c net/tcp_posix.c mqtt/utf8.c mqtt/topic.c mqtt/store.c \
             mqtt/backoff.c mqtt/client.c mqtt/posix/store_file.c \
-            mqtt/codec.c tls/tls_mbedtls.c tls/bundle.c tls/castore.c tls/ca_update.c net/crc32.c net/blobs.c \
+            mqtt/codec.c tls/tls_mbedtls.c tls/bundle.c tls/castore.c tls/ca_update.c tls/identity.c net/crc32.c net/blobs.c \
             net/blobs_posix.c
 # Debian 12 ships no mbedtls.pc.
 TLS_LIBS := -lmbedtls -lmbedx509 -lmbedcrypto
@@ -54,7 +54,7 @@ UNIT_SRCS := test/unit/runner.c test/unit/net/test_error.c test/unit/net/test_tc
 UNIT_BIN  := $(BUILD)/test/unit_tests
 INTEGRATION_SRCS := test/integration/runner.c test/integration/broker.c test/integration/fault.c \
                     test/integration/test_tls_broker.c test/integration/test_client_broker.c \
-                    test/integration/test_rollover.c
+                    test/integration/test_rollover.c test/integration/test_onboarding.c
 INTEGRATION_BIN  := $(BUILD)/test/integration_tests
 HEADERS += $(wildcard test/integration/*.h)
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -65,7 +65,7 @@ FUZZ_BIN    := $(BUILD)/fuzz/fuzz_decode
 FUZZ_SECONDS ?= 60
 
 EXAMPLES     := $(BUILD)/examples/mqtls-decode $(BUILD)/examples/telemetry \
-                $(BUILD)/examples/mqtls-ca-sign
+                $(BUILD)/examples/mqtls-ca-sign $(BUILD)/examples/provisioner
 BENCH_CODEC  := $(BUILD)/bench/bench_codec
 
 .PHONY: all lib check unit integration asan fuzz-replay lint examples examples-test deps size bench bench-build fuzz \
@@ -132,6 +132,10 @@ $(BUILD)/examples/mqtls-ca-sign: examples/mqtls_ca_sign.c $(STATIC_LIB) $(HEADER
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $< $(STATIC_LIB) $(TLS_LIBS) $(LDFLAGS) -o $@
 
+$(BUILD)/examples/provisioner: examples/provisioner.c $(STATIC_LIB) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $< $(STATIC_LIB) $(TLS_LIBS) $(LDFLAGS) -o $@
+
 examples-test: examples $(BUILD)/certs/root-a.crt
 	@sh test/examples/test_mqtls_decode.sh $(BUILD)/examples/mqtls-decode
 	@sh test/examples/test_mqtls_ca_sign.sh $(BUILD)/examples/mqtls-ca-sign $(BUILD)/certs
@@ -190,7 +194,8 @@ $(INTEROP_BIN): test/interop/test_paho.c test/integration/broker.c $(STATIC_LIB)
 	    -lpaho-mqtt3cs $(LDFLAGS) -o $@
 
 # Real mosquitto brokers on loopback, started and stopped by each test.
-integration: $(INTEGRATION_BIN) $(OOM_BIN) $(INTEROP_BIN) $(BUILD)/certs/root-a.crt
+integration: $(INTEGRATION_BIN) $(OOM_BIN) $(INTEROP_BIN) $(BUILD)/certs/root-a.crt \
+             $(BUILD)/examples/provisioner
 	$(INTEGRATION_BIN)
 	$(OOM_BIN)
 	$(INTEROP_BIN)

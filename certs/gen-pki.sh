@@ -129,6 +129,10 @@ issue root-rsa server-weak rsa1024 broker v3_server
 # Clients: device ids under the current root, and the bad ones.
 issue root-a device-001 ec device-001 v3_client
 issue root-a device-002 ec device-002 v3_client
+# Onboarding: the claim certificate every device ships with (allowed only
+# on provisioning topics), and the provisioning service's own identity.
+issue root-a claim ec claim v3_client
+issue root-a provisioner ec provisioner v3_client
 issue other-ca device-untrusted ec device-untrusted v3_client
 issue root-a device-expired ec device-expired v3_client -startdate 20200101000000Z -enddate 20210131000000Z
 issue root-a device-revoked ec device-revoked v3_client

@@ -231,10 +231,14 @@ int mqtls_tls_config_set_identity(mqtls_tls_config *cfg, const uint8_t *cert, si
         ret = MQTLS_ERR_TLS_KEY_MISMATCH;
         goto out;
     }
-    if (mbedtls_ssl_conf_own_cert(&cfg->conf, &cfg->own_cert, &cfg->own_key) != 0) {
+    /* mbedTLS appends to a list on every call; own_cert and own_key are
+     * the same objects each time, so register them once. */
+    if (!cfg->own_registered &&
+        mbedtls_ssl_conf_own_cert(&cfg->conf, &cfg->own_cert, &cfg->own_key) != 0) {
         ret = MQTLS_ERR_TLS_OUT_OF_MEMORY;
         goto out;
     }
+    cfg->own_registered = true;
     cfg->has_identity = true;
 out:
     if (ret != MQTLS_OK) {

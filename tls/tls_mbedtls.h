@@ -77,6 +77,7 @@ typedef struct mqtls_tls_config {
     uint8_t pins[MQTLS_TLS_MAX_PINS][32]; /* SHA-256 of SubjectPublicKeyInfo */
     uint8_t pin_count;
     bool has_identity;          /* own_cert and own_key set */
+    bool own_registered;        /* own_cert/own_key handed to conf */
     bool insecure;              /* verification disabled: never by default */
     bool ready;                 /* setup succeeded */
 } mqtls_tls_config;

@@ -9,6 +9,7 @@
 Suite *tls_broker_suite(void);
 Suite *client_broker_suite(void);
 Suite *rollover_suite(void);
+Suite *onboarding_suite(void);
 
 int main(int argc, char **argv)
 {
@@ -22,6 +23,7 @@ int main(int argc, char **argv)
         return EXIT_FAILURE;
     srunner_add_suite(runner, client_broker_suite());
     srunner_add_suite(runner, rollover_suite());
+    srunner_add_suite(runner, onboarding_suite());
 
     if (argc > 1)
         srunner_run(runner, argv[1], NULL, CK_NORMAL);

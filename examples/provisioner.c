@@ -1,0 +1,377 @@
+/* provisioner: the service side of onboarding.
+ *
+ * Devices ship with a shared claim certificate that the broker allows only
+ * on provisioning topics. A device makes its own key, and publishes a CSR
+ * (subject CN = its serial number) to provision/csr/SERIAL. This service,
+ * subscribed there, answers on provision/reply/SERIAL with the signed
+ * certificate (PEM), or with {"error":"..."} when it refuses:
+ *   - the CSR does not parse, or its self-signature does not verify (the
+ *     sender does not hold the key it asks a certificate for);
+ *   - its key is not ECDSA P-256;
+ *   - its CN is not the serial in the topic, or not on the allow-list;
+ *   - that serial already received a certificate (one issuance per serial;
+ *     an operator re-enables one by deleting its line from the issued file).
+ *
+ *   provisioner -p PORT --cafile CA --cert CRT --key KEY
+ *               --ca-cert DEVICE_CA.crt --ca-key DEVICE_CA.key
+ *               --allow ALLOW.txt --issued ISSUED.txt
+ *               [-h HOST] [--tls-name NAME] [--days N] [-C COUNT] [-W SECONDS]
+ *
+ * --tls-name is the name the broker's certificate must carry (default
+ * HOST; mbedTLS 2.28 does not match IP addresses, so give a DNS name).
+ *
+ * Prints one line per request ("issued SERIAL" / "refused SERIAL: why").
+ * -C stops after COUNT requests, -W after SECONDS (default: run forever).
+ * Exit status 0 on a clean stop, 1 when it cannot start. */
+#define _POSIX_C_SOURCE 200809L
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <mbedtls/ctr_drbg.h>
+#include <mbedtls/entropy.h>
+#include <mbedtls/md.h>
+#include <mbedtls/oid.h>
+#include <mbedtls/pk.h>
+#include <mbedtls/x509_crt.h>
+#include <mbedtls/x509_csr.h>
+
+#include "mqtt/client.h"
+#include "net/clock_posix.h"
+#include "net/tcp_posix.h"
+#include "tls/tls_mbedtls.h"
+
+#define CSR_PREFIX "provision/csr/"
+#define REPLY_PREFIX "provision/reply/"
+#define MAX_SERIAL 64
+
+static struct {
+    const char *host, *tls_name, *allow_path, *issued_path;
+    uint16_t port;
+    long days;
+    mqtls_tls_config tls_cfg;
+    mqtls_tls tls;
+    mqtls_tcp tcp;
+    mbedtls_x509_crt ca_cert;
+    mbedtls_pk_context ca_key;
+    mbedtls_entropy_context entropy;
+    mbedtls_ctr_drbg_context drbg;
+    mqtls_client c;
+    long handled;
+} p;
+
+static int open_stack(void *ctx, mqtls_transport *out)
+{
+    mqtls_transport lower;
+    int ret;
+    (void)ctx;
+    mqtls_tls_free(&p.tls);
+    mqtls_tls_init(&p.tls);
+    mqtls_tcp_init(&p.tcp);
+    ret = mqtls_tcp_connect(&p.tcp, p.host, p.port, 5000);
+    if (ret != MQTLS_OK)
+        return ret;
+    mqtls_tcp_transport(&p.tcp, &lower);
+    ret = mqtls_tls_connect(&p.tls, &p.tls_cfg, &lower, p.tls_name);
+    if (ret != MQTLS_OK) {
+        fprintf(stderr, "provisioner: %s\n", mqtls_tls_why(&p.tls));
+        mqtls_tcp_close(&p.tcp);
+        return ret;
+    }
+    return mqtls_tls_transport(&p.tls, out);
+}
+
+/* Is serial a whole line of the file? */
+static int listed(const char *path, const char *serial)
+{
+    char line[256];
+    int found = 0;
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return 0;
+    while (!found && fgets(line, sizeof line, f) != NULL) {
+        line[strcspn(line, "\r\n")] = '\0';
+        found = strcmp(line, serial) == 0;
+    }
+    fclose(f);
+    return found;
+}
+
+static int csr_cn(const mbedtls_x509_csr *csr, char *out, size_t cap)
+{
+    const mbedtls_x509_name *n;
+    for (n = &csr->subject; n != NULL; n = n->next)
+        if (MBEDTLS_OID_CMP(MBEDTLS_OID_AT_CN, &n->oid) == 0 && n->val.len < cap) {
+            memcpy(out, n->val.p, n->val.len);
+            out[n->val.len] = '\0';
+            return 0;
+        }
+    return -1;
+}
+
+/* The CSR's signature over its CertificationRequestInfo, with its own key:
+ * proof that the sender holds the private key. */
+static int csr_self_signed(mbedtls_x509_csr *csr)
+{
+    unsigned char hash[MBEDTLS_MD_MAX_SIZE];
+    const mbedtls_md_info_t *md = mbedtls_md_info_from_type(csr->sig_md);
+    if (md == NULL || mbedtls_md(md, csr->cri.p, csr->cri.len, hash) != 0)
+        return -1;
+    return mbedtls_pk_verify_ext(csr->sig_pk, csr->sig_opts, &csr->pk, csr->sig_md, hash,
+                                 mbedtls_md_get_size(md), csr->sig.p, csr->sig.len) == 0
+               ? 0
+               : -1;
+}
+
+static void stamp(char out[15], time_t t)
+{
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 15, "%Y%m%d%H%M%S", &tm);
+}
+
+/* Signs a certificate for the CSR's key, subject CN=serial. */
+static int issue(mbedtls_x509_csr *csr, const char *serial, unsigned char *pem, size_t cap)
+{
+    static const unsigned char client_auth[] = {0x30, 0x0a, 0x06, 0x08, 0x2b, 0x06, 0x01,
+                                                0x05, 0x05, 0x07, 0x03, 0x02};
+    mbedtls_x509write_cert w;
+    mbedtls_mpi sn;
+    unsigned char rnd[16];
+    char subject[MAX_SERIAL + 4], issuer[256], from[15], to[15];
+    time_t now = time(NULL);
+    int ret;
+
+    mbedtls_x509write_crt_init(&w);
+    mbedtls_mpi_init(&sn);
+    snprintf(subject, sizeof subject, "CN=%s", serial);
+    ret = mbedtls_x509_dn_gets(issuer, sizeof issuer, &p.ca_cert.subject) < 0 ? -1 : 0;
+    stamp(from, now - 3600); /* an hour of slack for device clocks */
+    stamp(to, now + p.days * 86400L);
+    if (ret == 0)
+        ret = mbedtls_ctr_drbg_random(&p.drbg, rnd, sizeof rnd);
+    rnd[0] &= 0x7f; /* a positive serial number */
+    if (ret == 0)
+        ret = mbedtls_mpi_read_binary(&sn, rnd, sizeof rnd);
+    mbedtls_x509write_crt_set_version(&w, MBEDTLS_X509_CRT_VERSION_3);
+    mbedtls_x509write_crt_set_md_alg(&w, MBEDTLS_MD_SHA256);
+    mbedtls_x509write_crt_set_subject_key(&w, &csr->pk);
+    mbedtls_x509write_crt_set_issuer_key(&w, &p.ca_key);
+    if (ret == 0)
+        ret = mbedtls_x509write_crt_set_serial(&w, &sn);
+    if (ret == 0)
+        ret = mbedtls_x509write_crt_set_subject_name(&w, subject);
+    if (ret == 0)
+        ret = mbedtls_x509write_crt_set_issuer_name(&w, issuer);
+    if (ret == 0)
+        ret = mbedtls_x509write_crt_set_validity(&w, from, to);
+    if (ret == 0)
+        ret = mbedtls_x509write_crt_set_basic_constraints(&w, 0, -1);
+    if (ret == 0)
+        ret = mbedtls_x509write_crt_set_key_usage(&w, MBEDTLS_X509_KU_DIGITAL_SIGNATURE);
+    if (ret == 0)
+        ret = mbedtls_x509write_crt_set_extension(&w, MBEDTLS_OID_EXTENDED_KEY_USAGE,
+                                                  MBEDTLS_OID_SIZE(MBEDTLS_OID_EXTENDED_KEY_USAGE),
+                                                  0, client_auth, sizeof client_auth);
+    if (ret == 0)
+        ret = mbedtls_x509write_crt_set_subject_key_identifier(&w);
+    if (ret == 0)
+        ret = mbedtls_x509write_crt_set_authority_key_identifier(&w);
+    if (ret == 0)
+        ret = mbedtls_x509write_crt_pem(&w, pem, cap, mbedtls_ctr_drbg_random, &p.drbg);
+    mbedtls_x509write_crt_free(&w);
+    mbedtls_mpi_free(&sn);
+    return ret;
+}
+
+static void reply(const char *serial, const char *text)
+{
+    char topic[sizeof REPLY_PREFIX + MAX_SERIAL];
+    mqtls_publish m = {0};
+    snprintf(topic, sizeof topic, "%s%s", REPLY_PREFIX, serial);
+    m.topic = (mqtls_str){topic, strlen(topic)};
+    m.payload = (mqtls_bytes){(const uint8_t *)text, strlen(text)};
+    m.qos = 1;
+    if (mqtls_client_publish(&p.c, &m, NULL) != MQTLS_OK)
+        fprintf(stderr, "provisioner: reply to %s not queued\n", serial);
+}
+
+static void refuse(const char *serial, const char *why)
+{
+    char json[256];
+    snprintf(json, sizeof json, "{\"error\":\"%s\"}", why);
+    printf("refused %s: %s\n", serial, why);
+    fflush(stdout);
+    reply(serial, json);
+}
+
+static void on_message(void *ctx, const mqtls_publish *m)
+{
+    static unsigned char pem[4096];
+    char serial[MAX_SERIAL + 1], cn[MAX_SERIAL + 1], why[160];
+    mbedtls_x509_csr csr;
+    unsigned char *buf;
+    size_t n = m->topic.len - (sizeof CSR_PREFIX - 1), i;
+    const mbedtls_ecp_keypair *ec;
+    (void)ctx;
+
+    if (m->topic.len <= sizeof CSR_PREFIX - 1 || n > MAX_SERIAL ||
+        memcmp(m->topic.ptr, CSR_PREFIX, sizeof CSR_PREFIX - 1) != 0)
+        return;
+    memcpy(serial, m->topic.ptr + sizeof CSR_PREFIX - 1, n);
+    serial[n] = '\0';
+    for (i = 0; i < n; i++) /* it becomes a topic level and a file line */
+        if (!((serial[i] >= 'A' && serial[i] <= 'Z') || (serial[i] >= 'a' && serial[i] <= 'z') ||
+              (serial[i] >= '0' && serial[i] <= '9') || serial[i] == '-' || serial[i] == '_'))
+            return;
+    p.handled++;
+    buf = malloc(m->payload.len + 1); /* PEM parsing wants a NUL */
+    if (buf == NULL)
+        return;
+    memcpy(buf, m->payload.ptr, m->payload.len);
+    buf[m->payload.len] = 0;
+    mbedtls_x509_csr_init(&csr);
+    if (mbedtls_x509_csr_parse(&csr, buf, m->payload.len + 1) != 0) {
+        refuse(serial, "the CSR does not parse");
+    } else if (csr_self_signed(&csr) != 0) {
+        refuse(serial, "the CSR's self-signature does not verify");
+    } else if (!mbedtls_pk_can_do(&csr.pk, MBEDTLS_PK_ECDSA) ||
+               (ec = mbedtls_pk_ec(csr.pk)) == NULL || ec->grp.id != MBEDTLS_ECP_DP_SECP256R1) {
+        refuse(serial, "the key is not ECDSA P-256");
+    } else if (csr_cn(&csr, cn, sizeof cn) != 0 || strcmp(cn, serial) != 0) {
+        refuse(serial, "the CSR's CN is not the serial number in the topic");
+    } else if (!listed(p.allow_path, serial)) {
+        snprintf(why, sizeof why, "%s is not on the allow-list", serial);
+        refuse(serial, why);
+    } else if (listed(p.issued_path, serial)) {
+        snprintf(why, sizeof why, "%s already received a certificate", serial);
+        refuse(serial, why);
+    } else if (issue(&csr, serial, pem, sizeof pem) != 0) {
+        refuse(serial, "signing failed");
+    } else {
+        FILE *f = fopen(p.issued_path, "a");
+        if (f == NULL || fprintf(f, "%s\n", serial) < 0 || fclose(f) != 0) {
+            refuse(serial, "cannot record the issuance");
+        } else {
+            printf("issued %s\n", serial);
+            fflush(stdout);
+            reply(serial, (const char *)pem);
+        }
+    }
+    mbedtls_x509_csr_free(&csr);
+    free(buf);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"cafile", required_argument, NULL, 'a'},  {"cert", required_argument, NULL, 'c'},
+        {"key", required_argument, NULL, 'k'},     {"ca-cert", required_argument, NULL, 'x'},
+        {"ca-key", required_argument, NULL, 'y'},  {"allow", required_argument, NULL, 'l'},
+        {"issued", required_argument, NULL, 'i'},  {"days", required_argument, NULL, 'd'},
+        {"tls-name", required_argument, NULL, 'n'}, {NULL, 0, NULL, 0}};
+    static uint8_t tx[8192], rx[8192], ring[65536];
+    static uint16_t qos2[32];
+    static const char pers[] = "mqtls provisioner";
+    const mqtls_subscription sub = {{CSR_PREFIX "+", sizeof CSR_PREFIX}, 1};
+    const char *cafile = NULL, *cert = NULL, *key = NULL, *ca_cert = NULL, *ca_key = NULL;
+    long count = -1;
+    double seconds = -1;
+    mqtls_client_config cfg;
+    mqtls_ram_store store;
+    time_t start;
+    int opt;
+
+    p.host = "127.0.0.1";
+    p.days = 365;
+    while ((opt = getopt_long(argc, argv, "h:p:C:W:", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'h': p.host = optarg; break;
+        case 'p': p.port = (uint16_t)strtoul(optarg, NULL, 10); break;
+        case 'C': count = strtol(optarg, NULL, 10); break;
+        case 'W': seconds = strtod(optarg, NULL); break;
+        case 'a': cafile = optarg; break;
+        case 'c': cert = optarg; break;
+        case 'k': key = optarg; break;
+        case 'x': ca_cert = optarg; break;
+        case 'y': ca_key = optarg; break;
+        case 'l': p.allow_path = optarg; break;
+        case 'i': p.issued_path = optarg; break;
+        case 'd': p.days = strtol(optarg, NULL, 10); break;
+        case 'n': p.tls_name = optarg; break;
+        default: return 2;
+        }
+    }
+    if (p.port == 0 || cafile == NULL || cert == NULL || key == NULL || ca_cert == NULL ||
+        ca_key == NULL || p.allow_path == NULL || p.issued_path == NULL || p.days < 1) {
+        fprintf(stderr, "usage: provisioner -p PORT --cafile CA --cert CRT --key KEY --ca-cert "
+                        "CRT --ca-key KEY --allow FILE --issued FILE [-h HOST] [--tls-name "
+                        "NAME] [--days N] [-C COUNT] [-W SECONDS]\n");
+        return 2;
+    }
+    if (p.tls_name == NULL)
+        p.tls_name = p.host;
+    mbedtls_x509_crt_init(&p.ca_cert);
+    mbedtls_pk_init(&p.ca_key);
+    mbedtls_entropy_init(&p.entropy);
+    mbedtls_ctr_drbg_init(&p.drbg);
+    if (mbedtls_x509_crt_parse_file(&p.ca_cert, ca_cert) != 0 ||
+        mbedtls_pk_parse_keyfile(&p.ca_key, ca_key, NULL) != 0 ||
+        mbedtls_pk_check_pair(&p.ca_cert.pk, &p.ca_key) != 0 ||
+        mbedtls_ctr_drbg_seed(&p.drbg, mbedtls_entropy_func, &p.entropy,
+                              (const unsigned char *)pers, sizeof pers - 1) != 0) {
+        fprintf(stderr, "provisioner: cannot load the device CA (%s, %s)\n", ca_cert, ca_key);
+        return 1;
+    }
+    mqtls_tls_config_init(&p.tls_cfg);
+    mqtls_tls_init(&p.tls);
+    if (mqtls_tls_config_setup(&p.tls_cfg) != MQTLS_OK ||
+        mqtls_tls_config_add_ca_file(&p.tls_cfg, cafile, NULL) != MQTLS_OK ||
+        mqtls_tls_config_set_identity_files(&p.tls_cfg, cert, key, NULL) != MQTLS_OK) {
+        fprintf(stderr, "provisioner: cannot load %s, %s, %s\n", cafile, cert, key);
+        return 1;
+    }
+    mqtls_ram_store_init(&store);
+    mqtls_ram_store_setup(&store, ring, sizeof ring);
+    memset(&cfg, 0, sizeof cfg);
+    cfg.connect.client_id = (mqtls_str){"provisioner", 11};
+    cfg.connect.clean_session = false; /* CSRs sent while we were away still come */
+    cfg.connect.keepalive_s = 30;
+    cfg.tx_buf = tx;
+    cfg.tx_cap = sizeof tx;
+    cfg.rx_buf = rx;
+    cfg.rx_cap = sizeof rx;
+    cfg.qos2_ids = qos2;
+    cfg.qos2_cap = 32;
+    mqtls_ram_store_interface(&store, &cfg.store);
+    mqtls_clock_posix(&cfg.clock);
+    cfg.open = open_stack;
+    cfg.events.message = on_message;
+    cfg.window = 20;
+    cfg.reconnect = true;
+    cfg.resubscribe = &sub;
+    cfg.resubscribe_count = 1;
+    mqtls_client_init(&p.c);
+    if (mqtls_client_setup(&p.c, &cfg) != MQTLS_OK || mqtls_client_connect(&p.c, 10000) != MQTLS_OK ||
+        mqtls_client_subscribe(&p.c, &sub, 1, NULL) != MQTLS_OK) {
+        fprintf(stderr, "provisioner: cannot connect to %s:%u\n", p.host, (unsigned)p.port);
+        return 1;
+    }
+    printf("provisioner: ready\n");
+    fflush(stdout);
+    start = time(NULL);
+    while ((count < 0 || p.handled < count || mqtls_ram_store_count(&store) > 0) &&
+           (seconds < 0 || difftime(time(NULL), start) < seconds))
+        mqtls_client_poll(&p.c, 50);
+    mqtls_client_disconnect(&p.c);
+    mqtls_tls_free(&p.tls);
+    mqtls_tls_config_free(&p.tls_cfg);
+    mbedtls_pk_free(&p.ca_key);
+    mbedtls_x509_crt_free(&p.ca_cert);
+    mbedtls_ctr_drbg_free(&p.drbg);
+    mbedtls_entropy_free(&p.entropy);
+    return 0;
+}

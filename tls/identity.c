@@ -1,0 +1,372 @@
+#include "tls/identity.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mbedtls/ctr_drbg.h>
+#include <mbedtls/asn1.h>
+#include <mbedtls/base64.h>
+#include <mbedtls/ecp.h>
+#include <mbedtls/entropy.h>
+#include <mbedtls/pk.h>
+#include <mbedtls/platform_util.h>
+#include <mbedtls/x509_crt.h>
+#include <mbedtls/x509_csr.h>
+
+#include "net/error.h"
+#include "tls/bundle.h"
+
+#define MAX_BLOB 16384u
+
+static const char *const blob_name[2] = {MQTLS_IDENTITY_BLOB_CURRENT, MQTLS_IDENTITY_BLOB_NEW};
+
+void mqtls_identity_init(mqtls_identity *id)
+{
+    if (id != NULL)
+        memset(id, 0, sizeof *id);
+}
+
+static void wipe_free(uint8_t *p, size_t len)
+{
+    if (p != NULL) {
+        mbedtls_platform_zeroize(p, len);
+        free(p);
+    }
+}
+
+static void clear_slot(mqtls_identity *id, mqtls_id_slot slot)
+{
+    free(id->cert[slot]);
+    wipe_free(id->key[slot], id->key_len[slot]);
+    id->cert[slot] = id->key[slot] = NULL;
+    id->cert_len[slot] = id->key_len[slot] = 0;
+}
+
+/* key as mbedTLS wants it: PEM with its NUL counted, DER as is. */
+static int parse_key(mbedtls_pk_context *pk, const uint8_t *key, size_t len)
+{
+    uint8_t *copy = malloc(len + 1);
+    int ret;
+    if (copy == NULL)
+        return MQTLS_ERR_TLS_OUT_OF_MEMORY;
+    memcpy(copy, key, len);
+    copy[len] = 0;
+    ret = mbedtls_pk_parse_key(pk, copy, len + 1, NULL, 0);
+    if (ret != 0)
+        ret = mbedtls_pk_parse_key(pk, copy, len, NULL, 0);
+    wipe_free(copy, len + 1);
+    return ret == 0 ? MQTLS_OK : MQTLS_ERR_TLS_BAD_KEY;
+}
+
+static int check_pair(const uint8_t *cert, size_t cert_len, const uint8_t *key, size_t key_len)
+{
+    mbedtls_x509_crt crt;
+    mbedtls_pk_context pk;
+    size_t n = 0;
+    int ret;
+
+    mbedtls_x509_crt_init(&crt);
+    mbedtls_pk_init(&pk);
+    ret = mqtls_bundle_parse(&crt, cert, cert_len, 0, &n, NULL);
+    if (ret != MQTLS_OK)
+        ret = ret == MQTLS_ERR_TLS_OUT_OF_MEMORY ? ret : MQTLS_ERR_TLS_BAD_CERT;
+    if (ret == MQTLS_OK)
+        ret = parse_key(&pk, key, key_len);
+    if (ret == MQTLS_OK && mbedtls_pk_check_pair(&crt.pk, &pk) != 0)
+        ret = MQTLS_ERR_TLS_KEY_MISMATCH;
+    mbedtls_x509_crt_free(&crt);
+    mbedtls_pk_free(&pk);
+    return ret;
+}
+
+/* [u32 cert_len][cert][u32 key_len][key], big-endian lengths. */
+static int store_slot(mqtls_identity *id, mqtls_id_slot slot, mqtls_id_slot as)
+{
+    size_t n = 8 + id->cert_len[slot] + id->key_len[slot];
+    uint8_t *p = malloc(n);
+    size_t at = 0;
+    int ret;
+    if (p == NULL)
+        return MQTLS_ERR_TLS_OUT_OF_MEMORY;
+    p[at++] = (uint8_t)(id->cert_len[slot] >> 24);
+    p[at++] = (uint8_t)(id->cert_len[slot] >> 16);
+    p[at++] = (uint8_t)(id->cert_len[slot] >> 8);
+    p[at++] = (uint8_t)id->cert_len[slot];
+    memcpy(p + at, id->cert[slot], id->cert_len[slot]);
+    at += id->cert_len[slot];
+    p[at++] = (uint8_t)(id->key_len[slot] >> 24);
+    p[at++] = (uint8_t)(id->key_len[slot] >> 16);
+    p[at++] = (uint8_t)(id->key_len[slot] >> 8);
+    p[at++] = (uint8_t)id->key_len[slot];
+    memcpy(p + at, id->key[slot], id->key_len[slot]);
+    ret = id->blobs.write(id->blobs.ctx, blob_name[as], p, n);
+    wipe_free(p, n);
+    return ret;
+}
+
+static int fill_slot(mqtls_identity *id, mqtls_id_slot slot, const uint8_t *cert, size_t cert_len,
+                     const uint8_t *key, size_t key_len)
+{
+    uint8_t *c = malloc(cert_len), *k = malloc(key_len);
+    if (c == NULL || k == NULL) {
+        free(c);
+        free(k);
+        return MQTLS_ERR_TLS_OUT_OF_MEMORY;
+    }
+    memcpy(c, cert, cert_len);
+    memcpy(k, key, key_len);
+    clear_slot(id, slot);
+    id->cert[slot] = c;
+    id->key[slot] = k;
+    id->cert_len[slot] = cert_len;
+    id->key_len[slot] = key_len;
+    return MQTLS_OK;
+}
+
+int mqtls_identity_attach(mqtls_identity *id, const mqtls_blobs *blobs)
+{
+    if (id == NULL || blobs == NULL || blobs->read == NULL || blobs->write == NULL ||
+        blobs->remove == NULL)
+        return MQTLS_ERR_INVALID_ARG;
+    id->blobs = *blobs;
+    id->has_blobs = true;
+    return MQTLS_OK;
+}
+
+static int load_slot(mqtls_identity *id, mqtls_id_slot slot, uint8_t *buf)
+{
+    size_t len = 0, cl, kl;
+    int ret = id->blobs.read(id->blobs.ctx, blob_name[slot], buf, MAX_BLOB, &len);
+    if (ret == MQTLS_ERR_BUFFER_TOO_SMALL)
+        ret = MQTLS_ERR_BLOB_CORRUPT;
+    if (ret != MQTLS_OK)
+        return ret;
+    if (len < 8)
+        return MQTLS_ERR_BLOB_CORRUPT;
+    cl = (size_t)buf[0] << 24 | (size_t)buf[1] << 16 | (size_t)buf[2] << 8 | buf[3];
+    if (cl == 0 || cl > len - 8)
+        return MQTLS_ERR_BLOB_CORRUPT;
+    kl = (size_t)buf[4 + cl] << 24 | (size_t)buf[5 + cl] << 16 | (size_t)buf[6 + cl] << 8 |
+         buf[7 + cl];
+    if (kl == 0 || kl != len - 8 - cl)
+        return MQTLS_ERR_BLOB_CORRUPT;
+    ret = check_pair(buf + 4, cl, buf + 8 + cl, kl);
+    return ret == MQTLS_OK ? fill_slot(id, slot, buf + 4, cl, buf + 8 + cl, kl) : ret;
+}
+
+int mqtls_identity_restore(mqtls_identity *id)
+{
+    uint8_t *buf;
+    int ret, ret_new;
+
+    if (id == NULL)
+        return MQTLS_ERR_INVALID_ARG;
+    if (!id->has_blobs)
+        return MQTLS_ERR_BLOB_NOT_FOUND;
+    buf = malloc(MAX_BLOB);
+    if (buf == NULL)
+        return MQTLS_ERR_TLS_OUT_OF_MEMORY;
+    ret = load_slot(id, MQTLS_ID_CURRENT, buf);
+    ret_new = load_slot(id, MQTLS_ID_NEW, buf);
+    wipe_free(buf, MAX_BLOB);
+    /* A NEW that cannot be read is as good as none: CURRENT still works. */
+    (void)ret_new;
+    return ret;
+}
+
+int mqtls_identity_set(mqtls_identity *id, mqtls_id_slot slot, const uint8_t *cert,
+                       size_t cert_len, const uint8_t *key, size_t key_len, bool persist)
+{
+    int ret;
+    if (id == NULL || (slot != MQTLS_ID_CURRENT && slot != MQTLS_ID_NEW) || cert == NULL ||
+        cert_len == 0 || key == NULL || key_len == 0)
+        return MQTLS_ERR_INVALID_ARG;
+    ret = check_pair(cert, cert_len, key, key_len);
+    if (ret == MQTLS_OK)
+        ret = fill_slot(id, slot, cert, cert_len, key, key_len);
+    if (ret != MQTLS_OK)
+        return ret;
+    if (slot == MQTLS_ID_NEW)
+        id->new_refused = 0;
+    if (id->has_blobs && (slot == MQTLS_ID_NEW || persist)) {
+        ret = store_slot(id, slot, slot);
+        if (ret != MQTLS_OK && slot == MQTLS_ID_NEW)
+            clear_slot(id, slot); /* not kept, not tried */
+    }
+    return ret;
+}
+
+bool mqtls_identity_has(const mqtls_identity *id, mqtls_id_slot slot)
+{
+    return id != NULL && (slot == MQTLS_ID_CURRENT || slot == MQTLS_ID_NEW) &&
+           id->cert[slot] != NULL;
+}
+
+mqtls_id_slot mqtls_identity_next(const mqtls_identity *id)
+{
+    return mqtls_identity_has(id, MQTLS_ID_NEW) && id->new_refused == 0 ? MQTLS_ID_NEW
+                                                                         : MQTLS_ID_CURRENT;
+}
+
+int mqtls_identity_apply(const mqtls_identity *id, mqtls_id_slot slot, mqtls_tls_config *cfg)
+{
+    if (!mqtls_identity_has(id, slot) || cfg == NULL)
+        return MQTLS_ERR_INVALID_ARG;
+    return mqtls_tls_config_set_identity(cfg, id->cert[slot], id->cert_len[slot], id->key[slot],
+                                         id->key_len[slot], NULL);
+}
+
+int mqtls_identity_report(mqtls_identity *id, mqtls_id_slot slot, int result)
+{
+    if (id == NULL || slot != MQTLS_ID_NEW || !mqtls_identity_has(id, MQTLS_ID_NEW))
+        return MQTLS_OK;
+    if (result == MQTLS_OK) {
+        if (id->has_blobs) {
+            int ret = store_slot(id, MQTLS_ID_NEW, MQTLS_ID_CURRENT);
+            if (ret != MQTLS_OK)
+                return ret; /* CURRENT unchanged; NEW will be tried again */
+            id->blobs.remove(id->blobs.ctx, MQTLS_IDENTITY_BLOB_NEW);
+        }
+        clear_slot(id, MQTLS_ID_CURRENT);
+        id->cert[MQTLS_ID_CURRENT] = id->cert[MQTLS_ID_NEW];
+        id->key[MQTLS_ID_CURRENT] = id->key[MQTLS_ID_NEW];
+        id->cert_len[MQTLS_ID_CURRENT] = id->cert_len[MQTLS_ID_NEW];
+        id->key_len[MQTLS_ID_CURRENT] = id->key_len[MQTLS_ID_NEW];
+        id->cert[MQTLS_ID_NEW] = id->key[MQTLS_ID_NEW] = NULL;
+        id->cert_len[MQTLS_ID_NEW] = id->key_len[MQTLS_ID_NEW] = 0;
+        id->new_refused = 0;
+        return MQTLS_OK;
+    }
+    if (result == MQTLS_ERR_TLS_CLIENT_CERT_REFUSED || result == MQTLS_ERR_CONNACK_NOT_AUTHORIZED ||
+        result == MQTLS_ERR_CONNACK_BAD_CREDENTIALS) {
+        id->new_refused = result;
+        if (id->has_blobs)
+            id->blobs.remove(id->blobs.ctx, MQTLS_IDENTITY_BLOB_NEW);
+        return result;
+    }
+    return MQTLS_OK;
+}
+
+int mqtls_identity_cert(const mqtls_identity *id, mqtls_id_slot slot, const uint8_t **cert,
+                        size_t *len)
+{
+    if (!mqtls_identity_has(id, slot) || cert == NULL || len == NULL)
+        return MQTLS_ERR_INVALID_ARG;
+    *cert = id->cert[slot];
+    *len = id->cert_len[slot];
+    return MQTLS_OK;
+}
+
+/* A DRBG seeded from the platform's entropy, for one operation. */
+typedef struct rng {
+    mbedtls_entropy_context entropy;
+    mbedtls_ctr_drbg_context drbg;
+} rng;
+
+static int rng_setup(rng *r)
+{
+    static const char pers[] = "mqtls identity";
+    mbedtls_entropy_init(&r->entropy);
+    mbedtls_ctr_drbg_init(&r->drbg);
+    return mbedtls_ctr_drbg_seed(&r->drbg, mbedtls_entropy_func, &r->entropy,
+                                 (const unsigned char *)pers, sizeof pers - 1) == 0
+               ? MQTLS_OK
+               : MQTLS_ERR_TLS_CONFIG;
+}
+
+static void rng_free(rng *r)
+{
+    mbedtls_ctr_drbg_free(&r->drbg);
+    mbedtls_entropy_free(&r->entropy);
+}
+
+int mqtls_identity_generate_key(uint8_t *out, size_t cap, size_t *len)
+{
+    mbedtls_pk_context pk;
+    rng r;
+    int ret;
+
+    if (out == NULL || len == NULL || cap == 0)
+        return MQTLS_ERR_INVALID_ARG;
+    mbedtls_pk_init(&pk);
+    ret = rng_setup(&r);
+    if (ret == MQTLS_OK &&
+        (mbedtls_pk_setup(&pk, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)) != 0 ||
+         mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, mbedtls_pk_ec(pk), mbedtls_ctr_drbg_random,
+                             &r.drbg) != 0))
+        ret = MQTLS_ERR_TLS_CONFIG;
+    if (ret == MQTLS_OK) {
+        int w = mbedtls_pk_write_key_pem(&pk, out, cap);
+        if (w == MBEDTLS_ERR_BASE64_BUFFER_TOO_SMALL || w == MBEDTLS_ERR_ASN1_BUF_TOO_SMALL)
+            ret = MQTLS_ERR_BUFFER_TOO_SMALL;
+        else if (w != 0)
+            ret = MQTLS_ERR_TLS_CONFIG;
+        else
+            *len = strlen((const char *)out);
+    }
+    mbedtls_pk_free(&pk); /* wipes */
+    rng_free(&r);
+    return ret;
+}
+
+static int cn_ok(const char *cn)
+{
+    size_t i;
+    if (cn == NULL || cn[0] == '\0')
+        return 0;
+    for (i = 0; cn[i] != '\0'; i++) {
+        char c = cn[i];
+        if (i >= 64 || !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                         (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+int mqtls_identity_csr(const uint8_t *key, size_t key_len, const char *cn, uint8_t *out,
+                       size_t cap, size_t *len)
+{
+    mbedtls_x509write_csr csr;
+    mbedtls_pk_context pk;
+    char subject[80];
+    rng r;
+    int ret;
+
+    if (key == NULL || key_len == 0 || out == NULL || len == NULL || !cn_ok(cn))
+        return MQTLS_ERR_INVALID_ARG;
+    mbedtls_pk_init(&pk);
+    mbedtls_x509write_csr_init(&csr);
+    ret = rng_setup(&r);
+    if (ret == MQTLS_OK)
+        ret = parse_key(&pk, key, key_len);
+    snprintf(subject, sizeof subject, "CN=%s", cn);
+    if (ret == MQTLS_OK) {
+        mbedtls_x509write_csr_set_md_alg(&csr, MBEDTLS_MD_SHA256);
+        mbedtls_x509write_csr_set_key(&csr, &pk);
+        if (mbedtls_x509write_csr_set_subject_name(&csr, subject) != 0)
+            ret = MQTLS_ERR_INVALID_ARG;
+    }
+    if (ret == MQTLS_OK) {
+        int w = mbedtls_x509write_csr_pem(&csr, out, cap, mbedtls_ctr_drbg_random, &r.drbg);
+        if (w == MBEDTLS_ERR_BASE64_BUFFER_TOO_SMALL || w == MBEDTLS_ERR_ASN1_BUF_TOO_SMALL)
+            ret = MQTLS_ERR_BUFFER_TOO_SMALL;
+        else if (w != 0)
+            ret = MQTLS_ERR_TLS_CONFIG;
+        else
+            *len = strlen((const char *)out);
+    }
+    mbedtls_x509write_csr_free(&csr);
+    mbedtls_pk_free(&pk);
+    rng_free(&r);
+    return ret;
+}
+
+void mqtls_identity_free(mqtls_identity *id)
+{
+    if (id == NULL)
+        return;
+    clear_slot(id, MQTLS_ID_CURRENT);
+    clear_slot(id, MQTLS_ID_NEW);
+    mbedtls_platform_zeroize(id, sizeof *id);
+}

@@ -1,0 +1,95 @@
+/* mqtls — the device's own certificate and key, in two slots, and the
+ * pieces of onboarding: a key made on the device, a CSR for it.
+ *
+ * CURRENT is what the device connects with today: the shared claim
+ * certificate it shipped with, later its own. NEW is a certificate (and
+ * key) just obtained, from onboarding or a renewal before expiry. NEW is
+ * tried first; a broker that refuses it (certificate alert, or CONNACK
+ * "not authorised" / "bad credentials") makes the device fall back to
+ * CURRENT and say so; only a clean connect with NEW commits it (NEW
+ * becomes CURRENT). So a bad certificate cannot strand a device.
+ *
+ *   mqtls_identity_next()    which slot to connect with
+ *   mqtls_identity_apply()   put it into the TLS configuration
+ *   ... connect (TLS handshake, MQTT CONNECT) ...
+ *   mqtls_identity_report()  the outcome: commits, or marks NEW refused
+ *
+ * With storage attached, CURRENT and NEW live in one blob each
+ * ("id.current", "id.new": certificate and key together, so an atomic
+ * blob write never pairs a certificate with the wrong key). NEW is stored
+ * when set, so a reboot before the first connect still tries it.
+ *
+ * Keys are wiped from memory when replaced or freed.
+ */
+#ifndef MQTLS_TLS_IDENTITY_H
+#define MQTLS_TLS_IDENTITY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "net/blobs.h"
+#include "tls/tls_mbedtls.h"
+
+#define MQTLS_IDENTITY_BLOB_CURRENT "id.current"
+#define MQTLS_IDENTITY_BLOB_NEW "id.new"
+
+typedef enum mqtls_id_slot { MQTLS_ID_CURRENT = 0, MQTLS_ID_NEW = 1 } mqtls_id_slot;
+
+typedef struct mqtls_identity {
+    int new_refused;   /* why the broker refused NEW (an mqtls_err), or 0 */
+    /* private */
+    uint8_t *cert[2], *key[2]; /* heap copies, PEM or DER */
+    size_t cert_len[2], key_len[2];
+    bool has_blobs;
+    mqtls_blobs blobs;
+} mqtls_identity;
+
+void mqtls_identity_init(mqtls_identity *id);
+
+/* Where identities are kept (copied; its ctx must outlive id). */
+int mqtls_identity_attach(mqtls_identity *id, const mqtls_blobs *blobs);
+/* Loads both slots from storage. MQTLS_ERR_BLOB_NOT_FOUND when there is
+ * no CURRENT (first boot: set the factory claim identity); a stored NEW
+ * is loaded too, to be tried. */
+int mqtls_identity_restore(mqtls_identity *id);
+
+/* Fills a slot with a certificate (PEM, possibly with its chain, or DER)
+ * and its private key (unencrypted PEM or DER), after checking they
+ * belong together (MQTLS_ERR_TLS_KEY_MISMATCH). Setting NEW stores it and
+ * clears new_refused; setting CURRENT stores it only with persist. */
+int mqtls_identity_set(mqtls_identity *id, mqtls_id_slot slot, const uint8_t *cert,
+                       size_t cert_len, const uint8_t *key, size_t key_len, bool persist);
+bool mqtls_identity_has(const mqtls_identity *id, mqtls_id_slot slot);
+
+/* NEW if there is one the broker has not refused, else CURRENT. */
+mqtls_id_slot mqtls_identity_next(const mqtls_identity *id);
+/* Sets cfg's certificate and key from the slot. */
+int mqtls_identity_apply(const mqtls_identity *id, mqtls_id_slot slot, mqtls_tls_config *cfg);
+
+/* The outcome of a connect made with slot (the TLS handshake's or the
+ * CONNACK's result: MQTLS_OK only after CONNACK accepted).
+ *  - NEW and MQTLS_OK: NEW becomes CURRENT (stored first); returns
+ *    MQTLS_OK.
+ *  - NEW refused (MQTLS_ERR_TLS_CLIENT_CERT_REFUSED, _CONNACK_NOT_AUTHORIZED,
+ *    _CONNACK_BAD_CREDENTIALS): new_refused is set, NEW is removed from
+ *    storage, and the next connect uses CURRENT; returns that refusal.
+ *  - anything else (network, broker down): nothing changes; MQTLS_OK. */
+int mqtls_identity_report(mqtls_identity *id, mqtls_id_slot slot, int result);
+
+/* The certificate of a slot, as stored (for its dates, its CN). */
+int mqtls_identity_cert(const mqtls_identity *id, mqtls_id_slot slot, const uint8_t **cert,
+                        size_t *len);
+
+/* A fresh ECDSA P-256 private key, made here from the platform's entropy,
+ * as PEM (NUL-terminated, *len without the NUL). */
+int mqtls_identity_generate_key(uint8_t *out, size_t cap, size_t *len);
+/* A PEM certificate signing request for key with subject CN=cn, signed by
+ * key (SHA-256). cn: 1..64 bytes of [A-Za-z0-9._-]. */
+int mqtls_identity_csr(const uint8_t *key, size_t key_len, const char *cn, uint8_t *out,
+                       size_t cap, size_t *len);
+
+/* Safe after init; wipes the keys. */
+void mqtls_identity_free(mqtls_identity *id);
+
+#endif
