@@ -20,5 +20,6 @@ Suite *tls_pipe_suite(void);
 Suite *blobs_suite(void);
 Suite *castore_suite(void);
 Suite *ca_update_suite(void);
+Suite *identity_suite(void);
 
 #endif
