@@ -55,7 +55,8 @@ UNIT_SRCS := test/unit/runner.c test/unit/net/test_error.c test/unit/net/test_tc
 UNIT_BIN  := $(BUILD)/test/unit_tests
 INTEGRATION_SRCS := test/integration/runner.c test/integration/broker.c test/integration/fault.c \
                     test/integration/test_tls_broker.c test/integration/test_client_broker.c \
-                    test/integration/test_rollover.c test/integration/test_onboarding.c
+                    test/integration/test_rollover.c test/integration/test_onboarding.c \
+                    test/unit/testutil.c
 INTEGRATION_BIN  := $(BUILD)/test/integration_tests
 HEADERS += $(wildcard test/integration/*.h)
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer

@@ -78,7 +78,7 @@ typedef struct mqtls_ca_update_result {
     int status;             /* MQTLS_OK: committed; else why not */
     uint32_t version;       /* the update's version, when it could be read */
     uint32_t active_version;/* what the device trusts now */
-    char why[160];          /* the failure in words, or "" */
+    char why[256];          /* the failure in words, or "" */
 } mqtls_ca_update_result;
 
 /* Verifies msg against signer, the active bundle's version and now;

@@ -153,6 +153,17 @@ static int serialise(const mqtls_castore *s, mqtls_ca_slot slot, uint8_t **out, 
     return MQTLS_OK;
 }
 
+/* STAGED emptied (its chain already freed or moved), trust back on ACTIVE. */
+static void forget_staged(mqtls_castore *s)
+{
+    mbedtls_x509_crt_init(&s->slot[MQTLS_CA_STAGED]);
+    s->count[MQTLS_CA_STAGED] = 0;
+    s->version[MQTLS_CA_STAGED] = 0;
+    memset(s->uses[MQTLS_CA_STAGED], 0, sizeof s->uses[0]);
+    s->trust = MQTLS_TRUST_ACTIVE;
+    s->stale = true;
+}
+
 int mqtls_castore_commit(mqtls_castore *s)
 {
     uint8_t old_fp[MQTLS_CASTORE_MAX_CAS][32];
@@ -187,12 +198,7 @@ int mqtls_castore_commit(mqtls_castore *s)
         for (size_t j = 0; j < old_n; j++)
             if (memcmp(s->sha256[MQTLS_CA_ACTIVE][i], old_fp[j], 32) == 0)
                 s->uses[MQTLS_CA_ACTIVE][i] += old_uses[j];
-    mbedtls_x509_crt_init(&s->slot[MQTLS_CA_STAGED]);
-    s->count[MQTLS_CA_STAGED] = 0;
-    s->version[MQTLS_CA_STAGED] = 0;
-    memset(s->uses[MQTLS_CA_STAGED], 0, sizeof s->uses[0]);
-    s->trust = MQTLS_TRUST_ACTIVE;
-    s->stale = true;
+    forget_staged(s); /* its certificates now belong to ACTIVE */
     return MQTLS_OK;
 }
 
@@ -201,12 +207,7 @@ int mqtls_castore_rollback(mqtls_castore *s)
     if (s == NULL)
         return MQTLS_ERR_INVALID_ARG;
     mbedtls_x509_crt_free(&s->slot[MQTLS_CA_STAGED]);
-    mbedtls_x509_crt_init(&s->slot[MQTLS_CA_STAGED]);
-    s->count[MQTLS_CA_STAGED] = 0;
-    s->version[MQTLS_CA_STAGED] = 0;
-    memset(s->uses[MQTLS_CA_STAGED], 0, sizeof s->uses[0]);
-    s->trust = MQTLS_TRUST_ACTIVE;
-    s->stale = true;
+    forget_staged(s);
     return MQTLS_OK;
 }
 

@@ -36,6 +36,7 @@
 #include "net/clock_posix.h"
 #include "net/tcp_posix.h"
 #include "test/integration/broker.h"
+#include "test/unit/testutil.h"
 #include "tls/identity.h"
 #include "tls/tls_mbedtls.h"
 
@@ -150,16 +151,6 @@ static void node_free(node *n)
     mqtls_identity_free(&n->ident);
 }
 
-static size_t slurp(const char *path, uint8_t *buf, size_t cap)
-{
-    FILE *f = fopen(path, "rb");
-    size_t n;
-    ck_assert_ptr_nonnull(f);
-    n = fread(buf, 1, cap, f);
-    fclose(f);
-    return n;
-}
-
 static void write_file(const char *path, const char *text)
 {
     FILE *f = fopen(path, "w");
@@ -177,8 +168,8 @@ static void device_boot(const char *serial)
     ck_assert_int_eq(mqtls_identity_attach(&dev.ident, &blobs), MQTLS_OK);
     ret = mqtls_identity_restore(&dev.ident);
     if (ret == MQTLS_ERR_BLOB_NOT_FOUND) {
-        size_t cl = slurp(CERTS "claim.crt", crt, sizeof crt);
-        size_t kl = slurp(CERTS "claim.key", key, sizeof key);
+        size_t cl = test_slurp(CERTS "claim.crt", crt, sizeof crt);
+        size_t kl = test_slurp(CERTS "claim.key", key, sizeof key);
         ret = mqtls_identity_set(&dev.ident, MQTLS_ID_CURRENT, crt, cl, key, kl, false);
     }
     ck_assert_int_eq(ret, MQTLS_OK);
@@ -501,13 +492,13 @@ START_TEST(a_refused_new_certificate_falls_back_and_a_good_one_is_committed)
     size_t blen;
 
     device_boot("device-001");
-    cl = slurp(CERTS "device-001.crt", crt, sizeof crt);
-    kl = slurp(CERTS "device-001.key", key, sizeof key);
+    cl = test_slurp(CERTS "device-001.crt", crt, sizeof crt);
+    kl = test_slurp(CERTS "device-001.key", key, sizeof key);
     ck_assert_int_eq(mqtls_identity_set(&dev.ident, MQTLS_ID_CURRENT, crt, cl, key, kl, true),
                      MQTLS_OK);
     /* A certificate from a CA the broker does not trust, as NEW. */
-    cl = slurp(CERTS "device-untrusted.crt", crt, sizeof crt);
-    kl = slurp(CERTS "device-untrusted.key", key, sizeof key);
+    cl = test_slurp(CERTS "device-untrusted.crt", crt, sizeof crt);
+    kl = test_slurp(CERTS "device-untrusted.key", key, sizeof key);
     ck_assert_int_eq(mqtls_identity_set(&dev.ident, MQTLS_ID_NEW, crt, cl, key, kl, true),
                      MQTLS_OK);
     /* A key that is not the certificate's is refused before anything. */
@@ -522,8 +513,8 @@ START_TEST(a_refused_new_certificate_falls_back_and_a_good_one_is_committed)
     mqtls_client_disconnect(&dev.c);
 
     /* Renewal: a good NEW (device-002) is tried, connects, is committed. */
-    cl = slurp(CERTS "device-002.crt", crt, sizeof crt);
-    kl = slurp(CERTS "device-002.key", key, sizeof key);
+    cl = test_slurp(CERTS "device-002.crt", crt, sizeof crt);
+    kl = test_slurp(CERTS "device-002.key", key, sizeof key);
     ck_assert_int_eq(mqtls_identity_set(&dev.ident, MQTLS_ID_NEW, crt, cl, key, kl, true),
                      MQTLS_OK);
     ck_assert_int_eq(dev.ident.new_refused, 0);

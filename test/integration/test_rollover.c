@@ -284,7 +284,7 @@ static void device_round(int publish)
     mqtls_client_poll(&dev.c, 2);
     if (pending_len > 0) {
         mqtls_ca_update_result res;
-        char json[512];
+        char json[1024];
         size_t len = pending_len;
         pending_len = 0;
         mqtls_ca_update_apply(&cas, &signer, pending, len, time(NULL), probe, NULL, &res);

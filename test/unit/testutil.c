@@ -1,6 +1,7 @@
 #include "test/unit/testutil.h"
 
 #include <check.h>
+#include <stdio.h>
 #include <string.h>
 
 uint32_t test_rand(uint64_t *state, uint32_t bound)
@@ -52,4 +53,15 @@ void test_store_holds(const mqtls_store *st, const uint16_t *ids, const size_t *
     }
     if (i != n)
         ck_abort_msg("%zu entries walked, want %zu", i, n);
+}
+
+size_t test_slurp(const char *path, uint8_t *buf, size_t cap)
+{
+    FILE *f = fopen(path, "rb");
+    size_t n;
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    n = fread(buf, 1, cap, f);
+    ck_assert_msg(feof(f), "%s does not fit in %u bytes", path, (unsigned)cap);
+    fclose(f);
+    return n;
 }

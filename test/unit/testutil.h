@@ -22,4 +22,8 @@ int test_store_add(const mqtls_store *st, uint16_t id, size_t len);
 void test_store_holds(const mqtls_store *st, const uint16_t *ids, const size_t *lens,
                       const uint8_t *states, size_t n);
 
+/* Reads a whole (test PKI) file into buf; fails the running test if it
+ * is missing or does not fit. Returns its length. */
+size_t test_slurp(const char *path, uint8_t *buf, size_t cap);
+
 #endif

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "test/unit/suites.h"
+#include "test/unit/testutil.h"
 #include "tls/ca_update.h"
 
 #define CERTS MQTLS_SOURCE_DIR "/build/certs/"
@@ -20,24 +21,13 @@ static mqtls_castore cas;
 static uint8_t key[4096], other[4096], bundle[8192], msg[16384];
 static size_t key_len, other_len, bundle_len, msg_len;
 
-static size_t slurp(const char *path, uint8_t *buf, size_t cap)
-{
-    FILE *f = fopen(path, "rb");
-    size_t n;
-    ck_assert_ptr_nonnull(f);
-    n = fread(buf, 1, cap, f);
-    fclose(f);
-    ck_assert_uint_lt(n, cap);
-    return n;
-}
-
 static void setup(void)
 {
     mqtls_ca_signer_init(&signer);
     ck_assert_int_eq(mqtls_ca_signer_load_file(&signer, CERTS "update-signer.pub"), MQTLS_OK);
-    key_len = slurp(CERTS "update-signer.key", key, sizeof key);
-    other_len = slurp(CERTS "other-signer.key", other, sizeof other);
-    bundle_len = slurp(CERTS "bundle-both.pem", bundle, sizeof bundle);
+    key_len = test_slurp(CERTS "update-signer.key", key, sizeof key);
+    other_len = test_slurp(CERTS "other-signer.key", other, sizeof other);
+    bundle_len = test_slurp(CERTS "bundle-both.pem", bundle, sizeof bundle);
     mqtls_castore_init(&cas);
     ck_assert_int_eq(mqtls_castore_load_file(&cas, MQTLS_CA_ACTIVE, CERTS "root-a.crt", 1, NULL),
                      MQTLS_OK);
@@ -153,7 +143,7 @@ START_TEST(only_a_p256_key_can_be_the_update_signer)
     size_t n;
     mqtls_ca_signer_init(&s);
     ck_assert_int_eq(mqtls_ca_signer_load_file(&s, CERTS "root-rsa.crt"), MQTLS_ERR_TLS_BAD_KEY);
-    n = slurp(CERTS "server-rsa.key", buf, sizeof buf);
+    n = test_slurp(CERTS "server-rsa.key", buf, sizeof buf);
     ck_assert_int_eq(mqtls_ca_signer_load(&s, buf, n), MQTLS_ERR_TLS_BAD_KEY);
     /* A certificate holding a P-256 key is accepted as its key. */
     ck_assert_int_eq(mqtls_ca_signer_load_file(&s, CERTS "root-a.crt"), MQTLS_OK);
@@ -192,7 +182,7 @@ START_TEST(apply_commits_only_what_the_probe_proved)
 {
     mqtls_ca_update_result res;
     uint8_t next[4096];
-    size_t next_len = slurp(CERTS "bundle-next.pem", next, sizeof next);
+    size_t next_len = test_slurp(CERTS "bundle-next.pem", next, sizeof next);
     char json[512];
 
     /* Probe fails: rolled back, active untouched, the reason kept. */

@@ -14,6 +14,7 @@
 
 #include "net/blobs_posix.h"
 #include "test/unit/suites.h"
+#include "test/unit/testutil.h"
 #include "tls/castore.h"
 
 #define CERTS MQTLS_SOURCE_DIR "/build/certs/"
@@ -40,21 +41,10 @@ static void teardown(void)
 }
 
 /* A whole file, for tests (at most 64 KB). */
-static size_t slurp(const char *path, uint8_t *buf, size_t cap)
-{
-    FILE *f = fopen(path, "rb");
-    size_t n;
-    ck_assert_ptr_nonnull(f);
-    n = fread(buf, 1, cap, f);
-    fclose(f);
-    ck_assert_uint_lt(n, cap);
-    return n;
-}
-
 static void fingerprint(const char *der_path, uint8_t out[32])
 {
     static uint8_t der[4096];
-    size_t n = slurp(der_path, der, sizeof der);
+    size_t n = test_slurp(der_path, der, sizeof der);
     mbedtls_sha256_ret(der, n, out, 0);
 }
 
@@ -91,8 +81,8 @@ START_TEST(der_single_and_concatenated_load_too)
     ck_assert_int_eq(mqtls_castore_load_file(&cas, MQTLS_CA_ACTIVE, CERTS "root-a.der", 0, NULL),
                      MQTLS_OK);
     ck_assert_uint_eq(mqtls_castore_count(&cas, MQTLS_CA_ACTIVE), 1);
-    n = slurp(CERTS "root-a.der", both, sizeof both);
-    n += slurp(CERTS "root-b.der", both + n, sizeof both - n);
+    n = test_slurp(CERTS "root-a.der", both, sizeof both);
+    n += test_slurp(CERTS "root-b.der", both + n, sizeof both - n);
     ck_assert_int_eq(mqtls_castore_stage(&cas, both, n, 1, NULL), MQTLS_OK);
     ck_assert_uint_eq(mqtls_castore_count(&cas, MQTLS_CA_STAGED), 2);
     ck_assert_int_eq(mqtls_castore_info(&cas, MQTLS_CA_STAGED, 1, &info), MQTLS_OK);
@@ -117,13 +107,13 @@ START_TEST(bad_bundles_change_nothing_and_say_which_certificate)
     ck_assert_int_eq(mqtls_castore_load_file(&cas, MQTLS_CA_ACTIVE, CERTS "root-a.crt", 1, NULL),
                      MQTLS_OK);
     /* A server certificate is not a CA: the second of two. */
-    n = slurp(CERTS "root-b.crt", buf, sizeof buf);
-    n += slurp(CERTS "server-a.crt", buf + n, sizeof buf - n);
+    n = test_slurp(CERTS "root-b.crt", buf, sizeof buf);
+    n += test_slurp(CERTS "server-a.crt", buf + n, sizeof buf - n);
     ck_assert_int_eq(mqtls_castore_load(&cas, MQTLS_CA_ACTIVE, buf, n, 2, &bad),
                      MQTLS_ERR_CA_NOT_CA);
     ck_assert_uint_eq(bad, 2);
     /* Truncated PEM: the last block has no END line. */
-    n = slurp(CERTS "bundle-both.pem", buf, sizeof buf);
+    n = test_slurp(CERTS "bundle-both.pem", buf, sizeof buf);
     ck_assert_int_eq(mqtls_castore_load(&cas, MQTLS_CA_ACTIVE, buf, n - 40, 2, &bad),
                      MQTLS_ERR_TLS_BAD_CA);
     ck_assert_uint_eq(bad, 2);
@@ -135,7 +125,7 @@ START_TEST(bad_bundles_change_nothing_and_say_which_certificate)
                                         (const uint8_t *)"no certificates here\n", 21, 2, &bad),
                      MQTLS_ERR_TLS_BAD_CA);
     /* More than a slot takes. */
-    n = slurp(CERTS "root-a.crt", pem, sizeof pem);
+    n = test_slurp(CERTS "root-a.crt", pem, sizeof pem);
     for (i = 0; i <= MQTLS_CASTORE_MAX_CAS; i++)
         memcpy(buf + i * n, pem, n);
     ck_assert_int_eq(mqtls_castore_load(&cas, MQTLS_CA_ACTIVE, buf, n * (MQTLS_CASTORE_MAX_CAS + 1),

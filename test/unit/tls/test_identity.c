@@ -16,6 +16,7 @@
 
 #include "net/blobs_posix.h"
 #include "test/unit/suites.h"
+#include "test/unit/testutil.h"
 #include "tls/identity.h"
 
 #define CERTS MQTLS_SOURCE_DIR "/build/certs/"
@@ -27,26 +28,16 @@ static mqtls_blobs blobs;
 static uint8_t crt1[4096], key1[4096], crt2[4096], key2[4096];
 static size_t crt1_len, key1_len, crt2_len, key2_len;
 
-static size_t slurp(const char *path, uint8_t *buf, size_t cap)
-{
-    FILE *f = fopen(path, "rb");
-    size_t n;
-    ck_assert_ptr_nonnull(f);
-    n = fread(buf, 1, cap, f);
-    fclose(f);
-    return n;
-}
-
 static void setup(void)
 {
     mqtls_identity_init(&id);
     snprintf(dir, sizeof dir, "/tmp/mqtls-identity-XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(dir));
     ck_assert_int_eq(mqtls_blob_dir_setup(&bd, dir, &blobs), MQTLS_OK);
-    crt1_len = slurp(CERTS "device-001.crt", crt1, sizeof crt1);
-    key1_len = slurp(CERTS "device-001.key", key1, sizeof key1);
-    crt2_len = slurp(CERTS "device-002.crt", crt2, sizeof crt2);
-    key2_len = slurp(CERTS "device-002.key", key2, sizeof key2);
+    crt1_len = test_slurp(CERTS "device-001.crt", crt1, sizeof crt1);
+    key1_len = test_slurp(CERTS "device-001.key", key1, sizeof key1);
+    crt2_len = test_slurp(CERTS "device-002.crt", crt2, sizeof crt2);
+    key2_len = test_slurp(CERTS "device-002.key", key2, sizeof key2);
 }
 
 static void teardown(void)
