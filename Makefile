@@ -56,6 +56,7 @@ UNIT_BIN  := $(BUILD)/test/unit_tests
 INTEGRATION_SRCS := test/integration/runner.c test/integration/broker.c test/integration/fault.c \
                     test/integration/test_tls_broker.c test/integration/test_client_broker.c \
                     test/integration/test_rollover.c test/integration/test_onboarding.c \
+                    test/integration/test_tools.c \
                     test/unit/testutil.c
 INTEGRATION_BIN  := $(BUILD)/test/integration_tests
 HEADERS += $(wildcard test/integration/*.h)
@@ -67,7 +68,8 @@ FUZZ_BIN    := $(BUILD)/fuzz/fuzz_decode
 FUZZ_SECONDS ?= 60
 
 EXAMPLES     := $(BUILD)/examples/mqtls-decode $(BUILD)/examples/telemetry \
-                $(BUILD)/examples/mqtls-ca-sign $(BUILD)/examples/provisioner
+                $(BUILD)/examples/mqtls-ca-sign $(BUILD)/examples/provisioner \
+                $(BUILD)/examples/mqtls-pub $(BUILD)/examples/mqtls-sub
 BENCH_CODEC  := $(BUILD)/bench/bench_codec
 
 .PHONY: all lib check unit integration asan fuzz-replay lint examples examples-test deps size bench bench-build fuzz \
@@ -134,6 +136,14 @@ $(BUILD)/examples/mqtls-ca-sign: examples/mqtls_ca_sign.c $(STATIC_LIB) $(HEADER
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $< $(STATIC_LIB) $(TLS_LIBS) $(LDFLAGS) -o $@
 
+$(BUILD)/examples/mqtls-pub: examples/mqtls_pub.c examples/cli.c examples/cli.h $(STATIC_LIB) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(filter %.c,$^) $(STATIC_LIB) $(TLS_LIBS) $(LDFLAGS) -o $@
+
+$(BUILD)/examples/mqtls-sub: examples/mqtls_sub.c examples/cli.c examples/cli.h $(STATIC_LIB) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(filter %.c,$^) $(STATIC_LIB) $(TLS_LIBS) $(LDFLAGS) -o $@
+
 $(BUILD)/examples/provisioner: examples/provisioner.c $(STATIC_LIB) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $< $(STATIC_LIB) $(TLS_LIBS) $(LDFLAGS) -o $@
@@ -197,7 +207,7 @@ $(INTEROP_BIN): test/interop/test_paho.c test/integration/broker.c $(STATIC_LIB)
 
 # Real mosquitto brokers on loopback, started and stopped by each test.
 integration: $(INTEGRATION_BIN) $(OOM_BIN) $(INTEROP_BIN) $(BUILD)/certs/root-a.crt \
-             $(BUILD)/examples/provisioner
+             $(BUILD)/examples/provisioner $(BUILD)/examples/mqtls-pub $(BUILD)/examples/mqtls-sub
 	$(INTEGRATION_BIN)
 	$(OOM_BIN)
 	$(INTEROP_BIN)

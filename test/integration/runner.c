@@ -10,6 +10,7 @@ Suite *tls_broker_suite(void);
 Suite *client_broker_suite(void);
 Suite *rollover_suite(void);
 Suite *onboarding_suite(void);
+Suite *tools_suite(void);
 
 int main(int argc, char **argv)
 {
@@ -24,6 +25,7 @@ int main(int argc, char **argv)
     srunner_add_suite(runner, client_broker_suite());
     srunner_add_suite(runner, rollover_suite());
     srunner_add_suite(runner, onboarding_suite());
+    srunner_add_suite(runner, tools_suite());
 
     if (argc > 1)
         srunner_run(runner, argv[1], NULL, CK_NORMAL);

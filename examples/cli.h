@@ -1,0 +1,63 @@
+/* What mqtls-pub and mqtls-sub share: the flags a mosquitto_pub user
+ * knows, the TCP + TLS stack under the client, and failures said in one
+ * sentence. Not part of the library. */
+#ifndef MQTLS_EXAMPLES_CLI_H
+#define MQTLS_EXAMPLES_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mqtt/client.h"
+#include "net/tcp_posix.h"
+#include "tls/tls_mbedtls.h"
+
+#define CLI_MAX_TOPICS 16
+#define CLI_MAX_FILES 8
+
+typedef struct cli {
+    const char *prog;
+    /* flags */
+    const char *host, *id, *user, *password, *cafile, *cert, *key, *message, *file;
+    const char *ca_bundle[CLI_MAX_FILES];
+    const char *alpn[MQTLS_TLS_MAX_ALPN + 1];
+    const char *topics[CLI_MAX_TOPICS];
+    size_t ca_bundles, alpns, topic_count;
+    uint16_t port;
+    unsigned keepalive, max_frag;
+    long count;       /* -C */
+    double wait_s;    /* -W, sub only */
+    int qos;
+    bool retain, lines, verbose, insecure;
+    /* the stack */
+    mqtls_tls_config tls_cfg;
+    mqtls_tls tls;
+    mqtls_tcp tcp;
+    mqtls_client client;
+    mqtls_client_config cfg;
+    mqtls_ram_store store;
+    int open_error;   /* what the last open failed with */
+    char why[MQTLS_TLS_WHY_LEN];
+    bool progress;    /* stderr is a terminal */
+} cli;
+
+/* Parses argv; extra holds the tool's own short options (e.g. "m:f:lr"),
+ * handled by on_extra. Exits 2 with usage on a bad flag. */
+void cli_parse(cli *c, int argc, char **argv, const char *extra,
+               int (*on_extra)(cli *c, int opt, const char *arg), const char *usage);
+
+/* Builds TLS and the client (with buffers sized for payloads up to
+ * payload_max) and connects. Returns 0, or prints one sentence and
+ * returns 1. */
+int cli_connect(cli *c, size_t payload_max, mqtls_client_events events);
+
+/* One sentence for err on stderr: "PROG: what: reason (NAME)". */
+void cli_fail(const cli *c, const char *what, int err);
+
+/* A progress line on a terminal ("\r  label n/total"), at most every
+ * 100 ms unless final; nothing when stderr is not a terminal. */
+void cli_progress(cli *c, const char *label, long n, long total, bool final);
+
+void cli_close(cli *c);
+
+#endif

@@ -1,0 +1,389 @@
+/* mqtls-pub and mqtls-sub as a user runs them, against Mosquitto over
+ * mutual TLS: messages go through, exit statuses mean what they say, every
+ * failure is one sentence that names the reason, --insecure warns every
+ * time, and nothing but the messages is printed when output is piped. */
+#define _POSIX_C_SOURCE 200809L
+
+#include <check.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "test/integration/broker.h"
+
+Suite *tools_suite(void);
+
+#define PUB MQTLS_SOURCE_DIR "/build/examples/mqtls-pub"
+#define SUB MQTLS_SOURCE_DIR "/build/examples/mqtls-sub"
+#define MAX_ARGS 40
+
+static broker brk;
+static char dir[160], port[16];
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* A tool's run: argv, then what it printed and how it ended. */
+typedef struct run {
+    char *argv[MAX_ARGS]; /* into pool: execv wants them writable */
+    char pool[4096];
+    size_t used;
+    int argc;
+    pid_t pid;
+    int status; /* exit status, or -1 if it had to be killed */
+    char out[8192], err[4096];
+    char out_path[200], err_path[200];
+} run;
+
+static void more(run *r, const char *a)
+{
+    size_t n = strlen(a) + 1;
+    ck_assert_int_lt(r->argc, MAX_ARGS - 1);
+    ck_assert_uint_le(n, sizeof r->pool - r->used);
+    memcpy(r->pool + r->used, a, n);
+    r->argv[r->argc++] = r->pool + r->used;
+    r->used += n;
+}
+
+static void args(run *r, const char *tool, ...)
+{
+    va_list ap;
+    const char *a;
+    memset(r, 0, sizeof *r);
+    more(r, tool);
+    va_start(ap, tool);
+    while ((a = va_arg(ap, const char *)) != NULL)
+        more(r, a);
+    va_end(ap);
+}
+
+/* The connection flags: our broker at host, trusting cafile, as device. */
+static void conn_to(run *r, const char *device, const char *host, const char *cafile)
+{
+    char crt[160], key[160];
+    snprintf(crt, sizeof crt, "%s%s.crt", CERTS, device);
+    snprintf(key, sizeof key, "%s%s.key", CERTS, device);
+    more(r, "-h");
+    more(r, host);
+    more(r, "-p");
+    more(r, port);
+    more(r, "--cafile");
+    more(r, cafile);
+    more(r, "--cert");
+    more(r, crt);
+    more(r, "--key");
+    more(r, key);
+}
+
+/* The usual: localhost, trusting Root A. */
+static void conn(run *r, const char *device)
+{
+    conn_to(r, device, "localhost", CERTS "root-a.crt");
+}
+
+static void start(run *r, const char *stdin_text)
+{
+    static int n;
+    char in_path[200];
+    int fd;
+    n++;
+    snprintf(r->out_path, sizeof r->out_path, "%s/out.%d", dir, n);
+    snprintf(r->err_path, sizeof r->err_path, "%s/err.%d", dir, n);
+    snprintf(in_path, sizeof in_path, "%s/in.%d", dir, n);
+    fd = open(in_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ck_assert_int_ge(fd, 0);
+    if (stdin_text != NULL)
+        ck_assert_int_eq(write(fd, stdin_text, strlen(stdin_text)), (ssize_t)strlen(stdin_text));
+    close(fd);
+    r->pid = fork();
+    ck_assert_int_ge(r->pid, 0);
+    if (r->pid == 0) {
+        int in = open(in_path, O_RDONLY);
+        int out = open(r->out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int err = open(r->err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (in < 0 || out < 0 || err < 0)
+            _exit(127);
+        dup2(in, 0);
+        dup2(out, 1);
+        dup2(err, 2);
+        execv(r->argv[0], r->argv);
+        _exit(127);
+    }
+}
+
+static void slurp_text(const char *path, char *buf, size_t cap)
+{
+    FILE *f = fopen(path, "rb");
+    size_t n = 0;
+    if (f != NULL) {
+        n = fread(buf, 1, cap - 1, f);
+        fclose(f);
+    }
+    buf[n] = '\0';
+}
+
+/* Waits (at most seconds) and collects what it printed. */
+static int finish(run *r, int seconds)
+{
+    int i, st;
+    for (i = 0; i < seconds * 50; i++) {
+        if (waitpid(r->pid, &st, WNOHANG) == r->pid)
+            break;
+        sleep_ms(20);
+    }
+    if (i == seconds * 50) {
+        kill(r->pid, SIGKILL);
+        waitpid(r->pid, &st, 0);
+        r->status = -1;
+    } else {
+        r->status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    }
+    slurp_text(r->out_path, r->out, sizeof r->out);
+    slurp_text(r->err_path, r->err, sizeof r->err);
+    unlink(r->out_path);
+    unlink(r->err_path);
+    return r->status;
+}
+
+static int go(run *r, const char *stdin_text)
+{
+    start(r, stdin_text);
+    return finish(r, 20);
+}
+
+/* The broker has seen a SUBSCRIBE from client id (its log, at most 5 s). */
+static void wait_subscribed(const char *id)
+{
+    char path[200], want[96], log[65536];
+    int i;
+    snprintf(path, sizeof path, "%s/mosquitto.log", brk.dir);
+    snprintf(want, sizeof want, "Received SUBSCRIBE from %s", id);
+    for (i = 0; i < 250; i++) {
+        slurp_text(path, log, sizeof log);
+        if (strstr(log, want) != NULL)
+            return;
+        sleep_ms(20);
+    }
+    ck_abort_msg("the broker never saw %s subscribe", id);
+}
+
+static void one_sentence(const run *r, const char *words)
+{
+    const char *nl = strchr(r->err, '\n');
+    ck_assert_msg(strstr(r->err, words) != NULL, "stderr \"%s\" lacks \"%s\"", r->err, words);
+    ck_assert_msg(nl != NULL && nl[1] == '\0', "not one line: \"%s\"", r->err);
+}
+
+static void stop_all(void)
+{
+    broker_stop(&brk);
+}
+
+static void start_broker(const char *extra_lines)
+{
+    char lines[2048], tls[1024];
+    broker_tls_lines(tls, sizeof tls, "server-a-chain.pem", "server-a.key", extra_lines == NULL);
+    snprintf(lines, sizeof lines, "%s%s", tls, extra_lines != NULL ? extra_lines : "");
+    ck_assert_int_eq(broker_start(&brk, "127.0.0.1", lines), 0);
+    snprintf(port, sizeof port, "%u", (unsigned)brk.port);
+}
+
+static void setup(void)
+{
+    static int registered;
+    const char *tmp = getenv("MQTLS_TEST_TMP");
+    if (!registered++)
+        atexit(stop_all);
+    snprintf(dir, sizeof dir, "%s/mqtls-tools-XXXXXX", tmp != NULL ? tmp : "/tmp");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    start_broker(NULL);
+}
+
+static void teardown(void)
+{
+    char p[256];
+    int i;
+    broker_stop(&brk);
+    for (i = 0; i < 64; i++) {
+        snprintf(p, sizeof p, "%s/in.%d", dir, i);
+        unlink(p);
+    }
+    snprintf(p, sizeof p, "%s/payload.bin", dir);
+    unlink(p);
+    rmdir(dir);
+}
+
+START_TEST(messages_go_through_and_nothing_else_is_printed_when_piped)
+{
+    run sub, pub;
+    char file[200];
+    FILE *f;
+
+    args(&sub, SUB, NULL);
+    conn(&sub, "device-002");
+    {
+        static const char *const rest[] = {"-t", "tools/#", "-q", "2", "-v", "-C", "4", "-i", "tsub"};
+        size_t i;
+        for (i = 0; i < sizeof rest / sizeof rest[0]; i++)
+            more(&sub, rest[i]);
+    }
+    start(&sub, NULL);
+    wait_subscribed("tsub");
+
+    args(&pub, PUB, "-t", "tools/a", "-m", "hello", "-q", "1", NULL);
+    conn(&pub, "device-001");
+    ck_assert_int_eq(go(&pub, NULL), 0);
+    ck_assert_str_eq(pub.err, "");
+    ck_assert_str_eq(pub.out, "");
+
+    snprintf(file, sizeof file, "%s/payload.bin", dir);
+    f = fopen(file, "wb");
+    ck_assert_ptr_nonnull(f);
+    fputs("from a file", f);
+    fclose(f);
+    args(&pub, PUB, "-t", "tools/b", "-f", file, "-q", "2", NULL);
+    conn(&pub, "device-001");
+    ck_assert_int_eq(go(&pub, NULL), 0);
+
+    args(&pub, PUB, "-t", "tools/c", "-l", "-q", "1", NULL);
+    conn(&pub, "device-001");
+    ck_assert_int_eq(go(&pub, "line one\nline two\n"), 0);
+    ck_assert_str_eq(pub.err, ""); /* no progress line into a pipe */
+
+    ck_assert_int_eq(finish(&sub, 20), 0);
+    ck_assert_str_eq(sub.out, "tools/a hello\ntools/b from a file\ntools/c line one\n"
+                              "tools/c line two\n");
+    ck_assert_str_eq(sub.err, "");
+}
+END_TEST
+
+START_TEST(repeated_and_retained_messages)
+{
+    run sub, pub;
+    args(&pub, PUB, "-t", "tools/kept", "-m", "kept", "-r", "-q", "1", NULL);
+    conn(&pub, "device-001");
+    ck_assert_int_eq(go(&pub, NULL), 0);
+    args(&sub, SUB, "-t", "tools/#", "-C", "201", "-i", "rsub", NULL);
+    conn(&sub, "device-002");
+    start(&sub, NULL);
+    wait_subscribed("rsub");
+    args(&pub, PUB, "-t", "tools/many", "-m", "x", "-C", "200", "-q", "1", NULL);
+    conn(&pub, "device-001");
+    ck_assert_int_eq(go(&pub, NULL), 0);
+    ck_assert_int_eq(finish(&sub, 20), 0);
+    ck_assert_msg(strncmp(sub.out, "kept\nx\nx\n", 9) == 0, "%.40s", sub.out);
+    ck_assert_uint_eq(strlen(sub.out), 5 + 200 * 2);
+}
+END_TEST
+
+START_TEST(each_failure_is_one_sentence_with_its_reason)
+{
+    run r;
+    /* Trusting only the next root. */
+    args(&r, PUB, "-t", "x", "-m", "y", NULL);
+    conn_to(&r, "device-001", "localhost", CERTS "bundle-next.pem");
+    ck_assert_int_eq(go(&r, NULL), 1);
+    one_sentence(&r, "server certificate is not signed by a trusted CA");
+    one_sentence(&r, "(MQTLS_ERR_TLS_CERT_UNTRUSTED)");
+    /* By address: the certificate names localhost. */
+    args(&r, PUB, "-t", "x", "-m", "y", NULL);
+    conn_to(&r, "device-001", "127.0.0.1", CERTS "root-a.crt");
+    ck_assert_int_eq(go(&r, NULL), 1);
+    one_sentence(&r, "host name does not match the certificate (wanted 127.0.0.1");
+    /* No client certificate for a broker that requires one. */
+    args(&r, PUB, "-h", "localhost", "-p", port, "--cafile", CERTS "root-a.crt", "-t", "x", "-m",
+         "y", NULL);
+    ck_assert_int_eq(go(&r, NULL), 1);
+    one_sentence(&r, "cannot connect to localhost:");
+    one_sentence(&r, "(MQTLS_ERR_TLS_");
+    /* Nothing listening. */
+    broker_stop(&brk);
+    args(&r, SUB, "-t", "x", NULL);
+    conn(&r, "device-001");
+    ck_assert_int_eq(go(&r, NULL), 1);
+    one_sentence(&r, "connection refused (nothing listens there) (MQTLS_ERR_NET_REFUSED)");
+}
+END_TEST
+
+START_TEST(a_connack_refusal_is_named)
+{
+    run r;
+    broker_stop(&brk);
+    /* TLS without client certificates, and no anonymous users. */
+    start_broker("allow_anonymous false\n");
+    args(&r, PUB, "-h", "localhost", "-p", port, "--cafile", CERTS "root-a.crt", "-t", "x", "-m",
+         "y", NULL);
+    ck_assert_int_eq(go(&r, NULL), 1);
+    one_sentence(&r, "the broker at localhost:");
+    one_sentence(&r, "refused the connection: ");
+    one_sentence(&r, "(MQTLS_ERR_CONNACK_");
+}
+END_TEST
+
+START_TEST(insecure_warns_every_time_and_other_tls_flags_work)
+{
+    run r;
+    int i;
+    for (i = 0; i < 2; i++) {
+        args(&r, PUB, "-t", "x", "-m", "y", "--insecure", NULL);
+        conn_to(&r, "device-001", "127.0.0.1", CERTS "root-a.crt"); /* fails the name check */
+        ck_assert_int_eq(go(&r, NULL), 0);
+        one_sentence(&r, "WARNING: --insecure: the broker's certificate and name are not checked");
+    }
+    /* Several bundle files; ALPN offered; a maximum fragment length. */
+    args(&r, PUB, "-h", "localhost", "-p", port, "--ca-bundle", CERTS "other-ca.crt",
+         "--ca-bundle", CERTS "root-a.crt", "--cert", CERTS "device-001.crt", "--key",
+         CERTS "device-001.key", "--alpn", "mqtt", "--tls-max-frag", "2048", "-t", "x", "-m", "y",
+         "-q", "2", NULL);
+    ck_assert_int_eq(go(&r, NULL), 0);
+    ck_assert_str_eq(r.err, "");
+}
+END_TEST
+
+START_TEST(bad_usage_exits_2_and_says_why)
+{
+    run r;
+    args(&r, PUB, "-m", "y", "--cafile", "x", NULL);
+    ck_assert_int_eq(go(&r, NULL), 2);
+    ck_assert_ptr_nonnull(strstr(r.err, "a topic (-t) is needed"));
+    args(&r, PUB, "-t", "x", "-m", "y", "-q", "3", "--cafile", "x", NULL);
+    ck_assert_int_eq(go(&r, NULL), 2);
+    args(&r, PUB, "-t", "x", "-m", "y", "-f", "z", "--cafile", "x", NULL);
+    ck_assert_int_eq(go(&r, NULL), 2);
+    ck_assert_ptr_nonnull(strstr(r.err, "exactly one of -m, -f, -l"));
+    args(&r, SUB, "-t", "x", NULL);
+    ck_assert_int_eq(go(&r, NULL), 2);
+    ck_assert_ptr_nonnull(strstr(r.err, "--cafile or --ca-bundle (or --insecure)"));
+    args(&r, SUB, "-t", "x", "--cafile", "x", "--cert", "y", NULL);
+    ck_assert_int_eq(go(&r, NULL), 2);
+    args(&r, PUB, "-t", "x", "-m", "y", "--cafile", "/nonexistent", NULL);
+    ck_assert_int_eq(go(&r, NULL), 1);
+    one_sentence(&r, "cannot use /nonexistent");
+}
+END_TEST
+
+Suite *tools_suite(void)
+{
+    Suite *s = suite_create("tools");
+    TCase *tc = tcase_create("mosquitto");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, messages_go_through_and_nothing_else_is_printed_when_piped);
+    tcase_add_test(tc, repeated_and_retained_messages);
+    tcase_add_test(tc, each_failure_is_one_sentence_with_its_reason);
+    tcase_add_test(tc, a_connack_refusal_is_named);
+    tcase_add_test(tc, insecure_warns_every_time_and_other_tls_flags_work);
+    tcase_add_test(tc, bad_usage_exits_2_and_says_why);
+    suite_add_tcase(s, tc);
+    return s;
+}
