@@ -207,7 +207,8 @@ $(INTEROP_BIN): test/interop/test_paho.c test/integration/broker.c $(STATIC_LIB)
 
 # Real mosquitto brokers on loopback, started and stopped by each test.
 integration: $(INTEGRATION_BIN) $(OOM_BIN) $(INTEROP_BIN) $(BUILD)/certs/root-a.crt \
-             $(BUILD)/examples/provisioner $(BUILD)/examples/mqtls-pub $(BUILD)/examples/mqtls-sub
+             $(BUILD)/examples/provisioner $(BUILD)/examples/mqtls-pub $(BUILD)/examples/mqtls-sub \
+             $(BUILD)/examples/telemetry
 	$(INTEGRATION_BIN)
 	$(OOM_BIN)
 	$(INTEROP_BIN)

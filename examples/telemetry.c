@@ -1,8 +1,11 @@
 /* telemetry: a sensor loop publishing JSON readings at QoS 1 over mutual
- * TLS, through the file store (a reading promised survives a crash), with
- * a one-line status per reading.
+ * TLS, through the file store (a reading promised survives a crash),
+ * reconnecting by itself when the broker goes away, with a one-line status
+ * every second.
  *
- *   telemetry PORT CERTS_DIR [COUNT]     (broker on 127.0.0.1, name localhost)
+ *   telemetry PORT CERTS_DIR [COUNT [INTERVAL_MS]]
+ *       broker on 127.0.0.1 (name localhost); COUNT readings (10), one every
+ *       INTERVAL_MS (250)
  *
  * Exit status 0 when all COUNT readings were acknowledged by the broker
  * (readings a crashed earlier run left in the journal are resent first). */
@@ -11,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mqtt/client.h"
 #include "mqtt/posix/store_file.h"
@@ -24,6 +28,7 @@ static struct {
     mqtls_tcp tcp;
     uint16_t port;
     int acked;
+    int lost_reason; /* why the connection is down, or 0 */
 } app;
 
 /* Builds client -> tls -> tcp for every (re)connect. */
@@ -58,7 +63,25 @@ static void on_delivered(void *ctx, uint16_t packet_id)
 static void on_lost(void *ctx, int reason)
 {
     (void)ctx;
+    app.lost_reason = reason;
     fprintf(stderr, "telemetry: connection lost: %s; reconnecting\n", mqtls_strerror(reason));
+}
+
+static void on_restored(void *ctx, bool session_present)
+{
+    (void)ctx;
+    (void)session_present;
+    app.lost_reason = 0;
+    fprintf(stderr, "telemetry: reconnected\n");
+}
+
+/* One line a second: state, readings sent, acknowledged, still stored. */
+static void status(const mqtls_client *c, const mqtls_file_store *store, int sent)
+{
+    printf("telemetry: %s, sent %d, acknowledged %d, waiting in the journal %u\n",
+           c->state == MQTLS_CLIENT_CONNECTED ? "connected" : "reconnecting", sent, app.acked,
+           (unsigned)mqtls_ram_store_count(&store->ram));
+    fflush(stdout);
 }
 
 int main(int argc, char **argv)
@@ -69,10 +92,12 @@ int main(int argc, char **argv)
     mqtls_file_store store;
     mqtls_client_config cfg;
     mqtls_client client;
-    int count = argc > 3 ? atoi(argv[3]) : 10, i, ret, rounds;
+    int count = argc > 3 ? atoi(argv[3]) : 10, interval = argc > 4 ? atoi(argv[4]) : 250;
+    int i = 0, ret, rounds;
+    uint32_t next_reading, next_status;
 
-    if (argc < 3 || count < 1 || count > 100000) {
-        fprintf(stderr, "usage: telemetry PORT CERTS_DIR [COUNT]\n");
+    if (argc < 3 || count < 1 || count > 100000 || interval < 1 || interval > 60000) {
+        fprintf(stderr, "usage: telemetry PORT CERTS_DIR [COUNT [INTERVAL_MS]]\n");
         return 2;
     }
     app.port = (uint16_t)atoi(argv[1]);
@@ -112,6 +137,8 @@ int main(int argc, char **argv)
     cfg.open = open_stack;
     cfg.events.delivered = on_delivered;
     cfg.events.lost = on_lost;
+    cfg.events.restored = on_restored;
+    cfg.backoff_seed = (uint32_t)getpid();
     cfg.window = 20;
     cfg.reconnect = true;
     mqtls_client_init(&client);
@@ -128,24 +155,37 @@ int main(int argc, char **argv)
     printf("telemetry: connected to 127.0.0.1:%u over mutual TLS (CA %s)\n",
            (unsigned)app.port, app.tls.ca_subject);
 
-    /* 5. The sensor loop: a reading, published at QoS 1, then poll. */
-    for (i = 0; i < count; i++) {
-        mqtls_publish msg = {0};
-        int n = snprintf(json, sizeof json, "{\"seq\":%d,\"temp_c\":%.1f,\"rh\":%d}", i,
-                         21.0 + (i % 7) * 0.3, 40 + i % 11);
-        msg.topic = (mqtls_str){"sensors/telemetry-001/env", 25};
-        msg.payload = (mqtls_bytes){(const uint8_t *)json, (size_t)n};
-        msg.qos = 1;
-        ret = mqtls_client_publish(&client, &msg, NULL);
-        if (ret != MQTLS_OK)
-            fprintf(stderr, "telemetry: publish: %s\n", mqtls_strerror(ret));
-        mqtls_client_poll(&client, 100);
-        printf("telemetry: sent %d, acknowledged %d  %s\n", i + 1, app.acked, json);
+    /* 5. The sensor loop: a reading every interval, published at QoS 1 into
+     * the journal (connected or not: the client sends it when it can), and
+     * poll in between; poll also reconnects, with backoff, after a drop. */
+    next_reading = next_status = cfg.clock.now_ms(cfg.clock.ctx);
+    for (rounds = 0; rounds < 10000000 && (i < count || (app.acked < count &&
+                                                         mqtls_ram_store_count(&store.ram) > 0));
+         rounds++) {
+        uint32_t now = cfg.clock.now_ms(cfg.clock.ctx);
+        if (i < count && (int32_t)(now - next_reading) >= 0) {
+            mqtls_publish msg = {0};
+            int n = snprintf(json, sizeof json, "{\"seq\":%d,\"temp_c\":%.1f,\"rh\":%d}", i,
+                             21.0 + (i % 7) * 0.3, 40 + i % 11);
+            msg.topic = (mqtls_str){"sensors/telemetry-001/env", 25};
+            msg.payload = (mqtls_bytes){(const uint8_t *)json, (size_t)n};
+            msg.qos = 1;
+            ret = mqtls_client_publish(&client, &msg, NULL);
+            if (ret == MQTLS_OK)
+                i++;
+            else /* the journal is full while the broker is away: try later */
+                fprintf(stderr, "telemetry: publish: %s\n", mqtls_strerror(ret));
+            next_reading += (uint32_t)interval;
+        }
+        if ((int32_t)(now - next_status) >= 0) {
+            status(&client, &store, i);
+            next_status += 1000;
+        }
+        mqtls_client_poll(&client, 20);
+        if (i >= count && rounds > 0 && (int32_t)(now - next_reading) > 30000)
+            break; /* 30 s after the last reading without the last acknowledgement */
     }
-
-    /* 6. Wait (bounded) for the last acknowledgements, then leave cleanly. */
-    for (rounds = 0; rounds < 100 && app.acked < count; rounds++)
-        mqtls_client_poll(&client, 100);
+    status(&client, &store, i);
     printf("telemetry: %d of %d readings acknowledged\n", app.acked, count);
     mqtls_client_disconnect(&client);
     mqtls_file_store_close(&store);

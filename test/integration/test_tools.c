@@ -372,6 +372,31 @@ START_TEST(bad_usage_exits_2_and_says_why)
 }
 END_TEST
 
+START_TEST(telemetry_rides_through_a_broker_restart)
+{
+    run t;
+    char journal[256];
+    snprintf(journal, sizeof journal, "%stelemetry.journal", CERTS);
+    unlink(journal); /* a fresh device */
+    args(&t, MQTLS_SOURCE_DIR "/build/examples/telemetry", port, CERTS, "30", "100", NULL);
+    start(&t, NULL);
+    sleep_ms(1200);
+    ck_assert_int_eq(broker_restart(&brk, "127.0.0.1"), 0);
+    ck_assert_int_eq(finish(&t, 40), 0);
+    ck_assert_msg(strstr(t.out, "telemetry: 30 of 30 readings acknowledged") != NULL, "%s", t.out);
+    ck_assert_msg(strstr(t.err, "connection lost") != NULL && strstr(t.err, "reconnected") != NULL,
+                  "%s", t.err);
+    /* About one status line a second over the 3 s run, not one per reading. */
+    {
+        int lines = 0;
+        const char *p;
+        for (p = t.out; (p = strstr(p, ", sent ")) != NULL; p++)
+            lines++;
+        ck_assert_msg(lines >= 3 && lines <= 12, "%d status lines:\n%s", lines, t.out);
+    }
+}
+END_TEST
+
 Suite *tools_suite(void)
 {
     Suite *s = suite_create("tools");
@@ -384,6 +409,7 @@ Suite *tools_suite(void)
     tcase_add_test(tc, a_connack_refusal_is_named);
     tcase_add_test(tc, insecure_warns_every_time_and_other_tls_flags_work);
     tcase_add_test(tc, bad_usage_exits_2_and_says_why);
+    tcase_add_test(tc, telemetry_rides_through_a_broker_restart);
     suite_add_tcase(s, tc);
     return s;
 }
