@@ -73,6 +73,7 @@ EXAMPLES     := $(BUILD)/examples/mqtls-decode $(BUILD)/examples/telemetry \
 BENCH_CODEC  := $(BUILD)/bench/bench_codec
 
 .PHONY: all lib check unit integration asan fuzz-replay lint examples examples-test deps size bench bench-build fuzz \
+        install uninstall install-check \
         fuzz-seed demo help clean certs
 
 all: lib examples
@@ -91,6 +92,8 @@ help:
 	@echo "                  publish throughput beside libmosquitto and Paho C (BENCH_RUNS=5);"
 	@echo "                  writes docs/performance.md"
 	@echo "  make fuzz       run the libFuzzer decoder target for FUZZ_SECONDS (default 60)"
+	@echo "  make install    libraries, headers (include/mqtls/), mqtls.pc and the tools into"
+	@echo "                  \$$(DESTDIR)\$$(PREFIX) (default /usr/local); make uninstall removes them"
 	@echo "  make deps       install missing Debian packages (apt-get, as root or via sudo)"
 	@echo "  make clean      remove $(BUILD)/"
 	@echo "Variables: CC, CFLAGS (default -O2 -g; our warnings are always added), PREFIX, DESTDIR"
@@ -252,8 +255,51 @@ check: deps
 	$(MAKE) fuzz-replay
 	$(MAKE) examples-test
 	$(MAKE) bench-build
+	$(MAKE) install-check
 	DEMO_COUNT=5 bash scripts/demo.sh
 	@echo "make check: all tests passed"
+
+# ---- installation ----------------------------------------------------------------
+
+LIBDIR      = $(PREFIX)/lib
+INCLUDEDIR  = $(PREFIX)/include
+BINDIR      = $(PREFIX)/bin
+PUBLIC_HEADERS := $(filter-out mqtt/scan.h,$(wildcard mqtt/*.h)) mqtt/posix/store_file.h \
+                  $(wildcard net/*.h) $(filter-out tls/bundle.h,$(wildcard tls/*.h))
+# Installed name -> built program.
+TOOLS := mqtls-pub mqtls-sub mqtls-decode mqtls-ca-sign
+
+# mqtls.pc is written for this PREFIX on every install.
+install: lib examples
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(BINDIR)
+	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$${prefix}/lib' 'includedir=$${prefix}/include' '' \
+	    'Name: mqtls' 'Description: MQTT 3.1.1 over mutually authenticated TLS (mbedTLS)' \
+	    'Version: $(VERSION)' 'Cflags: -I$${includedir} -I$${includedir}/mqtls' \
+	    'Libs: -L$${libdir} -lmqtls' 'Libs.private: $(TLS_LIBS)' >$(BUILD)/mqtls.pc
+	install -m 644 $(STATIC_LIB) $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(SHARED_LIB) $(DESTDIR)$(LIBDIR)/
+	ln -sf libmqtls.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libmqtls.so
+	for h in $(PUBLIC_HEADERS); do \
+	    install -d $(DESTDIR)$(INCLUDEDIR)/mqtls/$$(dirname $$h) && \
+	    install -m 644 $$h $(DESTDIR)$(INCLUDEDIR)/mqtls/$$h || exit 1; \
+	done
+	install -m 644 $(BUILD)/mqtls.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	for t in $(TOOLS); do install -m 755 $(BUILD)/examples/$$t $(DESTDIR)$(BINDIR)/ || exit 1; done
+	install -m 755 $(BUILD)/examples/provisioner $(DESTDIR)$(BINDIR)/mqtls-provisioner
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/libmqtls.a $(DESTDIR)$(LIBDIR)/libmqtls.so \
+	    $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libmqtls.so.$(VERSION) \
+	    $(DESTDIR)$(LIBDIR)/pkgconfig/mqtls.pc $(DESTDIR)$(BINDIR)/mqtls-provisioner
+	for t in $(TOOLS); do rm -f $(DESTDIR)$(BINDIR)/$$t; done
+	rm -rf $(DESTDIR)$(INCLUDEDIR)/mqtls
+
+# Installs into a temporary prefix, builds test/install/consumer.c out of
+# tree with pkg-config and with CMake (add_subdirectory), runs both against
+# a loopback broker, uninstalls, and checks nothing is left.
+install-check: lib examples $(BUILD)/certs/root-a.crt
+	@bash test/install/test_install.sh
 
 # ---- measurements -------------------------------------------------------------
 

@@ -11,40 +11,16 @@ broker_pid=""
 sub_pid=""
 cleanup() {
     [ -n "$sub_pid" ] && kill "$sub_pid" 2>/dev/null && wait "$sub_pid" 2>/dev/null
-    [ -n "$broker_pid" ] && kill "$broker_pid" 2>/dev/null && wait "$broker_pid" 2>/dev/null
+    stop_broker
     rm -rf "$dir"
 }
 trap cleanup EXIT
 
-listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+. scripts/broker.sh
 
-# 1. A free loopback port (bounded search).
-port=""
-for _ in $(seq 1 50); do
-    p=$((20000 + RANDOM % 40000))
-    if ! listening "$p"; then port=$p; break; fi
-done
-[ -n "$port" ] || { echo "demo: no free port found" >&2; exit 1; }
-
-# 2. Mosquitto with mutual TLS: clients need a certificate from Root A, and
-#    the certificate's name becomes their user name.
-cat >"$dir/mosquitto.conf" <<CONF
-persistence false
-user $(id -un)
-log_dest file $dir/mosquitto.log
-listener $port 127.0.0.1
-cafile $certs/root-a.crt
-certfile $certs/server-a-chain.pem
-keyfile $certs/server-a.key
-require_certificate true
-use_identity_as_username true
-allow_anonymous false
-CONF
-mosquitto_bin=$(command -v mosquitto || echo /usr/sbin/mosquitto)
-"$mosquitto_bin" -c "$dir/mosquitto.conf" >"$dir/mosquitto.out" 2>&1 &
-broker_pid=$!
-for _ in $(seq 1 50); do listening "$port" && break; sleep 0.1; done
-listening "$port" || { echo "demo: mosquitto did not start" >&2; cat "$dir/mosquitto.out" >&2; exit 1; }
+# 1. A free loopback port; 2. Mosquitto with mutual TLS on it.
+pick_port
+start_broker
 echo "demo: mosquitto (pid $broker_pid) on 127.0.0.1:$port, mutual TLS"
 
 # 3. A subscriber (device-002's certificate) printing every reading.

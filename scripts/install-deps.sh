@@ -7,6 +7,7 @@ set -eu
 PACKAGES="
 build-essential
 pkg-config
+cmake
 openssl
 libmbedtls-dev
 check
