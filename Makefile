@@ -32,7 +32,7 @@ CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 # interfaces below it.
 LIB_SRCS := net/error.c net/clock_posix.c net/tcp_posix.c mqtt/utf8.c mqtt/topic.c mqtt/store.c \
             mqtt/backoff.c mqtt/client.c mqtt/posix/store_file.c \
-            mqtt/codec.c tls/tls_mbedtls.c tls/bundle.c tls/castore.c tls/ca_update.c tls/identity.c net/crc32.c net/blobs.c \
+            mqtt/codec.c tls/tls_mbedtls.c tls/bundle.c tls/castore.c tls/ca_update.c tls/identity.c tls/tcp_tls.c net/crc32.c net/blobs.c \
             net/blobs_posix.c
 # Debian 12 ships no mbedtls.pc.
 TLS_LIBS := -lmbedtls -lmbedx509 -lmbedcrypto
@@ -69,11 +69,12 @@ FUZZ_SECONDS ?= 60
 
 EXAMPLES     := $(BUILD)/examples/mqtls-decode $(BUILD)/examples/telemetry \
                 $(BUILD)/examples/mqtls-ca-sign $(BUILD)/examples/provisioner \
-                $(BUILD)/examples/mqtls-pub $(BUILD)/examples/mqtls-sub
+                $(BUILD)/examples/mqtls-pub $(BUILD)/examples/mqtls-sub $(BUILD)/examples/first \
+                $(BUILD)/examples/porting/transport_lwip.o
 BENCH_CODEC  := $(BUILD)/bench/bench_codec
 
 .PHONY: all lib check unit integration asan fuzz-replay lint examples examples-test deps size bench bench-build fuzz \
-        install uninstall install-check \
+        install uninstall install-check docs \
         fuzz-seed demo help clean certs
 
 all: lib examples
@@ -92,6 +93,7 @@ help:
 	@echo "                  publish throughput beside libmosquitto and Paho C (BENCH_RUNS=5);"
 	@echo "                  writes docs/performance.md"
 	@echo "  make fuzz       run the libFuzzer decoder target for FUZZ_SECONDS (default 60)"
+	@echo "  make docs       API reference with Doxygen into $(BUILD)/docs/html (fails on a warning)"
 	@echo "  make install    libraries, headers (include/mqtls/), mqtls.pc and the tools into"
 	@echo "                  \$$(DESTDIR)\$$(PREFIX) (default /usr/local); make uninstall removes them"
 	@echo "  make deps       install missing Debian packages (apt-get, as root or via sudo)"
@@ -147,6 +149,17 @@ $(BUILD)/examples/mqtls-sub: examples/mqtls_sub.c examples/cli.c examples/cli.h 
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(filter %.c,$^) $(STATIC_LIB) $(TLS_LIBS) $(LDFLAGS) -o $@
 
+# The porting skeleton (docs/porting.md), built against the POSIX shim so
+# that it cannot rot.
+$(BUILD)/examples/porting/transport_lwip.o: examples/porting/transport_lwip.c \
+        examples/porting/transport_lwip.h examples/porting/lwip_shim.h $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/examples/first: examples/first.c $(STATIC_LIB) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $< $(STATIC_LIB) $(TLS_LIBS) $(LDFLAGS) -o $@
+
 $(BUILD)/examples/provisioner: examples/provisioner.c $(STATIC_LIB) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $< $(STATIC_LIB) $(TLS_LIBS) $(LDFLAGS) -o $@
@@ -154,6 +167,7 @@ $(BUILD)/examples/provisioner: examples/provisioner.c $(STATIC_LIB) $(HEADERS)
 examples-test: examples $(BUILD)/certs/root-a.crt
 	@sh test/examples/test_mqtls_decode.sh $(BUILD)/examples/mqtls-decode
 	@sh test/examples/test_mqtls_ca_sign.sh $(BUILD)/examples/mqtls-ca-sign $(BUILD)/certs
+	@sh test/examples/test_docs_code.sh
 
 # ---- tests -------------------------------------------------------------------
 
@@ -256,8 +270,16 @@ check: deps
 	$(MAKE) examples-test
 	$(MAKE) bench-build
 	$(MAKE) install-check
+	$(MAKE) docs
 	DEMO_COUNT=5 bash scripts/demo.sh
 	@echo "make check: all tests passed"
+
+# ---- API reference ---------------------------------------------------------------
+
+# Doxygen from the public headers' own comments (scripts/docs.sh); fails on
+# any warning. make check runs it.
+docs: deps
+	@sh scripts/docs.sh
 
 # ---- installation ----------------------------------------------------------------
 

@@ -8,6 +8,7 @@ PACKAGES="
 build-essential
 pkg-config
 cmake
+doxygen
 openssl
 libmbedtls-dev
 check

@@ -5,7 +5,8 @@
 #  2. test/install/consumer.c built out of tree with
 #     `pkg-config --cflags --libs mqtls`, and again by a CMake project that
 #     add_subdirectory()s mqtls;
-#  3. both run against a loopback broker (mutual TLS) and get a PUBACK;
+#  3. both, and examples/first (docs/getting-started.md), run against a
+#     loopback broker (mutual TLS) and get a PUBACK;
 #  4. make uninstall leaves nothing behind.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -55,6 +56,8 @@ out=$("$dir/app/consumer" "$port" "$certs") || fail "pkg-config consumer: $out"
 [ "$out" = "consumer: published, acknowledged" ] || fail "pkg-config consumer said: $out"
 out=$("$dir/cmake/consumer" "$port" "$certs") || fail "CMake consumer: $out"
 [ "$out" = "consumer: published, acknowledged" ] || fail "CMake consumer said: $out"
+out=$(build/examples/first "$port") || fail "examples/first: $out"
+[ "$out" = "first: success " ] || fail "examples/first said: $out"
 stop_broker
 
 make -s uninstall PREFIX="$prefix" >/dev/null

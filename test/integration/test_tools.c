@@ -397,6 +397,21 @@ START_TEST(telemetry_rides_through_a_broker_restart)
 }
 END_TEST
 
+/* On a terminal (a pty from script(1)), -C shows progress on stderr. */
+START_TEST(long_runs_show_progress_on_a_terminal)
+{
+    run r;
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "%s -h localhost -p %s --cafile %sroot-a.crt --cert %sdevice-001.crt --key "
+             "%sdevice-001.key -t tools/p -m x -q 1 -C 300",
+             PUB, port, CERTS, CERTS, CERTS);
+    args(&r, "/usr/bin/script", "-qec", cmd, "/dev/null", NULL);
+    ck_assert_int_eq(go(&r, NULL), 0);
+    ck_assert_msg(strstr(r.out, "acknowledged 300/300") != NULL, "%s", r.out);
+}
+END_TEST
+
 Suite *tools_suite(void)
 {
     Suite *s = suite_create("tools");
@@ -410,6 +425,7 @@ Suite *tools_suite(void)
     tcase_add_test(tc, insecure_warns_every_time_and_other_tls_flags_work);
     tcase_add_test(tc, bad_usage_exits_2_and_says_why);
     tcase_add_test(tc, telemetry_rides_through_a_broker_restart);
+    tcase_add_test(tc, long_runs_show_progress_on_a_terminal);
     suite_add_tcase(s, tc);
     return s;
 }

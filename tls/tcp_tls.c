@@ -1,0 +1,45 @@
+#include "tls/tcp_tls.h"
+
+#include <string.h>
+
+void mqtls_tcp_tls_init(mqtls_tcp_tls *s, mqtls_tls_config *cfg, const char *host, uint16_t port)
+{
+    if (s == NULL)
+        return;
+    memset(s, 0, sizeof *s);
+    s->cfg = cfg;
+    s->host = host;
+    s->port = port;
+    s->connect_timeout_ms = 10000;
+    mqtls_tls_init(&s->tls);
+    mqtls_tcp_init(&s->tcp);
+}
+
+int mqtls_tcp_tls_open(void *ctx, mqtls_transport *out)
+{
+    mqtls_tcp_tls *s = ctx;
+    mqtls_transport lower;
+    int ret;
+
+    if (s == NULL || out == NULL || s->cfg == NULL || s->host == NULL)
+        return MQTLS_ERR_INVALID_ARG;
+    mqtls_tls_free(&s->tls); /* the previous connection, if any */
+    mqtls_tls_init(&s->tls);
+    mqtls_tcp_init(&s->tcp);
+    ret = mqtls_tcp_connect(&s->tcp, s->host, s->port, s->connect_timeout_ms);
+    if (ret == MQTLS_OK) {
+        mqtls_tcp_transport(&s->tcp, &lower);
+        ret = mqtls_tls_connect(&s->tls, s->cfg, &lower,
+                                s->tls_name != NULL ? s->tls_name : s->host);
+        if (ret != MQTLS_OK)
+            mqtls_tcp_close(&s->tcp);
+    }
+    s->last_error = ret;
+    return ret == MQTLS_OK ? mqtls_tls_transport(&s->tls, out) : ret;
+}
+
+void mqtls_tcp_tls_free(mqtls_tcp_tls *s)
+{
+    if (s != NULL)
+        mqtls_tls_free(&s->tls);
+}

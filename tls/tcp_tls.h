@@ -1,0 +1,40 @@
+/* mqtls — the usual stack on a POSIX host, ready made: TCP to host:port,
+ * TLS over it, verifying the broker under that name. Its open function is
+ * an mqtls_client_open_fn, so the client rebuilds the whole stack on
+ * every reconnect:
+ *
+ *   mqtls_tcp_tls net;
+ *   mqtls_tcp_tls_init(&net, &tls_cfg, "broker.example", 8883);
+ *   cfg.open = mqtls_tcp_tls_open;
+ *   cfg.open_ctx = &net;
+ *
+ * After a failed open, last_error says what failed and
+ * mqtls_tls_why(&net.tls) why (for TLS failures). On a device, write the
+ * same twenty lines over your own transport (docs/porting.md). */
+#ifndef MQTLS_TLS_TCP_TLS_H
+#define MQTLS_TLS_TCP_TLS_H
+
+#include <stdint.h>
+
+#include "net/tcp_posix.h"
+#include "tls/tls_mbedtls.h"
+
+typedef struct mqtls_tcp_tls {
+    const char *host;        /* where to connect (kept by reference) */
+    const char *tls_name;    /* the name to verify; NULL: host */
+    uint16_t port;
+    uint32_t connect_timeout_ms; /* TCP connect; default 10,000 */
+    int last_error;          /* of the last open, MQTLS_OK after success */
+    mqtls_tls_config *cfg;
+    mqtls_tls tls;
+    mqtls_tcp tcp;
+} mqtls_tcp_tls;
+
+void mqtls_tcp_tls_init(mqtls_tcp_tls *s, mqtls_tls_config *cfg, const char *host, uint16_t port);
+/* ctx is an mqtls_tcp_tls. Closes what an earlier open left, connects,
+ * handshakes, fills *out with the TLS transport. */
+int mqtls_tcp_tls_open(void *ctx, mqtls_transport *out);
+/* Frees the TLS session (wiping its secrets); the config is the caller's. */
+void mqtls_tcp_tls_free(mqtls_tcp_tls *s);
+
+#endif
