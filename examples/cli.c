@@ -110,32 +110,9 @@ void cli_parse(cli *c, int argc, char **argv, const char *extra,
 void cli_fail(const cli *c, const char *what, int err)
 {
     const char *reason = mqtls_strerror(err);
-    if (err <= -300 && err > -400 && c->why[0] != '\0')
-        reason = c->why; /* the TLS failure in words */
+    if (err <= -300 && err > -400 && mqtls_tls_why(&c->net.tls)[0] != '\0')
+        reason = mqtls_tls_why(&c->net.tls); /* the TLS failure in words */
     fprintf(stderr, "%s: %s: %s (%s)\n", c->prog, what, reason, mqtls_errname(err));
-}
-
-static int open_stack(void *ctx, mqtls_transport *out)
-{
-    cli *c = ctx;
-    mqtls_transport lower;
-    int ret;
-
-    mqtls_tls_free(&c->tls);
-    mqtls_tls_init(&c->tls);
-    mqtls_tcp_init(&c->tcp);
-    c->why[0] = '\0';
-    ret = mqtls_tcp_connect(&c->tcp, c->host, c->port, 10000);
-    if (ret == MQTLS_OK) {
-        mqtls_tcp_transport(&c->tcp, &lower);
-        ret = mqtls_tls_connect(&c->tls, &c->tls_cfg, &lower, c->host);
-        if (ret != MQTLS_OK) {
-            snprintf(c->why, sizeof c->why, "%s", mqtls_tls_why(&c->tls));
-            mqtls_tcp_close(&c->tcp);
-        }
-    }
-    c->open_error = ret;
-    return ret == MQTLS_OK ? mqtls_tls_transport(&c->tls, out) : ret;
 }
 
 static int setup_tls(cli *c)
@@ -194,8 +171,7 @@ int cli_connect(cli *c, size_t payload_max, mqtls_client_events events)
     int ret;
 
     mqtls_tls_config_init(&c->tls_cfg);
-    mqtls_tls_init(&c->tls);
-    mqtls_tcp_init(&c->tcp);
+    mqtls_tcp_tls_init(&c->net, &c->tls_cfg, c->host, c->port);
     if (setup_tls(c) != 0)
         return 1;
     /* The tool's buffers (the library's caller owns them). */
@@ -229,8 +205,8 @@ int cli_connect(cli *c, size_t payload_max, mqtls_client_events events)
     c->cfg.qos2_cap = 64;
     mqtls_ram_store_interface(&c->store, &c->cfg.store);
     mqtls_clock_posix(&c->cfg.clock);
-    c->cfg.open = open_stack;
-    c->cfg.open_ctx = c;
+    c->cfg.open = mqtls_tcp_tls_open;
+    c->cfg.open_ctx = &c->net;
     c->cfg.events = events;
     c->cfg.window = 20;
     mqtls_client_init(&c->client);
@@ -239,8 +215,8 @@ int cli_connect(cli *c, size_t payload_max, mqtls_client_events events)
         ret = mqtls_client_connect(&c->client, 10000);
     if (ret != MQTLS_OK) {
         char what[300];
-        if (c->open_error != MQTLS_OK)
-            ret = c->open_error; /* the handshake's reason, not the socket's */
+        if (c->net.last_error != MQTLS_OK)
+            ret = c->net.last_error; /* the handshake's reason, not the socket's */
         if (ret <= -401 && ret >= -405)
             snprintf(what, sizeof what, "the broker at %s:%u refused the connection", c->host,
                      (unsigned)c->port);
@@ -271,6 +247,6 @@ void cli_progress(cli *c, const char *label, long n, long total, bool final)
 void cli_close(cli *c)
 {
     mqtls_client_disconnect(&c->client);
-    mqtls_tls_free(&c->tls);
+    mqtls_tcp_tls_free(&c->net);
     mqtls_tls_config_free(&c->tls_cfg);
 }

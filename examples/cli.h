@@ -9,8 +9,7 @@
 #include <stdint.h>
 
 #include "mqtt/client.h"
-#include "net/tcp_posix.h"
-#include "tls/tls_mbedtls.h"
+#include "tls/tcp_tls.h"
 
 #define CLI_MAX_TOPICS 16
 #define CLI_MAX_FILES 8
@@ -31,13 +30,10 @@ typedef struct cli {
     bool retain, lines, verbose, insecure;
     /* the stack */
     mqtls_tls_config tls_cfg;
-    mqtls_tls tls;
-    mqtls_tcp tcp;
+    mqtls_tcp_tls net;  /* TCP + TLS, rebuilt by every connect */
     mqtls_client client;
     mqtls_client_config cfg;
     mqtls_ram_store store;
-    int open_error;   /* what the last open failed with */
-    char why[MQTLS_TLS_WHY_LEN];
     bool progress;    /* stderr is a terminal */
 } cli;
 

@@ -41,8 +41,7 @@
 
 #include "mqtt/client.h"
 #include "net/clock_posix.h"
-#include "net/tcp_posix.h"
-#include "tls/tls_mbedtls.h"
+#include "tls/tcp_tls.h"
 
 #define CSR_PREFIX "provision/csr/"
 #define REPLY_PREFIX "provision/reply/"
@@ -53,8 +52,7 @@ static struct {
     uint16_t port;
     long days;
     mqtls_tls_config tls_cfg;
-    mqtls_tls tls;
-    mqtls_tcp tcp;
+    mqtls_tcp_tls net;
     mbedtls_x509_crt ca_cert;
     mbedtls_pk_context ca_key;
     mbedtls_entropy_context entropy;
@@ -62,27 +60,6 @@ static struct {
     mqtls_client c;
     long handled;
 } p;
-
-static int open_stack(void *ctx, mqtls_transport *out)
-{
-    mqtls_transport lower;
-    int ret;
-    (void)ctx;
-    mqtls_tls_free(&p.tls);
-    mqtls_tls_init(&p.tls);
-    mqtls_tcp_init(&p.tcp);
-    ret = mqtls_tcp_connect(&p.tcp, p.host, p.port, 5000);
-    if (ret != MQTLS_OK)
-        return ret;
-    mqtls_tcp_transport(&p.tcp, &lower);
-    ret = mqtls_tls_connect(&p.tls, &p.tls_cfg, &lower, p.tls_name);
-    if (ret != MQTLS_OK) {
-        fprintf(stderr, "provisioner: %s\n", mqtls_tls_why(&p.tls));
-        mqtls_tcp_close(&p.tcp);
-        return ret;
-    }
-    return mqtls_tls_transport(&p.tls, out);
-}
 
 /* Is serial a whole line of the file? */
 static int listed(const char *path, const char *serial)
@@ -327,7 +304,8 @@ int main(int argc, char **argv)
         return 1;
     }
     mqtls_tls_config_init(&p.tls_cfg);
-    mqtls_tls_init(&p.tls);
+    mqtls_tcp_tls_init(&p.net, &p.tls_cfg, p.host, p.port);
+    p.net.tls_name = p.tls_name;
     if (mqtls_tls_config_setup(&p.tls_cfg) != MQTLS_OK ||
         mqtls_tls_config_add_ca_file(&p.tls_cfg, cafile, NULL) != MQTLS_OK ||
         mqtls_tls_config_set_identity_files(&p.tls_cfg, cert, key, NULL) != MQTLS_OK) {
@@ -348,7 +326,8 @@ int main(int argc, char **argv)
     cfg.qos2_cap = 32;
     mqtls_ram_store_interface(&store, &cfg.store);
     mqtls_clock_posix(&cfg.clock);
-    cfg.open = open_stack;
+    cfg.open = mqtls_tcp_tls_open;
+    cfg.open_ctx = &p.net;
     cfg.events.message = on_message;
     cfg.window = 20;
     cfg.reconnect = true;
@@ -357,7 +336,8 @@ int main(int argc, char **argv)
     mqtls_client_init(&p.c);
     if (mqtls_client_setup(&p.c, &cfg) != MQTLS_OK || mqtls_client_connect(&p.c, 10000) != MQTLS_OK ||
         mqtls_client_subscribe(&p.c, &sub, 1, NULL) != MQTLS_OK) {
-        fprintf(stderr, "provisioner: cannot connect to %s:%u\n", p.host, (unsigned)p.port);
+        fprintf(stderr, "provisioner: cannot connect to %s:%u: %s %s\n", p.host, (unsigned)p.port,
+                mqtls_strerror(p.net.last_error), mqtls_tls_why(&p.net.tls));
         return 1;
     }
     printf("provisioner: ready\n");
@@ -367,7 +347,7 @@ int main(int argc, char **argv)
            (seconds < 0 || difftime(time(NULL), start) < seconds))
         mqtls_client_poll(&p.c, 50);
     mqtls_client_disconnect(&p.c);
-    mqtls_tls_free(&p.tls);
+    mqtls_tcp_tls_free(&p.net);
     mqtls_tls_config_free(&p.tls_cfg);
     mbedtls_pk_free(&p.ca_key);
     mbedtls_x509_crt_free(&p.ca_cert);

@@ -19,39 +19,15 @@
 #include "mqtt/client.h"
 #include "mqtt/posix/store_file.h"
 #include "net/clock_posix.h"
-#include "net/tcp_posix.h"
-#include "tls/tls_mbedtls.h"
+#include "tls/tcp_tls.h"
 
 static struct {
     mqtls_tls_config tls_cfg;
-    mqtls_tls tls;
-    mqtls_tcp tcp;
+    mqtls_tcp_tls net; /* client -> TLS -> TCP, rebuilt on every (re)connect */
     uint16_t port;
     int acked;
     int lost_reason; /* why the connection is down, or 0 */
 } app;
-
-/* Builds client -> tls -> tcp for every (re)connect. */
-static int open_stack(void *ctx, mqtls_transport *out)
-{
-    mqtls_transport lower;
-    int ret;
-
-    (void)ctx;
-    mqtls_tls_free(&app.tls);
-    mqtls_tls_init(&app.tls);
-    ret = mqtls_tcp_connect(&app.tcp, "127.0.0.1", app.port, 5000);
-    if (ret != MQTLS_OK)
-        return ret;
-    mqtls_tcp_transport(&app.tcp, &lower);
-    ret = mqtls_tls_connect(&app.tls, &app.tls_cfg, &lower, "localhost");
-    if (ret != MQTLS_OK) {
-        fprintf(stderr, "telemetry: TLS: %s\n", mqtls_tls_why(&app.tls));
-        mqtls_tcp_close(&app.tcp);
-        return ret;
-    }
-    return mqtls_tls_transport(&app.tls, out);
-}
 
 static void on_delivered(void *ctx, uint16_t packet_id)
 {
@@ -65,6 +41,8 @@ static void on_lost(void *ctx, int reason)
     (void)ctx;
     app.lost_reason = reason;
     fprintf(stderr, "telemetry: connection lost: %s; reconnecting\n", mqtls_strerror(reason));
+    if (app.net.last_error != MQTLS_OK && mqtls_tls_why(&app.net.tls)[0] != '\0')
+        fprintf(stderr, "telemetry: TLS: %s\n", mqtls_tls_why(&app.net.tls));
 }
 
 static void on_restored(void *ctx, bool session_present)
@@ -134,7 +112,10 @@ int main(int argc, char **argv)
     cfg.qos2_cap = 8;
     mqtls_file_store_interface(&store, &cfg.store);
     mqtls_clock_posix(&cfg.clock);
-    cfg.open = open_stack;
+    mqtls_tcp_tls_init(&app.net, &app.tls_cfg, "127.0.0.1", app.port);
+    app.net.tls_name = "localhost";
+    cfg.open = mqtls_tcp_tls_open;
+    cfg.open_ctx = &app.net;
     cfg.events.delivered = on_delivered;
     cfg.events.lost = on_lost;
     cfg.events.restored = on_restored;
@@ -149,11 +130,12 @@ int main(int argc, char **argv)
 
     /* 4. Connect: TCP, TLS handshake, CONNECT, CONNACK. */
     if ((ret = mqtls_client_connect(&client, 10000)) != MQTLS_OK) {
-        fprintf(stderr, "telemetry: connect: %s\n", mqtls_strerror(ret));
+        fprintf(stderr, "telemetry: connect: %s %s\n", mqtls_strerror(ret),
+                mqtls_tls_why(&app.net.tls));
         return 1;
     }
     printf("telemetry: connected to 127.0.0.1:%u over mutual TLS (CA %s)\n",
-           (unsigned)app.port, app.tls.ca_subject);
+           (unsigned)app.port, app.net.tls.ca_subject);
 
     /* 5. The sensor loop: a reading every interval, published at QoS 1 into
      * the journal (connected or not: the client sends it when it can), and
@@ -189,7 +171,7 @@ int main(int argc, char **argv)
     printf("telemetry: %d of %d readings acknowledged\n", app.acked, count);
     mqtls_client_disconnect(&client);
     mqtls_file_store_close(&store);
-    mqtls_tls_free(&app.tls);
+    mqtls_tcp_tls_free(&app.net);
     mqtls_tls_config_free(&app.tls_cfg);
     return app.acked >= count ? 0 : 1; /* readings left by a crash count too */
 }
