@@ -56,12 +56,13 @@ static int64_t in_days(int d)
 START_TEST(a_signed_update_verifies_and_points_at_its_bundle)
 {
     mqtls_ca_update up;
-    sign_update(bundle, bundle_len, 2, in_days(30), key, key_len);
+    const int64_t expires = in_days(30);
+    sign_update(bundle, bundle_len, 2, expires, key, key_len);
     ck_assert_uint_eq(msg_len, bundle_len + MQTLS_CA_UPDATE_OVERHEAD +
                                    (size_t)(msg[24 + bundle_len] << 8 | msg[25 + bundle_len]));
     ck_assert_int_eq(mqtls_ca_update_verify(msg, msg_len, &signer, 1, time(NULL), &up), MQTLS_OK);
     ck_assert_uint_eq(up.version, 2);
-    ck_assert_int_eq(up.expires, in_days(30));
+    ck_assert_int_eq(up.expires, expires);
     ck_assert_ptr_eq(up.bundle, msg + 24);
     ck_assert_uint_eq(up.bundle_len, bundle_len);
     ck_assert_mem_eq(up.bundle, bundle, bundle_len);
