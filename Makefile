@@ -325,8 +325,13 @@ install-check: lib examples $(BUILD)/certs/root-a.crt
 
 # ---- measurements -------------------------------------------------------------
 
+# Prints the report and keeps the latest in docs/memory.md.
 size: deps
-	@sh scripts/size.sh
+	@sh scripts/size.sh | tee $(BUILD)/size-report.txt
+	@{ echo "make size, $$(date -u +%Y-%m-%d), $$($(ARM_CC) --version | head -n 1)"; echo; \
+	   cat $(BUILD)/size-report.txt; } >$(BUILD)/size-report.dated
+	@sh scripts/doc-section.sh docs/memory.md size $(BUILD)/size-report.dated
+	@echo "size: report written to docs/memory.md"
 
 $(BENCH_CODEC): test/bench/bench_codec.c $(LIB_SRCS) $(HEADERS)
 	@mkdir -p $(dir $@)

@@ -68,7 +68,9 @@ for opt in -Os -O2; do
             printf "   %-22s %6d   (C library:%s; shared with the rest of the firmware)\n", "libc", libc, names
             printf "== with the session (client, RAM store, backoff)\n%s", session
             printf "   %-22s %6d   <- codec + client + store + backoff (target: at most 6.0 KB)\n", "mqtt/ total", mqtt + extra
-        }' "$dir/kept.txt"
+            if (opt == "-Os")
+                printf "   for scale, the same way at -Os: coreMQTT 3.1.1 about 6.9 KB (no store, no reconnect), MQTT-C about 5.5 KB, wolfMQTT about 8.9 KB\n"
+        }' opt="$opt" "$dir/kept.txt"
     # The client object, as placed statically by firmware.
     printf '#include "mqtt/client.h"\nmqtls_client mqtls_size_client;\nmqtls_ram_store mqtls_size_store;\n' \
         >"$dir/objects.c"
