@@ -364,7 +364,7 @@ $(BUILD)/bench/peer_paho_async: test/bench/peer_main.c test/bench/peer_paho_asyn
 	$(PEER_CC) $(filter %.c,$^) -lpaho-mqtt3as -lpthread -o $@
 $(BUILD)/bench/peer_paho_sync: test/bench/peer_main.c test/bench/peer_paho_sync.c test/bench/peer.h
 	@mkdir -p $(dir $@)
-	$(PEER_CC) $(filter %.c,$^) -lpaho-mqtt3cs -o $@
+	$(PEER_CC) $(filter %.c,$^) -lpaho-mqtt3cs -lpthread -o $@
 $(BENCH_PEERS): test/bench/bench_peers.c test/integration/broker.c test/integration/broker.h
 	@mkdir -p $(dir $@)
 	$(PEER_CC) $(filter %.c,$^) -o $@

@@ -26,6 +26,9 @@ int mqtls_tcp_tls_open(void *ctx, mqtls_transport *out)
     mqtls_tls_free(&s->tls); /* the previous connection, if any */
     mqtls_tls_init(&s->tls);
     mqtls_tcp_init(&s->tcp);
+    if (s->session != NULL && s->session_len > 0 &&
+        mqtls_tls_session_load(&s->tls, s->session, s->session_len) != MQTLS_OK)
+        s->session_len = 0; /* unusable: a full handshake, and a fresh save */
     ret = mqtls_tcp_connect(&s->tcp, s->host, s->port, s->connect_timeout_ms);
     if (ret == MQTLS_OK) {
         mqtls_tcp_transport(&s->tcp, &lower);
@@ -35,7 +38,19 @@ int mqtls_tcp_tls_open(void *ctx, mqtls_transport *out)
             mqtls_tcp_close(&s->tcp);
     }
     s->last_error = ret;
+    if (ret == MQTLS_OK && s->session != NULL && !s->tls.resumed &&
+        mqtls_tls_session_save(&s->tls, s->session, s->session_cap, &s->session_len) != MQTLS_OK)
+        s->session_len = 0;
     return ret == MQTLS_OK ? mqtls_tls_transport(&s->tls, out) : ret;
+}
+
+void mqtls_tcp_tls_resume(mqtls_tcp_tls *s, uint8_t *buf, size_t cap, size_t len)
+{
+    if (s == NULL)
+        return;
+    s->session = buf;
+    s->session_cap = buf != NULL ? cap : 0;
+    s->session_len = buf != NULL && len <= cap ? len : 0;
 }
 
 void mqtls_tcp_tls_free(mqtls_tcp_tls *s)

@@ -25,6 +25,8 @@ typedef struct mqtls_tcp_tls {
     uint16_t port;
     uint32_t connect_timeout_ms; /* TCP connect; default 10,000 */
     int last_error;          /* of the last open, MQTLS_OK after success */
+    uint8_t *session;        /* see mqtls_tcp_tls_resume(); NULL: none */
+    size_t session_cap, session_len;
     mqtls_tls_config *cfg;
     mqtls_tls tls;
     mqtls_tcp tcp;
@@ -34,6 +36,15 @@ void mqtls_tcp_tls_init(mqtls_tcp_tls *s, mqtls_tls_config *cfg, const char *hos
 /* ctx is an mqtls_tcp_tls. Closes what an earlier open left, connects,
  * handshakes, fills *out with the TLS transport. */
 int mqtls_tcp_tls_open(void *ctx, mqtls_transport *out);
+/* Resumes TLS sessions across reconnects: after every full handshake the
+ * session is saved into buf (cap bytes; about 1.2 KB with tickets), and
+ * every open offers it, so a reconnect skips the certificate exchange and
+ * the ECDHE/ECDSA work. len > 0 offers saved bytes from an earlier run
+ * (kept in flash across a reboot). The saved bytes remember the trust they
+ * were made under and are not offered once it changed
+ * (mqtls_tls_session_save()). */
+void mqtls_tcp_tls_resume(mqtls_tcp_tls *s, uint8_t *buf, size_t cap, size_t len);
+
 /* Frees the TLS session (wiping its secrets); the config is the caller's. */
 void mqtls_tcp_tls_free(mqtls_tcp_tls *s);
 

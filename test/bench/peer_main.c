@@ -21,14 +21,33 @@ const char *peer_cert(const peer_args *a, const char *name, char *buf, size_t ca
     return buf;
 }
 
+static int cmp_double(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return a < b ? -1 : a > b;
+}
+
+/* The q-th percentile (0..100) of v[0..n), nearest rank; sorts v. */
+static double percentile(double *v, int n, int q)
+{
+    int rank = (q * n + 99) / 100;
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return v[rank < 1 ? 0 : (rank > n ? n - 1 : rank - 1)];
+}
+
 int main(int argc, char **argv)
 {
+    static double full[PEER_MAX_ROUNDS], resumed[PEER_MAX_ROUNDS];
     peer_args a;
     long done = 0;
     double secs = 0;
+    int n_resumed = 0, ret;
+    const char *mode = argc > 1 ? argv[1] : "";
 
-    if (argc != 9 || strcmp(argv[1], "pub") != 0) {
-        fprintf(stderr, "usage: %s pub PORT CERTDIR QOS WINDOW SIZE COUNT SECONDS\n", argv[0]);
+    if (argc != 9 || (strcmp(mode, "pub") != 0 && strcmp(mode, "e2e") != 0 &&
+                      strcmp(mode, "connect") != 0)) {
+        fprintf(stderr, "usage: %s pub|e2e|connect PORT CERTDIR QOS WINDOW SIZE COUNT SECONDS\n",
+                argv[0]);
         return 2;
     }
     a.port = (unsigned)strtoul(argv[2], NULL, 10);
@@ -39,11 +58,24 @@ int main(int argc, char **argv)
     a.count = strtol(argv[7], NULL, 10);
     a.seconds = strtod(argv[8], NULL);
     if (a.port == 0 || a.port > 65535 || a.qos < 0 || a.qos > 2 || a.window < 1 ||
-        a.window > 1000 || a.size < 1 || a.size > 1000000 || a.count < 1 || a.seconds <= 0) {
+        a.window > 1000 || a.size < 1 || a.size > 1000000 || a.count < 1 || a.seconds <= 0 ||
+        (strcmp(mode, "connect") == 0 && a.count > PEER_MAX_ROUNDS)) {
         fprintf(stderr, "%s: argument out of range\n", argv[0]);
         return 2;
     }
-    if (peer_publish(&a, &done, &secs) != 0)
+    if (strcmp(mode, "connect") == 0) {
+        if (peer_connect(&a, full, resumed, &n_resumed) != 0)
+            return 1;
+        printf("full_p50=%.3f full_p99=%.3f", percentile(full, (int)a.count, 50),
+               percentile(full, (int)a.count, 99));
+        if (n_resumed > 0)
+            printf(" resumed_p50=%.3f resumed_p99=%.3f", percentile(resumed, n_resumed, 50),
+                   percentile(resumed, n_resumed, 99));
+        printf("\n");
+        return 0;
+    }
+    ret = strcmp(mode, "pub") == 0 ? peer_publish(&a, &done, &secs) : peer_e2e(&a, &done, &secs);
+    if (ret != 0)
         return 1;
     printf("done=%ld seconds=%.6f\n", done, secs);
     return 0;

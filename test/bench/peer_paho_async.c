@@ -82,7 +82,7 @@ int peer_publish(const peer_args *a, long *done, double *secs)
     double t0, deadline;
     int rc;
 
-    snprintf(uri, sizeof uri, "ssl://127.0.0.1:%u", a->port);
+    snprintf(uri, sizeof uri, "ssl://localhost:%u", a->port);
     payload = malloc(a->size);
     if (payload == NULL ||
         MQTTAsync_create(&client, uri, "bench-paho-async", MQTTCLIENT_PERSISTENCE_NONE, NULL) !=
@@ -151,4 +151,142 @@ int peer_publish(const peer_args *a, long *done, double *secs)
     MQTTAsync_destroy(&client);
     free(payload);
     return failures == 0 ? 0 : -1;
+}
+
+/* ---- shared by e2e and connect -------------------------------------------- */
+
+static long arrived;
+static int subscribed;
+
+static int on_arrived(void *ctx, char *topic, int len, MQTTAsync_message *m)
+{
+    (void)ctx;
+    (void)len;
+    MQTTAsync_freeMessage(&m);
+    MQTTAsync_free(topic);
+    pthread_mutex_lock(&lock);
+    arrived++;
+    pthread_cond_broadcast(&changed);
+    pthread_mutex_unlock(&lock);
+    return 1;
+}
+
+static void on_subscribed(void *ctx, MQTTAsync_successData *d)
+{
+    (void)ctx;
+    (void)d;
+    pthread_mutex_lock(&lock);
+    subscribed = 1;
+    pthread_cond_broadcast(&changed);
+    pthread_mutex_unlock(&lock);
+}
+
+/* Creates and connects a client; *client set, 0 or -1. With with_arrived,
+ * messages are counted. */
+static int connect_client(const peer_args *a, const char *id, MQTTAsync *client, int with_arrived)
+{
+    MQTTAsync_connectOptions opts = MQTTAsync_connectOptions_initializer;
+    MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
+    char uri[64], ca[512], crt[512], key[512];
+    long rounds;
+
+    snprintf(uri, sizeof uri, "ssl://localhost:%u", a->port);
+    if (MQTTAsync_create(client, uri, id, MQTTCLIENT_PERSISTENCE_NONE, NULL) != MQTTASYNC_SUCCESS)
+        return -1;
+    if (with_arrived)
+        MQTTAsync_setCallbacks(*client, NULL, NULL, on_arrived, NULL);
+    ssl.trustStore = peer_cert(a, "root-a.crt", ca, sizeof ca);
+    ssl.keyStore = peer_cert(a, "device-001.crt", crt, sizeof crt);
+    ssl.privateKey = peer_cert(a, "device-001.key", key, sizeof key);
+    ssl.enableServerCertAuth = 1;
+    ssl.verify = 1;
+    opts.ssl = &ssl;
+    opts.cleansession = 1;
+    opts.keepAliveInterval = 60;
+    opts.onSuccess = on_connect;
+    opts.onFailure = on_connect_failure;
+    pthread_mutex_lock(&lock);
+    connected = 0;
+    pthread_mutex_unlock(&lock);
+    if (MQTTAsync_connect(*client, &opts) != MQTTASYNC_SUCCESS)
+        return -1;
+    pthread_mutex_lock(&lock);
+    for (rounds = 0; connected == 0 && rounds < 5000; rounds++)
+        wait_change(2);
+    pthread_mutex_unlock(&lock);
+    return connected == 1 ? 0 : -1;
+}
+
+int peer_e2e(const peer_args *a, long *done, double *secs)
+{
+    MQTTAsync sub, pub;
+    MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+    char *payload = malloc(a->size);
+    long sent = 0, rounds;
+    double t0, deadline;
+
+    if (payload == NULL || connect_client(a, "bench-paho-async-sub", &sub, 1) != 0 ||
+        connect_client(a, "bench-paho-async-pub", &pub, 0) != 0)
+        return -1;
+    memset(payload, 'x', a->size);
+    ro.onSuccess = on_subscribed;
+    MQTTAsync_subscribe(sub, "bench/e2e", 0, &ro);
+    pthread_mutex_lock(&lock);
+    for (rounds = 0; !subscribed && rounds < 1000; rounds++)
+        wait_change(5);
+    pthread_mutex_unlock(&lock);
+    t0 = peer_now();
+    deadline = t0 + a->seconds;
+    for (rounds = 0; rounds < 100000000L; rounds++) {
+        long got;
+        pthread_mutex_lock(&lock);
+        got = arrived;
+        if (got >= a->count || peer_now() > deadline) {
+            pthread_mutex_unlock(&lock);
+            break;
+        }
+        if (sent >= a->count || sent - got > 1000) { /* keep the queue bounded */
+            wait_change(5);
+            pthread_mutex_unlock(&lock);
+            continue;
+        }
+        pthread_mutex_unlock(&lock);
+        {
+            MQTTAsync_message msg = MQTTAsync_message_initializer;
+            msg.payload = payload;
+            msg.payloadlen = (int)a->size;
+            msg.qos = 0;
+            if (MQTTAsync_sendMessage(pub, "bench/e2e", &msg, NULL) == MQTTASYNC_SUCCESS)
+                sent++;
+            else
+                wait_change(1);
+        }
+    }
+    *secs = peer_now() - t0;
+    pthread_mutex_lock(&lock);
+    *done = arrived;
+    pthread_mutex_unlock(&lock);
+    MQTTAsync_disconnect(pub, NULL);
+    MQTTAsync_disconnect(sub, NULL);
+    MQTTAsync_destroy(&pub);
+    MQTTAsync_destroy(&sub);
+    free(payload);
+    return 0;
+}
+
+int peer_connect(const peer_args *a, double *full, double *resumed, int *n_resumed)
+{
+    long i;
+    (void)resumed;
+    for (i = 0; i < a->count; i++) {
+        MQTTAsync c;
+        double t0 = peer_now();
+        if (connect_client(a, "bench-paho-async-connect", &c, 0) != 0)
+            return -1;
+        full[i] = (peer_now() - t0) * 1e3;
+        MQTTAsync_disconnect(c, NULL);
+        MQTTAsync_destroy(&c);
+    }
+    *n_resumed = 0; /* Paho C does not expose TLS session resumption */
+    return 0;
 }
