@@ -59,26 +59,37 @@ static int lose(mqtls_client *c, int reason)
     return reason;
 }
 
-/* Puts all of p on the wire within the write timeout: one packet, one
- * write unless the transport takes it in parts. */
-static int send_all(mqtls_client *c, const uint8_t *p, size_t len)
+/* Hands p[0..len) to the transport within the write timeout; *off says how
+ * much it took. MQTLS_OK, or the error that broke the connection (not yet
+ * acted on). */
+static int write_out(mqtls_client *c, const uint8_t *p, size_t len, size_t *off)
 {
     const uint32_t start = now(c);
-    size_t off = 0, rounds = 0;
+    size_t rounds = 0;
 
-    while (off < len) {
+    *off = 0;
+    while (*off < len) {
         uint32_t spent = mqtls_clock_elapsed_ms(start, now(c));
         int n;
         if (spent >= c->cfg.write_timeout_ms || ++rounds > len + 1000)
-            return lose(c, MQTLS_ERR_NET_TIMEOUT);
-        n = c->transport.send(c->transport.ctx, p + off, len - off,
+            return MQTLS_ERR_NET_TIMEOUT;
+        n = c->transport.send(c->transport.ctx, p + *off, len - *off,
                               c->cfg.write_timeout_ms - spent);
         if (n < 0)
-            return lose(c, n);
-        off += (size_t)n;
+            return n;
+        *off += (size_t)n;
     }
     c->last_tx_ms = now(c);
     return MQTLS_OK;
+}
+
+/* Puts all of p on the wire: one packet, one write unless the transport
+ * takes it in parts. */
+static int send_all(mqtls_client *c, const uint8_t *p, size_t len)
+{
+    size_t off;
+    int ret = write_out(c, p, len, &off);
+    return ret == MQTLS_OK ? MQTLS_OK : lose(c, ret);
 }
 
 /* Sends what an encoder just wrote into tx_buf (n bytes, or its error). */
@@ -117,36 +128,91 @@ static long index_of(mqtls_client *c, uint16_t packet_id, mqtls_store_entry *out
     return -1;
 }
 
-/* Puts waiting QoS 1/2 messages on the wire while the window has room. The
- * ones already sent are always the first `sent` entries: they go out in
- * order, and only sent ones are acknowledged. */
+/* Bytes a store entry takes on the wire. */
+static size_t wire_len(const mqtls_store_entry *e)
+{
+    return e->state == MQTLS_STORE_PUBREL ? 4u : e->len;
+}
+
+/* Writes tx_buf[0..len): count whole packets, the store's entries from
+ * index c->sent on. On success they are on the wire. If the connection
+ * breaks part way, the ones the transport took whole count as sent (they
+ * may have arrived, so they go again with DUP) before it is dropped. */
+static int send_batch(mqtls_client *c, size_t len, size_t count)
+{
+    size_t off, whole = 0, sum = 0, i;
+    mqtls_store_iter it = {0, 0};
+    mqtls_store_entry e;
+    int ret = write_out(c, c->cfg.tx_buf, len, &off);
+
+    if (ret == MQTLS_OK) {
+        c->sent += count;
+        return MQTLS_OK;
+    }
+    for (i = 0; c->cfg.store.next(c->cfg.store.ctx, &it, &e) == 1 && whole < count; i++) {
+        if (i < c->sent)
+            continue;
+        sum += wire_len(&e);
+        if (sum > off)
+            break;
+        whole++;
+    }
+    c->sent += whole;
+    return lose(c, ret);
+}
+
+/* Puts waiting QoS 1/2 messages on the wire while the window has room, in
+ * store order, several packets to one write: they are gathered in tx_buf
+ * (so a TLS transport makes one record of them) and written when it is
+ * full or nothing more may go. A message larger than tx_buf goes straight
+ * from the store. The ones on the wire are always the first `sent`
+ * entries, and only those are acknowledged. */
 static int fill_window(mqtls_client *c)
 {
     const size_t window = c->cfg.window != 0 ? c->cfg.window : 1;
+    mqtls_store_iter it = {0, 0};
     mqtls_store_entry e;
+    size_t i, used = 0, count = 0;
     int ret = MQTLS_OK;
 
-    while (ret == MQTLS_OK && c->state == MQTLS_CLIENT_CONNECTED && c->sent < window) {
-        mqtls_store_iter it = {0, 0};
-        size_t i;
-        for (i = 0; i <= c->sent; i++)
-            if (c->cfg.store.next(c->cfg.store.ctx, &it, &e) != 1)
-                return MQTLS_OK; /* nothing more waits */
-        if (e.state == MQTLS_STORE_PUBREL) {
-            ret = send_encoded(c, mqtls_codec_encode_pubrel(c->cfg.tx_buf, c->cfg.tx_cap,
-                                                            e.packet_id));
-        } else if (c->sent < c->resend && e.len <= c->cfg.tx_cap) {
-            /* On the wire before a drop: again, with DUP [MQTT-3.3.1-1]. */
-            memcpy(c->cfg.tx_buf, e.packet, e.len);
-            c->cfg.tx_buf[0] |= 0x08u;
-            ret = send_all(c, c->cfg.tx_buf, e.len);
-        } else {
-            ret = send_all(c, e.packet, e.len);
+    if (c->state != MQTLS_CLIENT_CONNECTED || c->sent >= window)
+        return MQTLS_OK;
+    for (i = 0; i < c->sent; i++) /* skip what is on the wire already */
+        if (c->cfg.store.next(c->cfg.store.ctx, &it, &e) != 1)
+            return MQTLS_OK;
+    while (c->sent + count < window && c->cfg.store.next(c->cfg.store.ctx, &it, &e) == 1) {
+        const size_t need = wire_len(&e);
+        const bool dup = c->sent + count < c->resend;
+        if (used > 0 && used + need > c->cfg.tx_cap) {
+            ret = send_batch(c, used, count);
+            used = count = 0;
+            if (ret != MQTLS_OK)
+                return ret;
         }
-        if (ret == MQTLS_OK)
+        if (need > c->cfg.tx_cap) {
+            /* Too big to gather: straight from the store (without DUP if
+             * it was on the wire before: the stored bytes are not ours to
+             * change). */
+            ret = send_all(c, e.packet, e.len);
+            if (ret != MQTLS_OK)
+                return ret;
             c->sent++;
+            continue;
+        }
+        if (e.state == MQTLS_STORE_PUBREL) {
+            int n = mqtls_codec_encode_pubrel(c->cfg.tx_buf + used, c->cfg.tx_cap - used,
+                                              e.packet_id);
+            if (n < 0)
+                return n;
+        } else {
+            memcpy(c->cfg.tx_buf + used, e.packet, e.len);
+            if (dup) /* on the wire before a drop: again, with DUP [MQTT-3.3.1-1] */
+                c->cfg.tx_buf[used] |= 0x08u;
+        }
+        used += need;
+        count++;
     }
-    return ret;
+    return used > 0 ? send_batch(c, used, count) : MQTLS_OK;
 }
 
 /* PUBACK or PUBCOMP: the flow of packet_id is complete. */

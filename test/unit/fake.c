@@ -25,6 +25,7 @@ void fake_transport_init(fake_transport *f, fake_clock *clock)
 {
     memset(f, 0, sizeof *f);
     f->fail_after = -1;
+    f->fail_at_tx = -1;
     f->fail_with = MQTLS_ERR_NET_CLOSED;
     f->clock = clock;
 }
@@ -63,10 +64,17 @@ static int fake_send(void *ctx, const uint8_t *buf, size_t len, uint32_t timeout
     if (failing(f))
         return f->fail_with;
     len = limit(f, len);
+    if (f->fail_at_tx >= 0) {
+        if ((long)f->tx_len >= f->fail_at_tx)
+            return f->fail_with;
+        if ((long)len > f->fail_at_tx - (long)f->tx_len)
+            len = (size_t)(f->fail_at_tx - (long)f->tx_len);
+    }
     if (len > FAKE_BUF - f->tx_len)
         len = FAKE_BUF - f->tx_len;
     memcpy(f->tx + f->tx_len, buf, len);
     f->tx_len += len;
+    f->sends++;
     return (int)len;
 }
 

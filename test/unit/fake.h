@@ -25,6 +25,9 @@ typedef struct fake_transport {
     size_t max_per_call;  /* move at most this many bytes per call; 0: no limit */
     long fail_after;      /* calls before every call fails with fail_with; -1: never */
     int fail_with;        /* the error then, e.g. MQTLS_ERR_NET_CLOSED */
+    long fail_at_tx;      /* sends stop taking bytes at this tx_len and then fail
+                             with fail_with; -1: never */
+    unsigned long sends;  /* send calls that moved bytes */
     unsigned long calls;  /* send and recv calls so far */
     int closed;           /* close was called */
     fake_clock *clock;    /* if set: a recv with nothing to deliver waits, in fake time */

@@ -488,6 +488,61 @@ START_TEST(only_what_was_on_the_wire_gets_dup)
 }
 END_TEST
 
+/* Messages that wait go out together: after a reconnect, the three owed
+ * and one new are one write (one TLS record over TLS), in order. */
+START_TEST(waiting_messages_go_out_in_one_write)
+{
+    mqtls_publish p = message(1, "b");
+    mqtls_packet pk[8];
+    int i;
+    cfg.reconnect = true;
+    connect_ok();
+    for (i = 0; i < 3; i++)
+        ck_assert_int_eq(mqtls_client_publish(&cl, &p, NULL), MQTLS_OK);
+    cut();
+    ck_assert_int_lt(mqtls_client_poll(&cl, 10), 0);
+    ck_assert_int_eq(mqtls_client_publish(&cl, &p, NULL), MQTLS_OK);
+    reconnect_with(1, 0);
+    ck_assert_uint_eq(ft.sends, 2); /* CONNECT, then all four */
+    ck_assert_uint_eq(sent_packets(pk, 8), 5);
+    for (i = 1; i <= 4; i++) {
+        ck_assert_uint_eq(pk[i].packet_id, (uint16_t)i);
+        ck_assert(pk[i].u.publish.dup == (i <= 3));
+    }
+}
+END_TEST
+
+/* The link breaks part way through such a write: the packets the transport
+ * took whole may have arrived, so they go again with DUP; the one cut in
+ * two, and those after it, cannot have, and go without. */
+START_TEST(a_break_part_way_through_a_write_marks_only_whole_packets)
+{
+    mqtls_publish p = message(1, "c"); /* 10 bytes on the wire */
+    mqtls_packet pk[8];
+    size_t connect_len;
+    int i;
+    cfg.reconnect = true;
+    connect_ok();
+    ck_assert_int_eq(mqtls_client_disconnect(&cl), MQTLS_OK);
+    for (i = 0; i < 3; i++)
+        ck_assert_int_eq(mqtls_client_publish(&cl, &p, NULL), MQTLS_OK);
+    /* Reconnect; the transport takes the CONNECT and 15 more bytes: the
+     * first PUBLISH whole, half of the second. */
+    fake_transport_init(&ft, &clk);
+    FEED(0x20, 0x02, 0x00, 0x00);
+    connect_len = 18;
+    ft.fail_at_tx = (long)(connect_len + 15);
+    ft.fail_with = MQTLS_ERR_NET_RESET;
+    ck_assert_int_eq(mqtls_client_connect(&cl, 3000), MQTLS_ERR_NET_RESET);
+    ck_assert_uint_eq(ft.tx_len, connect_len + 15);
+    reconnect_with(1, 0);
+    ck_assert_uint_eq(sent_packets(pk, 8), 4);
+    ck_assert(pk[1].packet_id == 1 && pk[1].u.publish.dup);
+    ck_assert(pk[2].packet_id == 2 && !pk[2].u.publish.dup);
+    ck_assert(pk[3].packet_id == 3 && !pk[3].u.publish.dup);
+}
+END_TEST
+
 /* A drop at every point of a QoS 1 and a QoS 2 flow: what goes out again
  * is exactly what was still owed. */
 static const struct {
@@ -662,6 +717,8 @@ Suite *client_suite(void)
     tcase_add_test(tc, publish_wait_returns_when_the_flow_completes);
     tcase_add_test(tc, a_drop_resends_in_order_with_dup);
     tcase_add_test(tc, only_what_was_on_the_wire_gets_dup);
+    tcase_add_test(tc, waiting_messages_go_out_in_one_write);
+    tcase_add_test(tc, a_break_part_way_through_a_write_marks_only_whole_packets);
     tcase_add_loop_test(tc, a_drop_at_every_point_of_a_flow, 0,
                         (int)(sizeof drop_points / sizeof drop_points[0]));
     tcase_add_test(tc, reconnect_delays_grow_until_a_connection_is_stable);
