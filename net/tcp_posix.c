@@ -216,7 +216,10 @@ int mqtls_tcp_send(void *ctx, const uint8_t *buf, size_t len, uint32_t timeout_m
             continue;
         if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
             return fail(t, errno);
-        /* The socket buffer is full: wait for room, once, within the limit. */
+        /* The socket buffer is full: wait for room, once, within the limit
+         * (not at all when there is none: that poll would be a wasted call). */
+        if (timeout_ms == 0)
+            return 0;
         ready = wait_for(t->fd, POLLOUT, timeout_ms);
         if (ready < 0)
             return fail(t, errno);
@@ -244,6 +247,8 @@ int mqtls_tcp_recv(void *ctx, uint8_t *buf, size_t len, uint32_t timeout_ms)
             continue;
         if (errno != EAGAIN && errno != EWOULDBLOCK)
             return fail(t, errno);
+        if (timeout_ms == 0)
+            return 0; /* nothing there, and no time to wait: no poll() needed */
         ready = wait_for(t->fd, POLLIN, timeout_ms);
         if (ready < 0)
             return fail(t, errno);

@@ -114,6 +114,7 @@ void mqtls_tls_config_init(mqtls_tls_config *cfg)
     mbedtls_entropy_init(&cfg->entropy);
     mbedtls_ctr_drbg_init(&cfg->drbg);
     cfg->handshake_timeout_ms = DEFAULT_HANDSHAKE_TIMEOUT_MS;
+    cfg->read_ahead = MQTLS_TLS_READ_AHEAD;
     mqtls_clock_posix(&cfg->clock);
     cfg->wall_clock = system_time;
 }
@@ -360,6 +361,14 @@ int mqtls_tls_config_set_wall_clock(mqtls_tls_config *cfg, time_t (*now)(void))
     return MQTLS_OK;
 }
 
+int mqtls_tls_config_set_read_ahead(mqtls_tls_config *cfg, size_t bytes)
+{
+    if (cfg == NULL || bytes > 65536)
+        return MQTLS_ERR_INVALID_ARG;
+    cfg->read_ahead = bytes;
+    return MQTLS_OK;
+}
+
 int mqtls_tls_config_use_castore(mqtls_tls_config *cfg, struct mqtls_castore *store)
 {
     if (cfg == NULL)
@@ -437,7 +446,24 @@ static int bio_recv(void *ctx, unsigned char *buf, size_t len, uint32_t timeout)
     int n;
 
     (void)timeout; /* the limit is ours: io_timeout_ms */
-    n = tls->lower.recv(tls->lower.ctx, buf, len, tls->io_timeout_ms);
+    if (tls->ra_pos < tls->ra_len) { /* served from what was read ahead */
+        size_t take = len < tls->ra_len - tls->ra_pos ? len : tls->ra_len - tls->ra_pos;
+        memcpy(buf, tls->ra + tls->ra_pos, take);
+        tls->ra_pos += take;
+        return (int)take;
+    }
+    if (tls->ra != NULL && len < tls->ra_cap) {
+        n = tls->lower.recv(tls->lower.ctx, tls->ra, tls->ra_cap, tls->io_timeout_ms);
+        if (n > 0) {
+            size_t take = len < (size_t)n ? len : (size_t)n;
+            memcpy(buf, tls->ra, take);
+            tls->ra_pos = take;
+            tls->ra_len = (size_t)n;
+            return (int)take;
+        }
+    } else {
+        n = tls->lower.recv(tls->lower.ctx, buf, len, tls->io_timeout_ms);
+    }
     if (n > 0)
         return n;
     if (n == 0)
@@ -817,6 +843,12 @@ int mqtls_tls_connect(mqtls_tls *tls, mqtls_tls_config *cfg, const mqtls_transpo
     tls->cfg = cfg;
     tls->lower = *lower;
     tls->connected = false;
+    tls->ra_pos = tls->ra_len = 0;
+    if (cfg->read_ahead != tls->ra_cap) {
+        free(tls->ra);
+        tls->ra = cfg->read_ahead > 0 ? malloc(cfg->read_ahead) : NULL;
+        tls->ra_cap = tls->ra != NULL ? cfg->read_ahead : 0; /* no memory: read as asked */
+    }
     mret = mbedtls_ssl_setup(&tls->ssl, &cfg->conf);
     if (mret != 0)
         return explain_failure(tls, mret);
@@ -1027,6 +1059,10 @@ void mqtls_tls_free(mqtls_tls *tls)
         return;
     mbedtls_ssl_free(&tls->ssl);
     mbedtls_ssl_session_free(&tls->saved);
+    if (tls->ra != NULL) {
+        mbedtls_platform_zeroize(tls->ra, tls->ra_cap);
+        free(tls->ra);
+    }
     mbedtls_platform_zeroize(tls, sizeof *tls);
     tls->top_depth = -1;
 }

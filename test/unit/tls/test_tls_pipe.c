@@ -53,6 +53,7 @@ static struct server {
     mbedtls_ctr_drbg_context drbg;
     int handshake_done;
     unsigned long pumps;
+    unsigned long client_recvs; /* calls of the client's pipe_recv */
 } srv;
 
 /* The server's BIO: non-blocking over the rings. */
@@ -105,6 +106,7 @@ static int pipe_recv(void *ctx, uint8_t *buf, size_t len, uint32_t timeout_ms)
 {
     (void)ctx;
     (void)timeout_ms;
+    srv.client_recvs++;
     if (srv.to_client.len == 0)
         pump();
     return (int)ring_take(&srv.to_client, buf, len);
@@ -238,6 +240,47 @@ START_TEST(a_record_larger_than_our_buffer_is_named)
 }
 END_TEST
 
+/* Twenty records from the server, read by the client: with read-ahead one
+ * read of the pipe takes them all; without, mbedTLS reads each record's
+ * header and body apart (two reads a record). The bytes are the same. */
+static unsigned long reads_for_twenty_records(size_t read_ahead)
+{
+    mqtls_transport t;
+    uint8_t buf[256];
+    unsigned long before;
+    int i, got = 0, n;
+
+    server_start("server-a-chain.pem", "server-a.key");
+    client_config(CERTS "bundle-current.pem");
+    ck_assert_int_eq(mqtls_tls_config_set_read_ahead(&cfg, read_ahead), MQTLS_OK);
+    ck_assert_int_eq(mqtls_tls_connect(&tls, &cfg, &pipe_transport, "localhost"), MQTLS_OK);
+    ck_assert_int_eq(mqtls_tls_transport(&tls, &t), MQTLS_OK);
+    for (i = 0; i < 20; i++) /* twenty records out ... */
+        ck_assert_int_eq(t.send(t.ctx, (const uint8_t *)"abcde", 5, 100), 5);
+    pump(); /* ... echoed as twenty records */
+    before = srv.client_recvs;
+    for (i = 0; i < 200 && got < 100; i++) {
+        n = t.recv(t.ctx, buf + got, sizeof buf - (size_t)got, 100);
+        ck_assert_int_ge(n, 0);
+        got += n;
+    }
+    ck_assert_int_eq(got, 100);
+    for (i = 0; i < 20; i++)
+        ck_assert_mem_eq(buf + 5 * i, "abcde", 5);
+    return srv.client_recvs - before;
+}
+
+START_TEST(read_ahead_takes_many_records_in_one_read)
+{
+    unsigned long with = reads_for_twenty_records(4096), without;
+    teardown();
+    without = reads_for_twenty_records(0);
+    ck_assert_uint_le(with, 2);
+    ck_assert_uint_ge(without, 40);
+    ck_assert_int_eq(mqtls_tls_config_set_read_ahead(&cfg, 70000), MQTLS_ERR_INVALID_ARG);
+}
+END_TEST
+
 Suite *tls_pipe_suite(void)
 {
     Suite *s = suite_create("tls_pipe");
@@ -247,6 +290,7 @@ Suite *tls_pipe_suite(void)
     tcase_add_test(tc, mutual_tls_over_an_in_memory_pipe);
     tcase_add_test(tc, a_weak_server_key_is_refused);
     tcase_add_test(tc, a_record_larger_than_our_buffer_is_named);
+    tcase_add_test(tc, read_ahead_takes_many_records_in_one_read);
     suite_add_tcase(s, tc);
     return s;
 }
