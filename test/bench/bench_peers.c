@@ -291,6 +291,52 @@ static void rss_table(FILE *f, int md)
         fprintf(f, md ? "| %s | %ld |\n" : "  %-14s %6ld KB\n", peers[p].name, rss_kb[p]);
 }
 
+/* The median of a row for a peer, or -1. */
+static double med(size_t c, size_t r, size_t p)
+{
+    double lo, hi;
+    const figure *f = &results[c][r][p];
+    return f->failed || f->n == 0 ? -1 : median(f, &lo, &hi);
+}
+
+static void verdict(FILE *f, int md, const char *target, double got, double want, int higher)
+{
+    int met = got >= 0 && (higher ? got >= want : got <= want);
+    if (md)
+        fprintf(f, "| %s | %.2f | %s |\n", target, got, met ? "met" : "**not met**");
+    else
+        fprintf(f, "  %-66s %7.2f  %s\n", target, got, met ? "met" : "NOT MET");
+}
+
+/* The issue's targets, judged on this run's figures (row 0: QoS 0 end to
+ * end; row 1: QoS 1, 64 B, window 20; config 0 defaults, 1 nodelay). */
+static void targets(FILE *f, int md)
+{
+    size_t p;
+    long worst_peer_rss = -1;
+    if (md)
+        fprintf(f, "\n## Targets, judged on this run\n\n| target | ratio | |\n|---|---:|---|\n");
+    else
+        fprintf(f, "targets (judged on this run)\n");
+    verdict(f, md, "QoS 1 window 20: at least 1.2x libmosquitto (defaults)",
+            med(0, 1, 0) / med(0, 1, 1), 1.2, 1);
+    verdict(f, md, "QoS 1 window 20: at least 3x Paho C async (defaults)",
+            med(0, 1, 0) / med(0, 1, 2), 3.0, 1);
+    verdict(f, md, "QoS 0 end to end: at least libmosquitto's (defaults)",
+            med(0, 0, 0) / med(0, 0, 1), 1.0, 1);
+    verdict(f, md, "full connect p50: at most 1/4 of libmosquitto's (defaults)",
+            connects[0][0].p50 / connects[0][1].p50, 0.25, 0);
+    verdict(f, md, "resumed connect p50 below libmosquitto's full (nodelay broker)",
+            connects[1][0].rp50 / connects[1][1].p50, 1.0, 0);
+    verdict(f, md, "resumed connect p50 at most half our full (defaults)",
+            connects[0][0].rp50 / connects[0][0].p50, 0.5, 0);
+    for (p = 1; p < NPEERS; p++)
+        if (worst_peer_rss < 0 || rss_kb[p] < worst_peer_rss)
+            worst_peer_rss = rss_kb[p];
+    verdict(f, md, "peak RSS below every peer's (ours / the smallest peer's)",
+            (double)rss_kb[0] / (double)worst_peer_rss, 1.0, 0);
+}
+
 static void progress(int k, int runs, const char *what, const char *who)
 {
     if (tty)
@@ -368,6 +414,7 @@ int main(int argc, char **argv)
         tables(stdout, 0, c, runs);
     }
     rss_table(stdout, 0);
+    targets(stdout, 0);
 
     if (argc > 2) {
         FILE *f = fopen(argv[2], "w");
@@ -395,6 +442,7 @@ int main(int argc, char **argv)
         for (c = 0; c < NCONFIGS; c++)
             tables(f, 1, c, runs);
         rss_table(f, 1);
+        targets(f, 1);
         fclose(f);
         printf("written to %s\n", argv[2]);
     }
