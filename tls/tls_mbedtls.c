@@ -158,8 +158,12 @@ int mqtls_tls_config_setup(mqtls_tls_config *cfg)
     mbedtls_ssl_conf_authmode(&cfg->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
     mbedtls_ssl_conf_ca_chain(&cfg->conf, &cfg->ca, NULL);
     mbedtls_ssl_conf_ciphersuites(&cfg->conf, default_suites);
+#if defined(MBEDTLS_SSL_SESSION_TICKETS)
     mbedtls_ssl_conf_session_tickets(&cfg->conf, MBEDTLS_SSL_SESSION_TICKETS_ENABLED);
+#endif
+#if defined(MBEDTLS_SSL_RENEGOTIATION) /* a device build leaves it out entirely */
     mbedtls_ssl_conf_renegotiation(&cfg->conf, MBEDTLS_SSL_RENEGOTIATION_DISABLED);
+#endif
     /* Non-zero, so mbedTLS hands our receive callback a timeout; the value
      * itself is replaced by the per-call limit. */
     mbedtls_ssl_conf_read_timeout(&cfg->conf, 1);
@@ -719,7 +723,11 @@ static int explain_failure(mqtls_tls *tls, int mret)
         say(tls, "the connection failed during the TLS handshake: %s", mqtls_strerror(tls->lower_error));
         return tls->lower_error;
     }
+#if defined(MBEDTLS_ERROR_C)
     mbedtls_strerror(mret, text, sizeof text);
+#else /* a device build without mbedTLS's error strings: the code alone */
+    snprintf(text, sizeof text, "mbedTLS error -0x%04x", (unsigned)-mret);
+#endif
     switch (mret) {
     case MBEDTLS_ERR_SSL_NO_CIPHER_CHOSEN:
     case MBEDTLS_ERR_SSL_NO_USABLE_CIPHERSUITE:

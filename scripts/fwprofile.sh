@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# The firmware TLS profile (part of make bench): mbedTLS 2.28 built from
+# Debian's own source package with test/fwprofile/mbedtls_device_config.h,
+#   1. for a 32-bit host (-m32): a mutual-TLS connect, publish and resumed
+#      reconnect against a loopback Mosquitto, every byte of heap from one
+#      arena (test/fwprofile/fw_connect.c prints the figures);
+#   2. for a Cortex-M4: what mbedTLS + mqtls cost in flash, linked with
+#      --gc-sections into a device program.
+# The source comes from `apt-get source mbedtls`; the deb-src entry that
+# needs is added for the download, announced, and removed afterwards.
+set -eu
+cd "$(dirname "$0")/.."
+out=build/fw
+mkdir -p "$out"
+
+# ---- 1. the source ------------------------------------------------------------
+src=$(ls -d "$out"/mbedtls-2.28.* 2>/dev/null | head -n 1 || true)
+if [ -z "$src" ]; then
+    list=/etc/apt/sources.list.d/mqtls-deb-src.sources
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo=sudo
+    echo "fwprofile: adding $list (deb-src, for apt-get source mbedtls); removed afterwards"
+    $sudo sh -c "cat >$list" <<SRC
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: bookworm bookworm-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+    trap '$sudo rm -f "$list"; $sudo apt-get update -qq >/dev/null 2>&1 || true' EXIT
+    $sudo apt-get update -qq >/dev/null
+    (cd "$out" && apt-get source -qq mbedtls >/dev/null 2>&1)
+    $sudo rm -f "$list"
+    $sudo apt-get update -qq >/dev/null 2>&1 || true
+    trap - EXIT
+    echo "fwprofile: removed $list"
+    src=$(ls -d "$out"/mbedtls-2.28.* | head -n 1)
+fi
+echo "fwprofile: mbedTLS source $src ($(dpkg-parsechangelog -l "$src/debian/changelog" -S Version 2>/dev/null || echo Debian))"
+
+# ---- 2. the library, twice -------------------------------------------------------
+build_lib() { # DIR CC FLAGS...
+    dir=$1 cc=$2
+    shift 2
+    mkdir -p "$dir/obj"
+    for f in "$src"/library/*.c; do
+        o="$dir/obj/$(basename "$f" .c).o"
+        [ "$o" -nt "$f" ] && [ "$o" -nt test/fwprofile/mbedtls_device_config.h ] && continue
+        $cc "$@" '-DMBEDTLS_CONFIG_FILE="mbedtls_device_config.h"' -Itest/fwprofile \
+            -I"$src/include" -c "$f" -o "$o"
+    done
+    rm -f "$dir/libmbed_device.a"
+    ar rcs "$dir/libmbed_device.a" "$dir"/obj/*.o
+}
+# MBEDTLS_MEMORY_DEBUG: the arena keeps its statistics (current and peak use).
+build_lib "$out/m32" "${CC:-cc}" -m32 -Os -g -ffunction-sections -fdata-sections -DMBEDTLS_MEMORY_DEBUG
+echo "fwprofile: mbedTLS for a 32-bit host built"
+
+# ---- 3. the 32-bit measurement against a broker ---------------------------------
+mqtls_srcs="net/error.c net/clock_posix.c net/tcp_posix.c mqtt/utf8.c mqtt/topic.c mqtt/codec.c
+            mqtt/store.c mqtt/backoff.c mqtt/client.c tls/tls_mbedtls.c tls/bundle.c tls/tcp_tls.c
+            tls/castore.c"
+# The device's mbedTLS headers first, so Debian's in /usr/include are not used.
+${CC:-cc} -m32 -Os -g -std=c99 -Wall -Wextra -Werror -I"$src/include" -Itest/fwprofile -I. \
+    '-DMBEDTLS_CONFIG_FILE="mbedtls_device_config.h"' -DMBEDTLS_MEMORY_DEBUG -DMQTLS_TLS_READ_AHEAD=0 \
+    test/fwprofile/fw_connect.c $mqtls_srcs "$out/m32/libmbed_device.a" -lpthread \
+    -o "$out/m32/fw_connect"
+certs=$PWD/build/certs
+dir=$(mktemp -d /tmp/mqtls-fw-XXXXXX)
+broker_pid=""
+trap 'stop_broker; rm -rf "$dir"' EXIT
+. scripts/broker.sh
+pick_port
+start_broker
+"$out/m32/fw_connect" "$port" "$certs" | tee "$out/m32/report.txt"
+stop_broker
