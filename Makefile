@@ -377,6 +377,7 @@ bench: deps bench-build $(BUILD)/certs/root-a.crt
 	@sh test/bench/codec_callgrind.sh $(BENCH_CODEC)
 	@$(BENCH_TLS) 50
 	@$(BENCH_PEERS) $(BENCH_RUNS) docs/performance.md
+	@bash scripts/fwprofile.sh
 
 $(FUZZ_BIN): $(FUZZ_SRCS) test/unit/vectors.c $(LIB_SRCS) $(HEADERS)
 	@mkdir -p $(dir $@)

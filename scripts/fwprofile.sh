@@ -74,3 +74,51 @@ pick_port
 start_broker
 "$out/m32/fw_connect" "$port" "$certs" | tee "$out/m32/report.txt"
 stop_broker
+
+# ---- 4. flash on a Cortex-M4 ---------------------------------------------------
+arm=${ARM_CC:-arm-none-eabi-gcc}
+target="-mcpu=cortex-m4 -mthumb -Os -ffunction-sections -fdata-sections"
+# No OS entropy on a microcontroller: the board's TRNG (mbedtls_hardware_poll).
+build_lib "$out/m4" "$arm" $target -DMBEDTLS_NO_PLATFORM_ENTROPY -DMBEDTLS_ENTROPY_HARDWARE_ALT
+mkdir -p "$out/m4/mqtls"
+for f in $mqtls_srcs test/fwprofile/fw_device.c; do
+    case $f in net/clock_posix.c|net/tcp_posix.c|tls/tcp_tls.c) continue ;; esac
+    $arm $target -std=c99 -Wall -Wextra -Werror -I"$src/include" -Itest/fwprofile -I. \
+        '-DMBEDTLS_CONFIG_FILE="mbedtls_device_config.h"' -DMBEDTLS_NO_PLATFORM_ENTROPY \
+        -DMBEDTLS_ENTROPY_HARDWARE_ALT -DMQTLS_TLS_READ_AHEAD=0 -DMQTLS_TLS_POSIX_CLOCK=0 \
+        -c "$f" -o "$out/m4/mqtls/$(basename "$f" .c).o"
+done
+$arm -mcpu=cortex-m4 -mthumb --specs=nano.specs --specs=nosys.specs -nostartfiles \
+    -Wl,--gc-sections -Wl,-e,fw_device_entry -Wl,-Map,"$out/m4/device.map" \
+    "$out"/m4/mqtls/*.o "$out/m4/libmbed_device.a" -o "$out/m4/device.elf"
+awk -f scripts/kept-by-object.awk "$out/m4/device.map" | sort >"$out/m4/kept.txt"
+{
+    echo "firmware TLS profile, Cortex-M4 flash ($("$arm" --version | head -n 1)), -Os, --gc-sections:"
+    awk '
+        $1 ~ /^(codec|topic|utf8|store|backoff|client)\.o$/ { mqtt += $2; next }
+        $1 ~ /^(tls_mbedtls|bundle|castore)\.o$/ { tls += $2; next }
+        $1 ~ /^(error)\.o$/ { net += $2; next }
+        $1 == "fw_device.o" { next }
+        $1 ~ /^lib_a-/ { libc += $2; next }
+        { mbed += $2 }
+        END {
+            printf "  mqtt/ (codec, client, store, backoff)   %7d bytes\n", mqtt
+            printf "  tls/ (mbedTLS glue, CA store)           %7d bytes\n", tls
+            printf "  net/ (error strings)                    %7d bytes\n", net
+            printf "  mbedTLS (device configuration)          %7d bytes\n", mbed
+            printf "  total MQTT + TLS                        %7d bytes\n", mqtt + tls + net + mbed
+            printf "  C library (newlib-nano, shared)         %7d bytes\n", libc
+        }' "$out/m4/kept.txt"
+} | tee "$out/m4/report.txt"
+
+# ---- 5. into docs/memory.md ------------------------------------------------------
+{
+    echo "make bench, $(date -u +%Y-%m-%d); mbedTLS $(basename "$src") from Debian's source package,"
+    echo "configured by test/fwprofile/mbedtls_device_config.h"
+    echo
+    cat "$out/m32/report.txt"
+    echo
+    cat "$out/m4/report.txt"
+} >"$out/report.txt"
+sh scripts/doc-section.sh docs/memory.md fwprofile "$out/report.txt"
+echo "fwprofile: written to docs/memory.md"

@@ -19,6 +19,7 @@ libmosquitto-dev
 clang
 valgrind
 gcc-arm-none-eabi
+gcc-multilib
 libnewlib-arm-none-eabi
 "
 

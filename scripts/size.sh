@@ -23,21 +23,7 @@ mkdir -p "$out"
 # Reads the map after "Linker script and memory map" (before it, ld lists
 # the sections it discarded).
 kept_by_object() {
-    awk '
-    function hex(s,   i, c, v) {
-        v = 0; s = tolower(s); sub(/^0x/, "", s)
-        for (i = 1; i <= length(s); i++) { c = index("0123456789abcdef", substr(s, i, 1)) - 1; v = v * 16 + c }
-        return v
-    }
-    /^Linker script and memory map/ { on = 1; next }
-    !on { next }
-    /^ \.(text|rodata)[^ ]*$/ { pending = 1; next }
-    pending && NF >= 3 && $1 ~ /^0x/ { add($2, $3); pending = 0; next }
-    { pending = 0 }
-    /^ \.(text|rodata)[^ ]* +0x/ && NF >= 4 { add($3, $4) }
-    function add(size, file) { n = split(file, parts, "/"); f = parts[n]; if (f ~ /\(/) { sub(/.*\(/, "", f); sub(/\)$/, "", f) } t[f] += hex(size) }
-    END { for (f in t) if (t[f] > 0) printf "%s %d\n", f, t[f] }
-    ' "$1" | sort
+    awk -f scripts/kept-by-object.awk "$1" | sort
 }
 
 for opt in -Os -O2; do

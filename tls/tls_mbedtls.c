@@ -65,9 +65,11 @@ static bool clock_not_set(const mqtls_tls_config *cfg)
     return cfg->wall_clock() < build_time();
 }
 
+/* Without a clock (a device build that set none) time stands still: the
+ * handshake timeout is then the transport's own timeouts. */
 static uint32_t now_ms(const mqtls_tls_config *cfg)
 {
-    return cfg->clock.now_ms(cfg->clock.ctx);
+    return cfg->clock.now_ms != NULL ? cfg->clock.now_ms(cfg->clock.ctx) : 0;
 }
 
 /* Copies len bytes and a terminating NUL into a fresh buffer (PEM parsing
@@ -115,7 +117,9 @@ void mqtls_tls_config_init(mqtls_tls_config *cfg)
     mbedtls_ctr_drbg_init(&cfg->drbg);
     cfg->handshake_timeout_ms = DEFAULT_HANDSHAKE_TIMEOUT_MS;
     cfg->read_ahead = MQTLS_TLS_READ_AHEAD;
+#if MQTLS_TLS_POSIX_CLOCK
     mqtls_clock_posix(&cfg->clock);
+#endif
     cfg->wall_clock = system_time;
 }
 

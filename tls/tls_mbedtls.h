@@ -42,6 +42,11 @@
 #define MQTLS_TLS_WHY_LEN 256     /* bytes of the failure sentence */
 #define MQTLS_TLS_SUBJECT_LEN 128 /* bytes of a reported subject name */
 #define MQTLS_TLS_MAX_PINS 8      /* public-key pins, backups included */
+/* 1: the configuration's clock defaults to the POSIX one (net/clock_posix);
+ * a device build sets 0 and calls mqtls_tls_config_set_clock(). */
+#ifndef MQTLS_TLS_POSIX_CLOCK
+#define MQTLS_TLS_POSIX_CLOCK 1
+#endif
 /* Bytes read ahead from the lower transport per connection (see
  * mqtls_tls_config_set_read_ahead()); a device build sets 0. */
 #ifndef MQTLS_TLS_READ_AHEAD
