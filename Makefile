@@ -353,16 +353,16 @@ PEER_BINS := $(BUILD)/bench/peer_mqtls $(BUILD)/bench/peer_mosquitto \
 BENCH_PEERS := $(BUILD)/bench/bench_peers
 BENCH_RUNS ?= 5
 
-$(BUILD)/bench/peer_mqtls: test/bench/peer_main.c test/bench/peer_mqtls.c $(STATIC_LIB) $(HEADERS)
+$(BUILD)/bench/peer_mqtls: test/bench/peer_main.c test/bench/peer_heap.c test/bench/peer_mqtls.c $(STATIC_LIB) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(PEER_CC) $(filter %.c,$^) $(STATIC_LIB) $(TLS_LIBS) -o $@
-$(BUILD)/bench/peer_mosquitto: test/bench/peer_main.c test/bench/peer_mosquitto.c test/bench/peer.h
+$(BUILD)/bench/peer_mosquitto: test/bench/peer_main.c test/bench/peer_heap.c test/bench/peer_mosquitto.c test/bench/peer.h
 	@mkdir -p $(dir $@)
 	$(PEER_CC) $(filter %.c,$^) -lmosquitto -o $@
-$(BUILD)/bench/peer_paho_async: test/bench/peer_main.c test/bench/peer_paho_async.c test/bench/peer.h
+$(BUILD)/bench/peer_paho_async: test/bench/peer_main.c test/bench/peer_heap.c test/bench/peer_paho_async.c test/bench/peer.h
 	@mkdir -p $(dir $@)
 	$(PEER_CC) $(filter %.c,$^) -lpaho-mqtt3as -lpthread -o $@
-$(BUILD)/bench/peer_paho_sync: test/bench/peer_main.c test/bench/peer_paho_sync.c test/bench/peer.h
+$(BUILD)/bench/peer_paho_sync: test/bench/peer_main.c test/bench/peer_heap.c test/bench/peer_paho_sync.c test/bench/peer.h
 	@mkdir -p $(dir $@)
 	$(PEER_CC) $(filter %.c,$^) -lpaho-mqtt3cs -lpthread -o $@
 $(BENCH_PEERS): test/bench/bench_peers.c test/integration/broker.c test/integration/broker.h

@@ -19,7 +19,8 @@
  * connect: COUNT rounds (at most PEER_MAX_ROUNDS) of a full mutual-TLS
  * connect + CONNECT/CONNACK + DISCONNECT; then, where the library can
  * resume a TLS session, the same with the session saved from the first;
- * "full_p50=MS full_p99=MS [resumed_p50=MS resumed_p99=MS]". */
+ * "full_p50=MS full_p99=MS [resumed_p50=MS resumed_p99=MS]".
+ * heap: "heap=BYTES steady_allocs=N" (see peer_heap()). */
 #ifndef MQTLS_BENCH_PEER_H
 #define MQTLS_BENCH_PEER_H
 
@@ -52,6 +53,16 @@ int peer_e2e(const peer_args *a, long *done, double *secs);
 /* Connect latency: full[0..a->count) in ms; resumed[0..*n_resumed), with
  * *n_resumed 0 when the library cannot resume a TLS session. */
 int peer_connect(const peer_args *a, double *full, double *resumed, int *n_resumed);
+
+/* Heap per connected client: *bytes held after one full mutual-TLS
+ * connect (from before the client and its TLS configuration existed);
+ * *steady the allocation calls made while that connection then publishes
+ * and acknowledges 100 QoS 1 messages (-1 if not measured). */
+int peer_heap(const peer_args *a, long *bytes, long *steady);
+
+/* test/bench/peer_heap.c: heap in use, and allocation calls so far. */
+size_t peer_heap_now(void);
+unsigned long peer_heap_calls(void);
 
 /* Monotonic seconds. */
 double peer_now(void);

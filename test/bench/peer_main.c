@@ -45,8 +45,8 @@ int main(int argc, char **argv)
     const char *mode = argc > 1 ? argv[1] : "";
 
     if (argc != 9 || (strcmp(mode, "pub") != 0 && strcmp(mode, "e2e") != 0 &&
-                      strcmp(mode, "connect") != 0)) {
-        fprintf(stderr, "usage: %s pub|e2e|connect PORT CERTDIR QOS WINDOW SIZE COUNT SECONDS\n",
+                      strcmp(mode, "connect") != 0 && strcmp(mode, "heap") != 0)) {
+        fprintf(stderr, "usage: %s pub|e2e|connect|heap PORT CERTDIR QOS WINDOW SIZE COUNT SECONDS\n",
                 argv[0]);
         return 2;
     }
@@ -62,6 +62,13 @@ int main(int argc, char **argv)
         (strcmp(mode, "connect") == 0 && a.count > PEER_MAX_ROUNDS)) {
         fprintf(stderr, "%s: argument out of range\n", argv[0]);
         return 2;
+    }
+    if (strcmp(mode, "heap") == 0) {
+        long bytes = 0, steady = -1;
+        if (peer_heap(&a, &bytes, &steady) != 0)
+            return 1;
+        printf("heap=%ld steady_allocs=%ld\n", bytes, steady);
+        return 0;
     }
     if (strcmp(mode, "connect") == 0) {
         if (peer_connect(&a, full, resumed, &n_resumed) != 0)

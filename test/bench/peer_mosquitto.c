@@ -223,3 +223,35 @@ int peer_connect(const peer_args *a, double *full, double *resumed, int *n_resum
     mosquitto_lib_cleanup();
     return 0;
 }
+
+/* ---- heap per connected client -------------------------------------------- */
+
+int peer_heap(const peer_args *a, long *bytes, long *steady)
+{
+    struct mosquitto *m;
+    size_t before;
+    unsigned long calls;
+    char payload[64];
+    long i, rounds;
+    int flag = 0;
+
+    mosquitto_lib_init(); /* OpenSSL's global state: not per client */
+    before = peer_heap_now();
+    m = client(a, "bench-mosquitto-heap", &flag);
+    if (m == NULL)
+        return -1;
+    *bytes = (long)(peer_heap_now() - before);
+    memset(payload, 'x', sizeof payload);
+    mosquitto_publish_callback_set(m, on_publish);
+    acked = 0;
+    calls = peer_heap_calls();
+    for (i = 0; i < 100; i++)
+        mosquitto_publish(m, NULL, "bench/heap", (int)sizeof payload, payload, 1, false);
+    for (rounds = 0; rounds < 2000 && acked < 100; rounds++)
+        mosquitto_loop(m, 5, 1);
+    *steady = acked == 100 ? (long)(peer_heap_calls() - calls) : -1;
+    mosquitto_disconnect(m);
+    mosquitto_destroy(m);
+    mosquitto_lib_cleanup();
+    return 0;
+}

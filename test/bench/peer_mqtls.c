@@ -218,3 +218,30 @@ int peer_connect(const peer_args *a, double *full, double *resumed, int *n_resum
     node_free(n);
     return 0;
 }
+
+int peer_heap(const peer_args *a, long *bytes, long *steady)
+{
+    node *n = &a_node;
+    uint8_t payload[64];
+    size_t before = peer_heap_now();
+    unsigned long calls;
+    long i, rounds;
+    peer_args q1 = *a;
+
+    memset(payload, 'x', sizeof payload);
+    q1.qos = 1;
+    q1.size = sizeof payload;
+    if (node_setup(n, a, "bench-mqtls-heap") != 0 || node_connect(n) != 0)
+        return -1;
+    *bytes = (long)(peer_heap_now() - before);
+    /* The publish path, connected: no allocation at all (MQTT or TLS). */
+    calls = peer_heap_calls();
+    for (i = 0; i < 100; i++)
+        if (publish(n, &q1, "bench/heap", payload) != 0)
+            return -1;
+    for (rounds = 0; rounds < 2000 && n->acked < 100; rounds++)
+        mqtls_client_poll(&n->c, 5);
+    *steady = n->acked == 100 ? (long)(peer_heap_calls() - calls) : -1;
+    node_free(n);
+    return 0;
+}

@@ -290,3 +290,41 @@ int peer_connect(const peer_args *a, double *full, double *resumed, int *n_resum
     *n_resumed = 0; /* Paho C does not expose TLS session resumption */
     return 0;
 }
+
+/* ---- heap per connected client -------------------------------------------- */
+
+int peer_heap(const peer_args *a, long *bytes, long *steady)
+{
+    MQTTAsync c;
+    size_t before = peer_heap_now();
+    unsigned long calls;
+    char payload[64];
+    long i, rounds;
+
+    if (connect_client(a, "bench-paho-async-heap", &c, 0) != 0)
+        return -1;
+    *bytes = (long)(peer_heap_now() - before);
+    memset(payload, 'x', sizeof payload);
+    pthread_mutex_lock(&lock);
+    acked = failures = 0;
+    pthread_mutex_unlock(&lock);
+    calls = peer_heap_calls();
+    for (i = 0; i < 100; i++) {
+        MQTTAsync_message msg = MQTTAsync_message_initializer;
+        MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+        msg.payload = payload;
+        msg.payloadlen = (int)sizeof payload;
+        msg.qos = 1;
+        ro.onSuccess = on_sent;
+        ro.onFailure = on_send_failure;
+        MQTTAsync_sendMessage(c, "bench/heap", &msg, &ro);
+    }
+    pthread_mutex_lock(&lock);
+    for (rounds = 0; rounds < 2000 && acked + failures < 100; rounds++)
+        wait_change(5);
+    *steady = acked == 100 ? (long)(peer_heap_calls() - calls) : -1;
+    pthread_mutex_unlock(&lock);
+    MQTTAsync_disconnect(c, NULL);
+    MQTTAsync_destroy(&c);
+    return 0;
+}

@@ -171,3 +171,34 @@ int peer_connect(const peer_args *a, double *full, double *resumed, int *n_resum
     *n_resumed = 0; /* Paho C does not expose TLS session resumption */
     return 0;
 }
+
+/* ---- heap per connected client -------------------------------------------- */
+
+int peer_heap(const peer_args *a, long *bytes, long *steady)
+{
+    MQTTClient c;
+    size_t before = peer_heap_now();
+    unsigned long calls;
+    char payload[64];
+    long i;
+
+    if (connect_client(a, "bench-paho-sync-heap", &c, 0) != 0)
+        return -1;
+    *bytes = (long)(peer_heap_now() - before);
+    memset(payload, 'x', sizeof payload);
+    calls = peer_heap_calls();
+    for (i = 0; i < 100; i++) {
+        MQTTClient_message msg = MQTTClient_message_initializer;
+        MQTTClient_deliveryToken token;
+        msg.payload = payload;
+        msg.payloadlen = (int)sizeof payload;
+        msg.qos = 1;
+        if (MQTTClient_publishMessage(c, "bench/heap", &msg, &token) != MQTTCLIENT_SUCCESS ||
+            MQTTClient_waitForCompletion(c, token, 5000) != MQTTCLIENT_SUCCESS)
+            break;
+    }
+    *steady = i == 100 ? (long)(peer_heap_calls() - calls) : -1;
+    MQTTClient_disconnect(c, 1000);
+    MQTTClient_destroy(&c);
+    return 0;
+}
