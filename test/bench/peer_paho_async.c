@@ -71,24 +71,49 @@ static void wait_change(int ms)
     pthread_cond_timedwait(&changed, &lock, &until);
 }
 
-int peer_publish(const peer_args *a, long *done, double *secs)
+/* ---- shared by e2e and connect -------------------------------------------- */
+
+static long arrived;
+static int subscribed;
+
+static int on_arrived(void *ctx, char *topic, int len, MQTTAsync_message *m)
 {
-    MQTTAsync client;
+    (void)ctx;
+    (void)len;
+    MQTTAsync_freeMessage(&m);
+    MQTTAsync_free(topic);
+    pthread_mutex_lock(&lock);
+    arrived++;
+    pthread_cond_broadcast(&changed);
+    pthread_mutex_unlock(&lock);
+    return 1;
+}
+
+static void on_subscribed(void *ctx, MQTTAsync_successData *d)
+{
+    (void)ctx;
+    (void)d;
+    pthread_mutex_lock(&lock);
+    subscribed = 1;
+    pthread_cond_broadcast(&changed);
+    pthread_mutex_unlock(&lock);
+}
+
+/* Creates and connects a client; *client set, 0 or -1. With with_arrived,
+ * messages are counted; max_inflight > 0 sets Paho's window. */
+static int connect_client(const peer_args *a, const char *id, MQTTAsync *client, int with_arrived,
+                          int max_inflight)
+{
     MQTTAsync_connectOptions opts = MQTTAsync_connectOptions_initializer;
     MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
     char uri[64], ca[512], crt[512], key[512];
-    char *payload;
-    long sent = 0, rounds;
-    double t0, deadline;
-    int rc;
+    long rounds;
 
     snprintf(uri, sizeof uri, "ssl://localhost:%u", a->port);
-    payload = malloc(a->size);
-    if (payload == NULL ||
-        MQTTAsync_create(&client, uri, "bench-paho-async", MQTTCLIENT_PERSISTENCE_NONE, NULL) !=
-            MQTTASYNC_SUCCESS)
+    if (MQTTAsync_create(client, uri, id, MQTTCLIENT_PERSISTENCE_NONE, NULL) != MQTTASYNC_SUCCESS)
         return -1;
-    memset(payload, 'x', a->size);
+    if (with_arrived)
+        MQTTAsync_setCallbacks(*client, NULL, NULL, on_arrived, NULL);
     ssl.trustStore = peer_cert(a, "root-a.crt", ca, sizeof ca);
     ssl.keyStore = peer_cert(a, "device-001.crt", crt, sizeof crt);
     ssl.privateKey = peer_cert(a, "device-001.key", key, sizeof key);
@@ -97,19 +122,33 @@ int peer_publish(const peer_args *a, long *done, double *secs)
     opts.ssl = &ssl;
     opts.cleansession = 1;
     opts.keepAliveInterval = 60;
-    opts.maxInflight = a->window;
+    if (max_inflight > 0)
+        opts.maxInflight = max_inflight;
     opts.onSuccess = on_connect;
     opts.onFailure = on_connect_failure;
-    if ((rc = MQTTAsync_connect(client, &opts)) != MQTTASYNC_SUCCESS) {
-        fprintf(stderr, "Paho C async: connect: %d\n", rc);
-        return -1;
-    }
     pthread_mutex_lock(&lock);
-    for (rounds = 0; connected == 0 && rounds < 500; rounds++)
-        wait_change(10);
+    connected = 0;
     pthread_mutex_unlock(&lock);
-    if (connected != 1)
+    if (MQTTAsync_connect(*client, &opts) != MQTTASYNC_SUCCESS)
         return -1;
+    pthread_mutex_lock(&lock);
+    for (rounds = 0; connected == 0 && rounds < 5000; rounds++)
+        wait_change(2);
+    pthread_mutex_unlock(&lock);
+    return connected == 1 ? 0 : -1;
+}
+
+int peer_publish(const peer_args *a, long *done, double *secs)
+{
+    MQTTAsync client;
+    char *payload = malloc(a->size);
+    long sent = 0, rounds;
+    double t0, deadline;
+    int rc;
+
+    if (payload == NULL || connect_client(a, "bench-paho-async", &client, 0, a->window) != 0)
+        return -1;
+    memset(payload, 'x', a->size);
 
     t0 = peer_now();
     deadline = t0 + a->seconds;
@@ -153,70 +192,6 @@ int peer_publish(const peer_args *a, long *done, double *secs)
     return failures == 0 ? 0 : -1;
 }
 
-/* ---- shared by e2e and connect -------------------------------------------- */
-
-static long arrived;
-static int subscribed;
-
-static int on_arrived(void *ctx, char *topic, int len, MQTTAsync_message *m)
-{
-    (void)ctx;
-    (void)len;
-    MQTTAsync_freeMessage(&m);
-    MQTTAsync_free(topic);
-    pthread_mutex_lock(&lock);
-    arrived++;
-    pthread_cond_broadcast(&changed);
-    pthread_mutex_unlock(&lock);
-    return 1;
-}
-
-static void on_subscribed(void *ctx, MQTTAsync_successData *d)
-{
-    (void)ctx;
-    (void)d;
-    pthread_mutex_lock(&lock);
-    subscribed = 1;
-    pthread_cond_broadcast(&changed);
-    pthread_mutex_unlock(&lock);
-}
-
-/* Creates and connects a client; *client set, 0 or -1. With with_arrived,
- * messages are counted. */
-static int connect_client(const peer_args *a, const char *id, MQTTAsync *client, int with_arrived)
-{
-    MQTTAsync_connectOptions opts = MQTTAsync_connectOptions_initializer;
-    MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
-    char uri[64], ca[512], crt[512], key[512];
-    long rounds;
-
-    snprintf(uri, sizeof uri, "ssl://localhost:%u", a->port);
-    if (MQTTAsync_create(client, uri, id, MQTTCLIENT_PERSISTENCE_NONE, NULL) != MQTTASYNC_SUCCESS)
-        return -1;
-    if (with_arrived)
-        MQTTAsync_setCallbacks(*client, NULL, NULL, on_arrived, NULL);
-    ssl.trustStore = peer_cert(a, "root-a.crt", ca, sizeof ca);
-    ssl.keyStore = peer_cert(a, "device-001.crt", crt, sizeof crt);
-    ssl.privateKey = peer_cert(a, "device-001.key", key, sizeof key);
-    ssl.enableServerCertAuth = 1;
-    ssl.verify = 1;
-    opts.ssl = &ssl;
-    opts.cleansession = 1;
-    opts.keepAliveInterval = 60;
-    opts.onSuccess = on_connect;
-    opts.onFailure = on_connect_failure;
-    pthread_mutex_lock(&lock);
-    connected = 0;
-    pthread_mutex_unlock(&lock);
-    if (MQTTAsync_connect(*client, &opts) != MQTTASYNC_SUCCESS)
-        return -1;
-    pthread_mutex_lock(&lock);
-    for (rounds = 0; connected == 0 && rounds < 5000; rounds++)
-        wait_change(2);
-    pthread_mutex_unlock(&lock);
-    return connected == 1 ? 0 : -1;
-}
-
 int peer_e2e(const peer_args *a, long *done, double *secs)
 {
     MQTTAsync sub, pub;
@@ -225,8 +200,8 @@ int peer_e2e(const peer_args *a, long *done, double *secs)
     long sent = 0, rounds;
     double t0, deadline;
 
-    if (payload == NULL || connect_client(a, "bench-paho-async-sub", &sub, 1) != 0 ||
-        connect_client(a, "bench-paho-async-pub", &pub, 0) != 0)
+    if (payload == NULL || connect_client(a, "bench-paho-async-sub", &sub, 1, 0) != 0 ||
+        connect_client(a, "bench-paho-async-pub", &pub, 0, 0) != 0)
         return -1;
     memset(payload, 'x', a->size);
     ro.onSuccess = on_subscribed;
@@ -281,7 +256,7 @@ int peer_connect(const peer_args *a, double *full, double *resumed, int *n_resum
     for (i = 0; i < a->count; i++) {
         MQTTAsync c;
         double t0 = peer_now();
-        if (connect_client(a, "bench-paho-async-connect", &c, 0) != 0)
+        if (connect_client(a, "bench-paho-async-connect", &c, 0, 0) != 0)
             return -1;
         full[i] = (peer_now() - t0) * 1e3;
         MQTTAsync_disconnect(c, NULL);
@@ -301,7 +276,7 @@ int peer_heap(const peer_args *a, long *bytes, long *steady)
     char payload[64];
     long i, rounds;
 
-    if (connect_client(a, "bench-paho-async-heap", &c, 0) != 0)
+    if (connect_client(a, "bench-paho-async-heap", &c, 0, 0) != 0)
         return -1;
     *bytes = (long)(peer_heap_now() - before);
     memset(payload, 'x', sizeof payload);

@@ -12,25 +12,36 @@
 
 const char peer_name[] = "Paho C sync";
 
-int peer_publish(const peer_args *a, long *done, double *secs)
+/* ---- QoS 0 end to end ---------------------------------------------------------- */
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static long arrived;
+
+static int on_arrived(void *ctx, char *topic, int len, MQTTClient_message *m)
 {
-    MQTTClient client;
+    (void)ctx;
+    (void)len;
+    MQTTClient_freeMessage(&m);
+    MQTTClient_free(topic);
+    pthread_mutex_lock(&lock);
+    arrived++;
+    pthread_mutex_unlock(&lock);
+    return 1;
+}
+
+/* Creates and connects a client; with with_arrived, messages are counted;
+ * max_inflight > 0 sets Paho's window. 0 or -1. */
+static int connect_client(const peer_args *a, const char *id, MQTTClient *c, int with_arrived,
+                          int max_inflight)
+{
     MQTTClient_connectOptions opts = MQTTClient_connectOptions_initializer;
     MQTTClient_SSLOptions ssl = MQTTClient_SSLOptions_initializer;
     char uri[64], ca[512], crt[512], key[512];
-    MQTTClient_deliveryToken ring[1000];
-    char *payload;
-    long sent = 0, acked = 0, rounds;
-    double t0, deadline;
-    int rc;
-
     snprintf(uri, sizeof uri, "ssl://localhost:%u", a->port);
-    payload = malloc(a->size);
-    if (payload == NULL ||
-        MQTTClient_create(&client, uri, "bench-paho-sync", MQTTCLIENT_PERSISTENCE_NONE, NULL) !=
-            MQTTCLIENT_SUCCESS)
+    if (MQTTClient_create(c, uri, id, MQTTCLIENT_PERSISTENCE_NONE, NULL) != MQTTCLIENT_SUCCESS)
         return -1;
-    memset(payload, 'x', a->size);
+    if (with_arrived)
+        MQTTClient_setCallbacks(*c, NULL, NULL, on_arrived, NULL);
     ssl.trustStore = peer_cert(a, "root-a.crt", ca, sizeof ca);
     ssl.keyStore = peer_cert(a, "device-001.crt", crt, sizeof crt);
     ssl.privateKey = peer_cert(a, "device-001.key", key, sizeof key);
@@ -39,11 +50,25 @@ int peer_publish(const peer_args *a, long *done, double *secs)
     opts.ssl = &ssl;
     opts.cleansession = 1;
     opts.keepAliveInterval = 60;
-    opts.maxInflightMessages = a->window;
-    if ((rc = MQTTClient_connect(client, &opts)) != MQTTCLIENT_SUCCESS) {
-        fprintf(stderr, "Paho C sync: connect: %d\n", rc);
+    if (max_inflight > 0)
+        opts.maxInflightMessages = max_inflight;
+    return MQTTClient_connect(*c, &opts) == MQTTCLIENT_SUCCESS ? 0 : -1;
+}
+
+int peer_publish(const peer_args *a, long *done, double *secs)
+{
+    MQTTClient client;
+    MQTTClient_deliveryToken ring[1000];
+    char *payload = malloc(a->size);
+    long sent = 0, acked = 0, rounds;
+    double t0, deadline;
+    int rc;
+
+    if (payload == NULL || connect_client(a, "bench-paho-sync", &client, 0, a->window) != 0) {
+        fprintf(stderr, "Paho C sync: connect failed\n");
         return -1;
     }
+    memset(payload, 'x', a->size);
     t0 = peer_now();
     deadline = t0 + a->seconds;
     for (rounds = 0; rounds < 100000000L && acked < a->count && peer_now() <= deadline; rounds++) {
@@ -78,44 +103,6 @@ int peer_publish(const peer_args *a, long *done, double *secs)
     return 0;
 }
 
-/* ---- QoS 0 end to end ---------------------------------------------------------- */
-
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static long arrived;
-
-static int on_arrived(void *ctx, char *topic, int len, MQTTClient_message *m)
-{
-    (void)ctx;
-    (void)len;
-    MQTTClient_freeMessage(&m);
-    MQTTClient_free(topic);
-    pthread_mutex_lock(&lock);
-    arrived++;
-    pthread_mutex_unlock(&lock);
-    return 1;
-}
-
-static int connect_client(const peer_args *a, const char *id, MQTTClient *c, int with_arrived)
-{
-    MQTTClient_connectOptions opts = MQTTClient_connectOptions_initializer;
-    MQTTClient_SSLOptions ssl = MQTTClient_SSLOptions_initializer;
-    char uri[64], ca[512], crt[512], key[512];
-    snprintf(uri, sizeof uri, "ssl://localhost:%u", a->port);
-    if (MQTTClient_create(c, uri, id, MQTTCLIENT_PERSISTENCE_NONE, NULL) != MQTTCLIENT_SUCCESS)
-        return -1;
-    if (with_arrived)
-        MQTTClient_setCallbacks(*c, NULL, NULL, on_arrived, NULL);
-    ssl.trustStore = peer_cert(a, "root-a.crt", ca, sizeof ca);
-    ssl.keyStore = peer_cert(a, "device-001.crt", crt, sizeof crt);
-    ssl.privateKey = peer_cert(a, "device-001.key", key, sizeof key);
-    ssl.enableServerCertAuth = 1;
-    ssl.verify = 1;
-    opts.ssl = &ssl;
-    opts.cleansession = 1;
-    opts.keepAliveInterval = 60;
-    return MQTTClient_connect(*c, &opts) == MQTTCLIENT_SUCCESS ? 0 : -1;
-}
-
 int peer_e2e(const peer_args *a, long *done, double *secs)
 {
     MQTTClient sub, pub;
@@ -123,8 +110,8 @@ int peer_e2e(const peer_args *a, long *done, double *secs)
     long sent = 0, got = 0, rounds;
     double t0, deadline;
 
-    if (payload == NULL || connect_client(a, "bench-paho-sync-sub", &sub, 1) != 0 ||
-        connect_client(a, "bench-paho-sync-pub", &pub, 0) != 0 ||
+    if (payload == NULL || connect_client(a, "bench-paho-sync-sub", &sub, 1, 0) != 0 ||
+        connect_client(a, "bench-paho-sync-pub", &pub, 0, 0) != 0 ||
         MQTTClient_subscribe(sub, "bench/e2e", 0) != MQTTCLIENT_SUCCESS)
         return -1;
     memset(payload, 'x', a->size);
@@ -162,7 +149,7 @@ int peer_connect(const peer_args *a, double *full, double *resumed, int *n_resum
     for (i = 0; i < a->count; i++) {
         MQTTClient c;
         double t0 = peer_now();
-        if (connect_client(a, "bench-paho-sync-connect", &c, 0) != 0)
+        if (connect_client(a, "bench-paho-sync-connect", &c, 0, 0) != 0)
             return -1;
         full[i] = (peer_now() - t0) * 1e3;
         MQTTClient_disconnect(c, 1000);
@@ -182,7 +169,7 @@ int peer_heap(const peer_args *a, long *bytes, long *steady)
     char payload[64];
     long i;
 
-    if (connect_client(a, "bench-paho-sync-heap", &c, 0) != 0)
+    if (connect_client(a, "bench-paho-sync-heap", &c, 0, 0) != 0)
         return -1;
     *bytes = (long)(peer_heap_now() - before);
     memset(payload, 'x', sizeof payload);
