@@ -248,6 +248,9 @@ lint:
 	@sh scripts/lint.sh
 	@sh test/size/stack_depth_test.sh
 	@mkdir -p $(BUILD)/cross
+	@$(CC) $(ALL_CFLAGS) -DMQTLS_ERROR_TEXT=0 test/unit/net/error_notext.c net/error.c \
+	    -o $(BUILD)/cross/error_notext && $(BUILD)/cross/error_notext
+	@mkdir -p $(BUILD)/cross
 	@for f in mqtt/*.c; do \
 	    $(ARM_CC) -std=c99 -mcpu=cortex-m4 -mthumb -Os $(WARNINGS) -I. \
 	        -c $$f -o $(BUILD)/cross/$$(basename $$f .c).o || exit 1; \

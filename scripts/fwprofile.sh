@@ -40,7 +40,7 @@ echo "fwprofile: mbedTLS source $src ($(dpkg-parsechangelog -l "$src/debian/chan
 
 # ---- 2. the library, twice -------------------------------------------------------
 build_lib() { # DIR CC FLAGS...
-    dir=$1 cc=$2
+    local dir=$1 cc=$2 f o
     shift 2
     mkdir -p "$dir/obj"
     for f in "$src"/library/*.c; do
@@ -66,9 +66,10 @@ ${CC:-cc} -m32 -Os -g -std=c99 -Wall -Wextra -Werror -I"$src/include" -Itest/fwp
     test/fwprofile/fw_connect.c $mqtls_srcs "$out/m32/libmbed_device.a" -lpthread \
     -o "$out/m32/fw_connect"
 certs=$PWD/build/certs
-dir=$(mktemp -d /tmp/mqtls-fw-XXXXXX)
+dir=$(mktemp -d /tmp/mqtls-fw-XXXXXX) # scripts/broker.sh keeps its files here
+broker_dir=$dir
 broker_pid=""
-trap 'stop_broker; rm -rf "$dir"' EXIT
+trap 'stop_broker; rm -rf "$broker_dir"' EXIT
 . scripts/broker.sh
 pick_port
 start_broker
@@ -86,6 +87,7 @@ for f in $mqtls_srcs test/fwprofile/fw_device.c; do
     $arm $target -std=c99 -Wall -Wextra -Werror -I"$src/include" -Itest/fwprofile -I. \
         '-DMBEDTLS_CONFIG_FILE="mbedtls_device_config.h"' -DMBEDTLS_NO_PLATFORM_ENTROPY \
         -DMBEDTLS_ENTROPY_HARDWARE_ALT -DMQTLS_TLS_READ_AHEAD=0 -DMQTLS_TLS_POSIX_CLOCK=0 \
+        -DMQTLS_ERROR_TEXT=0 \
         -c "$f" -o "$out/m4/mqtls/$(basename "$f" .c).o"
 done
 $arm -mcpu=cortex-m4 -mthumb --specs=nano.specs --specs=nosys.specs -nostartfiles \
@@ -93,7 +95,8 @@ $arm -mcpu=cortex-m4 -mthumb --specs=nano.specs --specs=nosys.specs -nostartfile
     "$out"/m4/mqtls/*.o "$out/m4/libmbed_device.a" -o "$out/m4/device.elf"
 awk -f scripts/kept-by-object.awk "$out/m4/device.map" | sort >"$out/m4/kept.txt"
 {
-    echo "firmware TLS profile, Cortex-M4 flash ($("$arm" --version | head -n 1)), -Os, --gc-sections:"
+    echo "firmware TLS profile, Cortex-M4 flash ($("$arm" --version | head -n 1)), -Os, --gc-sections,"
+    echo "MQTLS_ERROR_TEXT=0 (error names, not sentences), no CA store linked (not used):"
     awk '
         $1 ~ /^(codec|topic|utf8|store|backoff|client)\.o$/ { mqtt += $2; next }
         $1 ~ /^(tls_mbedtls|bundle|castore)\.o$/ { tls += $2; next }
@@ -103,8 +106,8 @@ awk -f scripts/kept-by-object.awk "$out/m4/device.map" | sort >"$out/m4/kept.txt
         { mbed += $2 }
         END {
             printf "  mqtt/ (codec, client, store, backoff)   %7d bytes\n", mqtt
-            printf "  tls/ (mbedTLS glue, CA store)           %7d bytes\n", tls
-            printf "  net/ (error strings)                    %7d bytes\n", net
+            printf "  tls/ (the mbedTLS glue)                 %7d bytes\n", tls
+            printf "  net/ (error names)                      %7d bytes\n", net
             printf "  mbedTLS (device configuration)          %7d bytes\n", mbed
             printf "  total MQTT + TLS                        %7d bytes\n", mqtt + tls + net + mbed
             printf "  C library (newlib-nano, shared)         %7d bytes\n", libc

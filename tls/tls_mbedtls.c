@@ -382,6 +382,8 @@ int mqtls_tls_config_use_castore(mqtls_tls_config *cfg, struct mqtls_castore *st
     if (cfg == NULL)
         return MQTLS_ERR_INVALID_ARG;
     cfg->castore = store;
+    cfg->castore_trusted = mqtls_castore_trusted;
+    cfg->castore_count_use = mqtls_castore_count_use;
     return MQTLS_OK;
 }
 
@@ -825,7 +827,7 @@ int mqtls_tls_connect(mqtls_tls *tls, mqtls_tls_config *cfg, const mqtls_transpo
     reset_report(tls);
     if (cfg->castore != NULL) {
         uint8_t store_id[32];
-        mbedtls_x509_crt *chain = mqtls_castore_trusted(cfg->castore, store_id);
+        mbedtls_x509_crt *chain = cfg->castore_trusted(cfg->castore, store_id);
         if (chain == NULL && !cfg->insecure) {
             say(tls, "the CA store trusts nothing: its active slot is empty (load a bundle) "
                      "or the staged slot chosen for this connect is");
@@ -902,7 +904,7 @@ int mqtls_tls_connect(mqtls_tls *tls, mqtls_tls_config *cfg, const mqtls_transpo
         tls->ca_known = memcmp(tls->saved_ca, none, 32) != 0;
     }
     if (cfg->castore != NULL && tls->ca_known)
-        mqtls_castore_count_use(cfg->castore, tls->ca_sha256);
+        cfg->castore_count_use(cfg->castore, tls->ca_sha256);
     tls->connected = true;
     return MQTLS_OK;
 }

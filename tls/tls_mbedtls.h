@@ -85,6 +85,10 @@ typedef struct mqtls_tls_config {
     mqtls_tls_time_policy time_policy;
     int ca_count;               /* certificates in ca */
     struct mqtls_castore *castore; /* when set, trust comes from it, not ca */
+    /* The store's two calls, set by mqtls_tls_config_use_castore(): a
+     * device that never uses a CA store does not link it. */
+    mbedtls_x509_crt *(*castore_trusted)(struct mqtls_castore *s, uint8_t id[32]);
+    void (*castore_count_use)(struct mqtls_castore *s, const uint8_t sha256[32]);
     uint8_t pins[MQTLS_TLS_MAX_PINS][32]; /* SHA-256 of SubjectPublicKeyInfo */
     uint8_t pin_count;
     bool has_identity;          /* own_cert and own_key set */
