@@ -250,8 +250,13 @@ static int inbound_publish(mqtls_client *c, const mqtls_publish *p)
     for (i = 0; i < c->qos2_count && c->cfg.qos2_ids[i] != p->packet_id; i++)
         ;
     if (i == c->qos2_count) {
-        if (c->qos2_count == c->cfg.qos2_cap)
-            return MQTLS_ERR_QOS2_TABLE_FULL;
+        if (c->qos2_count == c->cfg.qos2_cap) {
+            /* No room to remember it: leave it unanswered (the broker
+             * still owes it) and carry on, so the PUBRELs behind it free
+             * the table; released() then reconnects to have it resent. */
+            c->qos2_skipped = true;
+            return MQTLS_OK;
+        }
         c->cfg.qos2_ids[c->qos2_count++] = p->packet_id;
         if (ev->message != NULL)
             ev->message(ev->ctx, p);
@@ -263,13 +268,19 @@ static int inbound_publish(mqtls_client *c, const mqtls_publish *p)
 static int released(mqtls_client *c, uint16_t packet_id)
 {
     size_t i;
+    int ret;
     for (i = 0; i < c->qos2_count; i++) {
         if (c->cfg.qos2_ids[i] == packet_id) {
             c->cfg.qos2_ids[i] = c->cfg.qos2_ids[--c->qos2_count];
             break;
         }
     }
-    return send_encoded(c, mqtls_codec_encode_pubcomp(c->cfg.tx_buf, c->cfg.tx_cap, packet_id));
+    ret = send_encoded(c, mqtls_codec_encode_pubcomp(c->cfg.tx_buf, c->cfg.tx_cap, packet_id));
+    /* A MQTT 3.1.1 broker resends an unanswered PUBLISH only on a new
+     * connection: once the table is empty, make one. */
+    if (ret == MQTLS_OK && c->qos2_skipped && c->qos2_count == 0)
+        return MQTLS_ERR_QOS2_TABLE_FULL;
+    return ret;
 }
 
 static int handle(mqtls_client *c, const mqtls_packet *pkt)
@@ -286,6 +297,7 @@ static int handle(mqtls_client *c, const mqtls_packet *pkt)
             return MQTLS_ERR_CONNACK_PROTOCOL_VERSION + 1 - pkt->u.connack.return_code;
         c->state = MQTLS_CLIENT_CONNECTED;
         c->session_present = pkt->u.connack.session_present;
+        c->qos2_skipped = false; /* the broker resends what we left unanswered */
         c->connected_ms = now(c);
         c->sent = 0;
         if (c->session_present)

@@ -114,6 +114,7 @@ typedef struct mqtls_client {
     uint32_t retry_at_ms;   /* when poll() tries to reconnect */
     uint32_t connected_ms;  /* when the current connection got its CONNACK */
     bool stopped;           /* disconnect() was called: no automatic reconnect */
+    bool qos2_skipped;      /* a QoS 2 PUBLISH went unanswered: the table was full */
     mqtls_backoff backoff;
 } mqtls_client;
 

@@ -543,6 +543,48 @@ START_TEST(a_break_part_way_through_a_write_marks_only_whole_packets)
 }
 END_TEST
 
+/* More inbound QoS 2 messages than the table holds (cap 4 here): the fifth
+ * is neither answered nor delivered, the PUBRELs behind it are, and once
+ * the table is empty the client reconnects so that the broker resends it;
+ * then it is delivered, once. No message lost, none twice, no livelock. */
+START_TEST(a_full_qos2_table_leaves_a_message_for_the_broker_to_resend)
+{
+    mqtls_packet pk[16];
+    size_t n, k;
+    int i, pubrecs = 0, pubcomps = 0;
+    cfg.reconnect = true;
+    connect_ok();
+    for (i = 1; i <= 5; i++)
+        FEED(0x34, 0x06, 0x00, 0x01, 'q', 0x00, (uint8_t)i, (uint8_t)('0' + i));
+    for (i = 1; i <= 4; i++)
+        FEED(0x62, 0x02, 0x00, (uint8_t)i);
+    for (i = 0; i < 20 && cl.state == MQTLS_CLIENT_CONNECTED; i++)
+        mqtls_client_poll(&cl, 10);
+    ck_assert_int_eq(seen.messages, 4);
+    ck_assert_int_eq(cl.state, MQTLS_CLIENT_DISCONNECTED);
+    ck_assert_int_eq(cl.last_error, MQTLS_ERR_QOS2_TABLE_FULL);
+    n = sent_packets(pk, 16);
+    for (k = 0; k < n; k++) {
+        pubrecs += pk[k].type == MQTLS_PUBREC;
+        pubcomps += pk[k].type == MQTLS_PUBCOMP;
+        ck_assert(!(pk[k].type == MQTLS_PUBREC && pk[k].packet_id == 5));
+    }
+    ck_assert_int_eq(pubrecs, 4);
+    ck_assert_int_eq(pubcomps, 4);
+    /* The broker resends 5 (DUP) on the new connection. */
+    reconnect_with(1, 0);
+    fake_transport_clear_tx(&ft);
+    FEED(0x3c, 0x06, 0x00, 0x01, 'q', 0x00, 0x05, '5', 0x62, 0x02, 0x00, 0x05);
+    for (i = 0; i < 5; i++)
+        mqtls_client_poll(&cl, 10);
+    ck_assert_int_eq(seen.messages, 5);
+    ck_assert_str_eq(seen.last_payload, "5");
+    ck_assert_int_eq(cl.state, MQTLS_CLIENT_CONNECTED);
+    ck_assert_uint_eq(sent_packets(pk, 16), 2); /* PUBREC 5, PUBCOMP 5 */
+    ck_assert(pk[0].type == MQTLS_PUBREC && pk[1].type == MQTLS_PUBCOMP);
+}
+END_TEST
+
 /* A drop at every point of a QoS 1 and a QoS 2 flow: what goes out again
  * is exactly what was still owed. */
 static const struct {
@@ -718,6 +760,7 @@ Suite *client_suite(void)
     tcase_add_test(tc, a_drop_resends_in_order_with_dup);
     tcase_add_test(tc, only_what_was_on_the_wire_gets_dup);
     tcase_add_test(tc, waiting_messages_go_out_in_one_write);
+    tcase_add_test(tc, a_full_qos2_table_leaves_a_message_for_the_broker_to_resend);
     tcase_add_test(tc, a_break_part_way_through_a_write_marks_only_whole_packets);
     tcase_add_loop_test(tc, a_drop_at_every_point_of_a_flow, 0,
                         (int)(sizeof drop_points / sizeof drop_points[0]));
