@@ -30,11 +30,16 @@ static mqtls_backoff_reason why_down(int reason)
     }
 }
 
-/* When to try again after reason. */
+/* When to try again after reason: at once when we chose to reconnect so
+ * that the broker resends what a full QoS 2 table left unanswered (the
+ * connection worked; a backlog may take several rounds). */
 static void schedule_retry(mqtls_client *c, int reason)
 {
     uint32_t delay = 0;
-    mqtls_backoff_next(&c->backoff, why_down(reason), &delay);
+    if (reason == MQTLS_ERR_QOS2_TABLE_FULL)
+        mqtls_backoff_reset(&c->backoff);
+    else
+        mqtls_backoff_next(&c->backoff, why_down(reason), &delay);
     c->retry_at_ms = now(c) + delay;
 }
 
@@ -233,9 +238,35 @@ static int acknowledged(mqtls_client *c, uint16_t packet_id, uint8_t want_state)
     return MQTLS_OK;
 }
 
+/* FNV-1a, continued over n more bytes. */
+static uint32_t fnv1a(uint32_t h, const void *bytes, size_t n)
+{
+    const uint8_t *b = bytes;
+    while (n-- != 0)
+        h = (h ^ *b++) * 16777619u;
+    return h;
+}
+
+/* A QoS 2 message's id, topic and payload in 32 bits; never 0. */
+static uint32_t fingerprint(const mqtls_publish *p)
+{
+    uint32_t h = fnv1a(2166136261u ^ p->packet_id, p->topic.ptr, p->topic.len);
+    return fnv1a(h, p->payload.ptr, p->payload.len) | 1u;
+}
+
+static bool delivered_recently(const mqtls_client *c, uint32_t fp)
+{
+    size_t i;
+    for (i = 0; i < MQTLS_CLIENT_QOS2_RECENT; i++)
+        if (c->recent[i] == fp)
+            return true;
+    return false;
+}
+
 static int inbound_publish(mqtls_client *c, const mqtls_publish *p)
 {
     const mqtls_client_events *ev = &c->cfg.events;
+    uint32_t fp;
     size_t i;
 
     if (p->qos < 2) {
@@ -250,16 +281,28 @@ static int inbound_publish(mqtls_client *c, const mqtls_publish *p)
     for (i = 0; i < c->qos2_count && c->cfg.qos2_ids[i] != p->packet_id; i++)
         ;
     if (i == c->qos2_count) {
-        if (c->qos2_count == c->cfg.qos2_cap) {
-            /* No room to remember it: leave it unanswered (the broker
-             * still owes it) and carry on, so the PUBRELs behind it free
-             * the table; released() then reconnects to have it resent. */
-            c->qos2_skipped = true;
-            return MQTLS_OK;
+        /* Its flow is complete, yet here it is again, with DUP: a broker
+         * restarted from persistence may resend a PUBLISH it had already
+         * sent PUBREL for (Mosquitto 2.0 does), which must not deliver it
+         * twice. Same id, topic and payload as one of the last delivered:
+         * answered, not delivered. */
+        fp = fingerprint(p);
+        if (!p->dup || !delivered_recently(c, fp)) {
+            if (c->qos2_count == c->cfg.qos2_cap) {
+                /* No room to remember it: leave it unanswered (the broker
+                 * still owes it) and carry on, so the PUBRELs behind it
+                 * free the table; released() then reconnects to have it
+                 * resent. */
+                c->qos2_skipped = true;
+                return MQTLS_OK;
+            }
+            c->cfg.qos2_ids[c->qos2_count++] = p->packet_id;
+            c->recent[c->recent_next] = fp;
+            if (++c->recent_next == MQTLS_CLIENT_QOS2_RECENT)
+                c->recent_next = 0;
+            if (ev->message != NULL)
+                ev->message(ev->ctx, p);
         }
-        c->cfg.qos2_ids[c->qos2_count++] = p->packet_id;
-        if (ev->message != NULL)
-            ev->message(ev->ctx, p);
     }
     return send_encoded(c, mqtls_codec_encode_pubrec(c->cfg.tx_buf, c->cfg.tx_cap,
                                                      p->packet_id));
@@ -303,6 +346,7 @@ static int handle(mqtls_client *c, const mqtls_packet *pkt)
         if (c->session_present)
             return MQTLS_OK;
         c->qos2_count = 0; /* a new session: the broker forgot them too */
+        memset(c->recent, 0, sizeof c->recent);
         if (c->cfg.resubscribe_count == 0)
             return MQTLS_OK;
         return send_encoded(c, mqtls_codec_encode_subscribe(c->cfg.tx_buf, c->cfg.tx_cap,
@@ -335,21 +379,17 @@ static int handle(mqtls_client *c, const mqtls_packet *pkt)
     }
 }
 
-/* Reads what arrives within timeout_ms and handles every whole packet. */
-static int read_and_handle(mqtls_client *c, uint32_t timeout_ms)
+/* Handles every whole packet in rx_buf, then moves what is left (part of
+ * the next one) to the front, once. */
+static int handle_received(mqtls_client *c)
 {
-    int n = c->transport.recv(c->transport.ctx, c->cfg.rx_buf + c->rx_len,
-                              c->cfg.rx_cap - c->rx_len, timeout_ms);
-    if (n < 0)
-        return lose(c, n);
-    if (n > 0)
-        c->last_rx_ms = now(c);
-    c->rx_len += (size_t)n;
-    while (c->rx_len != 0 && c->state != MQTLS_CLIENT_DISCONNECTED) {
+    size_t off = 0;
+    int ret = MQTLS_OK;
+    while (off < c->rx_len && c->state != MQTLS_CLIENT_DISCONNECTED) {
         mqtls_packet pkt;
-        int used = mqtls_codec_decode_from_server(c->cfg.rx_buf, c->rx_len, &pkt), ret;
+        int used = mqtls_codec_decode_from_server(c->cfg.rx_buf + off, c->rx_len - off, &pkt);
         if (used == MQTLS_ERR_INCOMPLETE) {
-            int total = mqtls_codec_packet_length(c->cfg.rx_buf, c->rx_len);
+            int total = mqtls_codec_packet_length(c->cfg.rx_buf + off, c->rx_len - off);
             if (total > 0 && (size_t)total > c->cfg.rx_cap)
                 return lose(c, MQTLS_ERR_PACKET_TOO_LARGE);
             break;
@@ -359,10 +399,33 @@ static int read_and_handle(mqtls_client *c, uint32_t timeout_ms)
         ret = handle(c, &pkt);
         if (ret < 0)
             return lose(c, ret);
-        c->rx_len -= (size_t)used;
-        memmove(c->cfg.rx_buf, c->cfg.rx_buf + used, c->rx_len);
+        off += (size_t)used;
     }
-    return c->state == MQTLS_CLIENT_DISCONNECTED ? c->last_error : MQTLS_OK;
+    if (c->state == MQTLS_CLIENT_DISCONNECTED)
+        return c->last_error;
+    c->rx_len -= off;
+    memmove(c->cfg.rx_buf, c->cfg.rx_buf + off, c->rx_len);
+    return MQTLS_OK;
+}
+
+/* Waits up to timeout_ms for something to arrive and handles it; with
+ * reads_per_poll above 1, also what else has arrived (reads that do not
+ * wait), so a burst of acknowledgements is answered in one poll. */
+static int read_and_handle(mqtls_client *c, uint32_t timeout_ms)
+{
+    int reads, ret = MQTLS_OK;
+    for (reads = 0; ret == MQTLS_OK && (reads == 0 || reads < c->cfg.reads_per_poll); reads++) {
+        int n = c->transport.recv(c->transport.ctx, c->cfg.rx_buf + c->rx_len,
+                                  c->cfg.rx_cap - c->rx_len, reads == 0 ? timeout_ms : 0);
+        if (n < 0)
+            return lose(c, n);
+        if (n == 0)
+            break;
+        c->last_rx_ms = now(c);
+        c->rx_len += (size_t)n;
+        ret = handle_received(c);
+    }
+    return ret;
 }
 
 /* PINGREQ when we have been quiet for the keep-alive period; lost when the

@@ -37,6 +37,14 @@
 #include "net/clock.h"
 #include "net/transport.h"
 
+/* How many QoS 2 messages delivered last are remembered (32 bits each) after
+ * their flow completed, to recognise a broker resending one of them with
+ * DUP after a restart. Mosquitto's default in-flight limit is 20. */
+#ifndef MQTLS_CLIENT_QOS2_RECENT
+#define MQTLS_CLIENT_QOS2_RECENT 20
+#endif
+
+
 /* What the client tells the application. Any may be NULL. Called from
  * inside mqtls_client_poll() (or connect); they must not call back into
  * the client except mqtls_client_publish(). */
@@ -77,6 +85,11 @@ typedef struct mqtls_client_config {
     void *open_ctx;
     mqtls_client_events events;
     uint16_t window;            /* QoS 1/2 messages on the wire at once; 0 means 1 */
+    uint8_t reads_per_poll;     /* transport reads a poll makes, the first waiting
+                                   and the rest not: several handle a burst of
+                                   acknowledgements at once (see docs/performance.md
+                                   before raising it with QoS 2 subscriptions);
+                                   0 means 1 */
     uint32_t write_timeout_ms;  /* to put one packet on the wire; 0 means 5,000 */
     bool reconnect;             /* poll() rebuilds a lost connection */
     uint32_t connect_timeout_ms; /* open to CONNACK, when poll() reconnects; 0: 10,000 */
@@ -115,6 +128,8 @@ typedef struct mqtls_client {
     uint32_t connected_ms;  /* when the current connection got its CONNACK */
     bool stopped;           /* disconnect() was called: no automatic reconnect */
     bool qos2_skipped;      /* a QoS 2 PUBLISH went unanswered: the table was full */
+    uint8_t recent_next;    /* where the next delivered QoS 2 message goes */
+    uint32_t recent[MQTLS_CLIENT_QOS2_RECENT]; /* their fingerprints; 0: none */
     mqtls_backoff backoff;
 } mqtls_client;
 

@@ -73,6 +73,7 @@ static int node_setup(node *n, const peer_args *a, const char *id)
     n->cfg.events.delivered = delivered;
     n->cfg.events.message = arrived;
     n->cfg.window = (uint16_t)a->window;
+    n->cfg.reads_per_poll = 64; /* a burst of acknowledgements in one poll */
     mqtls_client_init(&n->c);
     return mqtls_client_setup(&n->c, &n->cfg) == MQTLS_OK ? 0 : -1;
 }

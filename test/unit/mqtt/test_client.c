@@ -543,6 +543,105 @@ START_TEST(a_break_part_way_through_a_write_marks_only_whole_packets)
 }
 END_TEST
 
+/* Mosquitto restarted from persistence resends, with DUP and the same id,
+ * a PUBLISH whose flow had completed (PUBREL, PUBCOMP). Answered, not
+ * delivered again. The same id with another payload, or without DUP, is
+ * a new message, and after a clean session nothing is remembered. */
+START_TEST(a_completed_qos2_message_resent_after_a_restart_is_not_delivered_twice)
+{
+    mqtls_packet pk[4];
+    int i;
+    cfg.reconnect = true;
+    connect_ok();
+    FEED(0x34, 0x06, 0x00, 0x01, 'a', 0x00, 0x09, 'x', 0x62, 0x02, 0x00, 0x09);
+    ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_OK);
+    SENT(0x50, 0x02, 0x00, 0x09, 0x70, 0x02, 0x00, 0x09);
+    ck_assert_int_eq(seen.messages, 1);
+    cut();
+    ck_assert_int_lt(mqtls_client_poll(&cl, 10), 0);
+    reconnect_with(1, 0);
+    fake_transport_clear_tx(&ft);
+    FEED(0x3C, 0x06, 0x00, 0x01, 'a', 0x00, 0x09, 'x', 0x62, 0x02, 0x00, 0x09);
+    ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_OK);
+    SENT(0x50, 0x02, 0x00, 0x09, 0x70, 0x02, 0x00, 0x09);
+    ck_assert_int_eq(seen.messages, 1);
+    /* Same id, DUP, another payload: a new message whose first send was lost. */
+    FEED(0x3C, 0x06, 0x00, 0x01, 'a', 0x00, 0x09, 'z');
+    ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_OK);
+    ck_assert_int_eq(seen.messages, 2);
+    ck_assert_str_eq(seen.last_payload, "z");
+    FEED(0x62, 0x02, 0x00, 0x09);
+    ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_OK);
+    /* Same id and payload without DUP: sent anew, delivered. */
+    FEED(0x34, 0x06, 0x00, 0x01, 'a', 0x00, 0x09, 'x', 0x62, 0x02, 0x00, 0x09);
+    ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_OK);
+    ck_assert_int_eq(seen.messages, 3);
+    /* A clean session: the broker cannot owe an old flow, nothing is held. */
+    cut();
+    ck_assert_int_lt(mqtls_client_poll(&cl, 10), 0);
+    reconnect_with(0, 0);
+    fake_transport_clear_tx(&ft);
+    FEED(0x3C, 0x06, 0x00, 0x01, 'a', 0x00, 0x09, 'x');
+    ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_OK);
+    ck_assert_int_eq(seen.messages, 4);
+    ck_assert_uint_eq(sent_packets(pk, 4), 1);
+    ck_assert_int_eq(pk[0].type, MQTLS_PUBREC);
+    /* Only the last MQTLS_CLIENT_QOS2_RECENT are remembered: the oldest is
+     * forgotten once that many more were delivered. */
+    FEED(0x62, 0x02, 0x00, 0x09);
+    ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_OK);
+    for (i = 0; i < MQTLS_CLIENT_QOS2_RECENT; i++) {
+        FEED(0x34, 0x06, 0x00, 0x01, 'b', 0x01, (uint8_t)i, 'w', 0x62, 0x02, 0x01, (uint8_t)i);
+        ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_OK);
+    }
+    ck_assert_int_eq(seen.messages, 4 + MQTLS_CLIENT_QOS2_RECENT);
+    FEED(0x3C, 0x06, 0x00, 0x01, 'b', 0x01, 0x00, 'w'); /* the newest ones: known */
+    ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_OK);
+    ck_assert_int_eq(seen.messages, 4 + MQTLS_CLIENT_QOS2_RECENT);
+    FEED(0x3C, 0x06, 0x00, 0x01, 'a', 0x00, 0x09, 'x'); /* the oldest: gone */
+    ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_OK);
+    ck_assert_int_eq(seen.messages, 5 + MQTLS_CLIENT_QOS2_RECENT);
+}
+END_TEST
+
+#define READS 64
+
+/* With reads_per_poll, everything that has arrived is handled in one poll,
+ * even when the transport hands it over a few bytes at a time; a flood
+ * still returns after that many reads. Without it, one read per poll. */
+START_TEST(one_poll_handles_everything_already_received)
+{
+    mqtls_publish p = message(1, "d");
+    int i;
+    connect_ok();
+    FEED(0x30, 0x04, 0x00, 0x01, 'a', 'q', 0x30, 0x04, 0x00, 0x01, 'a', 'q');
+    ft.max_per_call = 6;
+    ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_OK);
+    ck_assert_int_eq(seen.messages, 1);
+    ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_OK);
+    ck_assert_int_eq(seen.messages, 2);
+    seen.messages = 0;
+    cl.cfg.reads_per_poll = READS;
+    for (i = 0; i < 10; i++)
+        ck_assert_int_eq(mqtls_client_publish(&cl, &p, NULL), MQTLS_OK);
+    for (i = 1; i <= 10; i++)
+        FEED(0x40, 0x02, 0x00, (uint8_t)i);
+    ft.max_per_call = 4;
+    ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_OK);
+    ck_assert_int_eq(seen.delivered, 10);
+    ck_assert_uint_eq(mqtls_ram_store_count(&rs), 0);
+    /* More than READS reads' worth: poll comes back
+     * after that many, and the next poll goes on. */
+    for (i = 0; i < READS + 10; i++)
+        FEED(0x30, 0x04, 0x00, 0x01, 'a', 'q');
+    ft.max_per_call = 6;
+    ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_OK);
+    ck_assert_int_eq(seen.messages, READS);
+    ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_OK);
+    ck_assert_int_eq(seen.messages, READS + 10);
+}
+END_TEST
+
 /* More inbound QoS 2 messages than the table holds (cap 4 here): the fifth
  * is neither answered nor delivered, the PUBRELs behind it are, and once
  * the table is empty the client reconnects so that the broker resends it;
@@ -571,8 +670,9 @@ START_TEST(a_full_qos2_table_leaves_a_message_for_the_broker_to_resend)
     }
     ck_assert_int_eq(pubrecs, 4);
     ck_assert_int_eq(pubcomps, 4);
-    /* The broker resends 5 (DUP) on the new connection. */
-    reconnect_with(1, 0);
+    /* At once (the connection worked; no backoff), and the broker resends
+     * 5 (DUP) on the new connection. */
+    ck_assert_uint_eq(reconnect_with(1, 0), 0);
     fake_transport_clear_tx(&ft);
     FEED(0x3c, 0x06, 0x00, 0x01, 'q', 0x00, 0x05, '5', 0x62, 0x02, 0x00, 0x05);
     for (i = 0; i < 5; i++)
@@ -749,6 +849,8 @@ Suite *client_suite(void)
     tcase_add_test(tc, the_window_pipelines_and_holds_the_rest_in_order);
     tcase_add_test(tc, inbound_qos0_and_qos1);
     tcase_add_test(tc, inbound_qos2_is_delivered_exactly_once);
+    tcase_add_test(tc, a_completed_qos2_message_resent_after_a_restart_is_not_delivered_twice);
+    tcase_add_test(tc, one_poll_handles_everything_already_received);
     tcase_add_test(tc, subscribe_and_a_refused_filter);
     tcase_add_test(tc, keep_alive_pings_and_then_gives_up);
     tcase_add_test(tc, a_malformed_packet_closes_and_loses_nothing);
