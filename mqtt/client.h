@@ -87,8 +87,9 @@ typedef struct mqtls_client_config {
     uint16_t window;            /* QoS 1/2 messages on the wire at once; 0 means 1 */
     uint8_t reads_per_poll;     /* transport reads a poll makes, the first waiting
                                    and the rest not: several handle a burst of
-                                   acknowledgements at once (see docs/performance.md
-                                   before raising it with QoS 2 subscriptions);
+                                   acknowledgements at once (with QoS 2
+                                   subscriptions see MQTLS_ERR_QOS2_TABLE_FULL
+                                   in docs/errors.md first);
                                    0 means 1 */
     uint32_t write_timeout_ms;  /* to put one packet on the wire; 0 means 5,000 */
     bool reconnect;             /* poll() rebuilds a lost connection */
