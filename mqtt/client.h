@@ -44,7 +44,6 @@
 #define MQTLS_CLIENT_QOS2_RECENT 20
 #endif
 
-
 /* What the client tells the application. Any may be NULL. Called from
  * inside mqtls_client_poll() (or connect); they must not call back into
  * the client except mqtls_client_publish(). */

@@ -330,7 +330,7 @@ static double med(size_t c, size_t r, size_t p)
 }
 
 /* The targets this run did not meet, and what limits each. */
-static const char *unmet[8][2];
+static const char *unmet[9][2]; /* one per target in targets() */
 static size_t n_unmet;
 
 static void verdict(FILE *f, int md, const char *target, double got, double want, int higher,
@@ -400,7 +400,7 @@ static void targets(FILE *f, int md)
     fprintf(f, md ? "\n## Where a target is not met, and what limits it\n\n" : "what limits it\n");
     for (p = 0; p < n_unmet; p++)
         fprintf(f, md ? "- **%s**: %s\n" : "  %s:\n    %s\n", unmet[p][0],
-                unmet[p][1][0] != '\0' ? unmet[p][1] : "a failed or missing measurement (see above).");
+                unmet[p][1][0] != '\0' ? unmet[p][1] : "not analysed by the bench; see the figures above.");
 }
 
 static void progress(int k, int runs, const char *what, const char *who)
