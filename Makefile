@@ -18,12 +18,12 @@ WARNINGS := -Wall -Wextra -Werror -Wshadow -Wconversion -Wsign-conversion \
             -Wold-style-definition -Wpointer-arith -Wcast-qual -Wundef \
             -Wvla -Wformat=2 -Wwrite-strings -Wswitch-default -Wnull-dereference
 # Ours come after the user's CFLAGS, so a user's flags cannot remove them.
-REQUIRED := -std=c99 $(WARNINGS) -I.
+REQUIRED := -std=c99 $(WARNINGS) -I. -DMQTLS_CLIENT_LOG=1 -DMQTLS_CLIENT_LOCK=1 -DMQTLS_CLIENT_QOS2_GUARD=1
 ALL_CFLAGS = $(CFLAGS) $(REQUIRED)
 # Dependency files for single-object compiles; the multi-source test and
 # tool builds depend on every header instead.
 DEPFLAGS := -MMD -MP
-HEADERS  := $(wildcard mqtt/*.h mqtt/posix/*.h net/*.h tls/*.h test/unit/*.h)
+HEADERS  := $(wildcard mqtt/*.h mqtt/posix/*.h net/*.h tls/*.h test/unit/*.h test/unit/mqtt/*.h)
 
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
@@ -48,6 +48,7 @@ UNIT_SRCS := test/unit/runner.c test/unit/net/test_error.c test/unit/net/test_tc
              test/unit/mqtt/test_codec.c test/unit/mqtt/test_codec_random.c \
              test/unit/mqtt/test_store.c test/unit/mqtt/test_backoff.c \
              test/unit/mqtt/test_store_file.c test/unit/mqtt/test_client.c \
+             test/unit/mqtt/client_fixture.c test/unit/mqtt/test_session.c \
              test/unit/tls/test_tls_config.c test/unit/tls/test_tls_pipe.c test/unit/vectors.c \
              test/unit/net/test_blobs.c test/unit/tls/test_castore.c test/unit/tls/test_ca_update.c \
              test/unit/tls/test_identity.c \

@@ -130,7 +130,7 @@ int main(int argc, char **argv)
         }
         fclose(f);
     }
-    ev.delivered = delivered;
+    ev.publish_acked = delivered;
     if (cli_connect(&c, c.lines ? 65536 : len, ev) != 0)
         return 1;
     n = c.count > 0 ? c.count : 1;

@@ -70,8 +70,8 @@ int main(int argc, char **argv)
         subs[i].filter = (mqtls_str){c.topics[i], strlen(c.topics[i])};
         subs[i].qos = (uint8_t)c.qos;
     }
-    ev.message = on_message;
-    ev.subscribed = on_suback;
+    ev.received = on_message;
+    ev.subscribe_acked = on_suback;
     if (cli_connect(&c, 256u * 1024u, ev) != 0)
         return 1;
     ret = mqtls_client_subscribe(&c.client, subs, c.topic_count, NULL);

@@ -328,7 +328,7 @@ int main(int argc, char **argv)
     mqtls_clock_posix(&cfg.clock);
     cfg.open = mqtls_tcp_tls_open;
     cfg.open_ctx = &p.net;
-    cfg.events.message = on_message;
+    cfg.events.received = on_message;
     cfg.window = 20;
     cfg.reconnect = true;
     cfg.resubscribe = &sub;

@@ -36,21 +36,24 @@ static void on_delivered(void *ctx, uint16_t packet_id)
     app.acked++;
 }
 
-static void on_lost(void *ctx, int reason)
+static void on_closed(void *ctx, int reason)
 {
     (void)ctx;
+    if (reason == MQTLS_OK)
+        return; /* our own disconnect() */
     app.lost_reason = reason;
-    fprintf(stderr, "telemetry: connection lost: %s; reconnecting\n", mqtls_strerror(reason));
+    fprintf(stderr, "telemetry: connection ended: %s; reconnecting\n", mqtls_strerror(reason));
     if (app.net.last_error != MQTLS_OK && mqtls_tls_why(&app.net.tls)[0] != '\0')
         fprintf(stderr, "telemetry: TLS: %s\n", mqtls_tls_why(&app.net.tls));
 }
 
-static void on_restored(void *ctx, bool session_present)
+static void on_connected(void *ctx, bool session_present)
 {
     (void)ctx;
     (void)session_present;
+    if (app.lost_reason != 0)
+        fprintf(stderr, "telemetry: reconnected\n");
     app.lost_reason = 0;
-    fprintf(stderr, "telemetry: reconnected\n");
 }
 
 /* One line a second: state, readings sent, acknowledged, still stored. */
@@ -116,9 +119,9 @@ int main(int argc, char **argv)
     app.net.tls_name = "localhost";
     cfg.open = mqtls_tcp_tls_open;
     cfg.open_ctx = &app.net;
-    cfg.events.delivered = on_delivered;
-    cfg.events.lost = on_lost;
-    cfg.events.restored = on_restored;
+    cfg.events.publish_acked = on_delivered;
+    cfg.events.closed = on_closed;
+    cfg.events.connected = on_connected;
     cfg.backoff_seed = (uint32_t)getpid();
     cfg.window = 20;
     cfg.reconnect = true;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include "mqtt/client.h"
 
 #include <string.h>
@@ -6,10 +7,76 @@
 #define DEFAULT_CONNECT_TIMEOUT_MS 10000u
 #define DEFAULT_STABLE_MS 60000u
 
+/* handle(): the QoS 2 PUBLISH waits in rx_buf for a free slot. */
+#define PARKED 1
+
 static uint32_t now(const mqtls_client *c)
 {
     return c->cfg.clock.now_ms(c->cfg.clock.ctx);
 }
+
+#if MQTLS_CLIENT_LOCK
+static void lock(mqtls_client *c)
+{
+    if (c->cfg.lock.lock != NULL)
+        c->cfg.lock.lock(c->cfg.lock.ctx);
+}
+
+static void unlock(mqtls_client *c)
+{
+    if (c->cfg.lock.unlock != NULL)
+        c->cfg.lock.unlock(c->cfg.lock.ctx);
+}
+#else
+#define lock(c) ((void)(c))
+#define unlock(c) ((void)(c))
+#endif
+
+/* Runs an event callback, if set, without the lock: it may publish. */
+#define EVENT(c, name, ...)                                                   \
+    do {                                                                      \
+        if ((c)->cfg.events.name != NULL) {                                   \
+            unlock(c);                                                        \
+            (c)->cfg.events.name((c)->cfg.events.ctx, __VA_ARGS__);           \
+            lock(c);                                                          \
+        }                                                                     \
+    } while (0)
+
+#if MQTLS_CLIENT_LOG
+static void log_packet(mqtls_client *c, bool out, const uint8_t *p, size_t len)
+{
+    if (c->cfg.log == NULL)
+        return;
+    if (out && len > 0 && (p[0] >> 4) == MQTLS_CONNECT) /* credentials stay out */
+        c->cfg.log(c->cfg.log_ctx, 3, "CONNECT (its fields are not logged)", true, NULL, 0);
+    else
+        c->cfg.log(c->cfg.log_ctx, 3, out ? "sent" : "received", out, p, len);
+}
+
+/* Each whole packet in p[0..len). */
+static void log_packets(mqtls_client *c, const uint8_t *p, size_t len)
+{
+    int n;
+    while (len > 0 && (n = mqtls_codec_packet_length(p, len)) > 0 && (size_t)n <= len) {
+        log_packet(c, true, p, (size_t)n);
+        p += n;
+        len -= (size_t)n;
+    }
+}
+
+static void log_event(mqtls_client *c, int level, const char *what)
+{
+    if (c->cfg.log != NULL)
+        c->cfg.log(c->cfg.log_ctx, level, what, false, NULL, 0);
+}
+#define LOG_SENT(c, p, len) log_packets(c, p, len)
+#define LOG_RECEIVED(c, p, len) log_packet(c, false, p, len)
+#define LOG_EVENT(c, level, what) log_event(c, level, what)
+#else
+#define LOG_SENT(c, p, len) ((void)0)
+#define LOG_RECEIVED(c, p, len) ((void)0)
+#define LOG_EVENT(c, level, what) ((void)0)
+#endif
 
 /* Refusals that retrying cannot fix wait on the slow schedule. */
 static mqtls_backoff_reason why_down(int reason)
@@ -32,7 +99,7 @@ static mqtls_backoff_reason why_down(int reason)
 
 /* When to try again after reason: at once when we chose to reconnect so
  * that the broker resends what a full QoS 2 table left unanswered (the
- * connection worked; a backlog may take several rounds). */
+ * connection worked). */
 static void schedule_retry(mqtls_client *c, int reason)
 {
     uint32_t delay = 0;
@@ -43,14 +110,14 @@ static void schedule_retry(mqtls_client *c, int reason)
     c->retry_at_ms = now(c) + delay;
 }
 
-/* Ends the connection; stored messages stay for the next one, and those
- * that were on the wire go out again first. */
-static int lose(mqtls_client *c, int reason)
+/* Closes the transport (never touched again until the next open) and
+ * tells the application; stored messages stay, and those that were on the
+ * wire are remembered for a resend. Nothing when already closed. */
+static void end(mqtls_client *c, int reason)
 {
-    const bool was_up = c->state == MQTLS_CLIENT_CONNECTED;
-
-    if (c->state != MQTLS_CLIENT_DISCONNECTED && c->transport.close != NULL)
-        c->transport.close(c->transport.ctx);
+    if (c->state == MQTLS_CLIENT_DISCONNECTED)
+        return;
+    c->transport.close(c->transport.ctx);
     c->state = MQTLS_CLIENT_DISCONNECTED;
     c->last_error = reason;
     c->rx_len = 0;
@@ -58,9 +125,19 @@ static int lose(mqtls_client *c, int reason)
         c->resend = c->sent;
     c->sent = 0;
     c->ping_outstanding = false;
+    LOG_EVENT(c, reason == MQTLS_OK ? 2 : 1, "connection closed");
+    EVENT(c, closed, reason);
+}
+
+/* The connection is lost (or refused) for reason: ends it and schedules
+ * the reconnect. Once: a second call after the first returns the first
+ * reason and does nothing. */
+static int lose(mqtls_client *c, int reason)
+{
+    if (c->state == MQTLS_CLIENT_DISCONNECTED)
+        return c->last_error;
     schedule_retry(c, reason);
-    if (was_up && c->cfg.events.lost != NULL)
-        c->cfg.events.lost(c->cfg.events.ctx, reason);
+    end(c, reason);
     return reason;
 }
 
@@ -89,17 +166,25 @@ static int write_out(mqtls_client *c, const uint8_t *p, size_t len, size_t *off)
 }
 
 /* Puts all of p on the wire: one packet, one write unless the transport
- * takes it in parts. */
+ * takes it in parts. Never on a closed connection. */
 static int send_all(mqtls_client *c, const uint8_t *p, size_t len)
 {
     size_t off;
-    int ret = write_out(c, p, len, &off);
-    return ret == MQTLS_OK ? MQTLS_OK : lose(c, ret);
+    int ret;
+    if (c->state == MQTLS_CLIENT_DISCONNECTED)
+        return MQTLS_ERR_NET_NOT_CONNECTED;
+    ret = write_out(c, p, len, &off);
+    if (ret != MQTLS_OK)
+        return lose(c, ret);
+    LOG_SENT(c, p, len);
+    return MQTLS_OK;
 }
 
 /* Sends what an encoder just wrote into tx_buf (n bytes, or its error). */
 static int send_encoded(mqtls_client *c, int n)
 {
+    if (n == MQTLS_ERR_BUFFER_TOO_SMALL)
+        return MQTLS_ERR_TX_BUF_TOO_SMALL;
     return n < 0 ? n : send_all(c, c->cfg.tx_buf, (size_t)n);
 }
 
@@ -139,6 +224,12 @@ static size_t wire_len(const mqtls_store_entry *e)
     return e->state == MQTLS_STORE_PUBREL ? 4u : e->len;
 }
 
+/* The QoS of a stored PUBLISH, from its first byte. */
+static unsigned stored_qos(const mqtls_store_entry *e)
+{
+    return (e->packet[0] >> 1) & 3u;
+}
+
 /* Writes tx_buf[0..len): count whole packets, the store's entries from
  * index c->sent on. On success they are on the wire. If the connection
  * breaks part way, the ones the transport took whole count as sent (they
@@ -151,6 +242,7 @@ static int send_batch(mqtls_client *c, size_t len, size_t count)
     int ret = write_out(c, c->cfg.tx_buf, len, &off);
 
     if (ret == MQTLS_OK) {
+        LOG_SENT(c, c->cfg.tx_buf, len);
         c->sent += count;
         return MQTLS_OK;
     }
@@ -166,12 +258,35 @@ static int send_batch(mqtls_client *c, size_t len, size_t count)
     return lose(c, ret);
 }
 
+/* A stored PUBLISH larger than tx_buf (stored by a run with a larger one):
+ * its first tx_cap bytes through tx_buf, where DUP can be set without
+ * touching the stored bytes, the rest straight from the store. Cut part
+ * way, it cannot have arrived, and counts as not sent. */
+static int send_large(mqtls_client *c, const mqtls_store_entry *e, bool dup)
+{
+    const size_t head = c->cfg.tx_cap;
+    size_t off;
+    int ret;
+
+    memcpy(c->cfg.tx_buf, e->packet, head);
+    if (dup)
+        c->cfg.tx_buf[0] |= 0x08u;
+    ret = write_out(c, c->cfg.tx_buf, head, &off);
+    if (ret == MQTLS_OK)
+        ret = write_out(c, e->packet + head, e->len - head, &off);
+    if (ret != MQTLS_OK)
+        return lose(c, ret);
+    LOG_SENT(c, e->packet, e->len);
+    c->sent++;
+    return MQTLS_OK;
+}
+
 /* Puts waiting QoS 1/2 messages on the wire while the window has room, in
  * store order, several packets to one write: they are gathered in tx_buf
  * (so a TLS transport makes one record of them) and written when it is
- * full or nothing more may go. A message larger than tx_buf goes straight
- * from the store. The ones on the wire are always the first `sent`
- * entries, and only those are acknowledged. */
+ * full or nothing more may go. The ones on the wire are always the first
+ * `sent` entries, and only those are acknowledged. DUP is set on the way
+ * out, in tx_buf: stored bytes are never rewritten. */
 static int fill_window(mqtls_client *c)
 {
     const size_t window = c->cfg.window != 0 ? c->cfg.window : 1;
@@ -187,6 +302,7 @@ static int fill_window(mqtls_client *c)
             return MQTLS_OK;
     while (c->sent + count < window && c->cfg.store.next(c->cfg.store.ctx, &it, &e) == 1) {
         const size_t need = wire_len(&e);
+        /* on the wire before a drop: again, with DUP [MQTT-3.3.1-1] */
         const bool dup = c->sent + count < c->resend;
         if (used > 0 && used + need > c->cfg.tx_cap) {
             ret = send_batch(c, used, count);
@@ -195,23 +311,16 @@ static int fill_window(mqtls_client *c)
                 return ret;
         }
         if (need > c->cfg.tx_cap) {
-            /* Too big to gather: straight from the store (without DUP if
-             * it was on the wire before: the stored bytes are not ours to
-             * change). */
-            ret = send_all(c, e.packet, e.len);
+            ret = send_large(c, &e, dup);
             if (ret != MQTLS_OK)
                 return ret;
-            c->sent++;
             continue;
         }
         if (e.state == MQTLS_STORE_PUBREL) {
-            int n = mqtls_codec_encode_pubrel(c->cfg.tx_buf + used, c->cfg.tx_cap - used,
-                                              e.packet_id);
-            if (n < 0)
-                return n;
+            (void)mqtls_codec_encode_pubrel(c->cfg.tx_buf + used, 4, e.packet_id);
         } else {
             memcpy(c->cfg.tx_buf + used, e.packet, e.len);
-            if (dup) /* on the wire before a drop: again, with DUP [MQTT-3.3.1-1] */
+            if (dup)
                 c->cfg.tx_buf[used] |= 0x08u;
         }
         used += need;
@@ -220,24 +329,43 @@ static int fill_window(mqtls_client *c)
     return used > 0 ? send_batch(c, used, count) : MQTLS_OK;
 }
 
-/* PUBACK or PUBCOMP: the flow of packet_id is complete. */
-static int acknowledged(mqtls_client *c, uint16_t packet_id, uint8_t want_state)
+/* PUBACK (a QoS 1 message) or PUBCOMP (a QoS 2 message past PUBREC): the
+ * flow of packet_id is complete. One that does not fit the message's QoS
+ * or phase is a protocol error; an id not on the wire is ignored. */
+static int acknowledged(mqtls_client *c, uint16_t packet_id, unsigned qos, uint8_t want_state)
 {
     mqtls_store_entry e;
     long i = index_of(c, packet_id, &e);
 
-    /* An id we did not send, or in another phase: not ours to act on. */
-    if (i < 0 || (size_t)i >= c->sent || e.state != want_state)
+    if (i < 0 || (size_t)i >= c->sent)
         return MQTLS_OK;
+    if (stored_qos(&e) != qos || e.state != want_state)
+        return MQTLS_ERR_UNEXPECTED_PACKET;
     c->cfg.store.remove(c->cfg.store.ctx, packet_id);
     c->sent--;
     if ((size_t)i < c->resend)
         c->resend--;
-    if (c->cfg.events.delivered != NULL)
-        c->cfg.events.delivered(c->cfg.events.ctx, packet_id);
+    EVENT(c, publish_acked, packet_id);
     return MQTLS_OK;
 }
 
+/* PUBREC: a QoS 2 message moves to PUBREL (one already there: the
+ * broker's retry, answered again). On a QoS 1 message it is an error. */
+static int received_pubrec(mqtls_client *c, uint16_t packet_id)
+{
+    mqtls_store_entry e;
+    long i = index_of(c, packet_id, &e);
+
+    if (i >= 0 && (size_t)i < c->sent) {
+        if (stored_qos(&e) != 2)
+            return MQTLS_ERR_UNEXPECTED_PACKET;
+        if (e.state == MQTLS_STORE_PUBLISH)
+            c->cfg.store.set_state(c->cfg.store.ctx, packet_id, MQTLS_STORE_PUBREL);
+    }
+    return send_encoded(c, mqtls_codec_encode_pubrel(c->cfg.tx_buf, c->cfg.tx_cap, packet_id));
+}
+
+#if MQTLS_CLIENT_QOS2_GUARD
 /* FNV-1a, continued over n more bytes. */
 static uint32_t fnv1a(uint32_t h, const void *bytes, size_t n)
 {
@@ -254,24 +382,36 @@ static uint32_t fingerprint(const mqtls_publish *p)
     return fnv1a(h, p->payload.ptr, p->payload.len) | 1u;
 }
 
-static bool delivered_recently(const mqtls_client *c, uint32_t fp)
+/* The opt-in guard (qos2_recent): a DUP resend of a recently completed
+ * flow? Otherwise remembers this one's fingerprint when it is delivered. */
+static bool resent_after_completion(mqtls_client *c, const mqtls_publish *p, bool remember)
 {
+    const uint32_t fp = fingerprint(p);
     size_t i;
-    for (i = 0; i < MQTLS_CLIENT_QOS2_RECENT; i++)
-        if (c->recent[i] == fp)
-            return true;
+
+    if (!remember) {
+        for (i = 0; i < c->cfg.qos2_recent_cap; i++)
+            if (c->cfg.qos2_recent[i] == fp)
+                return true;
+        return false;
+    }
+    c->cfg.qos2_recent[c->recent_next] = fp;
+    if (++c->recent_next == c->cfg.qos2_recent_cap)
+        c->recent_next = 0;
     return false;
 }
+#define GUARD_ON(c) ((c)->cfg.qos2_recent_cap != 0)
+#else
+#define GUARD_ON(c) false
+#define resent_after_completion(c, p, remember) false
+#endif
 
-static int inbound_publish(mqtls_client *c, const mqtls_publish *p)
+static int inbound_publish(mqtls_client *c, const mqtls_publish *p, bool untracked)
 {
-    const mqtls_client_events *ev = &c->cfg.events;
-    uint32_t fp;
     size_t i;
 
     if (p->qos < 2) {
-        if (ev->message != NULL)
-            ev->message(ev->ctx, p);
+        EVENT(c, received, p);
         if (p->qos == 0)
             return MQTLS_OK;
         return send_encoded(c, mqtls_codec_encode_puback(c->cfg.tx_buf, c->cfg.tx_cap,
@@ -280,29 +420,20 @@ static int inbound_publish(mqtls_client *c, const mqtls_publish *p)
     /* QoS 2: deliver once, remember the id until PUBREL [MQTT-4.3.3-2]. */
     for (i = 0; i < c->qos2_count && c->cfg.qos2_ids[i] != p->packet_id; i++)
         ;
-    if (i == c->qos2_count) {
-        /* Its flow is complete, yet here it is again, with DUP: a broker
-         * restarted from persistence may resend a PUBLISH it had already
-         * sent PUBREL for (Mosquitto 2.0 does), which must not deliver it
-         * twice. Same id, topic and payload as one of the last delivered:
-         * answered, not delivered. */
-        fp = fingerprint(p);
-        if (!p->dup || !delivered_recently(c, fp)) {
-            if (c->qos2_count == c->cfg.qos2_cap) {
-                /* No room to remember it: leave it unanswered (the broker
-                 * still owes it) and carry on, so the PUBRELs behind it
-                 * free the table; released() then reconnects to have it
-                 * resent. */
-                c->qos2_skipped = true;
-                return MQTLS_OK;
-            }
+    if (i == c->qos2_count && !(GUARD_ON(c) && p->dup && resent_after_completion(c, p, false))) {
+        if (untracked) {
+            /* rx_buf is full of messages waiting for a slot, and with a
+             * clean session no reconnect can bring them back: delivered
+             * without an id to recognise a resend by. A 3.1.1 broker
+             * resends only on a reconnect, which ends this session. */
+        } else if (c->qos2_count == c->cfg.qos2_cap) {
+            return PARKED;
+        } else {
             c->cfg.qos2_ids[c->qos2_count++] = p->packet_id;
-            c->recent[c->recent_next] = fp;
-            if (++c->recent_next == MQTLS_CLIENT_QOS2_RECENT)
-                c->recent_next = 0;
-            if (ev->message != NULL)
-                ev->message(ev->ctx, p);
         }
+        if (GUARD_ON(c))
+            (void)resent_after_completion(c, p, true);
+        EVENT(c, received, p);
     }
     return send_encoded(c, mqtls_codec_encode_pubrec(c->cfg.tx_buf, c->cfg.tx_cap,
                                                      p->packet_id));
@@ -311,100 +442,164 @@ static int inbound_publish(mqtls_client *c, const mqtls_publish *p)
 static int released(mqtls_client *c, uint16_t packet_id)
 {
     size_t i;
-    int ret;
     for (i = 0; i < c->qos2_count; i++) {
         if (c->cfg.qos2_ids[i] == packet_id) {
             c->cfg.qos2_ids[i] = c->cfg.qos2_ids[--c->qos2_count];
             break;
         }
     }
-    ret = send_encoded(c, mqtls_codec_encode_pubcomp(c->cfg.tx_buf, c->cfg.tx_cap, packet_id));
-    /* A MQTT 3.1.1 broker resends an unanswered PUBLISH only on a new
-     * connection: once the table is empty, make one. */
-    if (ret == MQTLS_OK && c->qos2_skipped && c->qos2_count == 0)
-        return MQTLS_ERR_QOS2_TABLE_FULL;
-    return ret;
+    return send_encoded(c, mqtls_codec_encode_pubcomp(c->cfg.tx_buf, c->cfg.tx_cap, packet_id));
 }
 
-static int handle(mqtls_client *c, const mqtls_packet *pkt)
+/* A session the broker did not keep: its flows are gone [MQTT-3.1.2-6].
+ * Stored messages are new messages now (DUP 0, PUBREL back to PUBLISH),
+ * or, under the discard policy, the ones whose flow had begun are given
+ * up, each reported. */
+static void new_session(mqtls_client *c)
 {
-    const mqtls_client_events *ev = &c->cfg.events;
+    mqtls_store_iter it;
     mqtls_store_entry e;
-    long i;
+    uint32_t rounds;
 
-    c->ping_outstanding = false; /* anything at all shows the link is alive */
-    if (c->state == MQTLS_CLIENT_CONNECTING) {
-        if (pkt->type != MQTLS_CONNACK)
-            return MQTLS_ERR_UNEXPECTED_PACKET; /* [MQTT-3.2.0-1] */
-        if (pkt->u.connack.return_code != MQTLS_CONNACK_ACCEPTED)
-            return MQTLS_ERR_CONNACK_PROTOCOL_VERSION + 1 - pkt->u.connack.return_code;
-        c->state = MQTLS_CLIENT_CONNECTED;
-        c->session_present = pkt->u.connack.session_present;
-        c->qos2_skipped = false; /* the broker resends what we left unanswered */
-        c->connected_ms = now(c);
-        c->sent = 0;
-        if (c->session_present)
-            return MQTLS_OK;
-        c->qos2_count = 0; /* a new session: the broker forgot them too */
-        memset(c->recent, 0, sizeof c->recent);
-        if (c->cfg.resubscribe_count == 0)
-            return MQTLS_OK;
-        return send_encoded(c, mqtls_codec_encode_subscribe(c->cfg.tx_buf, c->cfg.tx_cap,
-                                                            take_id(c), c->cfg.resubscribe,
-                                                            c->cfg.resubscribe_count));
+    c->qos2_count = 0; /* the broker forgot them too */
+    if (GUARD_ON(c))
+        memset(c->cfg.qos2_recent, 0, c->cfg.qos2_recent_cap * sizeof c->cfg.qos2_recent[0]);
+    for (rounds = 0; rounds < 65536u; rounds++) {
+        size_t i = 0;
+        bool begun = false;
+        it.pos = 0;
+        it.started = 0;
+        while (c->cfg.store.next(c->cfg.store.ctx, &it, &e) == 1) {
+            begun = i < c->resend || e.state == MQTLS_STORE_PUBREL;
+            if (begun && c->cfg.new_session == MQTLS_NEW_SESSION_DISCARD)
+                break;
+            if (e.state == MQTLS_STORE_PUBREL)
+                c->cfg.store.set_state(c->cfg.store.ctx, e.packet_id, MQTLS_STORE_PUBLISH);
+            begun = false;
+            i++;
+        }
+        if (!begun)
+            break;
+        /* Removing ends the walk: start again after each one. */
+        c->cfg.store.remove(c->cfg.store.ctx, e.packet_id);
+        if (i < c->resend)
+            c->resend--;
+        EVENT(c, publish_dropped, e.packet_id, MQTLS_ERR_SESSION_DISCARDED);
     }
+    c->resend = 0;
+}
+
+static int connack(mqtls_client *c, const mqtls_connack *ack)
+{
+    if (ack->return_code != MQTLS_CONNACK_ACCEPTED)
+        return MQTLS_ERR_CONNACK_PROTOCOL_VERSION + 1 - ack->return_code;
+    if (ack->session_present && c->cfg.connect.clean_session)
+        return MQTLS_ERR_CONNACK_SESSION_PRESENT; /* [MQTT-3.2.2-1] */
+    c->state = MQTLS_CLIENT_CONNECTED;
+    c->session_present = ack->session_present;
+    c->connected_ms = now(c);
+    c->sent = 0;
+    LOG_EVENT(c, 2, "connected");
+    if (!ack->session_present)
+        new_session(c);
+    EVENT(c, connected, ack->session_present);
+    if (ack->session_present || c->cfg.resubscribe_count == 0)
+        return MQTLS_OK;
+    return send_encoded(c, mqtls_codec_encode_subscribe(c->cfg.tx_buf, c->cfg.tx_cap,
+                                                        take_id(c), c->cfg.resubscribe,
+                                                        c->cfg.resubscribe_count));
+}
+
+/* Acts on one packet: MQTLS_OK, PARKED, or an error that ends the
+ * connection. */
+static int handle(mqtls_client *c, const mqtls_packet *pkt, bool untracked)
+{
+    c->ping_outstanding = false; /* anything at all shows the link is alive */
+    if (c->state == MQTLS_CLIENT_CONNECTING)
+        return pkt->type == MQTLS_CONNACK ? connack(c, &pkt->u.connack)
+                                          : MQTLS_ERR_UNEXPECTED_PACKET; /* [MQTT-3.2.0-1] */
     switch (pkt->type) {
-    case MQTLS_PUBLISH: return inbound_publish(c, &pkt->u.publish);
+    case MQTLS_PUBLISH: return inbound_publish(c, &pkt->u.publish, untracked);
     case MQTLS_PUBREL: return released(c, pkt->packet_id);
-    case MQTLS_PUBACK: return acknowledged(c, pkt->packet_id, MQTLS_STORE_PUBLISH);
-    case MQTLS_PUBCOMP: return acknowledged(c, pkt->packet_id, MQTLS_STORE_PUBREL);
-    case MQTLS_PUBREC:
-        i = index_of(c, pkt->packet_id, &e);
-        if (i >= 0 && (size_t)i < c->sent && e.state == MQTLS_STORE_PUBLISH)
-            c->cfg.store.set_state(c->cfg.store.ctx, pkt->packet_id, MQTLS_STORE_PUBREL);
-        /* PUBREL for any PUBREC, so a broker's retry is answered too. */
-        return send_encoded(c, mqtls_codec_encode_pubrel(c->cfg.tx_buf, c->cfg.tx_cap,
-                                                         pkt->packet_id));
+    case MQTLS_PUBACK: return acknowledged(c, pkt->packet_id, 1, MQTLS_STORE_PUBLISH);
+    case MQTLS_PUBCOMP: return acknowledged(c, pkt->packet_id, 2, MQTLS_STORE_PUBREL);
+    case MQTLS_PUBREC: return received_pubrec(c, pkt->packet_id);
     case MQTLS_SUBACK:
-        if (ev->subscribed != NULL)
-            ev->subscribed(ev->ctx, pkt->packet_id, pkt->u.return_codes.ptr,
-                           pkt->u.return_codes.len);
+        EVENT(c, subscribe_acked, pkt->packet_id, pkt->u.return_codes.ptr,
+              pkt->u.return_codes.len);
         return MQTLS_OK;
     case MQTLS_UNSUBACK:
-        if (ev->unsubscribed != NULL)
-            ev->unsubscribed(ev->ctx, pkt->packet_id);
+        EVENT(c, unsubscribe_acked, pkt->packet_id);
         return MQTLS_OK;
     case MQTLS_PINGRESP: return MQTLS_OK;
     default: return MQTLS_ERR_UNEXPECTED_PACKET; /* a second CONNACK */
     }
 }
 
-/* Handles every whole packet in rx_buf, then moves what is left (part of
- * the next one) to the front, once. */
+/* Handles every whole packet in rx_buf. A QoS 2 PUBLISH that finds the id
+ * table full is parked where it is: the packets behind it that are not
+ * PUBLISH (the PUBRELs that free the table among them) are handled and
+ * taken out, PUBLISHes wait behind it in order, and when a slot frees the
+ * parked ones go first. What is left (parked ones, part of the next
+ * packet) moves to the front, once. */
 static int handle_received(mqtls_client *c)
 {
-    size_t off = 0;
-    int ret = MQTLS_OK;
-    while (off < c->rx_len && c->state != MQTLS_CLIENT_DISCONNECTED) {
+    size_t done = 0, pos = 0; /* [0, done) handled; [done, pos) parked */
+    uint8_t *rx = c->cfg.rx_buf;
+    bool untracked = false;
+
+    for (;;) {
         mqtls_packet pkt;
-        int used = mqtls_codec_decode_from_server(c->cfg.rx_buf + off, c->rx_len - off, &pkt);
+        int ret, used = pos < c->rx_len
+                            ? mqtls_codec_decode_from_server(rx + pos, c->rx_len - pos, &pkt)
+                            : MQTLS_ERR_INCOMPLETE;
         if (used == MQTLS_ERR_INCOMPLETE) {
-            int total = mqtls_codec_packet_length(c->cfg.rx_buf + off, c->rx_len - off);
-            if (total > 0 && (size_t)total > c->cfg.rx_cap)
-                return lose(c, MQTLS_ERR_PACKET_TOO_LARGE);
-            break;
+            /* Is there room for what must come after what is kept? */
+            int total = pos < c->rx_len ? mqtls_codec_packet_length(rx + pos, c->rx_len - pos) : 0;
+            if (!(total > 0 && (size_t)total > c->cfg.rx_cap - (pos - done)) &&
+                !(done < pos && c->rx_len - done == c->cfg.rx_cap))
+                break;
+            if (done == pos) {
+                c->needed = (size_t)total;
+                return lose(c, MQTLS_ERR_RX_BUF_TOO_SMALL);
+            }
+            /* rx_buf is full of parked messages and the PUBRELs the table
+             * waits for cannot be read. With a kept session the broker
+             * resends them on a new connection (made at once); with a
+             * clean one it would not, so the oldest is delivered
+             * untracked. */
+            if (!c->cfg.connect.clean_session)
+                return lose(c, MQTLS_ERR_QOS2_TABLE_FULL);
+            untracked = true;
+            pos = done;
+            continue;
         }
         if (used < 0)
             return lose(c, used); /* malformed: close; the store keeps all */
-        ret = handle(c, &pkt);
+        if (pos > done && pkt.type == MQTLS_PUBLISH) {
+            pos += (size_t)used; /* behind a parked one */
+            continue;
+        }
+        LOG_RECEIVED(c, rx + pos, (size_t)used);
+        ret = handle(c, &pkt, untracked);
+        untracked = false;
+        if (c->state == MQTLS_CLIENT_DISCONNECTED) /* lost inside, told already */
+            return c->last_error;
         if (ret < 0)
             return lose(c, ret);
-        off += (size_t)used;
+        if (ret == PARKED) {
+            pos += (size_t)used;
+        } else if (pos == done) {
+            done = pos += (size_t)used;
+        } else { /* handled behind parked ones: take it out */
+            memmove(rx + pos, rx + pos + used, c->rx_len - pos - (size_t)used);
+            c->rx_len -= (size_t)used;
+            if (c->qos2_count < c->cfg.qos2_cap)
+                pos = done; /* a slot is free: the parked ones first */
+        }
     }
-    if (c->state == MQTLS_CLIENT_DISCONNECTED)
-        return c->last_error;
-    c->rx_len -= off;
-    memmove(c->cfg.rx_buf, c->cfg.rx_buf + off, c->rx_len);
+    c->rx_len -= done;
+    memmove(rx, rx + done, c->rx_len);
     return MQTLS_OK;
 }
 
@@ -421,30 +616,35 @@ static int read_and_handle(mqtls_client *c, uint32_t timeout_ms)
             return lose(c, n);
         if (n == 0)
             break;
-        c->last_rx_ms = now(c);
         c->rx_len += (size_t)n;
         ret = handle_received(c);
     }
     return ret;
 }
 
+/* Milliseconds until keep_alive() has something to do: a PINGREQ after
+ * a quiet keep-alive period, or giving up on an unanswered one. */
+static uint32_t until_keep_alive(const mqtls_client *c)
+{
+    const uint32_t period = (uint32_t)c->cfg.connect.keepalive_s * 1000u;
+    uint32_t since;
+
+    if (period == 0)
+        return MQTLS_WAIT_FOREVER;
+    since = mqtls_clock_elapsed_ms(c->ping_outstanding ? c->ping_ms : c->last_tx_ms, now(c));
+    return since >= period ? 0 : period - since;
+}
+
 /* PINGREQ when we have been quiet for the keep-alive period; lost when the
  * broker then stays silent for another [MQTT-3.1.2-23]. */
 static int keep_alive(mqtls_client *c)
 {
-    const uint32_t period = (uint32_t)c->cfg.connect.keepalive_s * 1000u;
-    const uint32_t t = now(c);
-
-    if (c->state != MQTLS_CLIENT_CONNECTED || period == 0)
+    if (c->state != MQTLS_CLIENT_CONNECTED || until_keep_alive(c) != 0)
         return MQTLS_OK;
     if (c->ping_outstanding)
-        return mqtls_clock_elapsed_ms(c->ping_ms, t) >= period
-                   ? lose(c, MQTLS_ERR_KEEPALIVE_TIMEOUT)
-                   : MQTLS_OK;
-    if (mqtls_clock_elapsed_ms(c->last_tx_ms, t) < period)
-        return MQTLS_OK;
+        return lose(c, MQTLS_ERR_KEEPALIVE_TIMEOUT);
     c->ping_outstanding = true;
-    c->ping_ms = t;
+    c->ping_ms = now(c);
     return send_encoded(c, mqtls_codec_encode_pingreq(c->cfg.tx_buf, c->cfg.tx_cap));
 }
 
@@ -456,11 +656,21 @@ void mqtls_client_init(mqtls_client *c)
 
 int mqtls_client_setup(mqtls_client *c, const mqtls_client_config *cfg)
 {
-    if (c == NULL || cfg == NULL || cfg->tx_buf == NULL || cfg->tx_cap < 16 ||
-        cfg->rx_buf == NULL || cfg->rx_cap < 16 || cfg->store.find == NULL ||
-        cfg->clock.now_ms == NULL || cfg->open == NULL ||
-        (cfg->qos2_ids == NULL && cfg->qos2_cap != 0))
+    if (c == NULL || cfg == NULL)
         return MQTLS_ERR_INVALID_ARG;
+    if (cfg->tx_buf == NULL || cfg->tx_cap < 16)
+        return MQTLS_ERR_CONFIG_TX_BUF;
+    if (cfg->rx_buf == NULL || cfg->rx_cap < 16)
+        return MQTLS_ERR_CONFIG_RX_BUF;
+    if ((cfg->qos2_ids == NULL && cfg->qos2_cap != 0) ||
+        ((cfg->qos2_recent == NULL || !MQTLS_CLIENT_QOS2_GUARD) && cfg->qos2_recent_cap != 0))
+        return MQTLS_ERR_CONFIG_QOS2_IDS;
+    if (cfg->store.find == NULL || cfg->store.set_state == NULL)
+        return MQTLS_ERR_CONFIG_STORE; /* the interface functions fill all five */
+    if (cfg->clock.now_ms == NULL)
+        return MQTLS_ERR_CONFIG_CLOCK;
+    if (cfg->open == NULL)
+        return MQTLS_ERR_CONFIG_OPEN;
     mqtls_client_init(c);
     c->cfg = *cfg;
     if (c->cfg.write_timeout_ms == 0)
@@ -482,106 +692,163 @@ int mqtls_client_setup(mqtls_client *c, const mqtls_client_config *cfg)
     return MQTLS_OK;
 }
 
-int mqtls_client_connect(mqtls_client *c, uint32_t timeout_ms)
+/* Opens the transport and sends CONNECT; CONNACK is due within wait_ms. */
+static int start(mqtls_client *c, uint32_t wait_ms)
 {
-    uint32_t start;
-    int ret, rounds;
+    int ret;
 
-    if (c == NULL || c->cfg.open == NULL)
-        return MQTLS_ERR_INVALID_ARG;
-    if (c->state == MQTLS_CLIENT_CONNECTED)
+    if (c->state != MQTLS_CLIENT_DISCONNECTED)
         return MQTLS_OK;
     c->stopped = false;
     ret = c->cfg.open(c->cfg.open_ctx, &c->transport);
     if (ret != MQTLS_OK) {
         c->last_error = ret;
         schedule_retry(c, ret);
+        LOG_EVENT(c, 1, "open failed");
+        EVENT(c, closed, ret);
         return ret;
     }
     c->state = MQTLS_CLIENT_CONNECTING;
     c->rx_len = 0;
+    c->ping_outstanding = false;
+    c->connack_by_ms = now(c) + wait_ms;
     ret = mqtls_codec_encode_connect(c->cfg.tx_buf, c->cfg.tx_cap, &c->cfg.connect);
-    if (ret < 0)
-        return lose(c, ret);
-    ret = send_encoded(c, ret);
-    start = now(c);
-    for (rounds = 0; ret == MQTLS_OK && c->state == MQTLS_CLIENT_CONNECTING; rounds++) {
-        uint32_t spent = mqtls_clock_elapsed_ms(start, now(c));
-        if (spent >= timeout_ms || rounds > 100000)
-            return lose(c, MQTLS_ERR_CONNACK_TIMEOUT);
-        ret = read_and_handle(c, timeout_ms - spent);
-    }
-    if (ret == MQTLS_OK)
-        ret = fill_window(c);
+    return ret < 0 ? lose(c, ret == MQTLS_ERR_BUFFER_TOO_SMALL ? MQTLS_ERR_TX_BUF_TOO_SMALL : ret)
+                   : send_all(c, c->cfg.tx_buf, (size_t)ret);
+}
+
+/* CONNECTING: waits up to timeout_ms (and never past the CONNACK deadline)
+ * for the CONNACK. */
+static int await_connack(mqtls_client *c, uint32_t timeout_ms)
+{
+    const int32_t left = (int32_t)(c->connack_by_ms - now(c));
+    int ret = MQTLS_OK;
+
+    if (left > 0)
+        ret = read_and_handle(c, (uint32_t)left < timeout_ms ? (uint32_t)left : timeout_ms);
+    if (ret == MQTLS_OK && c->state == MQTLS_CLIENT_CONNECTING &&
+        (int32_t)(c->connack_by_ms - now(c)) <= 0)
+        ret = lose(c, MQTLS_ERR_CONNACK_TIMEOUT);
     return ret;
 }
 
-/* While disconnected: wait out the backoff (within timeout_ms), then try. */
+int mqtls_client_connect(mqtls_client *c, uint32_t timeout_ms)
+{
+    int ret, rounds;
+
+    if (c == NULL || c->cfg.open == NULL)
+        return MQTLS_ERR_INVALID_ARG;
+    lock(c);
+    ret = c->state == MQTLS_CLIENT_CONNECTED ? MQTLS_OK : start(c, timeout_ms);
+    for (rounds = 0; ret == MQTLS_OK && c->state == MQTLS_CLIENT_CONNECTING; rounds++)
+        ret = rounds < 100000 ? await_connack(c, timeout_ms) : lose(c, MQTLS_ERR_CONNACK_TIMEOUT);
+    if (ret == MQTLS_OK)
+        ret = fill_window(c);
+    unlock(c);
+    return ret;
+}
+
+int mqtls_client_start(mqtls_client *c)
+{
+    int ret;
+    if (c == NULL || c->cfg.open == NULL)
+        return MQTLS_ERR_INVALID_ARG;
+    lock(c);
+    ret = start(c, c->cfg.connect_timeout_ms);
+    unlock(c);
+    return ret;
+}
+
+/* While disconnected: wait out the backoff (within timeout_ms), then start
+ * a reconnect. */
 static int reconnect(mqtls_client *c, uint32_t timeout_ms)
 {
-    const uint32_t t = now(c);
     /* Signed distance to the retry time, so a wrapped clock still works. */
-    const int32_t wait = (int32_t)(c->retry_at_ms - t);
-    int ret;
+    const int32_t wait = (int32_t)(c->retry_at_ms - now(c));
 
     if (!c->cfg.reconnect || c->stopped)
         return MQTLS_ERR_NET_NOT_CONNECTED;
     if (wait > 0) {
         uint32_t nap = (uint32_t)wait < timeout_ms ? (uint32_t)wait : timeout_ms;
-        if (c->cfg.clock.sleep_ms != NULL && nap != 0)
+        if (c->cfg.clock.sleep_ms != NULL && nap != 0) {
+            unlock(c);
             c->cfg.clock.sleep_ms(c->cfg.clock.ctx, nap);
-        if ((int32_t)(c->retry_at_ms - now(c)) > 0)
+            lock(c);
+        }
+        if ((int32_t)(c->retry_at_ms - now(c)) > 0 || c->state != MQTLS_CLIENT_DISCONNECTED)
             return MQTLS_OK; /* not yet */
     }
-    ret = mqtls_client_connect(c, c->cfg.connect_timeout_ms);
-    if (ret == MQTLS_OK && c->cfg.events.restored != NULL)
-        c->cfg.events.restored(c->cfg.events.ctx, c->session_present);
-    return ret;
+    return start(c, c->cfg.connect_timeout_ms);
+}
+
+/* What is left of timeout_ms since t0. */
+static uint32_t left(const mqtls_client *c, uint32_t t0, uint32_t timeout_ms)
+{
+    const uint32_t spent = mqtls_clock_elapsed_ms(t0, now(c));
+    return spent < timeout_ms ? timeout_ms - spent : 0;
 }
 
 int mqtls_client_poll(mqtls_client *c, uint32_t timeout_ms)
 {
-    int ret;
+    uint32_t t0, wait, ping;
+    int ret = MQTLS_OK;
 
     if (c == NULL)
         return MQTLS_ERR_INVALID_ARG;
-    if (c->state != MQTLS_CLIENT_CONNECTED)
-        return reconnect(c, timeout_ms);
-    /* Stable long enough: the next failure starts the backoff over. */
-    if (c->backoff.failures != 0 &&
-        mqtls_clock_elapsed_ms(c->connected_ms, now(c)) >= c->cfg.stable_ms)
-        mqtls_backoff_reset(&c->backoff);
-    ret = fill_window(c);
-    if (ret == MQTLS_OK)
-        ret = read_and_handle(c, timeout_ms);
-    if (ret == MQTLS_OK)
-        ret = keep_alive(c);
-    if (ret == MQTLS_OK)
-        ret = fill_window(c); /* acknowledgements made room */
+    lock(c);
+    t0 = now(c);
+    if (c->state == MQTLS_CLIENT_DISCONNECTED)
+        ret = reconnect(c, timeout_ms);
+    if (ret == MQTLS_OK && c->state == MQTLS_CLIENT_CONNECTING)
+        ret = await_connack(c, left(c, t0, timeout_ms));
+    if (ret == MQTLS_OK && c->state == MQTLS_CLIENT_CONNECTED) {
+        /* Stable long enough: the next failure starts the backoff over. */
+        if (mqtls_clock_elapsed_ms(c->connected_ms, now(c)) >= c->cfg.stable_ms)
+            mqtls_backoff_reset(&c->backoff);
+        ret = fill_window(c);
+        wait = left(c, t0, timeout_ms);
+        ping = until_keep_alive(c);
+        if (ret == MQTLS_OK)
+            ret = read_and_handle(c, ping < wait ? ping : wait); /* a PINGREQ may fall due first */
+        if (ret == MQTLS_OK)
+            ret = keep_alive(c);
+        if (ret == MQTLS_OK)
+            ret = fill_window(c); /* acknowledgements made room */
+    }
+    unlock(c);
     return ret;
 }
 
-int mqtls_client_publish(mqtls_client *c, const mqtls_publish *msg, uint16_t *packet_id)
+/* The bytes a PUBLISH takes: fixed header, topic, packet id, payload. */
+static size_t publish_size(const mqtls_publish *p)
 {
-    mqtls_publish p;
+    size_t rl = 2 + p->topic.len + (p->qos != 0 ? 2u : 0u) + p->payload.len, hdr = 2, v;
+    for (v = rl >> 7; v != 0; v >>= 7)
+        hdr++;
+    return hdr + rl;
+}
+
+static int publish(mqtls_client *c, const mqtls_publish *msg, uint16_t *packet_id)
+{
+    mqtls_publish p = *msg;
     int n, ret;
 
-    if (c == NULL || msg == NULL)
-        return MQTLS_ERR_INVALID_ARG;
-    p = *msg;
     p.dup = false;
     p.packet_id = 0;
-    if (p.qos == 0) {
-        if (c->state != MQTLS_CLIENT_CONNECTED)
-            return MQTLS_ERR_NET_NOT_CONNECTED;
-        return send_encoded(c, mqtls_codec_encode_publish(c->cfg.tx_buf, c->cfg.tx_cap, &p));
+    if (p.qos == 0 && c->state != MQTLS_CLIENT_CONNECTED)
+        return MQTLS_ERR_NET_NOT_CONNECTED;
+    if (p.qos != 0) {
+        p.packet_id = take_id(c);
+        if (p.packet_id == 0)
+            return MQTLS_ERR_STORE_FULL;
     }
-    p.packet_id = take_id(c);
-    if (p.packet_id == 0)
-        return MQTLS_ERR_STORE_FULL;
     n = mqtls_codec_encode_publish(c->cfg.tx_buf, c->cfg.tx_cap, &p);
-    if (n < 0)
-        return n;
+    if (n == MQTLS_ERR_BUFFER_TOO_SMALL) {
+        c->needed = publish_size(&p);
+        return MQTLS_ERR_TX_BUF_TOO_SMALL;
+    }
+    if (n < 0 || p.qos == 0)
+        return send_encoded(c, n);
     ret = c->cfg.store.add(c->cfg.store.ctx, p.packet_id, c->cfg.tx_buf, (size_t)n);
     if (ret != MQTLS_OK)
         return ret;
@@ -592,23 +859,37 @@ int mqtls_client_publish(mqtls_client *c, const mqtls_publish *msg, uint16_t *pa
     return MQTLS_OK;
 }
 
+int mqtls_client_publish(mqtls_client *c, const mqtls_publish *msg, uint16_t *packet_id)
+{
+    int ret;
+    if (c == NULL || msg == NULL)
+        return MQTLS_ERR_INVALID_ARG;
+    lock(c);
+    ret = publish(c, msg, packet_id);
+    unlock(c);
+    return ret;
+}
+
 int mqtls_client_publish_wait(mqtls_client *c, const mqtls_publish *msg, uint32_t timeout_ms)
 {
     mqtls_store_entry e;
-    uint32_t start;
+    uint32_t start_ms;
     uint16_t id = 0;
     int ret, rounds;
 
     if (c == NULL || msg == NULL)
         return MQTLS_ERR_INVALID_ARG;
-    start = now(c);
+    start_ms = now(c);
     ret = mqtls_client_publish(c, msg, &id);
     if (ret != MQTLS_OK || msg->qos == 0)
         return ret;
     /* Done when the store no longer holds it (bounded: each poll waits). */
     for (rounds = 0; rounds < 100000; rounds++) {
-        uint32_t spent = mqtls_clock_elapsed_ms(start, now(c));
-        if (c->cfg.store.find(c->cfg.store.ctx, id, &e) == MQTLS_ERR_STORE_NOT_FOUND)
+        uint32_t spent = mqtls_clock_elapsed_ms(start_ms, now(c));
+        lock(c);
+        ret = c->cfg.store.find(c->cfg.store.ctx, id, &e);
+        unlock(c);
+        if (ret == MQTLS_ERR_STORE_NOT_FOUND)
             return MQTLS_OK;
         if (spent >= timeout_ms)
             break;
@@ -622,26 +903,26 @@ static int send_filters(mqtls_client *c, const mqtls_subscription *subs,
                         const mqtls_str *filters, size_t count, uint16_t *packet_id)
 {
     uint16_t id;
-    int ret;
+    int ret = MQTLS_ERR_NET_NOT_CONNECTED;
 
-    if (c == NULL)
-        return MQTLS_ERR_INVALID_ARG;
-    if (c->state != MQTLS_CLIENT_CONNECTED)
-        return MQTLS_ERR_NET_NOT_CONNECTED;
-    id = take_id(c);
-    ret = send_encoded(c, subs != NULL ? mqtls_codec_encode_subscribe(c->cfg.tx_buf, c->cfg.tx_cap,
-                                                                      id, subs, count)
-                                       : mqtls_codec_encode_unsubscribe(
-                                             c->cfg.tx_buf, c->cfg.tx_cap, id, filters, count));
-    if (ret == MQTLS_OK && packet_id != NULL)
-        *packet_id = id;
+    lock(c);
+    if (c->state == MQTLS_CLIENT_CONNECTED) {
+        id = take_id(c);
+        ret = send_encoded(c, subs != NULL ? mqtls_codec_encode_subscribe(
+                                                 c->cfg.tx_buf, c->cfg.tx_cap, id, subs, count)
+                                           : mqtls_codec_encode_unsubscribe(
+                                                 c->cfg.tx_buf, c->cfg.tx_cap, id, filters, count));
+        if (ret == MQTLS_OK && packet_id != NULL)
+            *packet_id = id;
+    }
+    unlock(c);
     return ret;
 }
 
 int mqtls_client_subscribe(mqtls_client *c, const mqtls_subscription *subs, size_t count,
                            uint16_t *packet_id)
 {
-    if (subs == NULL)
+    if (c == NULL || subs == NULL)
         return MQTLS_ERR_INVALID_ARG;
     return send_filters(c, subs, NULL, count, packet_id);
 }
@@ -649,7 +930,7 @@ int mqtls_client_subscribe(mqtls_client *c, const mqtls_subscription *subs, size
 int mqtls_client_unsubscribe(mqtls_client *c, const mqtls_str *filters, size_t count,
                              uint16_t *packet_id)
 {
-    if (filters == NULL)
+    if (c == NULL || filters == NULL)
         return MQTLS_ERR_INVALID_ARG;
     return send_filters(c, NULL, filters, count, packet_id);
 }
@@ -658,16 +939,21 @@ int mqtls_client_disconnect(mqtls_client *c)
 {
     if (c == NULL)
         return MQTLS_ERR_INVALID_ARG;
+    lock(c);
     c->stopped = true;
     if (c->state == MQTLS_CLIENT_CONNECTED)
         (void)send_encoded(c, mqtls_codec_encode_disconnect(c->cfg.tx_buf, c->cfg.tx_cap));
-    if (c->state != MQTLS_CLIENT_DISCONNECTED) {
-        c->transport.close(c->transport.ctx);
-        c->state = MQTLS_CLIENT_DISCONNECTED;
-    }
-    c->rx_len = 0;
-    if (c->sent > c->resend)
-        c->resend = c->sent;
-    c->sent = 0;
+    end(c, MQTLS_OK); /* nothing if sending DISCONNECT lost the link */
+    unlock(c);
+    return MQTLS_OK;
+}
+
+int mqtls_client_abort(mqtls_client *c)
+{
+    if (c == NULL)
+        return MQTLS_ERR_INVALID_ARG;
+    lock(c);
+    (void)lose(c, MQTLS_ERR_ABORTED);
+    unlock(c);
     return MQTLS_OK;
 }

@@ -112,6 +112,23 @@
     X(MQTLS_ERR_CONNACK_TIMEOUT, -407, "no CONNACK from the broker in time")     \
     X(MQTLS_ERR_QOS2_TABLE_FULL, -408,                                           \
       "too many inbound QoS 2 messages awaiting PUBREL")                         \
+    X(MQTLS_ERR_CONNACK_SESSION_PRESENT, -409,                                   \
+      "broker claims a session for a clean-session connect (CONNACK session present 1)") \
+    X(MQTLS_ERR_ABORTED, -410, "the application dropped the connection (abort)")  \
+    X(MQTLS_ERR_SESSION_DISCARDED, -411,                                         \
+      "stored message given up: the broker started a new session (discard policy)") \
+    X(MQTLS_ERR_TX_BUF_TOO_SMALL, -412,                                          \
+      "tx_buf is too small for this packet (client.needed says how big)")        \
+    X(MQTLS_ERR_RX_BUF_TOO_SMALL, -413,                                          \
+      "rx_buf is too small for a packet from the broker (client.needed says how big)") \
+    X(MQTLS_ERR_CONFIG_TX_BUF, -414, "client config: tx_buf missing or tx_cap under 16") \
+    X(MQTLS_ERR_CONFIG_RX_BUF, -415, "client config: rx_buf missing or rx_cap under 16") \
+    X(MQTLS_ERR_CONFIG_QOS2_IDS, -416,                                           \
+      "client config: qos2_cap or qos2_recent_cap set without its buffer")       \
+    X(MQTLS_ERR_CONFIG_STORE, -417,                                              \
+      "client config: store has a missing operation (use a *_store_interface())") \
+    X(MQTLS_ERR_CONFIG_CLOCK, -418, "client config: clock.now_ms missing")        \
+    X(MQTLS_ERR_CONFIG_OPEN, -419, "client config: open function missing")        \
     X(MQTLS_ERR_STORE_FULL, -420,                                                \
       "message store is full: the message was not accepted")                     \
     X(MQTLS_ERR_STORE_NOT_FOUND, -421, "no stored message has that packet id")   \

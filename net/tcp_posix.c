@@ -267,3 +267,17 @@ void mqtls_tcp_close(void *ctx)
     t->fd = -1;
     t->family = 0;
 }
+
+int mqtls_tcp_open(void *ctx, mqtls_transport *out)
+{
+    mqtls_tcp_endpoint *e = ctx;
+    int ret;
+
+    if (e == NULL || out == NULL || e->host == NULL)
+        return MQTLS_ERR_INVALID_ARG;
+    mqtls_tcp_init(&e->tcp);
+    ret = mqtls_tcp_connect(&e->tcp, e->host, e->port,
+                            e->connect_timeout_ms != 0 ? e->connect_timeout_ms : 10000u);
+    e->last_error = ret;
+    return ret == MQTLS_OK ? mqtls_tcp_transport(&e->tcp, out) : ret;
+}

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mqtls — TCP for POSIX hosts, as an mqtls_transport.
  *
  *   mqtls_tcp tcp;
@@ -18,6 +19,10 @@
 #include <stdint.h>
 
 #include "net/transport.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 typedef struct mqtls_tcp {
     int fd;         /* the socket, or -1 when not connected */
@@ -43,5 +48,28 @@ int mqtls_tcp_transport(mqtls_tcp *t, mqtls_transport *out);
 int mqtls_tcp_send(void *ctx, const uint8_t *buf, size_t len, uint32_t timeout_ms);
 int mqtls_tcp_recv(void *ctx, uint8_t *buf, size_t len, uint32_t timeout_ms);
 void mqtls_tcp_close(void *ctx);
+
+/* Plain TCP as a client's open function (brokers on 1883, test benches):
+ *
+ *   mqtls_tcp_endpoint net = {"broker.example", 1883, 10000};
+ *   cfg.open = mqtls_tcp_open;
+ *   cfg.open_ctx = &net;
+ *
+ * Every open makes a new connection (the client closes the old one
+ * through the transport before it opens again). */
+typedef struct mqtls_tcp_endpoint {
+    const char *host;            /* kept by reference */
+    uint16_t port;
+    uint32_t connect_timeout_ms; /* 0: 10,000 */
+    int last_error;              /* of the last open */
+    mqtls_tcp tcp;
+} mqtls_tcp_endpoint;
+
+/* ctx is an mqtls_tcp_endpoint. */
+int mqtls_tcp_open(void *ctx, mqtls_transport *out);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

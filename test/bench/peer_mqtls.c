@@ -70,8 +70,8 @@ static int node_setup(node *n, const peer_args *a, const char *id)
     n->cfg.open = mqtls_tcp_tls_open;
     n->cfg.open_ctx = &n->net;
     n->cfg.events.ctx = n;
-    n->cfg.events.delivered = delivered;
-    n->cfg.events.message = arrived;
+    n->cfg.events.publish_acked = delivered;
+    n->cfg.events.received = arrived;
     n->cfg.window = (uint16_t)a->window;
     n->cfg.reads_per_poll = 64; /* a burst of acknowledgements in one poll */
     mqtls_client_init(&n->c);

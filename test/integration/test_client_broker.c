@@ -114,8 +114,8 @@ static int device_prepare(device *d, const char *client_id, bool clean)
     d->cfg.open = open_stack;
     d->cfg.open_ctx = d;
     d->cfg.events.ctx = d;
-    d->cfg.events.message = on_message;
-    d->cfg.events.delivered = on_delivered;
+    d->cfg.events.received = on_message;
+    d->cfg.events.publish_acked = on_delivered;
     d->cfg.window = 20;
     mqtls_client_init(&d->c);
     return mqtls_client_setup(&d->c, &d->cfg) == MQTLS_OK ? 0 : -1;

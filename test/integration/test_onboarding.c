@@ -137,7 +137,7 @@ static void node_setup(node *n, const char *id)
     n->cfg.open = open_stack;
     n->cfg.open_ctx = n;
     n->cfg.events.ctx = n;
-    n->cfg.events.message = on_message;
+    n->cfg.events.received = on_message;
     n->cfg.window = 20;
     mqtls_client_init(&n->c);
     ck_assert_int_eq(mqtls_client_setup(&n->c, &n->cfg), MQTLS_OK);

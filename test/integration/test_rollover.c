@@ -54,7 +54,7 @@ typedef struct node {
     mqtls_tls_config tls_cfg;
     mqtls_tls tls;
     mqtls_tcp tcp;
-    int lost, restored;
+    int lost, restored, subacks;
     int last_open_error;
     char last_why[MQTLS_TLS_WHY_LEN];
 } node;
@@ -176,6 +176,14 @@ static void on_restored(void *ctx, bool session_present)
         device_report(); /* which CA this connect ended at, for the operator */
 }
 
+static void on_suback(void *ctx, uint16_t id, const uint8_t *codes, size_t count)
+{
+    (void)id;
+    (void)codes;
+    (void)count;
+    ((node *)ctx)->subacks++;
+}
+
 static void on_operator_message(void *ctx, const mqtls_publish *m)
 {
     char text[2048];
@@ -223,8 +231,9 @@ static int node_prepare(node *n, const char *id, const char *crt, const char *ke
     n->cfg.open = open_stack;
     n->cfg.open_ctx = n;
     n->cfg.events.ctx = n;
-    n->cfg.events.lost = on_lost;
-    n->cfg.events.restored = on_restored;
+    n->cfg.events.closed = on_lost;
+    n->cfg.events.connected = on_restored;
+    n->cfg.events.subscribe_acked = on_suback;
     n->cfg.window = 20;
     n->cfg.reconnect = true;
     n->cfg.backoff_min_ms = 50;
@@ -239,7 +248,7 @@ static const mqtls_subscription device_subs[] = {{{UPDATE_TOPIC, sizeof UPDATE_T
  * topic subscribed (again after every reconnect). 0 or -1. */
 static int device_start(void)
 {
-    int ret;
+    int ret, i;
     if (node_prepare(&dev, "rollover-device", CERTS "device-001.crt", CERTS "device-001.key",
                      true) != 0)
         return -1;
@@ -255,7 +264,7 @@ static int device_start(void)
     mqtls_ca_signer_init(&signer);
     if (mqtls_ca_signer_load_file(&signer, CERTS "update-signer.pub") != MQTLS_OK)
         return -1;
-    dev.cfg.events.message = on_device_message;
+    dev.cfg.events.received = on_device_message;
     dev.cfg.resubscribe = device_subs;
     dev.cfg.resubscribe_count = 1;
     mqtls_client_init(&dev.c);
@@ -263,6 +272,12 @@ static int device_start(void)
         mqtls_client_connect(&dev.c, 5000) != MQTLS_OK)
         return -1;
     if (mqtls_client_subscribe(&dev.c, device_subs, 1, NULL) != MQTLS_OK)
+        return -1;
+    /* Subscribed before anyone publishes an update: both SUBACKs back
+     * (the one sent at CONNACK and this one), bounded. */
+    for (i = 0; i < 2500 && dev.subacks < 2; i++)
+        mqtls_client_poll(&dev.c, 2);
+    if (dev.subacks < 2)
         return -1;
     device_report();
     return 0;
@@ -315,7 +330,7 @@ static void operator_start(void)
                      0);
     ck_assert_int_eq(mqtls_tls_config_add_ca_file(&op.tls_cfg, CERTS "bundle-both.pem", NULL),
                      MQTLS_OK);
-    op.cfg.events.message = on_operator_message;
+    op.cfg.events.received = on_operator_message;
     op.cfg.resubscribe = subs;
     op.cfg.resubscribe_count = 3;
     mqtls_client_init(&op.c);

@@ -384,7 +384,7 @@ START_TEST(telemetry_rides_through_a_broker_restart)
     ck_assert_int_eq(broker_restart(&brk, "127.0.0.1"), 0);
     ck_assert_int_eq(finish(&t, 40), 0);
     ck_assert_msg(strstr(t.out, "telemetry: 30 of 30 readings acknowledged") != NULL, "%s", t.out);
-    ck_assert_msg(strstr(t.err, "connection lost") != NULL && strstr(t.err, "reconnected") != NULL,
+    ck_assert_msg(strstr(t.err, "connection ended") != NULL && strstr(t.err, "reconnected") != NULL,
                   "%s", t.err);
     /* About one status line a second over the 3 s run, not one per reading. */
     {

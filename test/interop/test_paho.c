@@ -97,7 +97,7 @@ static int our_client_up(void)
     mqtls_ram_store_interface(&us.store, &us.cfg.store);
     mqtls_clock_posix(&us.cfg.clock);
     us.cfg.open = open_stack;
-    us.cfg.events.message = on_message;
+    us.cfg.events.received = on_message;
     us.cfg.window = 20;
     mqtls_client_init(&us.c);
     if (mqtls_client_setup(&us.c, &us.cfg) != MQTLS_OK)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What a device links of the codec: the encoders for the packets a client
  * sends, the decoders for those it receives, and the topic helpers. Linked
  * with --gc-sections by scripts/size.sh, so only what these reach counts. */
@@ -28,9 +29,12 @@ const any_fn mqtls_device_entry_points[] = {
     (any_fn)mqtls_topic_match,
 };
 
-/* What the session adds on a device: the client (connect, subscribe,
- * publish QoS 0/1/2, poll), the RAM store and the reconnect backoff. Kept
- * apart so the codec figure stays comparable. */
+/* What the session adds on a telemetry device: the client (connect,
+ * subscribe, publish QoS 0/1/2, poll: keep-alive and reconnect), the RAM
+ * store and the reconnect backoff. Kept apart so the codec figure stays
+ * comparable. Unsubscribe, disconnect, start, abort and publish_wait are
+ * linked only by devices that call them; logging and locks are compiled
+ * out (MQTLS_CLIENT_LOG, MQTLS_CLIENT_LOCK 0). */
 const any_fn mqtls_device_session_parts[] = {
     (any_fn)mqtls_client_init,
     (any_fn)mqtls_client_setup,
@@ -38,8 +42,6 @@ const any_fn mqtls_device_session_parts[] = {
     (any_fn)mqtls_client_poll,
     (any_fn)mqtls_client_publish,
     (any_fn)mqtls_client_subscribe,
-    (any_fn)mqtls_client_unsubscribe,
-    (any_fn)mqtls_client_disconnect,
     (any_fn)mqtls_ram_store_init,
     (any_fn)mqtls_ram_store_setup,
     (any_fn)mqtls_ram_store_interface,

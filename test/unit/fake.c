@@ -59,8 +59,10 @@ static int fake_send(void *ctx, const uint8_t *buf, size_t len, uint32_t timeout
 {
     fake_transport *f = ctx;
     (void)timeout_ms;
-    if (f->closed)
+    if (f->closed) {
+        f->after_close++;
         return MQTLS_ERR_NET_NOT_CONNECTED;
+    }
     if (failing(f))
         return f->fail_with;
     len = limit(f, len);
@@ -82,8 +84,11 @@ static int fake_recv(void *ctx, uint8_t *buf, size_t len, uint32_t timeout_ms)
 {
     fake_transport *f = ctx;
     size_t n;
-    if (f->closed)
+    f->last_wait_ms = timeout_ms;
+    if (f->closed) {
+        f->after_close++;
         return MQTLS_ERR_NET_NOT_CONNECTED;
+    }
     if (failing(f))
         return f->fail_with;
     n = limit(f, len < f->rx_len - f->rx_pos ? len : f->rx_len - f->rx_pos);
@@ -100,7 +105,10 @@ static int fake_recv(void *ctx, uint8_t *buf, size_t len, uint32_t timeout_ms)
 
 static void fake_close(void *ctx)
 {
-    ((fake_transport *)ctx)->closed = 1;
+    fake_transport *f = ctx;
+    if (f->closed)
+        f->after_close++;
+    f->closed = 1;
 }
 
 void fake_transport_as(fake_transport *f, mqtls_transport *out)

@@ -30,6 +30,8 @@ typedef struct fake_transport {
     unsigned long sends;  /* send calls that moved bytes */
     unsigned long calls;  /* send and recv calls so far */
     int closed;           /* close was called */
+    unsigned long after_close; /* calls of send, recv or close after close: a bug */
+    uint32_t last_wait_ms; /* the timeout of the last recv */
     fake_clock *clock;    /* if set: a recv with nothing to deliver waits, in fake time */
 } fake_transport;
 

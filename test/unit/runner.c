@@ -10,7 +10,7 @@ int main(int argc, char **argv)
 {
     Suite *(*const suites[])(void) = {error_suite, fake_suite, utf8_suite, topic_suite, codec_suite,
                                       codec_random_suite, tcp_posix_suite,
-                                      store_suite, store_file_suite, backoff_suite, client_suite,
+                                      store_suite, store_file_suite, backoff_suite, client_suite, session_suite,
                                       tls_config_suite,
                                       tls_pipe_suite, blobs_suite, castore_suite,
                                       ca_update_suite, identity_suite};

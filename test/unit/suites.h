@@ -14,6 +14,7 @@ Suite *store_suite(void);
 Suite *backoff_suite(void);
 Suite *store_file_suite(void);
 Suite *client_suite(void);
+Suite *session_suite(void);
 Suite *tcp_posix_suite(void);
 Suite *tls_config_suite(void);
 Suite *tls_pipe_suite(void);

@@ -1,136 +1,12 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The client session on a scripted transport and a fake clock: every flow
  * byte for byte, refusals, keep-alive in fake time, the window, exactly
  * once for inbound QoS 2, and a malformed packet that loses nothing. */
 #include <check.h>
 #include <string.h>
 
-#include "mqtt/client.h"
-#include "test/unit/fake.h"
+#include "test/unit/mqtt/client_fixture.h"
 #include "test/unit/suites.h"
-
-static fake_clock clk;
-static fake_transport ft;
-static uint8_t tx[512], rx[512], ring[4096];
-static uint16_t qos2_ids[4];
-static mqtls_ram_store rs;
-static mqtls_client_config cfg;
-static mqtls_client cl;
-
-/* What the events saw. */
-static struct {
-    int messages, delivered, subscribed, lost;
-    uint16_t last_delivered, last_message_id;
-    uint8_t last_qos;
-    uint8_t codes[8];
-    size_t ncodes;
-    int lost_reason;
-    char last_payload[32];
-} seen;
-
-static void on_message(void *ctx, const mqtls_publish *m)
-{
-    (void)ctx;
-    seen.messages++;
-    seen.last_message_id = m->packet_id;
-    seen.last_qos = m->qos;
-    memset(seen.last_payload, 0, sizeof seen.last_payload);
-    memcpy(seen.last_payload, m->payload.ptr,
-           m->payload.len < sizeof seen.last_payload - 1 ? m->payload.len : sizeof seen.last_payload - 1);
-}
-
-static void on_delivered(void *ctx, uint16_t id)
-{
-    (void)ctx;
-    seen.delivered++;
-    seen.last_delivered = id;
-}
-
-static void on_subscribed(void *ctx, uint16_t id, const uint8_t *codes, size_t n)
-{
-    (void)ctx;
-    (void)id;
-    seen.subscribed++;
-    seen.ncodes = n < sizeof seen.codes ? n : sizeof seen.codes;
-    memcpy(seen.codes, codes, seen.ncodes);
-}
-
-static void on_lost(void *ctx, int reason)
-{
-    (void)ctx;
-    seen.lost++;
-    seen.lost_reason = reason;
-}
-
-static int open_fake(void *ctx, mqtls_transport *out)
-{
-    (void)ctx;
-    fake_transport_as(&ft, out);
-    return MQTLS_OK;
-}
-
-static void setup(void)
-{
-    memset(&seen, 0, sizeof seen);
-    clk.now_ms = 5000;
-    fake_transport_init(&ft, &clk);
-    mqtls_ram_store_init(&rs);
-    ck_assert_int_eq(mqtls_ram_store_setup(&rs, ring, sizeof ring), MQTLS_OK);
-    memset(&cfg, 0, sizeof cfg);
-    cfg.connect.client_id = (mqtls_str){"dev1", 4};
-    cfg.connect.clean_session = true;
-    cfg.connect.keepalive_s = 10;
-    cfg.tx_buf = tx;
-    cfg.tx_cap = sizeof tx;
-    cfg.rx_buf = rx;
-    cfg.rx_cap = sizeof rx;
-    cfg.qos2_ids = qos2_ids;
-    cfg.qos2_cap = 4;
-    mqtls_ram_store_interface(&rs, &cfg.store);
-    fake_clock_as(&clk, &cfg.clock);
-    cfg.open = open_fake;
-    cfg.events.message = on_message;
-    cfg.events.delivered = on_delivered;
-    cfg.events.subscribed = on_subscribed;
-    cfg.events.lost = on_lost;
-    cfg.window = 20;
-    mqtls_client_init(&cl);
-}
-
-#define FEED(...) fake_transport_feed(&ft, (const uint8_t[]){__VA_ARGS__}, \
-                                      sizeof((const uint8_t[]){__VA_ARGS__}))
-
-/* The bytes sent since the last check are exactly these. */
-#define SENT(...)                                                                  \
-    do {                                                                           \
-        const uint8_t want_[] = {__VA_ARGS__};                                     \
-        ck_assert_uint_eq(ft.tx_len, sizeof want_);                                \
-        ck_assert_mem_eq(ft.tx, want_, sizeof want_);                              \
-        fake_transport_clear_tx(&ft);                                              \
-    } while (0)
-
-static void connect_ok(void)
-{
-    uint8_t want[64];
-    int n;
-
-    ck_assert_int_eq(mqtls_client_setup(&cl, &cfg), MQTLS_OK);
-    FEED(0x20, 0x02, 0x00, 0x00);
-    ck_assert_int_eq(mqtls_client_connect(&cl, 3000), MQTLS_OK);
-    ck_assert_int_eq(cl.state, MQTLS_CLIENT_CONNECTED);
-    n = mqtls_codec_encode_connect(want, sizeof want, &cfg.connect);
-    ck_assert_uint_eq(ft.tx_len, (size_t)n);
-    ck_assert_mem_eq(ft.tx, want, (size_t)n);
-    fake_transport_clear_tx(&ft);
-}
-
-static mqtls_publish message(uint8_t qos, const char *payload)
-{
-    mqtls_publish p = {0};
-    p.topic = (mqtls_str){"t/x", 3};
-    p.payload = (mqtls_bytes){(const uint8_t *)payload, strlen(payload)};
-    p.qos = qos;
-    return p;
-}
 
 START_TEST(connect_sends_connect_and_takes_connack)
 {
@@ -182,8 +58,8 @@ START_TEST(qos1_flow)
     ck_assert_uint_eq(mqtls_ram_store_count(&rs), 1);
     FEED(0x40, 0x02, 0x00, 0x01);
     ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_OK);
-    ck_assert_int_eq(seen.delivered, 1);
-    ck_assert_uint_eq(seen.last_delivered, 1);
+    ck_assert_int_eq(seen.acked, 1);
+    ck_assert_uint_eq(seen.last_acked, 1);
     ck_assert_uint_eq(mqtls_ram_store_count(&rs), 0);
 }
 END_TEST
@@ -197,11 +73,11 @@ START_TEST(qos2_flow)
     FEED(0x50, 0x02, 0x00, 0x01);
     ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_OK);
     SENT(0x62, 0x02, 0x00, 0x01);
-    ck_assert_int_eq(seen.delivered, 0);
+    ck_assert_int_eq(seen.acked, 0);
     ck_assert_uint_eq(mqtls_ram_store_count(&rs), 1); /* kept until PUBCOMP */
     FEED(0x70, 0x02, 0x00, 0x01);
     ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_OK);
-    ck_assert_int_eq(seen.delivered, 1);
+    ck_assert_int_eq(seen.acked, 1);
     ck_assert_uint_eq(mqtls_ram_store_count(&rs), 0);
 }
 END_TEST
@@ -228,7 +104,7 @@ START_TEST(the_window_pipelines_and_holds_the_rest_in_order)
     ck_assert_uint_eq(ft.tx_len, 20u); /* 4 and 5 */
     ck_assert_uint_eq(ft.tx[8], 4);
     ck_assert_uint_eq(ft.tx[18], 5);
-    ck_assert_int_eq(seen.delivered, 3);
+    ck_assert_int_eq(seen.acked, 3);
     ck_assert_uint_eq(mqtls_ram_store_count(&rs), 2);
 }
 END_TEST
@@ -239,7 +115,7 @@ START_TEST(inbound_qos0_and_qos1)
     FEED(0x30, 0x06, 0x00, 0x01, 'a', 'z', 'e', 'r');
     FEED(0x32, 0x07, 0x00, 0x01, 'a', 0x00, 0x07, 'o', 'k');
     ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_OK);
-    ck_assert_int_eq(seen.messages, 2);
+    ck_assert_int_eq(seen.received, 2);
     ck_assert_str_eq(seen.last_payload, "ok");
     SENT(0x40, 0x02, 0x00, 0x07);
 }
@@ -253,14 +129,14 @@ START_TEST(inbound_qos2_is_delivered_exactly_once)
     FEED(0x34, 0x06, 0x00, 0x01, 'a', 0x00, 0x09, 'x');
     FEED(0x3C, 0x06, 0x00, 0x01, 'a', 0x00, 0x09, 'x');
     ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_OK);
-    ck_assert_int_eq(seen.messages, 1);
+    ck_assert_int_eq(seen.received, 1);
     SENT(0x50, 0x02, 0x00, 0x09, 0x50, 0x02, 0x00, 0x09);
     FEED(0x62, 0x02, 0x00, 0x09);
     ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_OK);
     SENT(0x70, 0x02, 0x00, 0x09);
     FEED(0x34, 0x06, 0x00, 0x01, 'a', 0x00, 0x09, 'y');
     ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_OK);
-    ck_assert_int_eq(seen.messages, 2);
+    ck_assert_int_eq(seen.received, 2);
     ck_assert_str_eq(seen.last_payload, "y");
 }
 END_TEST
@@ -297,8 +173,8 @@ START_TEST(keep_alive_pings_and_then_gives_up)
     for (i = 0; i < 40 && ret == MQTLS_OK; i++)
         ret = mqtls_client_poll(&cl, 1000);
     ck_assert_int_eq(ret, MQTLS_ERR_KEEPALIVE_TIMEOUT);
-    ck_assert_int_eq(seen.lost, 1);
-    ck_assert_int_eq(seen.lost_reason, MQTLS_ERR_KEEPALIVE_TIMEOUT);
+    ck_assert_int_eq(seen.closed, 1);
+    ck_assert_int_eq(seen.closed_reason, MQTLS_ERR_KEEPALIVE_TIMEOUT);
     ck_assert(ft.closed);
 }
 END_TEST
@@ -314,7 +190,7 @@ START_TEST(a_malformed_packet_closes_and_loses_nothing)
     FEED(0x36, 0x03, 0x00, 0x01, 'a'); /* QoS 3 */
     ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_ERR_BAD_QOS);
     ck_assert_int_eq(cl.state, MQTLS_CLIENT_DISCONNECTED);
-    ck_assert_int_eq(seen.lost_reason, MQTLS_ERR_BAD_QOS);
+    ck_assert_int_eq(seen.closed_reason, MQTLS_ERR_BAD_QOS);
     ck_assert_uint_eq(mqtls_ram_store_count(&rs), 2);
     /* Publishing while down still stores. */
     ck_assert_int_eq(mqtls_client_publish(&cl, &p, NULL), MQTLS_OK);
@@ -340,9 +216,9 @@ START_TEST(one_byte_per_call)
     ck_assert_int_eq(mqtls_client_publish(&cl, &p, NULL), MQTLS_OK);
     fake_transport_clear_tx(&ft);
     FEED(0x50, 0x02, 0x00, 0x01, 0x70, 0x02, 0x00, 0x01);
-    for (i = 0; i < 20 && seen.delivered == 0; i++)
+    for (i = 0; i < 20 && seen.acked == 0; i++)
         ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_OK);
-    ck_assert_int_eq(seen.delivered, 1);
+    ck_assert_int_eq(seen.acked, 1);
     SENT(0x62, 0x02, 0x00, 0x01);
 }
 END_TEST
@@ -384,54 +260,12 @@ START_TEST(publish_wait_returns_when_the_flow_completes)
     connect_ok();
     FEED(0x50, 0x02, 0x00, 0x01, 0x70, 0x02, 0x00, 0x01); /* PUBREC, PUBCOMP */
     ck_assert_int_eq(mqtls_client_publish_wait(&cl, &p, 5000), MQTLS_OK);
-    ck_assert_int_eq(seen.delivered, 1);
+    ck_assert_int_eq(seen.acked, 1);
     /* No answer: a timeout in fake time, and the message stays stored. */
     ck_assert_int_eq(mqtls_client_publish_wait(&cl, &p, 5000), MQTLS_ERR_NET_TIMEOUT);
     ck_assert_uint_eq(mqtls_ram_store_count(&rs), 1);
 }
 END_TEST
-
-/* ---- reconnect and resend ---------------------------------------------------- */
-
-static uint32_t top_of_window(void *ctx)
-{
-    (void)ctx;
-    return UINT32_MAX; /* every backoff delay is its cap */
-}
-
-/* The transport dies at its next call. */
-static void cut(void)
-{
-    ft.fail_after = (long)ft.calls;
-    ft.fail_with = MQTLS_ERR_NET_RESET;
-}
-
-/* A fresh link whose broker answers CONNACK; polls until reconnected
- * (bounded) and returns the fake time it took. */
-static uint32_t reconnect_with(uint8_t session_present, uint8_t code)
-{
-    const uint32_t t0 = clk.now_ms;
-    int i;
-    fake_transport_init(&ft, &clk);
-    FEED(0x20, 0x02, session_present, code);
-    for (i = 0; i < 1000 && ft.tx_len == 0; i++)
-        (void)mqtls_client_poll(&cl, 1000);
-    ck_assert_uint_gt(ft.tx_len, 0); /* a CONNECT went out */
-    return clk.now_ms - t0;
-}
-
-/* The packets the client sent since the last clear, decoded in order. */
-static size_t sent_packets(mqtls_packet *out, size_t max)
-{
-    size_t off = 0, n = 0;
-    while (off < ft.tx_len && n < max) {
-        int used = mqtls_codec_decode_from_client(ft.tx + off, ft.tx_len - off, &out[n]);
-        ck_assert_int_gt(used, 0);
-        off += (size_t)used;
-        n++;
-    }
-    return n;
-}
 
 /* Dropped with three QoS 1 messages on the wire and one waiting: after the
  * reconnect the three go again, in order, with DUP; then the new one, without. */
@@ -441,13 +275,14 @@ START_TEST(a_drop_resends_in_order_with_dup)
     mqtls_packet pk[8];
     size_t n;
     cfg.reconnect = true;
+    cfg.connect.clean_session = false; /* the broker may keep the session */
     connect_ok();
     ck_assert_int_eq(mqtls_client_publish(&cl, &p, NULL), MQTLS_OK);
     ck_assert_int_eq(mqtls_client_publish(&cl, &p, NULL), MQTLS_OK);
     ck_assert_int_eq(mqtls_client_publish(&cl, &p, NULL), MQTLS_OK);
     cut();
     ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_ERR_NET_RESET);
-    ck_assert_int_eq(seen.lost, 1);
+    ck_assert_int_eq(seen.closed, 1);
     ck_assert_int_eq(mqtls_client_publish(&cl, &p, NULL), MQTLS_OK); /* while down */
     reconnect_with(1, 0);
     ck_assert_int_eq(cl.state, MQTLS_CLIENT_CONNECTED);
@@ -469,6 +304,7 @@ START_TEST(only_what_was_on_the_wire_gets_dup)
     mqtls_publish p = message(1, "d");
     mqtls_packet pk[4];
     cfg.reconnect = true;
+    cfg.connect.clean_session = false; /* the broker may keep the session */
     cfg.window = 2;
     connect_ok();
     ck_assert_int_eq(mqtls_client_publish(&cl, &p, NULL), MQTLS_OK);
@@ -496,6 +332,7 @@ START_TEST(waiting_messages_go_out_in_one_write)
     mqtls_packet pk[8];
     int i;
     cfg.reconnect = true;
+    cfg.connect.clean_session = false; /* the broker may keep the session */
     connect_ok();
     for (i = 0; i < 3; i++)
         ck_assert_int_eq(mqtls_client_publish(&cl, &p, NULL), MQTLS_OK);
@@ -522,6 +359,7 @@ START_TEST(a_break_part_way_through_a_write_marks_only_whole_packets)
     size_t connect_len;
     int i;
     cfg.reconnect = true;
+    cfg.connect.clean_session = false; /* the broker may keep the session */
     connect_ok();
     ck_assert_int_eq(mqtls_client_disconnect(&cl), MQTLS_OK);
     for (i = 0; i < 3; i++)
@@ -547,16 +385,22 @@ END_TEST
  * a PUBLISH whose flow had completed (PUBREL, PUBCOMP). Answered, not
  * delivered again. The same id with another payload, or without DUP, is
  * a new message, and after a clean session nothing is remembered. */
-START_TEST(a_completed_qos2_message_resent_after_a_restart_is_not_delivered_twice)
+#define RECENT 20
+
+START_TEST(the_opt_in_guard_answers_a_resent_completed_qos2_message)
 {
+    static uint32_t recent[RECENT];
     mqtls_packet pk[4];
     int i;
+    cfg.qos2_recent = recent;
+    cfg.qos2_recent_cap = RECENT;
     cfg.reconnect = true;
+    cfg.connect.clean_session = false; /* the broker may keep the session */
     connect_ok();
     FEED(0x34, 0x06, 0x00, 0x01, 'a', 0x00, 0x09, 'x', 0x62, 0x02, 0x00, 0x09);
     ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_OK);
     SENT(0x50, 0x02, 0x00, 0x09, 0x70, 0x02, 0x00, 0x09);
-    ck_assert_int_eq(seen.messages, 1);
+    ck_assert_int_eq(seen.received, 1);
     cut();
     ck_assert_int_lt(mqtls_client_poll(&cl, 10), 0);
     reconnect_with(1, 0);
@@ -564,18 +408,18 @@ START_TEST(a_completed_qos2_message_resent_after_a_restart_is_not_delivered_twic
     FEED(0x3C, 0x06, 0x00, 0x01, 'a', 0x00, 0x09, 'x', 0x62, 0x02, 0x00, 0x09);
     ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_OK);
     SENT(0x50, 0x02, 0x00, 0x09, 0x70, 0x02, 0x00, 0x09);
-    ck_assert_int_eq(seen.messages, 1);
+    ck_assert_int_eq(seen.received, 1);
     /* Same id, DUP, another payload: a new message whose first send was lost. */
     FEED(0x3C, 0x06, 0x00, 0x01, 'a', 0x00, 0x09, 'z');
     ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_OK);
-    ck_assert_int_eq(seen.messages, 2);
+    ck_assert_int_eq(seen.received, 2);
     ck_assert_str_eq(seen.last_payload, "z");
     FEED(0x62, 0x02, 0x00, 0x09);
     ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_OK);
     /* Same id and payload without DUP: sent anew, delivered. */
     FEED(0x34, 0x06, 0x00, 0x01, 'a', 0x00, 0x09, 'x', 0x62, 0x02, 0x00, 0x09);
     ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_OK);
-    ck_assert_int_eq(seen.messages, 3);
+    ck_assert_int_eq(seen.received, 3);
     /* A clean session: the broker cannot owe an old flow, nothing is held. */
     cut();
     ck_assert_int_lt(mqtls_client_poll(&cl, 10), 0);
@@ -583,24 +427,69 @@ START_TEST(a_completed_qos2_message_resent_after_a_restart_is_not_delivered_twic
     fake_transport_clear_tx(&ft);
     FEED(0x3C, 0x06, 0x00, 0x01, 'a', 0x00, 0x09, 'x');
     ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_OK);
-    ck_assert_int_eq(seen.messages, 4);
+    ck_assert_int_eq(seen.received, 4);
     ck_assert_uint_eq(sent_packets(pk, 4), 1);
     ck_assert_int_eq(pk[0].type, MQTLS_PUBREC);
-    /* Only the last MQTLS_CLIENT_QOS2_RECENT are remembered: the oldest is
+    /* Only the last qos2_recent_cap are remembered: the oldest is
      * forgotten once that many more were delivered. */
     FEED(0x62, 0x02, 0x00, 0x09);
     ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_OK);
-    for (i = 0; i < MQTLS_CLIENT_QOS2_RECENT; i++) {
+    for (i = 0; i < RECENT; i++) {
         FEED(0x34, 0x06, 0x00, 0x01, 'b', 0x01, (uint8_t)i, 'w', 0x62, 0x02, 0x01, (uint8_t)i);
         ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_OK);
     }
-    ck_assert_int_eq(seen.messages, 4 + MQTLS_CLIENT_QOS2_RECENT);
+    ck_assert_int_eq(seen.received, 4 + RECENT);
     FEED(0x3C, 0x06, 0x00, 0x01, 'b', 0x01, 0x00, 'w'); /* the newest ones: known */
     ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_OK);
-    ck_assert_int_eq(seen.messages, 4 + MQTLS_CLIENT_QOS2_RECENT);
+    ck_assert_int_eq(seen.received, 4 + RECENT);
     FEED(0x3C, 0x06, 0x00, 0x01, 'a', 0x00, 0x09, 'x'); /* the oldest: gone */
     ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_OK);
-    ck_assert_int_eq(seen.messages, 5 + MQTLS_CLIENT_QOS2_RECENT);
+    ck_assert_int_eq(seen.received, 5 + RECENT);
+}
+END_TEST
+
+/* The default follows the spec: a completed flow is complete. The same
+ * id, topic and payload again with DUP is a new message (a broker may
+ * reuse an id at once) and is delivered. */
+START_TEST(by_default_a_resent_completed_qos2_message_is_delivered_again)
+{
+    cfg.reconnect = true;
+    cfg.connect.clean_session = false;
+    connect_ok();
+    FEED(0x34, 0x06, 0x00, 0x01, 'a', 0x00, 0x09, 'x', 0x62, 0x02, 0x00, 0x09);
+    ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_OK);
+    SENT(0x50, 0x02, 0x00, 0x09, 0x70, 0x02, 0x00, 0x09);
+    FEED(0x3C, 0x06, 0x00, 0x01, 'a', 0x00, 0x09, 'x');
+    ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_OK);
+    ck_assert_int_eq(seen.received, 2);
+    ck_assert(seen.last_dup);
+    SENT(0x50, 0x02, 0x00, 0x09);
+}
+END_TEST
+
+/* The id table alone keeps exactly once: message 9 awaits PUBREL while 30
+ * other QoS 2 messages come and complete (more than any fingerprint ring
+ * would hold, and the ring is off); 9 resent with DUP is answered, not
+ * delivered; after its PUBREL the id is free. */
+START_TEST(the_id_table_alone_keeps_exactly_once)
+{
+    int i;
+    connect_ok();
+    FEED(0x34, 0x06, 0x00, 0x01, 'a', 0x00, 0x09, 'x');
+    ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_OK);
+    for (i = 0; i < 30; i++) {
+        FEED(0x34, 0x06, 0x00, 0x01, 'b', 0x01, (uint8_t)i, 'w', 0x62, 0x02, 0x01, (uint8_t)i);
+        ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_OK);
+    }
+    ck_assert_int_eq(seen.received, 31);
+    fake_transport_clear_tx(&ft);
+    FEED(0x3C, 0x06, 0x00, 0x01, 'a', 0x00, 0x09, 'x');
+    ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_OK);
+    ck_assert_int_eq(seen.received, 31);
+    SENT(0x50, 0x02, 0x00, 0x09);
+    FEED(0x62, 0x02, 0x00, 0x09, 0x34, 0x06, 0x00, 0x01, 'a', 0x00, 0x09, 'x');
+    ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_OK);
+    ck_assert_int_eq(seen.received, 32);
 }
 END_TEST
 
@@ -617,10 +506,10 @@ START_TEST(one_poll_handles_everything_already_received)
     FEED(0x30, 0x04, 0x00, 0x01, 'a', 'q', 0x30, 0x04, 0x00, 0x01, 'a', 'q');
     ft.max_per_call = 6;
     ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_OK);
-    ck_assert_int_eq(seen.messages, 1);
+    ck_assert_int_eq(seen.received, 1);
     ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_OK);
-    ck_assert_int_eq(seen.messages, 2);
-    seen.messages = 0;
+    ck_assert_int_eq(seen.received, 2);
+    seen.received = 0;
     cl.cfg.reads_per_poll = READS;
     for (i = 0; i < 10; i++)
         ck_assert_int_eq(mqtls_client_publish(&cl, &p, NULL), MQTLS_OK);
@@ -628,7 +517,7 @@ START_TEST(one_poll_handles_everything_already_received)
         FEED(0x40, 0x02, 0x00, (uint8_t)i);
     ft.max_per_call = 4;
     ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_OK);
-    ck_assert_int_eq(seen.delivered, 10);
+    ck_assert_int_eq(seen.acked, 10);
     ck_assert_uint_eq(mqtls_ram_store_count(&rs), 0);
     /* More than READS reads' worth: poll comes back
      * after that many, and the next poll goes on. */
@@ -636,52 +525,86 @@ START_TEST(one_poll_handles_everything_already_received)
         FEED(0x30, 0x04, 0x00, 0x01, 'a', 'q');
     ft.max_per_call = 6;
     ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_OK);
-    ck_assert_int_eq(seen.messages, READS);
+    ck_assert_int_eq(seen.received, READS);
     ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_OK);
-    ck_assert_int_eq(seen.messages, READS + 10);
+    ck_assert_int_eq(seen.received, READS + 10);
 }
 END_TEST
 
-/* More inbound QoS 2 messages than the table holds (cap 4 here): the fifth
- * is neither answered nor delivered, the PUBRELs behind it are, and once
- * the table is empty the client reconnects so that the broker resends it;
- * then it is delivered, once. No message lost, none twice, no livelock. */
-START_TEST(a_full_qos2_table_leaves_a_message_for_the_broker_to_resend)
+/* More inbound QoS 2 messages than the table holds (cap 4 here), with
+ * either session setting: the fifth waits in rx_buf, unanswered, while the
+ * PUBREL behind it is handled; the slot that frees takes it. No reconnect,
+ * none lost, none twice, in order. */
+START_TEST(a_full_qos2_table_parks_the_message_until_a_slot_frees)
 {
     mqtls_packet pk[16];
-    size_t n, k;
-    int i, pubrecs = 0, pubcomps = 0;
-    cfg.reconnect = true;
+    int i;
+    cfg.connect.clean_session = _i == 0;
     connect_ok();
     for (i = 1; i <= 5; i++)
         FEED(0x34, 0x06, 0x00, 0x01, 'q', 0x00, (uint8_t)i, (uint8_t)('0' + i));
+    FEED(0x30, 0x04, 0x00, 0x01, 'q', '6'); /* QoS 0, behind the parked one */
     for (i = 1; i <= 4; i++)
         FEED(0x62, 0x02, 0x00, (uint8_t)i);
-    for (i = 0; i < 20 && cl.state == MQTLS_CLIENT_CONNECTED; i++)
-        mqtls_client_poll(&cl, 10);
-    ck_assert_int_eq(seen.messages, 4);
+    for (i = 0; i < 5; i++)
+        ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_OK);
+    ck_assert_int_eq(seen.received, 6);
+    ck_assert_str_eq(seen.last_payload, "6");
+    ck_assert_int_eq(cl.state, MQTLS_CLIENT_CONNECTED);
+    ck_assert_uint_eq(sent_packets(pk, 16), 9);
+    for (i = 0; i < 4; i++)
+        ck_assert(pk[i].type == MQTLS_PUBREC && pk[i].packet_id == i + 1);
+    ck_assert(pk[4].type == MQTLS_PUBCOMP && pk[4].packet_id == 1);
+    ck_assert(pk[5].type == MQTLS_PUBREC && pk[5].packet_id == 5); /* took 1's slot */
+    for (i = 6; i < 9; i++)
+        ck_assert(pk[i].type == MQTLS_PUBCOMP && pk[i].packet_id == i - 4);
+}
+END_TEST
+
+/* The table full and rx_buf full of QoS 2 messages waiting for it: the
+ * PUBRELs cannot be read. With a kept session the client reconnects at
+ * once and the broker resends them; with a clean session (no resend would
+ * come) the oldest is delivered untracked. Never lost. */
+START_TEST(a_full_table_and_a_full_rx_buf_lose_nothing)
+{
+    mqtls_packet pk[16];
+    int i;
+    cfg.connect.clean_session = _i == 0;
+    cfg.reconnect = true;
+    cfg.rx_cap = 16; /* two of these PUBLISHes */
+    connect_ok();
+    for (i = 1; i <= 6; i++)
+        FEED(0x34, 0x06, 0x00, 0x01, 'q', 0x00, (uint8_t)i, (uint8_t)('0' + i));
+    for (i = 0; i < 8 && cl.state == MQTLS_CLIENT_CONNECTED; i++)
+        (void)mqtls_client_poll(&cl, 10);
+    if (_i == 0) { /* 5 untracked; 6 fits the buffer now and waits for a slot */
+        ck_assert_int_eq(cl.state, MQTLS_CLIENT_CONNECTED);
+        ck_assert_int_eq(seen.received, 5);
+        ck_assert_uint_eq(sent_packets(pk, 16), 5);
+        for (i = 0; i < 5; i++)
+            ck_assert(pk[i].type == MQTLS_PUBREC && pk[i].packet_id == i + 1);
+        fake_transport_clear_tx(&ft);
+        FEED(0x62, 0x02, 0x00, 0x01);
+        ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_OK);
+        ck_assert_int_eq(seen.received, 6);
+        ck_assert_str_eq(seen.last_payload, "6");
+        SENT(0x70, 0x02, 0x00, 0x01, 0x50, 0x02, 0x00, 0x06);
+        return;
+    }
+    ck_assert_int_eq(seen.received, 4);
     ck_assert_int_eq(cl.state, MQTLS_CLIENT_DISCONNECTED);
     ck_assert_int_eq(cl.last_error, MQTLS_ERR_QOS2_TABLE_FULL);
-    n = sent_packets(pk, 16);
-    for (k = 0; k < n; k++) {
-        pubrecs += pk[k].type == MQTLS_PUBREC;
-        pubcomps += pk[k].type == MQTLS_PUBCOMP;
-        ck_assert(!(pk[k].type == MQTLS_PUBREC && pk[k].packet_id == 5));
-    }
-    ck_assert_int_eq(pubrecs, 4);
-    ck_assert_int_eq(pubcomps, 4);
-    /* At once (the connection worked; no backoff), and the broker resends
-     * 5 (DUP) on the new connection. */
-    ck_assert_uint_eq(reconnect_with(1, 0), 0);
+    ck_assert_uint_eq(sent_packets(pk, 16), 4); /* PUBREC 1..4 only */
+    ck_assert_uint_eq(cl.retry_at_ms, clk.now_ms); /* at once, not on the backoff */
+    reconnect_with(1, 0);
     fake_transport_clear_tx(&ft);
-    FEED(0x3c, 0x06, 0x00, 0x01, 'q', 0x00, 0x05, '5', 0x62, 0x02, 0x00, 0x05);
-    for (i = 0; i < 5; i++)
-        mqtls_client_poll(&cl, 10);
-    ck_assert_int_eq(seen.messages, 5);
-    ck_assert_str_eq(seen.last_payload, "5");
-    ck_assert_int_eq(cl.state, MQTLS_CLIENT_CONNECTED);
-    ck_assert_uint_eq(sent_packets(pk, 16), 2); /* PUBREC 5, PUBCOMP 5 */
-    ck_assert(pk[0].type == MQTLS_PUBREC && pk[1].type == MQTLS_PUBCOMP);
+    for (i = 1; i <= 4; i++)
+        FEED(0x62, 0x02, 0x00, (uint8_t)i);
+    FEED(0x3c, 0x06, 0x00, 0x01, 'q', 0x00, 0x05, '5', 0x3c, 0x06, 0x00, 0x01, 'q', 0x00, 0x06, '6');
+    for (i = 0; i < 8; i++)
+        ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_OK);
+    ck_assert_int_eq(seen.received, 6);
+    ck_assert_str_eq(seen.last_payload, "6");
 }
 END_TEST
 
@@ -704,6 +627,7 @@ START_TEST(a_drop_at_every_point_of_a_flow)
     mqtls_packet pk[4];
     size_t n;
     cfg.reconnect = true;
+    cfg.connect.clean_session = false; /* the broker may keep the session */
     connect_ok();
     ck_assert_int_eq(mqtls_client_publish(&cl, &p, NULL), MQTLS_OK);
     if (drop_points[_i].ack[0] != 0) {
@@ -780,6 +704,7 @@ START_TEST(subscriptions_are_restored_when_the_broker_has_no_session)
     const mqtls_subscription subs[1] = {{{"cmd/#", 5}, 1}};
     mqtls_packet pk[4];
     cfg.reconnect = true;
+    cfg.connect.clean_session = false; /* the broker may keep the session */
     cfg.resubscribe = subs;
     cfg.resubscribe_count = 1;
     ck_assert_int_eq(mqtls_client_setup(&cl, &cfg), MQTLS_OK);
@@ -810,13 +735,13 @@ START_TEST(a_new_session_forgets_inbound_qos2_ids)
     connect_ok();
     FEED(0x34, 0x06, 0x00, 0x01, 'a', 0x00, 0x09, 'x');
     ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_OK);
-    ck_assert_int_eq(seen.messages, 1);
+    ck_assert_int_eq(seen.received, 1);
     cut();
     ck_assert_int_lt(mqtls_client_poll(&cl, 10), 0);
     reconnect_with(0, 0); /* no session */
     FEED(0x34, 0x06, 0x00, 0x01, 'a', 0x00, 0x09, 'y');
     ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_OK);
-    ck_assert_int_eq(seen.messages, 2);
+    ck_assert_int_eq(seen.received, 2);
     ck_assert_str_eq(seen.last_payload, "y");
 }
 END_TEST
@@ -839,7 +764,7 @@ Suite *client_suite(void)
 {
     Suite *s = suite_create("client");
     TCase *tc = tcase_create("flows");
-    tcase_add_checked_fixture(tc, setup, NULL);
+    tcase_add_checked_fixture(tc, client_setup, client_teardown);
     tcase_add_test(tc, connect_sends_connect_and_takes_connack);
     tcase_add_loop_test(tc, each_connack_refusal_is_its_own_error, 0, 5);
     tcase_add_test(tc, no_connack_times_out_in_fake_time);
@@ -849,7 +774,9 @@ Suite *client_suite(void)
     tcase_add_test(tc, the_window_pipelines_and_holds_the_rest_in_order);
     tcase_add_test(tc, inbound_qos0_and_qos1);
     tcase_add_test(tc, inbound_qos2_is_delivered_exactly_once);
-    tcase_add_test(tc, a_completed_qos2_message_resent_after_a_restart_is_not_delivered_twice);
+    tcase_add_test(tc, the_opt_in_guard_answers_a_resent_completed_qos2_message);
+    tcase_add_test(tc, by_default_a_resent_completed_qos2_message_is_delivered_again);
+    tcase_add_test(tc, the_id_table_alone_keeps_exactly_once);
     tcase_add_test(tc, one_poll_handles_everything_already_received);
     tcase_add_test(tc, subscribe_and_a_refused_filter);
     tcase_add_test(tc, keep_alive_pings_and_then_gives_up);
@@ -862,7 +789,8 @@ Suite *client_suite(void)
     tcase_add_test(tc, a_drop_resends_in_order_with_dup);
     tcase_add_test(tc, only_what_was_on_the_wire_gets_dup);
     tcase_add_test(tc, waiting_messages_go_out_in_one_write);
-    tcase_add_test(tc, a_full_qos2_table_leaves_a_message_for_the_broker_to_resend);
+    tcase_add_loop_test(tc, a_full_qos2_table_parks_the_message_until_a_slot_frees, 0, 2);
+    tcase_add_loop_test(tc, a_full_table_and_a_full_rx_buf_lose_nothing, 0, 2);
     tcase_add_test(tc, a_break_part_way_through_a_write_marks_only_whole_packets);
     tcase_add_loop_test(tc, a_drop_at_every_point_of_a_flow, 0,
                         (int)(sizeof drop_points / sizeof drop_points[0]));

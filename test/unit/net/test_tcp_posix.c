@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mqtt/client.h"
+#include "net/clock_posix.h"
 #include "net/tcp_posix.h"
 #include "test/unit/suites.h"
 
@@ -295,6 +297,56 @@ START_TEST(eintr_does_not_end_a_wait_early)
 }
 END_TEST
 
+/* mqtls_tcp_open is a client's open function: CONNECT arrives at the
+ * listener over plain TCP, CONNACK goes back, the client is connected;
+ * after abort the next open is a new connection. */
+START_TEST(the_tcp_open_function_serves_a_client)
+{
+    static uint8_t txb[128], rxb[128], ring[256];
+    uint8_t got[64];
+    uint16_t port;
+    int lfd = listener(AF_INET, 4, &port), round;
+    mqtls_tcp_endpoint net = {"127.0.0.1", 0, 2000, 0, {-1, 0, 0}};
+    mqtls_ram_store rs;
+    mqtls_client_config cfg;
+    mqtls_client cl;
+
+    net.port = port;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.connect.client_id = (mqtls_str){"tcp1", 4};
+    cfg.connect.clean_session = true;
+    cfg.tx_buf = txb;
+    cfg.tx_cap = sizeof txb;
+    cfg.rx_buf = rxb;
+    cfg.rx_cap = sizeof rxb;
+    mqtls_ram_store_init(&rs);
+    ck_assert_int_eq(mqtls_ram_store_setup(&rs, ring, sizeof ring), MQTLS_OK);
+    mqtls_ram_store_interface(&rs, &cfg.store);
+    ck_assert_int_eq(mqtls_clock_posix(&cfg.clock), MQTLS_OK);
+    cfg.open = mqtls_tcp_open;
+    cfg.open_ctx = &net;
+    mqtls_client_init(&cl);
+    ck_assert_int_eq(mqtls_client_setup(&cl, &cfg), MQTLS_OK);
+    for (round = 0; round < 2; round++) {
+        int sfd;
+        ssize_t n;
+        ck_assert_int_eq(mqtls_client_start(&cl), MQTLS_OK);
+        sfd = accept(lfd, NULL, NULL);
+        ck_assert_int_ge(sfd, 0);
+        n = recv(sfd, got, sizeof got, 0);
+        ck_assert_int_eq(n, 18); /* CONNECT, client id "tcp1" */
+        ck_assert_uint_eq(got[0], 0x10);
+        ck_assert_int_eq(send(sfd, "\x20\x02\x00\x00", 4, 0), 4);
+        ck_assert_int_eq(mqtls_client_poll(&cl, 2000), MQTLS_OK);
+        ck_assert_int_eq(cl.state, MQTLS_CLIENT_CONNECTED);
+        ck_assert_int_eq(mqtls_client_abort(&cl), MQTLS_OK);
+        ck_assert_int_eq(net.tcp.fd, -1);
+        close(sfd);
+    }
+    close(lfd);
+}
+END_TEST
+
 START_TEST(unconnected_and_bad_arguments)
 {
     mqtls_tcp tcp;
@@ -329,6 +381,7 @@ Suite *tcp_posix_suite(void)
     tcase_add_test(tc, send_returns_zero_when_the_peer_does_not_read);
     tcase_add_test(tc, eintr_does_not_end_a_wait_early);
     tcase_add_test(tc, unconnected_and_bad_arguments);
+    tcase_add_test(tc, the_tcp_open_function_serves_a_client);
     suite_add_tcase(s, tc);
     return s;
 }
