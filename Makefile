@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # mqtls — build, test and measure. `make help` lists the targets.
 
 PREFIX      ?= /usr/local
@@ -9,8 +10,9 @@ AR          ?= ar
 CFLAGS      ?= -O2 -g
 LDFLAGS     ?=
 
-VERSION      := 0.1.0
-SOVERSION    := 0
+# The version lives in net/version.h; the soname carries the major only.
+VERSION      := $(shell sed -n 's/^\#define MQTLS_VERSION_STRING "\(.*\)"/\1/p' net/version.h)
+SOVERSION    := $(shell sed -n 's/^\#define MQTLS_VERSION_MAJOR \([0-9]*\)/\1/p' net/version.h)
 BUILD        := build
 
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wconversion -Wsign-conversion \
@@ -30,7 +32,7 @@ CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
 # The SDK. mqtt/ is portable C99 (no POSIX, no heap); net/ holds the
 # interfaces below it.
-LIB_SRCS := net/error.c net/clock_posix.c net/tcp_posix.c mqtt/utf8.c mqtt/topic.c mqtt/store.c \
+LIB_SRCS := net/error.c net/version.c net/clock_posix.c net/tcp_posix.c mqtt/utf8.c mqtt/topic.c mqtt/store.c \
             mqtt/backoff.c mqtt/client.c mqtt/posix/store_file.c \
             mqtt/codec.c tls/tls_mbedtls.c tls/bundle.c tls/castore.c tls/ca_update.c tls/identity.c tls/tcp_tls.c net/crc32.c net/blobs.c \
             net/blobs_posix.c
@@ -75,7 +77,7 @@ EXAMPLES     := $(BUILD)/examples/mqtls-decode $(BUILD)/examples/telemetry \
 BENCH_CODEC  := $(BUILD)/bench/bench_codec
 
 .PHONY: all lib check unit integration asan fuzz-replay lint examples examples-test deps size bench bench-build fuzz \
-        install uninstall install-check docs \
+        install uninstall install-check cxx-check tsan docs \
         fuzz-seed demo help clean certs
 
 all: lib examples
@@ -270,10 +272,12 @@ check: deps
 	$(MAKE) unit
 	$(MAKE) integration
 	$(MAKE) asan
+	$(MAKE) tsan
 	$(MAKE) fuzz-replay
 	$(MAKE) examples-test
 	$(MAKE) bench-build
 	$(MAKE) install-check
+	$(MAKE) cxx-check
 	$(MAKE) docs
 	DEMO_COUNT=5 bash scripts/demo.sh
 	@echo "make check: all tests passed"
@@ -320,6 +324,29 @@ uninstall:
 	    $(DESTDIR)$(LIBDIR)/pkgconfig/mqtls.pc $(DESTDIR)$(BINDIR)/mqtls-provisioner
 	for t in $(TOOLS); do rm -f $(DESTDIR)$(BINDIR)/$$t; done
 	rm -rf $(DESTDIR)$(INCLUDEDIR)/mqtls
+
+# Several publishing threads and one polling thread on the client's lock
+# hook, under ThreadSanitizer (clang); the library sources are compiled
+# with it. A race, a lost or doubled message, or a deadlock (the timeout)
+# fails it.
+TSAN_BIN := $(BUILD)/tsan/test_threads
+TSAN_SRCS := test/threads/test_threads.c net/error.c net/tcp_posix.c net/clock_posix.c \
+             mqtt/client.c mqtt/codec.c mqtt/store.c mqtt/backoff.c mqtt/utf8.c mqtt/topic.c
+$(TSAN_BIN): $(TSAN_SRCS) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CLANG) -fsanitize=thread -g -O1 $(REQUIRED) $(TSAN_SRCS) -lpthread -o $@
+
+tsan: $(TSAN_BIN)
+	TSAN_OPTIONS=halt_on_error=1 timeout 120 $(TSAN_BIN)
+
+# Every public header compiled as C++ (g++) and linked against the library:
+# the extern "C" guards hold.
+CXX ?= g++
+cxx-check: $(STATIC_LIB)
+	@mkdir -p $(BUILD)/test
+	$(CXX) -std=c++11 -Wall -Wextra -Werror -pedantic -I. test/install/cxx_consumer.cpp \
+	    $(STATIC_LIB) $(TLS_LIBS) -o $(BUILD)/test/cxx_consumer
+	$(BUILD)/test/cxx_consumer
 
 # Installs into a temporary prefix, builds test/install/consumer.c out of
 # tree with pkg-config and with CMake (add_subdirectory), runs both against

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Generates the mqtls test PKI into OUT (default ../build/certs), fresh each
 # run, so nothing that can expire is ever committed. See certs/README.md for
 # what each file is for. Needs only openssl.

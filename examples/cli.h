@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What mqtls-pub and mqtls-sub share: the flags a mosquitto_pub user
  * knows, the TCP + TLS stack under the client, and failures said in one
  * sentence. Not part of the library. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* first: publish one reading over mutual TLS and wait for its PUBACK. */
 #include <stdio.h>
 #include <stdlib.h>

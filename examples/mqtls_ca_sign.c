@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mqtls-ca-sign: the operator's tool for CA updates (tls/ca_update.h).
  *
  *   mqtls-ca-sign -k update-signer.key -V 7 [-d DAYS | -e UNIXTIME]

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mqtls-decode: explain MQTT 3.1.1 packets given as hex.
  *
  *   mqtls-decode 30 07 00 03 61 2f 62 68 69

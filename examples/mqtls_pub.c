@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mqtls-pub: publish over mutual TLS, with the flags of mosquitto_pub.
  *
  *   mqtls-pub -h HOST -p PORT --cafile CA --cert CRT --key KEY -t TOPIC -m TEXT

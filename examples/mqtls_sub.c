@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mqtls-sub: subscribe over mutual TLS, with the flags of mosquitto_sub.
  *
  *   mqtls-sub -h HOST -p PORT --cafile CA --cert CRT --key KEY -t FILTER [-t ...]

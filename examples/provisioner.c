@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* provisioner: the service side of onboarding.
  *
  * Devices ship with a shared claim certificate that the broker allows only

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* telemetry: a sensor loop publishing JSON readings at QoS 1 over mutual
  * TLS, through the file store (a reading promised survives a crash),
  * reconnecting by itself when the broker goes away, with a one-line status

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mqtls — reconnect delays: exponential backoff with full jitter.
  *
  * After the n-th failure in a row the delay is uniform in
@@ -18,6 +19,10 @@
 #include <stdint.h>
 
 #include "net/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* Why the last attempt failed. */
 typedef enum mqtls_backoff_reason {
@@ -50,5 +55,9 @@ int mqtls_backoff_next(mqtls_backoff *b, mqtls_backoff_reason reason, uint32_t *
 
 /* A connection proved stable: the next failure starts from min_ms again. */
 int mqtls_backoff_reset(mqtls_backoff *b);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mqtls — MQTT 3.1.1 packet codec.
  *
  * Encodes and decodes all fourteen control packets, in both directions, so
@@ -25,6 +26,10 @@
 
 #include "mqtt/utf8.h"
 #include "net/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* Largest remaining length (section 2.2.3) and whole packet. */
 #define MQTLS_MAX_REMAINING_LENGTH 268435455u
@@ -194,5 +199,9 @@ int mqtls_codec_decode_from_client(const uint8_t *buf, size_t len, mqtls_packet 
  * UNSUBSCRIBE), 0 when the list is exhausted, or MQTLS_ERR_TRUNCATED if the
  * list was not produced by the decoder and runs short. */
 int mqtls_codec_next_filter(mqtls_filter_list *list, mqtls_subscription *out);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mqtls — compile-time configuration of the MQTT layer.
  *
  * Every option has a default here. To change one, write your own header and
@@ -12,6 +13,10 @@
 #endif
 
 #include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* The profile: 1 favours flash (32-bit microcontrollers: no inline fast
  * paths, byte-at-a-time string checks), 0 favours speed (hosts and
@@ -67,6 +72,10 @@
 #endif
 #if MQTLS_CONFIG_STRING_SCAN == 2 && !defined(__SSE2__)
 #error "MQTLS_CONFIG_STRING_SCAN 2 needs SSE2"
+#endif
+
+#ifdef __cplusplus
+}
 #endif
 
 #endif

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mqtls — internal: the plain-ASCII string scan shared by utf8.c and the
  * codec's hot paths. Not installed; not part of the API.
  *

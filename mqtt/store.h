@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mqtls — the store of outgoing QoS 1 and 2 messages.
  *
  * Every message promised at QoS 1 or 2 stays here, as the encoded packet,
@@ -17,6 +18,10 @@
 #include <stdint.h>
 
 #include "net/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* Where a stored message is in its flow. */
 typedef enum mqtls_store_state {
@@ -80,5 +85,9 @@ int mqtls_ram_store_setup(mqtls_ram_store *s, uint8_t *buf, size_t cap);
 int mqtls_ram_store_interface(mqtls_ram_store *s, mqtls_store *out);
 /* Entries not yet removed. */
 size_t mqtls_ram_store_count(const mqtls_ram_store *s);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mqtls — MQTT 3.1.1 topic names and topic filters (section 4.7).
  *
  * Pure functions over caller memory. Topics are byte strings with a length;
@@ -8,6 +9,10 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* A topic name, as carried by PUBLISH and the will: 1..65,535 bytes
  * [MQTT-4.7.3-1], [MQTT-4.7.3-3], valid UTF-8 without U+0000 [MQTT-4.7.3-2],
@@ -31,5 +36,9 @@ int mqtls_topic_validate_filter(const char *filter, size_t len);
  * never read out of bounds. */
 bool mqtls_topic_match(const char *filter, size_t filter_len,
                        const char *name, size_t name_len);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include "mqtt/utf8.h"
 
 #include "mqtt/config.h"

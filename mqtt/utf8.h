@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mqtls — UTF-8 strings as MQTT 3.1.1 defines them (section 1.5.3).
  *
  * Pure functions over caller memory: no allocation, no I/O, no state.
@@ -7,6 +8,10 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* The longest string or binary field MQTT can carry (16-bit length). */
 #define MQTLS_MAX_FIELD_LEN 65535u
@@ -27,5 +32,9 @@ int mqtls_utf8_validate(const char *s, size_t len);
  * [MQTT-4.7.1-3]. Does not check the length limit: callers that read a
  * 16-bit length cannot exceed it. */
 int mqtls_utf8_check(const uint8_t *s, size_t len, unsigned flags);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include "net/blobs.h"
 
 int mqtls_blob_name_check(const char *name)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mqtls — named blobs that survive power loss: where trust and identity
  * live (the CA bundle, the device's key and certificate).
  *
@@ -18,6 +19,10 @@
 
 #include "net/error.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define MQTLS_BLOB_NAME_MAX 32
 
 typedef struct mqtls_blobs {
@@ -36,5 +41,9 @@ typedef struct mqtls_blobs {
 
 /* MQTLS_OK if name is a valid blob name, else MQTLS_ERR_INVALID_ARG. */
 int mqtls_blob_name_check(const char *name);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mqtls — named blobs as files in one directory (POSIX hosts).
  *
  * Each blob is DIR/NAME: a 16-byte header (magic "mqtlsB1\n", length,
@@ -12,6 +13,10 @@
 
 #include "net/blobs.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct mqtls_blob_dir {
     char dir[200];  /* where the blobs are */
     int last_errno; /* errno behind the last MQTLS_ERR_BLOB_IO */
@@ -25,5 +30,9 @@ typedef struct mqtls_blob_dir {
 /* dir must exist. Fills *out with blob calls over d (which must outlive
  * it). MQTLS_ERR_INVALID_ARG if the path is too long. */
 int mqtls_blob_dir_setup(mqtls_blob_dir *d, const char *dir, mqtls_blobs *out);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

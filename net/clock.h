@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mqtls — the millisecond clock every timer (keep-alive, retry, backoff,
  * handshake timeout) reads. Injected, so tests run hours of protocol time
  * in microseconds with a clock they advance themselves.
@@ -9,6 +10,10 @@
 #define MQTLS_NET_CLOCK_H
 
 #include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 typedef struct mqtls_clock {
     void *ctx;                        /* the implementation's state, or NULL */
@@ -24,5 +29,9 @@ static inline uint32_t mqtls_clock_elapsed_ms(uint32_t since, uint32_t now)
 {
     return (uint32_t)(now - since);
 }
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

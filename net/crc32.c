@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include "net/crc32.h"
 
 uint32_t mqtls_crc32(uint32_t crc, const uint8_t *p, size_t n)

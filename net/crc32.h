@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mqtls — CRC-32 (IEEE 802.3, reflected 0xEDB88320), bitwise: small, no
  * table. Catches torn and corrupted records in the host-side stores; not a
  * defence against an attacker (signatures are, tls/ca_update.h). */
@@ -7,7 +8,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* crc of p[0..n) continuing from crc (start with 0). */
 uint32_t mqtls_crc32(uint32_t crc, const uint8_t *p, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include "net/error.h"
 
 /* MQTLS_ERROR_TEXT 0 (a device short of flash): mqtls_strerror() returns

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mqtls — one status enum for the whole SDK.
  *
  * Every public function returns MQTLS_OK (0), a non-negative count where its
@@ -16,6 +17,10 @@
  */
 #ifndef MQTLS_NET_ERROR_H
 #define MQTLS_NET_ERROR_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* X(name, value, human text) */
 #define MQTLS_ERROR_TABLE(X)                                                     \
@@ -169,5 +174,9 @@ const char *mqtls_strerror(int err);
 /* The enum name ("MQTLS_ERR_BAD_QOS") for logs and tests. Never NULL:
  * an unknown value gives "MQTLS_ERR_UNKNOWN". */
 const char *mqtls_errname(int err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

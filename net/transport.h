@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mqtls — the byte-stream interface every layer speaks.
  *
  * TCP fills it; TLS consumes one and fills another; the MQTT client
@@ -22,6 +23,10 @@
 
 #include "net/error.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define MQTLS_WAIT_FOREVER UINT32_MAX
 
 typedef struct mqtls_transport {
@@ -30,5 +35,9 @@ typedef struct mqtls_transport {
     int (*recv)(void *ctx, uint8_t *buf, size_t len, uint32_t timeout_ms);
     void (*close)(void *ctx);
 } mqtls_transport;
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Sourced by scripts that need a broker of their own (bash): a free loopback
 # port, Mosquitto with mutual TLS and a config in a temp dir, stopped by
 # its pid. Needs $certs (the test PKI) and $dir (a temp dir it may use).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # make demo: a local Mosquitto on loopback with mutual TLS, the telemetry
 # example publishing readings at QoS 1, and mosquitto_sub printing them.
 # The broker is stopped by its pid when this script ends, however it ends.

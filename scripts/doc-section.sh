@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Replaces the text between "<!-- NAME:begin -->" and "<!-- NAME:end -->"
 # in FILE with the contents of INPUT (as a fenced block), or appends the
 # section if FILE has none. Usage: doc-section.sh FILE NAME INPUT

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # make docs: the API reference from the public headers, with Doxygen.
 # The headers use plain C comments (they are written for people reading the
 # header); this turns each into a Doxygen comment in a copy under
@@ -61,7 +62,7 @@ done
 cat >"$out/Doxyfile" <<CONF
 PROJECT_NAME           = mqtls
 PROJECT_BRIEF          = "MQTT 3.1.1 over mutually authenticated TLS, for devices"
-PROJECT_NUMBER         = $(sed -n 's/^VERSION *:= *//p' Makefile)
+PROJECT_NUMBER         = $(sed -n 's/^#define MQTLS_VERSION_STRING "\(.*\)"/\1/p' net/version.h)
 OUTPUT_DIRECTORY       = $out
 INPUT                  = $out/src $out/README.md $out/pages
 USE_MDFILE_AS_MAINPAGE = $out/README.md

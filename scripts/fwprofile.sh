@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The firmware TLS profile (part of make bench): mbedTLS 2.28 built from
 # Debian's own source package with test/fwprofile/mbedtls_device_config.h,
 #   1. for a 32-bit host (-m32): a mutual-TLS connect, publish and resumed

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Install the Debian packages mqtls needs to build, test, fuzz and measure.
 # Does nothing (and needs no privileges) when every package is present.
 # Usage: scripts/install-deps.sh [--dry-run]

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Bytes of code and read-only data the linker kept, per input object, from
 # a GNU ld map file (-Map). Reads only after "Linker script and memory map"
 # (before it, ld lists the sections it discarded). Prints "object bytes".

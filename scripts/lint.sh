@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Layering rules that a compiler cannot check.
 #  - mqtt/ builds for a microcontroller: no POSIX or OS header, no heap.
 #    (mqtt/posix/ holds the host-only parts, such as the file store; they

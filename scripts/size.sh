@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # make size: what mqtt/ costs a Cortex-M4.
 #  1. Every mqtt/ object at -Os and -O2: text/data/bss (the whole codec,
 #     both directions).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Deepest stack path through mqtt/, from GCC's -fcallgraph-info=su files.
 #
 # Input: the .ci files of every object (VCG graphs: one node per function

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mqtls — internal: parsing a CA bundle, shared by the TLS configuration
  * and the CA store. Not installed. */
 #ifndef MQTLS_TLS_BUNDLE_H

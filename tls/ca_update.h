@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mqtls — CA bundles delivered over MQTT, signed, versioned, proven
  * before they are trusted.
  *
@@ -33,6 +34,10 @@
 #include <mbedtls/pk.h>
 
 #include "tls/castore.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 #define MQTLS_CA_UPDATE_TAG "MQCAUPD1"
 #define MQTLS_CA_UPDATE_OVERHEAD (8u + 4u + 8u + 4u + 2u) /* bytes besides bundle and signature */
@@ -104,5 +109,9 @@ int mqtls_ca_update_status_json(const mqtls_ca_update_result *res, char *buf, si
 int mqtls_ca_update_sign(const uint8_t *bundle, size_t bundle_len, uint32_t version,
                          int64_t expires, const uint8_t *key, size_t key_len,
                          const char *passphrase, uint8_t *out, size_t cap, size_t *len);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

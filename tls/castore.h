@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mqtls — CA rotation slots: what a device trusts, and how that changes
  * without bricking it.
  *
@@ -39,6 +40,10 @@
 #include <mbedtls/x509_crt.h>
 
 #include "net/blobs.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 #define MQTLS_CASTORE_MAX_CAS 8        /* certificates per slot */
 #define MQTLS_CASTORE_SUBJECT_LEN 128  /* bytes of a reported subject */
@@ -141,5 +146,9 @@ int mqtls_castore_report_json(const mqtls_castore *s, char *buf, size_t cap, siz
 
 /* Safe after init. */
 void mqtls_castore_free(mqtls_castore *s);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mqtls — the device's own certificate and key, in two slots, and the
  * pieces of onboarding: a key made on the device, a CSR for it.
  *
@@ -30,6 +31,10 @@
 
 #include "net/blobs.h"
 #include "tls/tls_mbedtls.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 #define MQTLS_IDENTITY_BLOB_CURRENT "id.current"
 #define MQTLS_IDENTITY_BLOB_NEW "id.new"
@@ -91,5 +96,9 @@ int mqtls_identity_csr(const uint8_t *key, size_t key_len, const char *cn, uint8
 
 /* Safe after init; wipes the keys. */
 void mqtls_identity_free(mqtls_identity *id);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

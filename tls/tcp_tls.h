@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mqtls — the usual stack on a POSIX host, ready made: TCP to host:port,
  * TLS over it, verifying the broker under that name. Its open function is
  * an mqtls_client_open_fn, so the client rebuilds the whole stack on
@@ -18,6 +19,10 @@
 
 #include "net/tcp_posix.h"
 #include "tls/tls_mbedtls.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 typedef struct mqtls_tcp_tls {
     const char *host;        /* where to connect (kept by reference) */
@@ -47,5 +52,9 @@ void mqtls_tcp_tls_resume(mqtls_tcp_tls *s, uint8_t *buf, size_t cap, size_t len
 
 /* Frees the TLS session (wiping its secrets); the config is the caller's. */
 void mqtls_tcp_tls_free(mqtls_tcp_tls *s);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mqtls — TLS over any mqtls_transport, with mbedTLS 2.28.
  *
  * TLS never opens a socket: it is handed the transport it runs over (TCP, a
@@ -37,6 +38,10 @@
 
 #include "net/clock.h"
 #include "net/transport.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 #define MQTLS_TLS_MAX_ALPN 4      /* protocols in an ALPN list */
 #define MQTLS_TLS_WHY_LEN 256     /* bytes of the failure sentence */
@@ -247,5 +252,9 @@ void mqtls_tls_close(void *ctx);
 
 /* Safe after init; wipes session secrets. Does not close lower. */
 void mqtls_tls_free(mqtls_tls *tls);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Lets examples/porting/transport_lwip.c build on a POSIX host, so `make
  * check` proves the skeleton compiles: lwIP's socket API mirrors BSD
  * sockets with an lwip_ prefix. On a device, include lwIP's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A transport over an lwIP-style socket API, for docs/porting.md: the
  * three calls of net/transport.h and a connect. Blocking sockets with poll()
  * for the timeouts; lwIP builds need LWIP_SOCKET and LWIP_SOCKET_POLL (or

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* An mqtls transport over an lwIP-style socket (docs/porting.md). */
 #ifndef MQTLS_EXAMPLES_TRANSPORT_LWIP_H
 #define MQTLS_EXAMPLES_TRANSPORT_LWIP_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mqtls — a message store that survives the process: for hosts (POSIX).
  *
  * The live entries sit in a RAM ring (the caller's buffer, as for
@@ -23,6 +24,10 @@
 #include <stdint.h>
 
 #include "mqtt/store.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 typedef struct mqtls_file_store {
     mqtls_ram_store ram;  /* the live entries */
@@ -50,5 +55,9 @@ int mqtls_file_store_interface(mqtls_file_store *s, mqtls_store *out);
 
 /* Closes the journal; the entries stay in the file for the next open. */
 void mqtls_file_store_close(mqtls_file_store *s);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

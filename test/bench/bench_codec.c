@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Codec cost per QoS 1 PUBLISH round trip: encode, then decode with full
  * validation (UTF-8 and wildcard checks of the topic on both sides).
  *

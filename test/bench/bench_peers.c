@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mqtls beside the clients users would otherwise pick, in one run, on one
  * broker: starts its own mosquitto on 127.0.0.1 (mutual TLS, ECDSA P-256),
  * once with Mosquitto's default settings and once with

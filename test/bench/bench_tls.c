@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* TLS figures against a local Mosquitto with mutual TLS (ECDSA P-256):
  *  - heap one session holds at the handshake's peak and at rest, with and
  *    without a 2048-byte maximum fragment length, counted by interposing

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Instructions per codec round trip (encode + decode of a QoS 1 PUBLISH with
 # a 30-byte topic and a 64-byte payload), counted by callgrind. The same
 # binary runs twice with different round counts; differences divided by the

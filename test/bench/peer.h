@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* One MQTT client library driven the same way as every other, for
  * test/bench/bench_peers.c. Each library is its own program (Paho's
  * synchronous and asynchronous libraries cannot share a process), built

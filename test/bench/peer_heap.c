@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Heap counting for the peer programs: malloc and friends interposed
  * (glibc: the real ones are __libc_*), bytes in use and calls counted
  * atomically, since Paho's libraries allocate on their own threads. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Command line of every peer_<library> program: see peer.h. */
 #define _POSIX_C_SOURCE 200809L
 

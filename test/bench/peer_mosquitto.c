@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* peer_publish() with libmosquitto (Debian's libmosquitto-dev), used the
  * way its documentation shows for a single-threaded program: publish
  * queues, mosquitto_loop() reads and writes. Library defaults otherwise

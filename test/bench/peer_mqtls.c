@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The peer_* modes (peer.h) with mqtls: mqtls_client over mbedTLS over
  * POSIX TCP (mqtls_tcp_tls), the RAM store holding what is not yet
  * acknowledged. */

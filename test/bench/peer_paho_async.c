@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* peer_publish() with Eclipse Paho C, asynchronous API (MQTTAsync,
  * libpaho-mqtt3as): sendMessage with an onSuccess callback, which Paho
  * calls from its own thread at the PUBACK / PUBCOMP (or the write, at

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* peer_publish() with Eclipse Paho C, synchronous API (MQTTClient,
  * libpaho-mqtt3cs), used the way its examples show: publish, then
  * MQTTClient_waitForCompletion() on the token. With a window, up to WINDOW

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The programs the docs show are the programs that are built and run: each
 # fenced C block marked with a source file must equal that file.
 #   <!-- file: examples/first.c -->  followed by a ```c block

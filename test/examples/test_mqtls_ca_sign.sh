@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # mqtls-ca-sign signs good bundles, refuses bad ones with the reason, and
 # its exit status tells success, failure and usage apart. (Devices
 # verifying its output: test/integration/test_rollover.c.)

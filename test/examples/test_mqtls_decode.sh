@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # mqtls-decode explains packets and says why bytes are malformed; its exit
 # status tells the three outcomes apart.
 set -u

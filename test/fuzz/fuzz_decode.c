@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target for the decoder (and the topic helpers).
  *
  * Besides "no crash, no over-read", it checks properties that catch a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Replays fuzz inputs through the fuzz target without libFuzzer, so the
  * committed corpus runs in `make check` with any compiler.
  * Usage: fuzz_replay DIR_OR_FILE...   Exit status 0 when all replayed. */

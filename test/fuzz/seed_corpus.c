@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Writes every test vector into a directory as a fuzz seed.
  * Usage: seed_corpus DIR */
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The firmware TLS profile's measurement (scripts/fwprofile.sh): mqtls with
  * the device-configured mbedTLS (test/fwprofile/mbedtls_device_config.h),
  * built 32-bit, against a loopback Mosquitto with mutual TLS:

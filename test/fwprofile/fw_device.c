@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What a device links for MQTT over mutual TLS: the firmware TLS profile's
  * flash measurement (scripts/fwprofile.sh links it for a Cortex-M4 with
  * --gc-sections). A board would supply the transport, the clock, the

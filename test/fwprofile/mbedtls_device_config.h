@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mbedTLS 2.28 configured as a device would be: what `make bench`'s
  * firmware TLS profile builds from Debian's own mbedTLS source package
  * (scripts/fwprofile.sh), to show what mqtls costs a microcontroller.

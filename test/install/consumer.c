@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A program built out of tree against an installed mqtls (pkg-config) or
  * with CMake's add_subdirectory: connects to a broker over mutual TLS,
  * publishes one QoS 1 message and waits for its PUBACK.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # make install-check: mqtls as a user gets it.
 #  1. make install into a temporary prefix (and with DESTDIR), files where
 #     they belong, the shared library's soname;
@@ -21,18 +22,25 @@ fail() { echo "install-check: $*" >&2; exit 1; }
 
 prefix=$dir/prefix
 make -s install PREFIX="$prefix" >/dev/null
-for f in lib/libmqtls.a lib/libmqtls.so lib/libmqtls.so.0 lib/pkgconfig/mqtls.pc \
+for f in lib/libmqtls.a lib/libmqtls.so lib/pkgconfig/mqtls.pc \
          include/mqtls/mqtt/client.h include/mqtls/tls/castore.h include/mqtls/net/blobs.h \
          bin/mqtls-pub bin/mqtls-sub bin/mqtls-decode bin/mqtls-ca-sign bin/mqtls-provisioner; do
     [ -e "$prefix/$f" ] || fail "make install did not install $f"
 done
 [ ! -e "$prefix/include/mqtls/mqtt/scan.h" ] || fail "an internal header was installed"
+# One version: net/version.h, the soname (major only), mqtls.pc, CMake.
+version=$(sed -n 's/^#define MQTLS_VERSION_STRING "\(.*\)"/\1/p' net/version.h)
+major=$(sed -n 's/^#define MQTLS_VERSION_MAJOR \([0-9]*\)/\1/p' net/version.h)
+[ -n "$version" ] && [ -n "$major" ] || fail "net/version.h has no version"
 soname=$(objdump -p "$prefix/lib/libmqtls.so" | awk '$1 == "SONAME" { print $2 }')
-[ "$soname" = "libmqtls.so.0" ] || fail "soname is '$soname'"
+[ "$soname" = "libmqtls.so.$major" ] || fail "soname is '$soname', want libmqtls.so.$major"
+[ -e "$prefix/lib/libmqtls.so.$version" ] || fail "no libmqtls.so.$version"
+pcver=$(PKG_CONFIG_PATH=$prefix/lib/pkgconfig pkg-config --modversion mqtls)
+[ "$pcver" = "$version" ] || fail "mqtls.pc says $pcver, net/version.h $version"
 
 # DESTDIR: the same tree under a staging root.
 make -s install PREFIX=/usr DESTDIR="$dir/stage" >/dev/null
-[ -e "$dir/stage/usr/lib/libmqtls.so.0.1.0" ] || fail "DESTDIR was not honoured"
+[ -e "$dir/stage/usr/lib/libmqtls.so.$version" ] || fail "DESTDIR was not honoured"
 grep -q '^prefix=/usr$' "$dir/stage/usr/lib/pkgconfig/mqtls.pc" || fail "mqtls.pc prefix is wrong"
 
 # Out of tree with pkg-config (shared library, found at run time by rpath).
@@ -46,6 +54,7 @@ ldd "$dir/app/consumer" | grep -q "$prefix/lib/libmqtls.so.0" || fail "consumer 
 # With CMake: add_subdirectory.
 cmake -S test/install/cmake -B "$dir/cmake" -DMQTLS_DIR="$src" >"$dir/cmake.log" 2>&1 ||
     { cat "$dir/cmake.log" >&2; fail "cmake configure failed"; }
+grep -q "mqtls $version for CMake" "$dir/cmake.log" || fail "CMake's project version is not $version"
 cmake --build "$dir/cmake" -j 2 >>"$dir/cmake.log" 2>&1 ||
     { cat "$dir/cmake.log" >&2; fail "cmake build failed"; }
 

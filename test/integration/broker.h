@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A Mosquitto broker for one test: its own config in a temp dir, a free
  * loopback port, started as a child process and stopped by its pid. */
 #ifndef MQTLS_TEST_BROKER_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A transport that wraps another and makes it as awkward as a real radio
  * link: at most max_bytes per call, and every other call moves nothing, as
  * if its timeout ran out. Whatever runs over it must loop correctly. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Runs the integration suites (real brokers on loopback). Exit status 0
  * only when every test passed. Usage: integration_tests [suite-name] */
 #define _POSIX_C_SOURCE 200809L

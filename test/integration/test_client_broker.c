@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The client session against a real Mosquitto over mutual TLS (client ->
  * tls -> tcp), one broker per test on a free loopback port. */
 #define _POSIX_C_SOURCE 200809L
@@ -34,12 +35,19 @@ typedef struct device {
     mqtls_tcp tcp;
     uint16_t port;
     int received[MAX_NUMBERS]; /* times message number i arrived */
+    uint16_t first_id[MAX_NUMBERS];  /* its packet id the first time */
+    int first_restarts[MAX_NUMBERS]; /* broker restarts before it first arrived */
+    long first_at[MAX_NUMBERS];      /* deliveries before it first arrived */
+    uint32_t recent[1024];           /* the opt-in QoS 2 guard, when used */
     int messages, retained, acked;
+    int by_broker, unexplained;      /* duplicates: resent by a restarted broker, or not */
+    long farthest;                   /* the most deliveries between a message and its resend */
     char last[64];
 } device;
 
 static broker brk;
 static device pub, sub;
+static int broker_restarts; /* so far in the running test */
 
 static int open_stack(void *ctx, mqtls_transport *out)
 {
@@ -73,8 +81,31 @@ static void on_message(void *ctx, const mqtls_publish *m)
     n = atoi(text);
     d->messages++;
     d->retained += m->retain;
-    if (n >= 0 && n < MAX_NUMBERS)
+    if (n >= 0 && n < MAX_NUMBERS) {
+        if (d->received[n] == 0) {
+            d->first_id[n] = m->packet_id;
+            d->first_restarts[n] = broker_restarts;
+            d->first_at[n] = d->messages;
+        } else if (m->qos == 2) {
+            /* A duplicate at QoS 2. Explained only as the broker's: a
+             * PUBLISH with DUP and the id of a flow completed before a
+             * broker restart (Mosquitto 2.0 resends those). */
+            if (m->dup && m->packet_id == d->first_id[n] && broker_restarts > d->first_restarts[n]) {
+                long distance = d->messages - d->first_at[n];
+                d->by_broker++;
+                if (distance > d->farthest)
+                    d->farthest = distance;
+                fprintf(stderr, "  resent by the restarted broker: number %d, id %u, DUP, "
+                                "%ld deliveries after the first\n", n, m->packet_id, distance);
+            } else {
+                d->unexplained++;
+                fprintf(stderr, "  UNEXPLAINED duplicate: number %d, id %u (first %u), DUP %d, "
+                                "restarts %d (first %d)\n", n, m->packet_id, d->first_id[n], m->dup,
+                        broker_restarts, d->first_restarts[n]);
+            }
+        }
         d->received[n]++;
+    }
     snprintf(d->last, sizeof d->last, "%.*s", (int)m->payload.len, (const char *)m->payload.ptr);
 }
 
@@ -304,10 +335,15 @@ END_TEST
 
 /* 10,000 numbered messages published while the broker (persistence on) is
  * stopped and started twice; a persistent-session subscriber receives every
- * number, and at QoS 2 none twice. Both clients reconnect by themselves. */
+ * number. Both clients reconnect by themselves. At QoS 2 the client follows
+ * the spec: a duplicate is allowed only where the broker made it (resending
+ * a completed flow after its restart, with DUP and the old id), and each is
+ * printed; with the opt-in guard (qos2_recent, sized for what Mosquitto
+ * resends) there are none. Runs: QoS 1, QoS 2, QoS 2 with the guard. */
 START_TEST(nothing_is_lost_across_broker_restarts)
 {
     const uint8_t qos = _i == 0 ? 1 : 2;
+    const bool guard = _i == 2;
     const int total = 10000;
     char lines[1024], payload[16];
     int published = 0, restarts = 0, i, missing = 0, doubled = 0;
@@ -328,6 +364,11 @@ START_TEST(nothing_is_lost_across_broker_restarts)
     device_setup(&sub, "fault-sub", false);
     device_setup(&pub, "fault-pub", false);
     sub.cfg.reconnect = pub.cfg.reconnect = true;
+    if (guard) {
+        sub.cfg.qos2_recent = sub.recent;
+        sub.cfg.qos2_recent_cap = sizeof sub.recent / sizeof sub.recent[0];
+    }
+    broker_restarts = 0;
     sub.cfg.backoff_min_ms = pub.cfg.backoff_min_ms = 50;
     sub.cfg.backoff_max_ms = pub.cfg.backoff_max_ms = 400;
     ck_assert_int_eq(mqtls_client_setup(&sub.c, &sub.cfg), MQTLS_OK);
@@ -354,6 +395,7 @@ START_TEST(nothing_is_lost_across_broker_restarts)
         if ((published >= 3000 && restarts == 0) || (published >= 6500 && restarts == 1)) {
             ck_assert_int_eq(broker_restart(&brk, "127.0.0.1"), 0);
             restarts++;
+            broker_restarts = restarts;
         }
         mqtls_client_poll(&pub.c, 1);
         mqtls_client_poll(&sub.c, 1);
@@ -371,8 +413,15 @@ START_TEST(nothing_is_lost_across_broker_restarts)
     }
     ck_assert_int_eq(restarts, 2);
     ck_assert_msg(missing == 0, "%d of %d numbers never arrived", missing, total);
-    if (qos == 2)
-        ck_assert_msg(doubled == 0, "%d numbers arrived twice at QoS 2", doubled);
+    if (qos == 2) {
+        fprintf(stderr, "  QoS 2%s: %d duplicates, all resent by the restarted broker "
+                        "(farthest %ld deliveries back)\n",
+                guard ? " with the guard" : "", sub.by_broker, sub.farthest);
+        ck_assert_msg(sub.unexplained == 0, "%d duplicates the broker does not explain",
+                      sub.unexplained);
+        if (guard)
+            ck_assert_msg(doubled == 0, "%d numbers arrived twice with the guard", doubled);
+    }
     device_free(&pub);
     device_free(&sub);
 }
@@ -503,7 +552,7 @@ Suite *client_broker_suite(void)
     tcase_add_test(tc, a_retained_message_reaches_a_later_subscriber);
     tcase_add_test(tc, the_will_is_delivered_when_the_connection_is_cut);
     tcase_add_test(tc, a_persistent_session_gets_what_was_sent_while_offline);
-    tcase_add_loop_test(tc, nothing_is_lost_across_broker_restarts, 0, 2);
+    tcase_add_loop_test(tc, nothing_is_lost_across_broker_restarts, 0, 3);
     tcase_add_test(tc, nothing_is_lost_when_the_publisher_is_killed);
     suite_add_tcase(s, tc);
     return s;

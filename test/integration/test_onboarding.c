@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Onboarding with a claim certificate, against Mosquitto (acl_file with
  * use_identity_as_username) and examples/provisioner:
  *  - a device with only the shared claim identity makes its own key, sends

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A CA rollover end to end, against Mosquitto with the test PKI:
  *   1. the broker serves a Root A certificate; the device trusts {A};
  *   2. the operator publishes a signed update {A, B}; the device stages,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* TLS against a real Mosquitto on loopback: one broker per test, with the
  * listener that test needs. Each failure case asserts its error class and
  * the words of its reason. */

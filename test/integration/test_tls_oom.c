@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Out of memory during the TLS set-up: the k-th allocation inside
  * mqtls_tls_connect() fails, for every k it makes before its first I/O,
  * and each time the answer is MQTLS_ERR_TLS_OUT_OF_MEMORY with a reason,

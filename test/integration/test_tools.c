@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mqtls-pub and mqtls-sub as a user runs them, against Mosquitto over
  * mutual TLS: messages go through, exit statuses mean what they say, every
  * failure is one sentence that names the reason, --insecure warns every

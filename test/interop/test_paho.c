@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Interop with the reference client: Eclipse Paho C (libpaho-mqtt-dev),
  * on the same Mosquitto over mutual TLS.
  *  - Paho subscribes at QoS 2; our client publishes numbered QoS 2

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The stack-path walker on a call graph whose answer is known: a chain
 # through a static helper, a shorter branch with a callback, a function
 # GCC has no frame for, and (second case) a cycle, which must fail.

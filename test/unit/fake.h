@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Hand-written fakes for driving protocol code without a network or real
  * time: a clock the test owns, and a scripted in-memory transport. */
 #ifndef MQTLS_TEST_FAKE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Runs every unit suite. Exit status 0 only when every test passed.
  * Usage: unit_tests [suite-name]   (CK_RUN_SUITE / CK_RUN_CASE work too) */
 #include <stdio.h>

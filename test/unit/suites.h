@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* One Check suite per module; runner.c gathers them. */
 #ifndef MQTLS_TEST_SUITES_H
 #define MQTLS_TEST_SUITES_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The fakes themselves behave as the client's tests will assume. */
 #include <check.h>
 

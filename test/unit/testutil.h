@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Small helpers shared by the unit tests. */
 #ifndef MQTLS_TEST_TESTUTIL_H
 #define MQTLS_TEST_TESTUTIL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Byte-exact packets shared by the unit tests, the guard-page test and the
  * fuzz corpus: valid ones of every type in both directions, and malformed
  * ones, each named after the rule it breaks. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Reconnect backoff: caps double from min to max, delays are full-jitter
  * within the cap, refusals wait on the slow schedule, reset starts over. */
 #include <check.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Codec: byte-exact vectors both ways, every rejection rule, remaining
  * length boundaries, incremental decoding, and inputs that end at an
  * inaccessible page so that any over-read faults. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Round trips over many random valid packets of every type, from a fixed
  * seed: encode -> decode gives back every field, encode again gives the
  * same bytes, and every proper prefix asks for more bytes. */

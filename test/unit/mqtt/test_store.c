@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The RAM ring store: order, states, removal anywhere, wrap-around, a full
  * store that refuses without losing anything, and a long randomized run
  * checked against a plain array model after every operation. */

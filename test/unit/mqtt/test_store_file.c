@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The file-backed store: what was acknowledged as stored survives close,
  * kill -9 and a torn last record; the journal stays bounded. */
 #define _POSIX_C_SOURCE 200809L

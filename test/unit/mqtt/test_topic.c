@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Topic names, topic filters and matching (MQTT 3.1.1 section 4.7). */
 #include <check.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* UTF-8 as MQTT 3.1.1 section 1.5.3 defines it. */
 #include <check.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* net/error.c built with MQTLS_ERROR_TEXT 0 (the flash-saving device
  * option): mqtls_strerror() gives each error's name; nothing else changes.
  * Built and run by `make lint`. */

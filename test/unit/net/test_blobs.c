@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Named blobs in a directory (net/blobs_posix.h): round trips, damage
  * detected, and the promise that matters: a writer killed at any step of
  * a replacement leaves the old blob or the new one, whole. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The error table: every code has a name and text, values are unique, and
  * docs/errors.md documents exactly the codes the table has. */
 #include <check.h>

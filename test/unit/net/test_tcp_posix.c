@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* TCP over loopback only (127.0.0.1 and ::1): real sockets, no broker. */
 #define _POSIX_C_SOURCE 200809L
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Signed CA updates (tls/ca_update.h): signing and verifying, every way an
  * update is refused, and apply()'s stage / probe / commit-or-rollback with
  * a probe that stands in for the handshake (the real one runs against a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The CA store (tls/castore.h) on its own: bundles in, what the slots
  * hold, stage / commit / rollback, expiry report, persistence through the
  * blob interface, the trusted set and its id. Connecting through it is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Credential slots (tls/identity.h) on their own: key and CSR made on the
  * device, the pair check, NEW committed or refused by each outcome, and
  * storage. Against a broker: test/integration/test_onboarding.c. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* TLS configuration without a broker: trust bundles (a bad certificate is
  * named, nothing is half-added), identities in every format, options. Uses
  * the PKI that make certs writes to build/certs. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* TLS over an in-memory pipe: no socket anywhere. The other end is an
  * mbedTLS server in this same thread, run by the pipe itself whenever the
  * client waits for bytes (the "pump"): it steps the server's handshake,
