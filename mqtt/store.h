@@ -7,6 +7,7 @@
  * to a store only through mqtls_store, so the RAM ring below (devices) and
  * a file-backed store (hosts) are interchangeable.
  *
+ * Stored bytes are never rewritten: the client sets DUP on the way out.
  * Entries are kept in the order they were added. A full store refuses the
  * new message with MQTLS_ERR_STORE_FULL and keeps everything it holds:
  * never a silent drop.
@@ -26,7 +27,8 @@ extern "C" {
 /* Where a stored message is in its flow. */
 typedef enum mqtls_store_state {
     MQTLS_STORE_PUBLISH = 1, /* PUBLISH to (re)send; waiting for PUBACK or PUBREC */
-    MQTLS_STORE_PUBREL = 2   /* QoS 2 after PUBREC: PUBREL to (re)send, waiting for PUBCOMP */
+    MQTLS_STORE_PUBREL = 2   /* QoS 2 after PUBREC: PUBREL to (re)send, waiting for PUBCOMP;
+                                the PUBLISH bytes stay, so a new session can publish it again */
 } mqtls_store_state;
 
 typedef struct mqtls_store_entry {
