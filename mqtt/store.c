@@ -64,9 +64,12 @@ static int ram_add(void *ctx, uint16_t packet_id, const uint8_t *packet, size_t 
 
     if (s == NULL || s->buf == NULL || (packet == NULL && len != 0))
         return MQTLS_ERR_INVALID_ARG;
-    need = (sizeof(record) + len + ALIGN - 1) & ~(size_t)(ALIGN - 1);
-    if (len > UINT32_MAX || need > s->cap)
+    /* len is checked against the buffer before any sum with it, so the
+     * size cannot wrap (it could, with a 32-bit size_t); cap is a multiple
+     * of ALIGN, so the rounded record fits whenever this holds. */
+    if (len > s->cap - sizeof(record) || len > UINT32_MAX)
         return MQTLS_ERR_PACKET_TOO_LARGE;
+    need = (sizeof(record) + len + ALIGN - 1) & ~(size_t)(ALIGN - 1);
     if (locate(s, packet_id, &r) != s->cap)
         return MQTLS_ERR_STORE_ID_IN_USE;
     if (s->used == 0)

@@ -71,7 +71,7 @@ typedef struct mqtls_store {
 typedef struct mqtls_ram_store {
     /* private */
     uint8_t *buf; /* caller's buffer */
-    size_t cap;   /* its usable size (a multiple of 4) */
+    size_t cap;   /* its usable size (a multiple of 8) */
     size_t head;  /* offset of the oldest record */
     size_t tail;  /* offset where the next record goes */
     size_t used;  /* bytes from head to tail, gaps and pads included */

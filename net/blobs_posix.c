@@ -103,8 +103,8 @@ static int blob_read(void *ctx, const char *name, uint8_t *buf, size_t cap, size
               ? MQTLS_OK
               : MQTLS_ERR_BLOB_CORRUPT;
     close(fd);
-    if (ret != MQTLS_OK)
-        memset(buf, 0, n); /* never hand out half a blob */
+    if (ret != MQTLS_OK && n != 0)
+        memset(buf, 0, n); /* never hand out half a blob (buf may be NULL when n is 0) */
     return ret;
 }
 

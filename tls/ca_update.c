@@ -176,6 +176,7 @@ int mqtls_ca_update_apply(mqtls_castore *cas, mqtls_ca_signer *signer, const uin
     size_t bad = 0;
     int ret;
 
+    memset(&up, 0, sizeof up); /* verify may return before it fills it */
     if (res != NULL)
         memset(res, 0, sizeof *res);
     if (cas == NULL || probe == NULL)

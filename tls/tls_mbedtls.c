@@ -224,15 +224,16 @@ int mqtls_tls_config_set_identity(mqtls_tls_config *cfg, const uint8_t *cert, si
 {
     unsigned char *c = NULL, *k = NULL;
     const size_t pass_len = passphrase != NULL ? strlen(passphrase) : 0;
+    mbedtls_x509_crt new_cert;
+    mbedtls_pk_context new_key;
     int ret = MQTLS_OK, mret;
 
     if (cfg == NULL || cert == NULL || key == NULL || cert_len == 0 || key_len == 0)
         return MQTLS_ERR_INVALID_ARG;
-    mbedtls_x509_crt_free(&cfg->own_cert);
-    mbedtls_x509_crt_init(&cfg->own_cert);
-    mbedtls_pk_free(&cfg->own_key);
-    mbedtls_pk_init(&cfg->own_key);
-    cfg->has_identity = false;
+    /* All or nothing: the new pair is parsed and checked on the side, and
+     * only a good one replaces the identity in use. */
+    mbedtls_x509_crt_init(&new_cert);
+    mbedtls_pk_init(&new_key);
     /* PEM must carry its NUL inside the length; DER must not. */
     c = nul_terminated(cert, cert_len);
     k = nul_terminated(key, key_len);
@@ -240,20 +241,20 @@ int mqtls_tls_config_set_identity(mqtls_tls_config *cfg, const uint8_t *cert, si
         ret = MQTLS_ERR_TLS_OUT_OF_MEMORY;
         goto out;
     }
-    mret = mbedtls_x509_crt_parse(&cfg->own_cert, c,
+    mret = mbedtls_x509_crt_parse(&new_cert, c,
                                   looks_like_pem(cert, cert_len) ? cert_len + 1 : cert_len);
     if (mret != 0) { /* > 0: part of the chain failed, which is failure too */
         ret = MQTLS_ERR_TLS_BAD_CERT;
         goto out;
     }
-    mret = mbedtls_pk_parse_key(&cfg->own_key, k,
+    mret = mbedtls_pk_parse_key(&new_key, k,
                                 looks_like_pem(key, key_len) ? key_len + 1 : key_len,
                                 (const unsigned char *)passphrase, pass_len);
     if (mret != 0) {
         ret = MQTLS_ERR_TLS_BAD_KEY;
         goto out;
     }
-    if (mbedtls_pk_check_pair(&cfg->own_cert.pk, &cfg->own_key) != 0) {
+    if (mbedtls_pk_check_pair(&new_cert.pk, &new_key) != 0) {
         ret = MQTLS_ERR_TLS_KEY_MISMATCH;
         goto out;
     }
@@ -265,12 +266,18 @@ int mqtls_tls_config_set_identity(mqtls_tls_config *cfg, const uint8_t *cert, si
         goto out;
     }
     cfg->own_registered = true;
+    /* Swap in: the old pair is freed (the key zeroized), the new one moves
+     * into the objects the configuration points at. */
+    mbedtls_x509_crt_free(&cfg->own_cert);
+    mbedtls_pk_free(&cfg->own_key);
+    cfg->own_cert = new_cert;
+    cfg->own_key = new_key;
     cfg->has_identity = true;
+    mbedtls_x509_crt_init(&new_cert);
+    mbedtls_pk_init(&new_key);
 out:
-    if (ret != MQTLS_OK) {
-        mbedtls_x509_crt_free(&cfg->own_cert);
-        mbedtls_pk_free(&cfg->own_key);
-    }
+    mbedtls_x509_crt_free(&new_cert);
+    mbedtls_pk_free(&new_key); /* zeroizes a key that was not taken */
     free(c);
     wipe_free(k, key_len + 1);
     return ret;
@@ -392,7 +399,8 @@ int mqtls_tls_config_set_pins(mqtls_tls_config *cfg, const uint8_t (*pins)[32], 
 {
     if (cfg == NULL || (pins == NULL && n != 0) || n == 1 || n > MQTLS_TLS_MAX_PINS)
         return MQTLS_ERR_INVALID_ARG;
-    memcpy(cfg->pins, pins, n * sizeof pins[0]);
+    if (n != 0) /* pins may be NULL with n 0 (pins off): no memcpy from NULL */
+        memcpy(cfg->pins, pins, n * sizeof pins[0]);
     cfg->pin_count = (uint8_t)n;
     return MQTLS_OK;
 }

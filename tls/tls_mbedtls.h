@@ -178,7 +178,8 @@ int mqtls_tls_pin_of_cert(const uint8_t *cert, size_t len, uint8_t pin[32]);
 
 /* Our certificate (PEM, possibly followed by its chain, or DER) and key
  * (PEM or DER; encrypted keys need passphrase, else NULL). The key must
- * match the certificate (MQTLS_ERR_TLS_KEY_MISMATCH). */
+ * match the certificate (MQTLS_ERR_TLS_KEY_MISMATCH). All or nothing: on
+ * any error the identity set before stays in use, untouched. */
 int mqtls_tls_config_set_identity(mqtls_tls_config *cfg, const uint8_t *cert, size_t cert_len,
                                   const uint8_t *key, size_t key_len, const char *passphrase);
 int mqtls_tls_config_set_identity_files(mqtls_tls_config *cfg, const char *cert_path,

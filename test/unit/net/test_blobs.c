@@ -127,6 +127,25 @@ START_TEST(damage_is_reported_never_returned)
 }
 END_TEST
 
+/* An empty blob read into no buffer (NULL, 0), whole and damaged: no
+ * memset or memcpy on NULL (UBSan, in make check's sanitizer runs). */
+START_TEST(an_empty_blob_reads_into_no_buffer)
+{
+    char p[128];
+    size_t len = 99;
+    int fd;
+
+    ck_assert_int_eq(b.write(b.ctx, "e", NULL, 0), MQTLS_OK);
+    ck_assert_int_eq(b.read(b.ctx, "e", NULL, 0, &len), MQTLS_OK);
+    ck_assert_uint_eq(len, 0);
+    file_path(p, sizeof p, "e");
+    fd = open(p, O_WRONLY | O_APPEND);
+    ck_assert_int_eq(write(fd, "x", 1), 1); /* a byte too many */
+    close(fd);
+    ck_assert_int_eq(b.read(b.ctx, "e", NULL, 0, &len), MQTLS_ERR_BLOB_CORRUPT);
+}
+END_TEST
+
 /* In a child: replace blob "a" and die by SIGKILL right after step
  * kill_at. */
 static int kill_at;
@@ -213,6 +232,7 @@ Suite *blobs_suite(void)
     tcase_add_test(tc, a_blob_round_trips_and_is_replaced_whole);
     tcase_add_test(tc, names_that_could_escape_the_directory_are_refused);
     tcase_add_test(tc, damage_is_reported_never_returned);
+    tcase_add_test(tc, an_empty_blob_reads_into_no_buffer);
     tcase_add_test(tc, a_writer_killed_at_each_step_leaves_old_or_new_whole);
     tcase_add_test(tc, a_half_written_temp_file_is_ignored);
     tcase_add_test(tc, io_errors_carry_errno);

@@ -228,6 +228,38 @@ START_TEST(apply_commits_only_what_the_probe_proved)
 }
 END_TEST
 
+/* Leaves a recognisable pattern where the next call's locals will be. */
+static void dirty_stack(void)
+{
+    volatile uint8_t junk[8192];
+    size_t i;
+    for (i = 0; i < sizeof junk; i++)
+        junk[i] = 0xAB;
+}
+
+/* Verification that stops before it reads the message (nothing, or no
+ * signer) reports version 0, never what the stack held. */
+START_TEST(a_status_never_carries_an_unread_version)
+{
+    mqtls_ca_update_result res;
+    mqtls_ca_signer unready;
+    char json[512];
+    mqtls_ca_signer_init(&unready);
+    dirty_stack();
+    ck_assert_int_eq(mqtls_ca_update_apply(&cas, &unready, msg, msg_len, time(NULL), probe, &cas,
+                                           &res),
+                     MQTLS_ERR_INVALID_ARG);
+    ck_assert_uint_eq(res.version, 0);
+    dirty_stack();
+    ck_assert_int_eq(mqtls_ca_update_apply(&cas, &signer, NULL, 0, time(NULL), probe, &cas, &res),
+                     MQTLS_ERR_INVALID_ARG);
+    ck_assert_uint_eq(res.version, 0);
+    ck_assert_int_eq(mqtls_ca_update_status_json(&res, json, sizeof json, NULL), MQTLS_OK);
+    ck_assert_ptr_nonnull(strstr(json, "\"version\":0,"));
+    mqtls_ca_signer_free(&unready);
+}
+END_TEST
+
 START_TEST(a_signed_but_truncated_bundle_is_refused_before_any_probe)
 {
     mqtls_ca_update_result res;
@@ -256,6 +288,7 @@ Suite *ca_update_suite(void)
     tcase_add_test(tc, only_a_p256_key_can_be_the_update_signer);
     tcase_add_test(tc, apply_commits_only_what_the_probe_proved);
     tcase_add_test(tc, a_signed_but_truncated_bundle_is_refused_before_any_probe);
+    tcase_add_test(tc, a_status_never_carries_an_unread_version);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -134,6 +134,9 @@ END_TEST
 
 START_TEST(identity_failures_say_which)
 {
+    uint8_t pin_before[32], pin_after[32];
+    size_t len;
+    char *pem;
     ck_assert_int_eq(mqtls_tls_config_set_identity_files(&cfg, CERTS "device-001.crt",
                                                          CERTS "device-001.p8.enc.key", "wrong"),
                      MQTLS_ERR_TLS_BAD_KEY);
@@ -150,6 +153,39 @@ START_TEST(identity_failures_say_which)
                                                          CERTS "device-001.key", NULL),
                      MQTLS_ERR_TLS_FILE);
     ck_assert(!cfg.has_identity);
+    /* All or nothing: a good identity, then each bad one leaves it in use. */
+    ck_assert_int_eq(mqtls_tls_config_set_identity_files(&cfg, CERTS "device-002.crt",
+                                                         CERTS "device-002.key", NULL),
+                     MQTLS_OK);
+    pem = slurp(CERTS "device-002.crt", &len);
+    ck_assert_int_eq(mqtls_tls_pin_of_cert((const uint8_t *)pem, len, pin_before), MQTLS_OK);
+    free(pem);
+    ck_assert_int_eq(mqtls_tls_config_set_identity_files(&cfg, CERTS "device-001.crt",
+                                                         CERTS "device-002.key", NULL),
+                     MQTLS_ERR_TLS_KEY_MISMATCH);
+    ck_assert_int_eq(mqtls_tls_config_set_identity_files(&cfg, CERTS "device-001.key",
+                                                         CERTS "device-001.key", NULL),
+                     MQTLS_ERR_TLS_BAD_CERT);
+    ck_assert_int_eq(mqtls_tls_config_set_identity_files(&cfg, CERTS "device-001.crt",
+                                                         CERTS "device-001.p8.enc.key", "wrong"),
+                     MQTLS_ERR_TLS_BAD_KEY);
+    ck_assert(cfg.has_identity);
+    ck_assert_int_eq(mqtls_tls_pin_of_cert(cfg.own_cert.raw.p, cfg.own_cert.raw.len, pin_after),
+                     MQTLS_OK);
+    ck_assert_mem_eq(pin_before, pin_after, 32);
+    ck_assert_int_eq(mbedtls_pk_check_pair(&cfg.own_cert.pk, &cfg.own_key), 0);
+}
+END_TEST
+
+/* Pins off is set_pins(NULL, 0): no copy from NULL (UBSan in make check). */
+START_TEST(pins_can_be_turned_off_with_null)
+{
+    static const uint8_t two[2][32] = {{1}, {2}};
+    ck_assert_int_eq(mqtls_tls_config_set_pins(&cfg, two, 2), MQTLS_OK);
+    ck_assert_uint_eq(cfg.pin_count, 2);
+    ck_assert_int_eq(mqtls_tls_config_set_pins(&cfg, NULL, 0), MQTLS_OK);
+    ck_assert_uint_eq(cfg.pin_count, 0);
+    ck_assert_int_eq(mqtls_tls_config_set_pins(&cfg, NULL, 2), MQTLS_ERR_INVALID_ARG);
 }
 END_TEST
 
@@ -253,6 +289,7 @@ Suite *tls_config_suite(void)
     tcase_add_test(tc, der_and_files);
     tcase_add_test(tc, identities_in_every_format);
     tcase_add_test(tc, identity_failures_say_which);
+    tcase_add_test(tc, pins_can_be_turned_off_with_null);
     tcase_add_test(tc, options_are_checked);
     tcase_add_test(tc, no_trust_no_connection);
     tcase_add_test(tc, handshake_times_out_against_a_silent_server);
