@@ -19,9 +19,11 @@ static const uint8_t *find(const uint8_t *p, size_t len, const char *tag)
     return NULL;
 }
 
-static int looks_like_pem(const uint8_t *p, size_t len)
+/* Anywhere in the input: `openssl x509 -text` puts kilobytes of text
+ * before the block. */
+bool mqtls_bundle_looks_like_pem(const uint8_t *p, size_t len)
 {
-    return find(p, len < 4096 ? len : 4096, "-----BEGIN ") != NULL;
+    return find(p, len, "-----BEGIN ") != NULL;
 }
 
 /* One PEM block [b, e) parsed into chain (mbedTLS wants a NUL inside the
@@ -67,7 +69,7 @@ int mqtls_bundle_parse(mbedtls_x509_crt *out, const uint8_t *data, size_t len, i
         *bad_index = 0;
     if (data == NULL || len == 0)
         return MQTLS_ERR_CA_EMPTY;
-    pem = looks_like_pem(data, len);
+    pem = mqtls_bundle_looks_like_pem(data, len);
     /* Each certificate into a scratch chain first, so a bad one is named
      * and nothing is added unless all are good. */
     mbedtls_x509_crt_init(&parsed);

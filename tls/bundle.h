@@ -4,6 +4,7 @@
 #ifndef MQTLS_TLS_BUNDLE_H
 #define MQTLS_TLS_BUNDLE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,6 +23,9 @@ int mqtls_bundle_parse(mbedtls_x509_crt *out, const uint8_t *data, size_t len, i
 
 /* Reads a whole file into a fresh buffer with a NUL after it; the caller
  * frees it. MQTLS_ERR_TLS_FILE, MQTLS_ERR_TLS_OUT_OF_MEMORY. */
+/* Whether data holds a PEM block ("-----BEGIN "), anywhere in it. */
+bool mqtls_bundle_looks_like_pem(const uint8_t *data, size_t len);
+
 int mqtls_bundle_read_file(const char *path, unsigned char **out, size_t *len);
 
 #endif

@@ -93,15 +93,6 @@ static void wipe_free(unsigned char *p, size_t len)
     }
 }
 
-static bool looks_like_pem(const uint8_t *p, size_t len)
-{
-    static const char tag[] = "-----BEGIN ";
-    size_t i;
-    for (i = 0; i + sizeof tag - 1 <= len && i < 4096; i++)
-        if (memcmp(p + i, tag, sizeof tag - 1) == 0)
-            return true;
-    return false;
-}
 
 /* ---- configuration ------------------------------------------------------- */
 
@@ -242,13 +233,13 @@ int mqtls_tls_config_set_identity(mqtls_tls_config *cfg, const uint8_t *cert, si
         goto out;
     }
     mret = mbedtls_x509_crt_parse(&new_cert, c,
-                                  looks_like_pem(cert, cert_len) ? cert_len + 1 : cert_len);
+                                  mqtls_bundle_looks_like_pem(cert, cert_len) ? cert_len + 1 : cert_len);
     if (mret != 0) { /* > 0: part of the chain failed, which is failure too */
         ret = MQTLS_ERR_TLS_BAD_CERT;
         goto out;
     }
     mret = mbedtls_pk_parse_key(&new_key, k,
-                                looks_like_pem(key, key_len) ? key_len + 1 : key_len,
+                                mqtls_bundle_looks_like_pem(key, key_len) ? key_len + 1 : key_len,
                                 (const unsigned char *)passphrase, pass_len);
     if (mret != 0) {
         ret = MQTLS_ERR_TLS_BAD_KEY;

@@ -64,6 +64,23 @@ START_TEST(pem_bundle_adds_every_certificate)
 }
 END_TEST
 
+/* `openssl x509 -text` output: kilobytes of text before each block. */
+START_TEST(a_bundle_with_long_leading_text_is_pem)
+{
+    size_t len, i;
+    char *pem = slurp(CERTS "root-a.crt", &len);
+    char *text = malloc(6000 + len);
+    ck_assert_ptr_nonnull(text);
+    for (i = 0; i < 6000; i++)
+        text[i] = i % 64 == 63 ? '\n' : (char)('a' + i % 26);
+    memcpy(text + 6000, pem, len);
+    ck_assert_int_eq(mqtls_tls_config_add_ca_pem(&cfg, text, 6000 + len, NULL), MQTLS_OK);
+    ck_assert_int_eq(cfg.ca_count, 1);
+    free(text);
+    free(pem);
+}
+END_TEST
+
 START_TEST(a_bad_certificate_in_a_bundle_is_named_and_nothing_added)
 {
     size_t len, bad = 0;
@@ -284,6 +301,7 @@ Suite *tls_config_suite(void)
     TCase *tc = tcase_create("config");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, pem_bundle_adds_every_certificate);
+    tcase_add_test(tc, a_bundle_with_long_leading_text_is_pem);
     tcase_add_test(tc, a_bad_certificate_in_a_bundle_is_named_and_nothing_added);
     tcase_add_test(tc, a_truncated_bundle_is_refused);
     tcase_add_test(tc, der_and_files);
