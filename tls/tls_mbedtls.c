@@ -438,10 +438,41 @@ void mqtls_tls_config_free(mqtls_tls_config *cfg)
 
 /* ---- the lower transport as mbedTLS's BIO -------------------------------- */
 
+/* The deadline of the current call, for every lower read and write it
+ * makes: a peer that dribbles bytes cannot stretch a call past it. */
+static void set_deadline(mqtls_tls *tls, uint32_t timeout_ms, bool free_try)
+{
+    tls->no_deadline = timeout_ms == MQTLS_WAIT_FOREVER;
+    tls->deadline_ms = now_ms(tls->cfg) + timeout_ms;
+    tls->free_try = free_try;
+}
+
+/* What is left of the deadline for the next lower call: 1 and *left, or 0
+ * when it has passed (the call then returns "nothing moved" to mbedTLS,
+ * which keeps what it has of a record for the next call). */
+static int time_left(mqtls_tls *tls, uint32_t *left)
+{
+    const int32_t d = (int32_t)(tls->deadline_ms - now_ms(tls->cfg));
+    if (tls->no_deadline) {
+        *left = MQTLS_WAIT_FOREVER;
+        return 1;
+    }
+    *left = d > 0 ? (uint32_t)d : 0;
+    if (d > 0 || tls->free_try) {
+        tls->free_try = false;
+        return 1;
+    }
+    return 0;
+}
+
 static int bio_send(void *ctx, const unsigned char *buf, size_t len)
 {
     mqtls_tls *tls = ctx;
-    int n = tls->lower.send(tls->lower.ctx, buf, len, tls->io_timeout_ms);
+    uint32_t left;
+    int n;
+    if (!time_left(tls, &left))
+        return MBEDTLS_ERR_SSL_WANT_WRITE;
+    n = tls->lower.send(tls->lower.ctx, buf, len, left);
     if (n > 0)
         return n;
     if (n == 0)
@@ -453,17 +484,20 @@ static int bio_send(void *ctx, const unsigned char *buf, size_t len)
 static int bio_recv(void *ctx, unsigned char *buf, size_t len, uint32_t timeout)
 {
     mqtls_tls *tls = ctx;
+    uint32_t left;
     int n;
 
-    (void)timeout; /* the limit is ours: io_timeout_ms */
+    (void)timeout; /* the limit is ours: the call's deadline */
     if (tls->ra_pos < tls->ra_len) { /* served from what was read ahead */
         size_t take = len < tls->ra_len - tls->ra_pos ? len : tls->ra_len - tls->ra_pos;
         memcpy(buf, tls->ra + tls->ra_pos, take);
         tls->ra_pos += take;
         return (int)take;
     }
+    if (!time_left(tls, &left))
+        return MBEDTLS_ERR_SSL_WANT_READ;
     if (tls->ra != NULL && len < tls->ra_cap) {
-        n = tls->lower.recv(tls->lower.ctx, tls->ra, tls->ra_cap, tls->io_timeout_ms);
+        n = tls->lower.recv(tls->lower.ctx, tls->ra, tls->ra_cap, left);
         if (n > 0) {
             size_t take = len < (size_t)n ? len : (size_t)n;
             memcpy(buf, tls->ra, take);
@@ -472,7 +506,7 @@ static int bio_recv(void *ctx, unsigned char *buf, size_t len, uint32_t timeout)
             return (int)take;
         }
     } else {
-        n = tls->lower.recv(tls->lower.ctx, buf, len, tls->io_timeout_ms);
+        n = tls->lower.recv(tls->lower.ctx, buf, len, left);
     }
     if (n > 0)
         return n;
@@ -876,6 +910,8 @@ int mqtls_tls_connect(mqtls_tls *tls, mqtls_tls_config *cfg, const mqtls_transpo
     if (tls->have_saved && mbedtls_ssl_set_session(&tls->ssl, &tls->saved) != 0)
         tls->have_saved = false; /* offer nothing rather than fail */
 
+    /* One deadline for the whole handshake, every lower call included. */
+    set_deadline(tls, cfg->handshake_timeout_ms, false);
     start = now_ms(cfg);
     while (tls->ssl.state != MBEDTLS_SSL_HANDSHAKE_OVER) {
         uint32_t spent = mqtls_clock_elapsed_ms(start, now_ms(cfg));
@@ -884,7 +920,6 @@ int mqtls_tls_connect(mqtls_tls *tls, mqtls_tls_config *cfg, const mqtls_transpo
             say(tls, "TLS handshake did not finish within %u ms", (unsigned)cfg->handshake_timeout_ms);
             return MQTLS_ERR_TLS_HANDSHAKE_TIMEOUT;
         }
-        tls->io_timeout_ms = cfg->handshake_timeout_ms - spent;
         mret = mbedtls_ssl_handshake_step(&tls->ssl);
         if (mret == MBEDTLS_ERR_SSL_WANT_READ || mret == MBEDTLS_ERR_SSL_WANT_WRITE)
             continue;
@@ -1013,7 +1048,7 @@ static int io_start(mqtls_tls *tls, const void *buf, size_t len, uint32_t timeou
         return MQTLS_ERR_INVALID_ARG;
     if (!tls->connected)
         return MQTLS_ERR_NET_NOT_CONNECTED;
-    tls->io_timeout_ms = timeout_ms;
+    set_deadline(tls, timeout_ms, true);
     return len != 0;
 }
 
@@ -1058,7 +1093,7 @@ void mqtls_tls_close(void *ctx)
     if (tls == NULL)
         return;
     if (tls->connected) {
-        tls->io_timeout_ms = 100;
+        set_deadline(tls, 100, true);
         (void)mbedtls_ssl_close_notify(&tls->ssl); /* best effort */
         tls->connected = false;
     }

@@ -118,7 +118,11 @@ typedef struct mqtls_tls {
     mbedtls_ssl_session saved;  /* session offered on the next connect */
     mqtls_transport lower;      /* what TLS runs over */
     mqtls_tls_config *cfg;
-    uint32_t io_timeout_ms;     /* limit of the current lower send/recv */
+    uint32_t deadline_ms;       /* when the current call (handshake, send,
+                                   recv, close) must return, on cfg's clock */
+    bool no_deadline;           /* the call was given MQTLS_WAIT_FOREVER */
+    bool free_try;              /* one lower call may still go, expired or not
+                                   (timeout 0 means one try without waiting) */
     int lower_error;            /* last mqtls_err from the lower transport */
     bool have_saved;            /* saved holds a session to offer */
     bool connected;             /* handshake done, not closed */
@@ -221,7 +225,10 @@ void mqtls_tls_init(mqtls_tls *tls);
  * the session from mqtls_tls_session_load(), if any. Returns MQTLS_OK, an
  * MQTLS_ERR_TLS_* class (why, verify_flags, alert, mbedtls_error say more),
  * or the lower transport's MQTLS_ERR_NET_* error. Blocks up to the
- * configured handshake timeout. On failure lower is left open: close it. */
+ * configured handshake timeout, a deadline for the whole handshake: every
+ * lower read and write gets only what is left of it, so a peer that
+ * dribbles bytes cannot stretch it. On failure lower is left open: close
+ * it. */
 int mqtls_tls_connect(mqtls_tls *tls, mqtls_tls_config *cfg, const mqtls_transport *lower,
                       const char *hostname);
 
@@ -245,7 +252,10 @@ int mqtls_tls_session_load(mqtls_tls *tls, const uint8_t *buf, size_t len);
 
 /* Fills *out with tls's send, recv and close (ctx = tls). */
 int mqtls_tls_transport(mqtls_tls *tls, mqtls_transport *out);
-/* Transport calls. After send returns 0, call it again with the same bytes. */
+/* Transport calls. timeout_ms is a deadline for the whole call, across
+ * every lower read and write it makes: recv returns 0 when a record has
+ * not come whole by then (what came is kept for the next call). After
+ * send returns 0, call it again with the same bytes. */
 int mqtls_tls_send(void *ctx, const uint8_t *buf, size_t len, uint32_t timeout_ms);
 int mqtls_tls_recv(void *ctx, uint8_t *buf, size_t len, uint32_t timeout_ms);
 /* Sends close_notify (best effort), closes the lower transport. */

@@ -96,20 +96,46 @@ static void pump(void)
 }
 
 /* The client's end of the pipe, as an mqtls_transport. */
+static int drip_send; /* the peer takes one byte per 900 ms */
+static uint32_t fake_now;
+
 static int pipe_send(void *ctx, const uint8_t *buf, size_t len, uint32_t timeout_ms)
 {
     (void)ctx;
     (void)timeout_ms;
+    if (drip_send && len > 0) {
+        fake_now += 900;
+        return (int)ring_put(&srv.to_server, buf, 1);
+    }
     return (int)ring_put(&srv.to_server, buf, len);
+}
+
+/* A peer that dribbles: in drip mode each client read takes 900 ms of
+ * fake time and moves one byte (or, with nothing to move, waits out its
+ * timeout). */
+static int drip;
+
+static uint32_t fake_now_ms(void *ctx)
+{
+    (void)ctx;
+    return fake_now;
 }
 
 static int pipe_recv(void *ctx, uint8_t *buf, size_t len, uint32_t timeout_ms)
 {
     (void)ctx;
-    (void)timeout_ms;
     srv.client_recvs++;
     if (srv.to_client.len == 0)
         pump();
+    if (drip) {
+        if (srv.to_client.len == 0) {
+            fake_now += timeout_ms;
+            return 0;
+        }
+        fake_now += 900;
+        return (int)ring_take(&srv.to_client, buf, len < 1 ? len : 1);
+    }
+    (void)timeout_ms;
     return (int)ring_take(&srv.to_client, buf, len);
 }
 
@@ -213,6 +239,77 @@ START_TEST(mutual_tls_over_an_in_memory_pipe)
 }
 END_TEST
 
+static void fake_clock(void)
+{
+    const mqtls_clock clock = {NULL, fake_now_ms, NULL};
+    fake_now = 1000;
+    ck_assert_int_eq(mqtls_tls_config_set_clock(&cfg, &clock), MQTLS_OK);
+}
+
+/* A server that sends its handshake one byte every 0.9 s: the 10 s
+ * handshake deadline holds across all the lower reads (before, each read
+ * had the whole remaining time and one handshake step read a certificate
+ * byte by byte: over 20 minutes). */
+START_TEST(a_dripping_peer_cannot_stretch_the_handshake)
+{
+    server_start("server-a-chain.pem", "server-a.key");
+    client_config(CERTS "bundle-current.pem");
+    fake_clock();
+    ck_assert_int_eq(mqtls_tls_config_set_handshake_timeout(&cfg, 10000), MQTLS_OK);
+    drip = 1;
+    ck_assert_int_eq(mqtls_tls_connect(&tls, &cfg, &pipe_transport, "localhost"),
+                     MQTLS_ERR_TLS_HANDSHAKE_TIMEOUT);
+    drip = 0;
+    ck_assert_uint_le(fake_now - 1000, 10000 + 900);
+}
+END_TEST
+
+/* After the handshake, a peer that reads slowly and an answer that
+ * dribbles in: each send and recv returns
+ * within its timeout (plus one lower read), with nothing when the record
+ * is not whole yet, and the record arrives intact over several calls. */
+START_TEST(a_dripping_peer_cannot_stretch_a_send_or_a_recv)
+{
+    mqtls_transport t;
+    uint8_t msg[200], buf[256];
+    size_t got = 0;
+    int i, n;
+
+    memset(msg, 'd', sizeof msg);
+    server_start("server-a-chain.pem", "server-a.key");
+    client_config(CERTS "bundle-current.pem");
+    fake_clock();
+    ck_assert_msg(mqtls_tls_connect(&tls, &cfg, &pipe_transport, "localhost") == MQTLS_OK, "%s",
+                  mqtls_tls_why(&tls));
+    ck_assert_int_eq(mqtls_tls_transport(&tls, &t), MQTLS_OK);
+    /* A peer that takes one byte per 0.9 s: each send returns within its
+     * timeout (0: try again with the same bytes) until the record is out. */
+    drip_send = 1;
+    for (i = 0, n = 0; i < 400 && n == 0; i++) {
+        const uint32_t t0 = fake_now;
+        n = t.send(t.ctx, msg, sizeof msg, 2000);
+        ck_assert_int_ge(n, 0);
+        ck_assert_uint_le(fake_now - t0, 2000 + 900);
+    }
+    drip_send = 0;
+    ck_assert_int_eq(n, (int)sizeof msg);
+    ck_assert_int_gt(i, 50);
+    drip = 1;
+    for (i = 0; i < 400 && got < sizeof msg; i++) {
+        const uint32_t t0 = fake_now;
+        n = t.recv(t.ctx, buf + got, sizeof buf - got, 2000);
+        ck_assert_int_ge(n, 0);
+        ck_assert_uint_le(fake_now - t0, 2000 + 900);
+        got += (size_t)n;
+    }
+    drip = 0;
+    ck_assert_uint_eq(got, sizeof msg);
+    ck_assert_mem_eq(buf, msg, sizeof msg);
+    ck_assert_int_gt(i, 50); /* it did take many calls: the record came in pieces */
+    mqtls_tls_close(&tls);
+}
+END_TEST
+
 START_TEST(a_weak_server_key_is_refused)
 {
     server_start("server-weak.crt", "server-weak.key");
@@ -290,6 +387,8 @@ Suite *tls_pipe_suite(void)
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, mutual_tls_over_an_in_memory_pipe);
     tcase_add_test(tc, a_weak_server_key_is_refused);
+    tcase_add_test(tc, a_dripping_peer_cannot_stretch_the_handshake);
+    tcase_add_test(tc, a_dripping_peer_cannot_stretch_a_send_or_a_recv);
     tcase_add_test(tc, a_record_larger_than_our_buffer_is_named);
     tcase_add_test(tc, read_ahead_takes_many_records_in_one_read);
     suite_add_tcase(s, tc);
