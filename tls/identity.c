@@ -188,8 +188,11 @@ int mqtls_identity_set(mqtls_identity *id, mqtls_id_slot slot, const uint8_t *ce
         ret = fill_slot(id, slot, cert, cert_len, key, key_len);
     if (ret != MQTLS_OK)
         return ret;
-    if (slot == MQTLS_ID_NEW)
+    if (slot == MQTLS_ID_NEW) {
         id->new_refused = 0;
+        id->new_unproven = 0;
+        id->new_skip = false;
+    }
     if (id->has_blobs && (slot == MQTLS_ID_NEW || persist)) {
         ret = store_slot(id, slot, slot);
         if (ret != MQTLS_OK && slot == MQTLS_ID_NEW)
@@ -206,8 +209,9 @@ bool mqtls_identity_has(const mqtls_identity *id, mqtls_id_slot slot)
 
 mqtls_id_slot mqtls_identity_next(const mqtls_identity *id)
 {
-    return mqtls_identity_has(id, MQTLS_ID_NEW) && id->new_refused == 0 ? MQTLS_ID_NEW
-                                                                         : MQTLS_ID_CURRENT;
+    return mqtls_identity_has(id, MQTLS_ID_NEW) && id->new_refused == 0 && !id->new_skip
+               ? MQTLS_ID_NEW
+               : MQTLS_ID_CURRENT;
 }
 
 int mqtls_identity_apply(const mqtls_identity *id, mqtls_id_slot slot, mqtls_tls_config *cfg)
@@ -218,9 +222,24 @@ int mqtls_identity_apply(const mqtls_identity *id, mqtls_id_slot slot, mqtls_tls
                                          id->key_len[slot], NULL);
 }
 
+/* A refusal of our certificate that an attacker on the path cannot forge:
+ * one inside the TLS session the broker authenticated (CONNACK). A TLS 1.2
+ * handshake's alert, or a reset after our Certificate message, arrives in
+ * plaintext before anything is authenticated, and proves nothing. */
+static bool refusal_is_authenticated(int result)
+{
+    return result == MQTLS_ERR_CONNACK_NOT_AUTHORIZED || result == MQTLS_ERR_CONNACK_BAD_CREDENTIALS;
+}
+
 int mqtls_identity_report(mqtls_identity *id, mqtls_id_slot slot, int result)
 {
-    if (id == NULL || slot != MQTLS_ID_NEW || !mqtls_identity_has(id, MQTLS_ID_NEW))
+    if (id == NULL)
+        return MQTLS_OK;
+    if (slot == MQTLS_ID_CURRENT) {
+        id->new_skip = false; /* the fallback was made: NEW may be tried again */
+        return MQTLS_OK;
+    }
+    if (slot != MQTLS_ID_NEW || !mqtls_identity_has(id, MQTLS_ID_NEW))
         return MQTLS_OK;
     if (result == MQTLS_OK) {
         if (id->has_blobs) {
@@ -237,13 +256,21 @@ int mqtls_identity_report(mqtls_identity *id, mqtls_id_slot slot, int result)
         id->cert[MQTLS_ID_NEW] = id->key[MQTLS_ID_NEW] = NULL;
         id->cert_len[MQTLS_ID_NEW] = id->key_len[MQTLS_ID_NEW] = 0;
         id->new_refused = 0;
+        id->new_unproven = 0;
+        id->new_skip = false;
         return MQTLS_OK;
     }
-    if (result == MQTLS_ERR_TLS_CLIENT_CERT_REFUSED || result == MQTLS_ERR_CONNACK_NOT_AUTHORIZED ||
-        result == MQTLS_ERR_CONNACK_BAD_CREDENTIALS) {
+    if (refusal_is_authenticated(result)) {
         id->new_refused = result;
         if (id->has_blobs)
             id->blobs.remove(id->blobs.ctx, MQTLS_IDENTITY_BLOB_NEW);
+        return result;
+    }
+    if (result == MQTLS_ERR_TLS_CLIENT_CERT_REFUSED) {
+        /* Unproven: CURRENT for this connect, NEW kept (in RAM and in
+         * storage) and tried again after it. */
+        id->new_unproven++;
+        id->new_skip = true;
         return result;
     }
     return MQTLS_OK;

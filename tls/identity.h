@@ -5,10 +5,19 @@
  * CURRENT is what the device connects with today: the shared claim
  * certificate it shipped with, later its own. NEW is a certificate (and
  * key) just obtained, from onboarding or a renewal before expiry. NEW is
- * tried first; a broker that refuses it (certificate alert, or CONNACK
- * "not authorised" / "bad credentials") makes the device fall back to
- * CURRENT and say so; only a clean connect with NEW commits it (NEW
- * becomes CURRENT). So a bad certificate cannot strand a device.
+ * tried first; only a clean connect with NEW (CONNACK accepted) commits it
+ * (NEW becomes CURRENT). So a bad certificate cannot strand a device.
+ *
+ * A refusal of NEW removes it only when an attacker on the path could not
+ * have forged it: a CONNACK "not authorised" / "bad credentials", which
+ * arrives inside the TLS session the broker authenticated. With TLS 1.2
+ * (mbedTLS 2.28) the broker's refusal of our certificate is a plaintext
+ * alert, or a reset, during the handshake: anyone on the path can send
+ * one. Such a refusal (MQTLS_ERR_TLS_CLIENT_CERT_REFUSED) makes the next
+ * connect use CURRENT, once, and keeps NEW, in RAM and in storage, to be
+ * tried again after it; it never erases a freshly issued key. In an open
+ * function, fall back to CURRENT within the same open, so the client's
+ * backoff sees CURRENT's result and not the slow schedule of a refusal.
  *
  *   mqtls_identity_next()    which slot to connect with
  *   mqtls_identity_apply()   put it into the TLS configuration
@@ -42,7 +51,9 @@ extern "C" {
 typedef enum mqtls_id_slot { MQTLS_ID_CURRENT = 0, MQTLS_ID_NEW = 1 } mqtls_id_slot;
 
 typedef struct mqtls_identity {
-    int new_refused;   /* why the broker refused NEW (an mqtls_err), or 0 */
+    int new_refused;   /* why the broker refused NEW, proven (an mqtls_err), or 0 */
+    unsigned new_unproven; /* refusals of NEW that proved nothing, so far */
+    bool new_skip;     /* the last try of NEW was refused unproven: CURRENT next */
     /* private */
     uint8_t *cert[2], *key[2]; /* heap copies, PEM or DER */
     size_t cert_len[2], key_len[2];
@@ -72,13 +83,17 @@ mqtls_id_slot mqtls_identity_next(const mqtls_identity *id);
 /* Sets cfg's certificate and key from the slot. */
 int mqtls_identity_apply(const mqtls_identity *id, mqtls_id_slot slot, mqtls_tls_config *cfg);
 
-/* The outcome of a connect made with slot (the TLS handshake's or the
+/* The outcome of every connect made with slot (the TLS handshake's or the
  * CONNACK's result: MQTLS_OK only after CONNACK accepted).
  *  - NEW and MQTLS_OK: NEW becomes CURRENT (stored first); returns
  *    MQTLS_OK.
- *  - NEW refused (MQTLS_ERR_TLS_CLIENT_CERT_REFUSED, _CONNACK_NOT_AUTHORIZED,
+ *  - NEW refused, authenticated (MQTLS_ERR_CONNACK_NOT_AUTHORIZED,
  *    _CONNACK_BAD_CREDENTIALS): new_refused is set, NEW is removed from
- *    storage, and the next connect uses CURRENT; returns that refusal.
+ *    storage, every later connect uses CURRENT; returns that refusal.
+ *  - NEW refused, unproven (MQTLS_ERR_TLS_CLIENT_CERT_REFUSED): the next
+ *    connect uses CURRENT, NEW stays stored; returns that refusal.
+ *  - CURRENT, any outcome: NEW (kept after an unproven refusal) is tried
+ *    again next time; MQTLS_OK.
  *  - anything else (network, broker down): nothing changes; MQTLS_OK. */
 int mqtls_identity_report(mqtls_identity *id, mqtls_id_slot slot, int result);
 

@@ -115,11 +115,49 @@ START_TEST(a_certificate_and_a_key_that_do_not_belong_together_are_refused)
 }
 END_TEST
 
+/* A refusal an attacker on the path could have sent (a plaintext alert or
+ * a reset during the TLS 1.2 handshake) never erases NEW: CURRENT for the
+ * next connect, NEW still stored and tried again after it, however often. */
+START_TEST(an_unproven_refusal_keeps_the_new_identity)
+{
+    mqtls_identity again;
+    uint8_t buf[8192];
+    size_t blen;
+    int i;
+
+    ck_assert_int_eq(mqtls_identity_attach(&id, &blobs), MQTLS_OK);
+    ck_assert_int_eq(mqtls_identity_set(&id, MQTLS_ID_CURRENT, crt1, crt1_len, key1, key1_len, true),
+                     MQTLS_OK);
+    ck_assert_int_eq(mqtls_identity_set(&id, MQTLS_ID_NEW, crt2, crt2_len, key2, key2_len, true),
+                     MQTLS_OK);
+    for (i = 0; i < 5; i++) {
+        ck_assert_int_eq(mqtls_identity_next(&id), MQTLS_ID_NEW);
+        ck_assert_int_eq(mqtls_identity_report(&id, MQTLS_ID_NEW, MQTLS_ERR_TLS_CLIENT_CERT_REFUSED),
+                         MQTLS_ERR_TLS_CLIENT_CERT_REFUSED);
+        ck_assert_int_eq(mqtls_identity_next(&id), MQTLS_ID_CURRENT); /* this connect */
+        ck_assert_int_eq(blobs.read(blobs.ctx, MQTLS_IDENTITY_BLOB_NEW, buf, sizeof buf, &blen),
+                         MQTLS_OK);
+        ck_assert_int_eq(mqtls_identity_report(&id, MQTLS_ID_CURRENT, MQTLS_OK), MQTLS_OK);
+    }
+    ck_assert_uint_eq(id.new_unproven, 5);
+    ck_assert_int_eq(id.new_refused, 0);
+    /* After a reboot NEW is still there, and commits on a clean connect. */
+    mqtls_identity_init(&again);
+    ck_assert_int_eq(mqtls_identity_attach(&again, &blobs), MQTLS_OK);
+    ck_assert_int_eq(mqtls_identity_restore(&again), MQTLS_OK);
+    ck_assert_int_eq(mqtls_identity_next(&again), MQTLS_ID_NEW);
+    ck_assert_int_eq(mqtls_identity_report(&again, MQTLS_ID_NEW, MQTLS_OK), MQTLS_OK);
+    ck_assert(!mqtls_identity_has(&again, MQTLS_ID_NEW));
+    mqtls_identity_free(&again);
+}
+END_TEST
+
 START_TEST(each_outcome_of_a_connect_with_new_does_what_it_should)
 {
-    static const int refusals[] = {MQTLS_ERR_TLS_CLIENT_CERT_REFUSED,
-                                   MQTLS_ERR_CONNACK_NOT_AUTHORIZED,
+    static const int refusals[] = {MQTLS_ERR_CONNACK_NOT_AUTHORIZED,
                                    MQTLS_ERR_CONNACK_BAD_CREDENTIALS};
+    uint8_t buf[8192];
+    size_t blen;
     const uint8_t *c;
     size_t len, i;
 
@@ -134,9 +172,13 @@ START_TEST(each_outcome_of_a_connect_with_new_does_what_it_should)
         /* The network failing says nothing about the certificate. */
         ck_assert_int_eq(mqtls_identity_report(&id, MQTLS_ID_NEW, MQTLS_ERR_NET_REFUSED), MQTLS_OK);
         ck_assert_int_eq(mqtls_identity_next(&id), MQTLS_ID_NEW);
-        /* A refusal does. */
+        /* An authenticated refusal does: NEW is gone, for good. */
         ck_assert_int_eq(mqtls_identity_report(&id, MQTLS_ID_NEW, refusals[i]), refusals[i]);
         ck_assert_int_eq(id.new_refused, refusals[i]);
+        ck_assert_int_eq(mqtls_identity_next(&id), MQTLS_ID_CURRENT);
+        ck_assert_int_eq(blobs.read(blobs.ctx, MQTLS_IDENTITY_BLOB_NEW, buf, sizeof buf, &blen),
+                         MQTLS_ERR_BLOB_NOT_FOUND);
+        ck_assert_int_eq(mqtls_identity_report(&id, MQTLS_ID_CURRENT, MQTLS_OK), MQTLS_OK);
         ck_assert_int_eq(mqtls_identity_next(&id), MQTLS_ID_CURRENT);
         ck_assert_int_eq(mqtls_identity_cert(&id, MQTLS_ID_CURRENT, &c, &len), MQTLS_OK);
         ck_assert_mem_eq(c, crt1, crt1_len);
@@ -224,6 +266,7 @@ Suite *identity_suite(void)
     tcase_add_test(tc, a_key_and_a_csr_are_made_on_the_device);
     tcase_add_test(tc, a_certificate_and_a_key_that_do_not_belong_together_are_refused);
     tcase_add_test(tc, each_outcome_of_a_connect_with_new_does_what_it_should);
+    tcase_add_test(tc, an_unproven_refusal_keeps_the_new_identity);
     tcase_add_test(tc, slots_survive_a_reboot_and_damage_is_not_trusted);
     tcase_add_test(tc, the_chosen_slot_goes_into_the_tls_configuration);
     suite_add_tcase(s, tc);
