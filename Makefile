@@ -77,7 +77,7 @@ EXAMPLES     := $(BUILD)/examples/mqtls-decode $(BUILD)/examples/telemetry \
 BENCH_CODEC  := $(BUILD)/bench/bench_codec
 
 .PHONY: all lib check unit integration asan fuzz-replay lint examples examples-test deps size bench bench-build fuzz \
-        install uninstall install-check cxx-check tsan docs \
+        install uninstall install-check cxx-check tsan crash docs \
         fuzz-seed demo help clean certs
 
 all: lib examples
@@ -273,6 +273,7 @@ check: deps
 	$(MAKE) integration
 	$(MAKE) asan
 	$(MAKE) tsan
+	$(MAKE) crash
 	$(MAKE) fuzz-replay
 	$(MAKE) examples-test
 	$(MAKE) bench-build
@@ -338,6 +339,21 @@ $(TSAN_BIN): $(TSAN_SRCS) $(HEADERS)
 
 tsan: $(TSAN_BIN)
 	TSAN_OPTIONS=halt_on_error=1 timeout 120 $(TSAN_BIN)
+
+# Power loss, simulated: the file store and the blob directory with every
+# file call interposed (ld --wrap), checked at each call against what a disk
+# would keep (test/crash/test_crash.c).
+CRASH_BIN := $(BUILD)/crash/test_crash
+CRASH_SRCS := test/crash/test_crash.c mqtt/posix/store_file.c mqtt/store.c net/blobs_posix.c \
+              net/blobs.c net/crc32.c net/error.c
+CRASH_WRAP := -Wl,--wrap=open,--wrap=write,--wrap=fsync,--wrap=fdatasync,--wrap=rename \
+              -Wl,--wrap=unlink,--wrap=ftruncate
+$(CRASH_BIN): $(CRASH_SRCS) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(CRASH_SRCS) $(CRASH_WRAP) -o $@
+
+crash: $(CRASH_BIN)
+	$(CRASH_BIN)
 
 # Every public header compiled as C++ (g++) and linked against the library:
 # the extern "C" guards hold.

@@ -114,7 +114,11 @@ static int journal(mqtls_file_store *s, unsigned op, unsigned state, uint16_t id
 
 static int load(mqtls_file_store *s);
 
-/* Rewrites the journal as one ADD per live entry: PATH.tmp, sync, rename. */
+/* Rewrites the journal as one ADD per live entry: PATH.tmp, sync, rename,
+ * sync the directory. The new file is written through the descriptor that
+ * then becomes the journal's, so nothing has to be reopened after the
+ * rename (a reopen that failed would leave records going to the old,
+ * replaced file). */
 static int compact(mqtls_file_store *s)
 {
     char tmp[sizeof s->path + 8];
@@ -122,10 +126,10 @@ static int compact(mqtls_file_store *s)
     mqtls_store_iter it = {0, 0};
     mqtls_store_entry e;
     size_t total = sizeof MAGIC, bytes;
-    int fd, nfd;
+    int fd;
 
     snprintf(tmp, sizeof tmp, "%s.tmp", s->path);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
     if (fd < 0)
         return io_fail(s);
     mqtls_ram_store_interface(&s->ram, &ram);
@@ -136,25 +140,26 @@ static int compact(mqtls_file_store *s)
             goto fail;
         total += bytes;
     }
-    if (fdatasync(fd) != 0 || close(fd) != 0) {
-        fd = -1;
+    if (fdatasync(fd) != 0 || rename(tmp, s->path) != 0)
         goto fail;
-    }
-    fd = -1;
-    if (rename(tmp, s->path) != 0)
-        goto fail;
-    (void)sync_dir_of(s->path);
-    nfd = open(s->path, O_RDWR | O_APPEND | O_CLOEXEC);
-    if (nfd < 0)
-        return io_fail(s);
+    /* The journal on disk is the new file now. */
     close(s->fd);
-    s->fd = nfd;
+    s->fd = fd;
     s->journal_bytes = total;
+    if (sync_dir_of(s->path) != 0) {
+        /* Until the rename is durable a crash may bring the old journal
+         * back, without what would be appended to the new one: stop
+         * rather than promise durability (every later change fails with
+         * MQTLS_ERR_STORE_IO; reopen the store). */
+        int ret = io_fail(s);
+        close(s->fd);
+        s->fd = -1;
+        return ret;
+    }
     return load(s); /* the ring takes the compacted layout too */
 fail:
     s->last_errno = errno;
-    if (fd >= 0)
-        close(fd);
+    close(fd);
     unlink(tmp);
     return MQTLS_ERR_STORE_IO; /* the old journal is untouched */
 }
@@ -174,8 +179,10 @@ static int file_add(void *ctx, uint16_t packet_id, const uint8_t *packet, size_t
     mqtls_store ram;
     int ret;
 
-    if (s == NULL || s->fd < 0)
+    if (s == NULL)
         return MQTLS_ERR_INVALID_ARG;
+    if (s->fd < 0)
+        return MQTLS_ERR_STORE_IO; /* closed, or stopped by a failed compaction */
     mqtls_ram_store_interface(&s->ram, &ram);
     ret = ram.add(ram.ctx, packet_id, packet, len); /* checks room and the id */
     if (ret != MQTLS_OK)
@@ -196,9 +203,10 @@ static int file_set_state(void *ctx, uint16_t packet_id, mqtls_store_state state
     mqtls_store_entry e;
     int ret;
 
-    if (s == NULL || s->fd < 0 ||
-        (state != MQTLS_STORE_PUBLISH && state != MQTLS_STORE_PUBREL))
+    if (s == NULL || (state != MQTLS_STORE_PUBLISH && state != MQTLS_STORE_PUBREL))
         return MQTLS_ERR_INVALID_ARG;
+    if (s->fd < 0)
+        return MQTLS_ERR_STORE_IO;
     mqtls_ram_store_interface(&s->ram, &ram);
     ret = ram.find(ram.ctx, packet_id, &e);
     if (ret == MQTLS_OK)
@@ -217,8 +225,10 @@ static int file_remove(void *ctx, uint16_t packet_id)
     mqtls_store_entry e;
     int ret;
 
-    if (s == NULL || s->fd < 0)
+    if (s == NULL)
         return MQTLS_ERR_INVALID_ARG;
+    if (s->fd < 0)
+        return MQTLS_ERR_STORE_IO;
     mqtls_ram_store_interface(&s->ram, &ram);
     ret = ram.find(ram.ctx, packet_id, &e);
     if (ret == MQTLS_OK)
@@ -323,7 +333,8 @@ static int load(mqtls_file_store *s)
     if (size == 0) {
         if (write_all(s->fd, (const uint8_t *)MAGIC, sizeof MAGIC) != 0 || fdatasync(s->fd) != 0)
             return io_fail(s);
-        (void)sync_dir_of(s->path);
+        if (sync_dir_of(s->path) != 0) /* a new journal's name must last too */
+            return io_fail(s);
         s->journal_bytes = sizeof MAGIC;
         return MQTLS_OK;
     }
