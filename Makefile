@@ -20,7 +20,8 @@ WARNINGS := -Wall -Wextra -Werror -Wshadow -Wconversion -Wsign-conversion \
             -Wold-style-definition -Wpointer-arith -Wcast-qual -Wundef \
             -Wvla -Wformat=2 -Wwrite-strings -Wswitch-default -Wnull-dereference
 # Ours come after the user's CFLAGS, so a user's flags cannot remove them.
-REQUIRED := -std=c99 $(WARNINGS) -I. -DMQTLS_CLIENT_LOG=1 -DMQTLS_CLIENT_LOCK=1 -DMQTLS_CLIENT_QOS2_GUARD=1
+REQUIRED := -std=c99 $(WARNINGS) -I. -DMQTLS_CLIENT_LOG=1 -DMQTLS_CLIENT_LOCK=1 -DMQTLS_CLIENT_QOS2_GUARD=1 \
+            -DMQTLS_TCP_CARES=1
 ALL_CFLAGS = $(CFLAGS) $(REQUIRED)
 # Dependency files for single-object compiles; the multi-source test and
 # tool builds depend on every header instead.
@@ -37,7 +38,7 @@ LIB_SRCS := net/error.c net/version.c net/clock_posix.c net/tcp_posix.c mqtt/utf
             mqtt/codec.c tls/tls_mbedtls.c tls/bundle.c tls/castore.c tls/ca_update.c tls/identity.c tls/tcp_tls.c net/crc32.c net/blobs.c \
             net/blobs_posix.c
 # Debian 12 ships no mbedtls.pc.
-TLS_LIBS := -lmbedtls -lmbedx509 -lmbedcrypto
+TLS_LIBS := -lmbedtls -lmbedx509 -lmbedcrypto -lcares
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 PIC_OBJS := $(LIB_SRCS:%.c=$(BUILD)/pic/%.o)
 
@@ -335,7 +336,7 @@ TSAN_SRCS := test/threads/test_threads.c net/error.c net/tcp_posix.c net/clock_p
              mqtt/client.c mqtt/codec.c mqtt/store.c mqtt/backoff.c mqtt/utf8.c mqtt/topic.c
 $(TSAN_BIN): $(TSAN_SRCS) $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CLANG) -fsanitize=thread -g -O1 $(REQUIRED) $(TSAN_SRCS) -lpthread -o $@
+	$(CLANG) -fsanitize=thread -g -O1 $(REQUIRED) $(TSAN_SRCS) -lpthread -lcares -o $@
 
 tsan: $(TSAN_BIN)
 	TSAN_OPTIONS=halt_on_error=1 timeout 120 $(TSAN_BIN)

@@ -69,6 +69,8 @@ extern "C" {
     X(MQTLS_ERR_NET_UNREACHABLE, -205, "network or host unreachable")            \
     X(MQTLS_ERR_NET_IO, -206, "socket error")                                    \
     X(MQTLS_ERR_NET_NOT_CONNECTED, -207, "not connected")                        \
+    X(MQTLS_ERR_NET_RESOLVE_TIMEOUT, -208,                                       \
+      "host name not resolved in time (no answer from the DNS server)")         \
     X(MQTLS_ERR_TLS_CERT_EXPIRED, -300, "server certificate expired")            \
     X(MQTLS_ERR_TLS_CERT_NOT_YET_VALID, -301, "server certificate not yet valid") \
     X(MQTLS_ERR_TLS_CERT_UNTRUSTED, -302,                                        \

@@ -16,6 +16,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#ifndef MQTLS_TCP_CARES
+#define MQTLS_TCP_CARES 0
+#endif
+#if MQTLS_TCP_CARES
+#include <sys/select.h> /* fd_set, struct timeval, which ares.h uses */
+#include <ares.h>
+#endif
+
 #ifndef MSG_NOSIGNAL
 #define MSG_NOSIGNAL 0 /* then SO_NOSIGPIPE, below, keeps SIGPIPE away */
 #endif
@@ -86,16 +94,18 @@ void mqtls_tcp_init(mqtls_tcp *t)
     t->fd = -1;
     t->family = 0;
     t->last_errno = 0;
+    t->dns_servers = NULL;
 }
 
 /* One address: a non-blocking connect, finished by poll. Returns the fd or
  * an mqtls_err. */
-static int connect_one(mqtls_tcp *t, const struct addrinfo *ai, uint32_t timeout_ms)
+static int connect_one(mqtls_tcp *t, int family, int socktype, int protocol,
+                       const struct sockaddr *addr, socklen_t addrlen, uint32_t timeout_ms)
 {
     int fd, flags, one = 1, err = 0, n;
     socklen_t len = sizeof err;
 
-    fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+    fd = socket(family, socktype, protocol);
     if (fd < 0)
         return fail(t, errno);
     flags = fcntl(fd, F_GETFL, 0);
@@ -105,7 +115,7 @@ static int connect_one(mqtls_tcp *t, const struct addrinfo *ai, uint32_t timeout
 #ifdef SO_NOSIGPIPE
     setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
 #endif
-    if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+    if (connect(fd, addr, addrlen) != 0) {
         if (errno != EINPROGRESS && errno != EINTR)
             goto fail_errno;
         n = wait_for(fd, POLLOUT, timeout_ms);
@@ -134,12 +144,132 @@ fail_errno:
     return fail(t, err);
 }
 
+/* ---- name resolution within the deadline ----------------------------------
+ * getaddrinfo() cannot be bounded: a resolver that never answers holds it
+ * for as long as resolv.conf's timeouts say (30 s and more). Names are
+ * resolved with c-ares instead, polled here until the connect's deadline;
+ * addresses (IPv4, IPv6 literals) never reach a resolver. Without c-ares
+ * (MQTLS_TCP_CARES 0) getaddrinfo() is used, and its time is not bounded. */
+
+#if MQTLS_TCP_CARES
+typedef struct lookup {
+    int done, status;
+    struct ares_addrinfo *res;
+} lookup;
+
+static void on_resolved(void *arg, int status, int timeouts, struct ares_addrinfo *res)
+{
+    lookup *l = arg;
+    (void)timeouts;
+    l->done = 1;
+    l->status = status;
+    l->res = res;
+}
+
+/* Resolves host within the deadline: MQTLS_OK and *out, or
+ * MQTLS_ERR_NET_RESOLVE, MQTLS_ERR_NET_RESOLVE_TIMEOUT. */
+static int resolve(mqtls_tcp *t, const char *host, const char *service, uint64_t deadline,
+                   int forever, struct ares_addrinfo **out)
+{
+    struct ares_options opts;
+    struct ares_addrinfo_hints hints;
+    ares_channel ch;
+    lookup l = {0, 0, NULL};
+    long rounds;
+
+    memset(&opts, 0, sizeof opts);
+    opts.timeout = 1000; /* per try; the deadline bounds the whole lookup */
+    opts.tries = 3;
+    if (ares_init_options(&ch, &opts, ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES) != ARES_SUCCESS)
+        return MQTLS_ERR_NET_RESOLVE;
+    if (t->dns_servers != NULL && ares_set_servers_ports_csv(ch, t->dns_servers) != ARES_SUCCESS) {
+        ares_destroy(ch);
+        return MQTLS_ERR_INVALID_ARG;
+    }
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = ARES_AI_NUMERICSERV;
+    ares_getaddrinfo(ch, host, service, &hints, on_resolved, &l);
+    for (rounds = 0; !l.done && rounds < 100000; rounds++) {
+        ares_socket_t socks[ARES_GETSOCK_MAXNUM];
+        struct pollfd p[ARES_GETSOCK_MAXNUM];
+        struct timeval max, tv, *next;
+        const int left = poll_timeout(deadline, forever);
+        int bits, i, n = 0, wait;
+
+        if (left == 0)
+            break;
+        bits = ares_getsock(ch, socks, ARES_GETSOCK_MAXNUM);
+        for (i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
+            if (!ARES_GETSOCK_READABLE(bits, i) && !ARES_GETSOCK_WRITABLE(bits, i))
+                continue;
+            p[n].fd = socks[i];
+            p[n].events = (short)((ARES_GETSOCK_READABLE(bits, i) ? POLLIN : 0) |
+                                  (ARES_GETSOCK_WRITABLE(bits, i) ? POLLOUT : 0));
+            p[n].revents = 0;
+            n++;
+        }
+        max.tv_sec = left < 0 ? 3600 : left / 1000;
+        max.tv_usec = left < 0 ? 0 : (left % 1000) * 1000;
+        next = ares_timeout(ch, &max, &tv);
+        wait = (int)(next->tv_sec * 1000 + next->tv_usec / 1000);
+        if (poll(p, (nfds_t)n, wait) < 0 && errno != EINTR)
+            break;
+        if (n == 0)
+            ares_process_fd(ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD); /* timeouts */
+        for (i = 0; i < n; i++)
+            ares_process_fd(ch, (p[i].revents & (POLLIN | POLLERR | POLLHUP)) ? p[i].fd : ARES_SOCKET_BAD,
+                            (p[i].revents & POLLOUT) ? p[i].fd : ARES_SOCKET_BAD);
+        if (n > 0)
+            ares_process_fd(ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+    }
+    if (!l.done) {
+        ares_destroy(ch); /* cancels: the callback runs with ARES_EDESTRUCTION */
+        if (l.res != NULL)
+            ares_freeaddrinfo(l.res);
+        t->last_errno = ETIMEDOUT;
+        return MQTLS_ERR_NET_RESOLVE_TIMEOUT;
+    }
+    ares_destroy(ch);
+    if (l.status != ARES_SUCCESS || l.res == NULL || l.res->nodes == NULL) {
+        if (l.res != NULL)
+            ares_freeaddrinfo(l.res);
+        t->last_errno = 0;
+        return l.status == ARES_ETIMEOUT ? MQTLS_ERR_NET_RESOLVE_TIMEOUT : MQTLS_ERR_NET_RESOLVE;
+    }
+    *out = l.res;
+    return MQTLS_OK;
+}
+#endif
+
+/* Tries one address within what is left of the deadline: 1 connected (or
+ * the deadline passed: stop), 0 go on with the next; *ret the outcome. */
+static int try_address(mqtls_tcp *t, int family, int socktype, int protocol,
+                       const struct sockaddr *addr, socklen_t addrlen, uint64_t deadline,
+                       int forever, int *ret)
+{
+    const int left = poll_timeout(deadline, forever);
+    int fd = connect_one(t, family, socktype, protocol, addr, addrlen,
+                         left < 0 ? MQTLS_WAIT_FOREVER : (uint32_t)left);
+    if (fd >= 0) {
+        t->fd = fd;
+        t->family = family;
+        t->last_errno = 0;
+        *ret = MQTLS_OK;
+        return 1;
+    }
+    *ret = fd;
+    return left == 0;
+}
+
 int mqtls_tcp_connect(mqtls_tcp *t, const char *host, uint16_t port, uint32_t timeout_ms)
 {
     struct addrinfo hints, *list = NULL, *ai;
+    const int forever = timeout_ms == MQTLS_WAIT_FOREVER;
     const uint64_t deadline = now_ms() + timeout_ms;
     char service[8];
-    int ret = MQTLS_ERR_NET_RESOLVE, fd;
+    int ret = MQTLS_ERR_NET_RESOLVE, e;
 
     if (t == NULL || host == NULL)
         return MQTLS_ERR_INVALID_ARG;
@@ -147,35 +277,42 @@ int mqtls_tcp_connect(mqtls_tcp *t, const char *host, uint16_t port, uint32_t ti
     memset(&hints, 0, sizeof hints);
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG;
+    hints.ai_flags = AI_NUMERICSERV | AI_NUMERICHOST; /* an address: no resolver, no wait */
     snprintf(service, sizeof service, "%u", (unsigned)port);
-    fd = getaddrinfo(host, service, &hints, &list);
-    if (fd != 0) {
-        /* AI_ADDRCONFIG hides ::1 where only loopback has IPv6: ask again. */
-        hints.ai_flags = AI_NUMERICSERV;
-        fd = getaddrinfo(host, service, &hints, &list);
+    e = getaddrinfo(host, service, &hints, &list);
+#if MQTLS_TCP_CARES
+    if (e != 0) {
+        struct ares_addrinfo *res = NULL;
+        struct ares_addrinfo_node *n;
+        ret = resolve(t, host, service, deadline, forever, &res);
+        if (ret != MQTLS_OK)
+            return ret;
+        for (n = res->nodes; n != NULL; n = n->ai_next)
+            if (try_address(t, n->ai_family, n->ai_socktype, n->ai_protocol, n->ai_addr,
+                            n->ai_addrlen, deadline, forever, &ret))
+                break;
+        ares_freeaddrinfo(res);
+        return ret;
     }
-    if (fd != 0) {
-        t->last_errno = fd == EAI_SYSTEM ? errno : 0;
+#else
+    if (e != 0) {
+        /* A name: the system resolver, not bounded by the deadline. */
+        hints.ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG;
+        e = getaddrinfo(host, service, &hints, &list);
+        if (e != 0) { /* AI_ADDRCONFIG hides ::1 where only loopback has IPv6 */
+            hints.ai_flags = AI_NUMERICSERV;
+            e = getaddrinfo(host, service, &hints, &list);
+        }
+    }
+#endif
+    if (e != 0) {
+        t->last_errno = e == EAI_SYSTEM ? errno : 0;
         return MQTLS_ERR_NET_RESOLVE;
     }
-    for (ai = list; ai != NULL; ai = ai->ai_next) {
-        uint64_t now = now_ms();
-        uint32_t left = timeout_ms == MQTLS_WAIT_FOREVER ? MQTLS_WAIT_FOREVER
-                        : now >= deadline                ? 0
-                                                         : (uint32_t)(deadline - now);
-        fd = connect_one(t, ai, left);
-        if (fd >= 0) {
-            t->fd = fd;
-            t->family = ai->ai_family;
-            t->last_errno = 0;
-            ret = MQTLS_OK;
+    for (ai = list; ai != NULL; ai = ai->ai_next)
+        if (try_address(t, ai->ai_family, ai->ai_socktype, ai->ai_protocol, ai->ai_addr,
+                        ai->ai_addrlen, deadline, forever, &ret))
             break;
-        }
-        ret = fd;
-        if (left == 0)
-            break;
-    }
     freeaddrinfo(list);
     return ret;
 }

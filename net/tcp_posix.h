@@ -28,17 +28,23 @@ typedef struct mqtls_tcp {
     int fd;         /* the socket, or -1 when not connected */
     int family;     /* AF_INET or AF_INET6 once connected, else 0 */
     int last_errno; /* errno behind the last failure, for experts */
+    const char *dns_servers; /* NULL: the system's (resolv.conf); else
+                                "ip[:port],..." to ask instead (kept by
+                                reference) */
 } mqtls_tcp;
 
 /* Prepares t (not connected). Cannot fail. */
 void mqtls_tcp_init(mqtls_tcp *t);
 
 /* Resolves host (a name, or an IPv4 or IPv6 address) and connects to each
- * address in turn until one answers, within timeout_ms in all. Returns
- * MQTLS_OK, MQTLS_ERR_NET_RESOLVE, _REFUSED, _TIMEOUT, _UNREACHABLE, _IO or
+ * address in turn until one answers, within timeout_ms in all, name
+ * resolution included: a name is resolved with c-ares (/etc/hosts, then
+ * DNS), polled until the deadline, so a resolver that never answers costs
+ * no more than timeout_ms. Returns MQTLS_OK, MQTLS_ERR_NET_RESOLVE,
+ * _RESOLVE_TIMEOUT, _REFUSED, _TIMEOUT, _UNREACHABLE, _IO or
  * MQTLS_ERR_INVALID_ARG; with several addresses, the error of the last one
- * tried. A connected t is closed first. Blocks up to timeout_ms (name
- * resolution itself cannot be bounded by POSIX and is not counted). */
+ * tried. A connected t is closed first. (Built without c-ares,
+ * MQTLS_TCP_CARES 0, names go to getaddrinfo(), which POSIX cannot bound.) */
 int mqtls_tcp_connect(mqtls_tcp *t, const char *host, uint16_t port, uint32_t timeout_ms);
 
 /* Fills *out with t's send, recv and close (ctx = t). t must outlive it. */

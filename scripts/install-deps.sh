@@ -12,6 +12,7 @@ cmake
 doxygen
 openssl
 libmbedtls-dev
+libc-ares-dev
 check
 mosquitto
 mosquitto-clients

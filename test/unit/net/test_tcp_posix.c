@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -137,6 +138,41 @@ START_TEST(unresolvable_name)
     mqtls_tcp_init(&tcp);
     ck_assert_int_eq(mqtls_tcp_connect(&tcp, "bad..name", 1883, 1000), MQTLS_ERR_NET_RESOLVE);
     ck_assert_int_eq(mqtls_tcp_connect(&tcp, NULL, 1883, 1000), MQTLS_ERR_INVALID_ARG);
+}
+END_TEST
+
+/* A DNS server that never answers (a UDP socket on loopback nobody reads):
+ * the connect's deadline holds for the name's resolution too, and says it
+ * was the resolution that timed out. Before, getaddrinfo() waited out the
+ * resolver's own timeouts, whatever the caller's deadline. */
+START_TEST(a_resolver_that_never_answers_cannot_stretch_a_connect)
+{
+    struct sockaddr_in a;
+    socklen_t len = sizeof a;
+    struct timespec t0;
+    char servers[64];
+    mqtls_tcp tcp;
+    long took;
+    int dns = socket(AF_INET, SOCK_DGRAM, 0);
+
+    ck_assert_int_ge(dns, 0);
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(bind(dns, (struct sockaddr *)&a, sizeof a), 0);
+    ck_assert_int_eq(getsockname(dns, (struct sockaddr *)&a, &len), 0);
+    snprintf(servers, sizeof servers, "127.0.0.1:%u", (unsigned)ntohs(a.sin_port));
+    mqtls_tcp_init(&tcp);
+    tcp.dns_servers = servers;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    ck_assert_int_eq(mqtls_tcp_connect(&tcp, "broker.never-answers.test", 8883, 700),
+                     MQTLS_ERR_NET_RESOLVE_TIMEOUT);
+    took = elapsed_ms(&t0);
+    ck_assert_int_ge(took, 650);
+    ck_assert_int_le(took, 1500);
+    /* Addresses never reach the resolver: no wait at all. */
+    ck_assert_int_eq(mqtls_tcp_connect(&tcp, "127.0.0.1", 1, 700), MQTLS_ERR_NET_REFUSED);
+    close(dns);
 }
 END_TEST
 
@@ -307,7 +343,7 @@ START_TEST(the_tcp_open_function_serves_a_client)
     uint8_t got[64];
     uint16_t port;
     int lfd = listener(AF_INET, 4, &port), round;
-    mqtls_tcp_endpoint net = {"127.0.0.1", 0, 2000, 0, {-1, 0, 0}};
+    mqtls_tcp_endpoint net = {"127.0.0.1", 0, 2000, 0, {-1, 0, 0, NULL}};
     mqtls_ram_store rs;
     mqtls_client_config cfg;
     mqtls_client cl;
@@ -375,6 +411,7 @@ Suite *tcp_posix_suite(void)
     tcase_add_test(tc, connects_by_name);
     tcase_add_test(tc, refused_when_nothing_listens);
     tcase_add_test(tc, unresolvable_name);
+    tcase_add_test(tc, a_resolver_that_never_answers_cannot_stretch_a_connect);
     tcase_add_test(tc, connect_times_out);
     tcase_add_test(tc, recv_returns_zero_when_nothing_arrives_in_time);
     tcase_add_test(tc, a_closed_peer_is_an_error_not_zero);
