@@ -200,13 +200,16 @@ static int resolve(mqtls_tcp *t, const char *host, const char *service, uint64_t
 
         if (left == 0)
             break;
+        /* ares.h's GETSOCK macros shift a signed 1 into bit 31: tested here
+         * on unsigned bits instead. */
         bits = ares_getsock(ch, socks, ARES_GETSOCK_MAXNUM);
         for (i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
-            if (!ARES_GETSOCK_READABLE(bits, i) && !ARES_GETSOCK_WRITABLE(bits, i))
+            const unsigned r = (unsigned)bits & (1u << i);
+            const unsigned w = (unsigned)bits & (1u << (i + ARES_GETSOCK_MAXNUM));
+            if (r == 0 && w == 0)
                 continue;
             p[n].fd = socks[i];
-            p[n].events = (short)((ARES_GETSOCK_READABLE(bits, i) ? POLLIN : 0) |
-                                  (ARES_GETSOCK_WRITABLE(bits, i) ? POLLOUT : 0));
+            p[n].events = (short)((r != 0 ? POLLIN : 0) | (w != 0 ? POLLOUT : 0));
             p[n].revents = 0;
             n++;
         }
