@@ -171,8 +171,8 @@ static void crash_point(void)
     p->img = disk;
     for (i = 0; i < disk.nfiles; i++) {
         p->img.files[i].data = malloc(disk.files[i].len + 1);
-        memcpy(p->img.files[i].data, disk.files[i].data != NULL ? disk.files[i].data : (uint8_t *)"",
-               disk.files[i].len);
+        if (disk.files[i].len > 0)
+            memcpy(p->img.files[i].data, disk.files[i].data, disk.files[i].len);
     }
 }
 
