@@ -78,7 +78,7 @@ EXAMPLES     := $(BUILD)/examples/mqtls-decode $(BUILD)/examples/telemetry \
 BENCH_CODEC  := $(BUILD)/bench/bench_codec
 
 .PHONY: all lib check unit integration asan fuzz-replay lint examples examples-test deps size bench bench-build fuzz \
-        install uninstall install-check cxx-check tsan crash docs \
+        install uninstall install-check cxx-check tsan crash faults docs \
         fuzz-seed demo help clean certs
 
 all: lib examples
@@ -275,6 +275,7 @@ check: deps
 	$(MAKE) asan
 	$(MAKE) tsan
 	$(MAKE) crash
+	$(MAKE) faults
 	$(MAKE) fuzz-replay
 	$(MAKE) examples-test
 	$(MAKE) bench-build
@@ -355,6 +356,18 @@ $(CRASH_BIN): $(CRASH_SRCS) $(HEADERS)
 
 crash: $(CRASH_BIN)
 	$(CRASH_BIN)
+
+# SHA-256 made to fail (ld --wrap) under tls/: everything that hashes
+# fails closed (test/faults/test_crypto_faults.c).
+FAULTS_BIN := $(BUILD)/faults/test_crypto_faults
+$(FAULTS_BIN): test/faults/test_crypto_faults.c $(STATIC_LIB) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(TEST_DEFS) test/faults/test_crypto_faults.c $(STATIC_LIB) \
+	    -Wl,--wrap=mbedtls_sha256_ret,--wrap=mbedtls_sha256_finish_ret \
+	    $(TLS_LIBS) $(LDFLAGS) -o $@
+
+faults: $(FAULTS_BIN) $(BUILD)/certs/root-a.crt
+	$(FAULTS_BIN)
 
 # Every public header compiled as C++ (g++) and linked against the library:
 # the extern "C" guards hold.

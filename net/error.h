@@ -104,6 +104,8 @@ extern "C" {
     X(MQTLS_ERR_TLS_BAD_SESSION, -320, "saved TLS session is unusable")          \
     X(MQTLS_ERR_TLS_PIN_MISMATCH, -321,                                          \
       "the server's chain matches none of the pinned public keys")               \
+    X(MQTLS_ERR_TLS_CRYPTO, -322,                                                \
+      "a cryptographic operation (hash) failed: nothing was trusted on it")     \
     X(MQTLS_ERR_CONNACK_PROTOCOL_VERSION, -401,                                  \
       "broker refused the connection: unacceptable protocol version (CONNACK 1)") \
     X(MQTLS_ERR_CONNACK_IDENTIFIER_REJECTED, -402,                               \

@@ -55,7 +55,7 @@ int mqtls_castore_load(mqtls_castore *s, mqtls_ca_slot slot, const uint8_t *bund
                        uint32_t version, size_t *bad_index)
 {
     mbedtls_x509_crt fresh;
-    uint8_t old_fp[MQTLS_CASTORE_MAX_CAS][32];
+    uint8_t old_fp[MQTLS_CASTORE_MAX_CAS][32], new_fp[MQTLS_CASTORE_MAX_CAS][32];
     uint32_t old_uses[MQTLS_CASTORE_MAX_CAS];
     size_t n = 0, i, old_n;
     int ret;
@@ -73,6 +73,16 @@ int mqtls_castore_load(mqtls_castore *s, mqtls_ca_slot slot, const uint8_t *bund
         mbedtls_x509_crt_free(&fresh);
         return ret;
     }
+    {
+        /* Fingerprints first: a bundle whose CAs cannot be hashed is not
+         * loaded (uses are counted, and updates compared, by them). */
+        const mbedtls_x509_crt *c = &fresh;
+        for (i = 0; i < n && c != NULL; i++, c = c->next)
+            if (mbedtls_sha256_ret(c->raw.p, c->raw.len, new_fp[i], 0) != 0) {
+                mbedtls_x509_crt_free(&fresh);
+                return MQTLS_ERR_TLS_CRYPTO;
+            }
+    }
     old_n = s->count[slot];
     memcpy(old_fp, s->sha256[slot], sizeof old_fp);
     memcpy(old_uses, s->uses[slot], sizeof old_uses);
@@ -80,11 +90,7 @@ int mqtls_castore_load(mqtls_castore *s, mqtls_ca_slot slot, const uint8_t *bund
     s->slot[slot] = fresh; /* the chain's head moves; its links are heap */
     s->count[slot] = (uint8_t)n;
     s->version[slot] = version;
-    {
-        const mbedtls_x509_crt *c = &s->slot[slot];
-        for (i = 0; i < n && c != NULL; i++, c = c->next)
-            mbedtls_sha256_ret(c->raw.p, c->raw.len, s->sha256[slot][i], 0);
-    }
+    memcpy(s->sha256[slot], new_fp, sizeof new_fp);
     carry_uses(s, slot, (const uint8_t(*)[32])old_fp, old_uses, old_n);
     s->stale = true;
     return MQTLS_OK;
@@ -375,10 +381,11 @@ mbedtls_x509_crt *mqtls_castore_trusted(mqtls_castore *s, uint8_t id[32])
     if (s == NULL)
         return NULL;
     if (s->stale) {
+        int r;
         mbedtls_x509_crt_free(&s->trusted);
         mbedtls_x509_crt_init(&s->trusted);
         mbedtls_sha256_init(&h);
-        mbedtls_sha256_starts_ret(&h, 0);
+        r = mbedtls_sha256_starts_ret(&h, 0);
         for (slot = 0; slot < 2; slot++) {
             const mbedtls_x509_crt *c;
             if (!(s->trust & (slot == 0 ? MQTLS_TRUST_ACTIVE : MQTLS_TRUST_STAGED)))
@@ -387,11 +394,19 @@ mbedtls_x509_crt *mqtls_castore_trusted(mqtls_castore *s, uint8_t id[32])
                 /* Parsed before: only memory can fail, and then the set
                  * is smaller, never larger. */
                 (void)mbedtls_x509_crt_parse_der(&s->trusted, c->raw.p, c->raw.len);
-                mbedtls_sha256_update_ret(&h, c->raw.p, c->raw.len);
+                r |= mbedtls_sha256_update_ret(&h, c->raw.p, c->raw.len);
             }
         }
-        mbedtls_sha256_finish_ret(&h, s->trust_id);
+        r |= mbedtls_sha256_finish_ret(&h, s->trust_id);
         mbedtls_sha256_free(&h);
+        if (r != 0) {
+            /* No id for the set: trust nothing (a connect then fails with
+             * MQTLS_ERR_TLS_NO_TRUST) and try again next time. */
+            mbedtls_x509_crt_free(&s->trusted);
+            mbedtls_x509_crt_init(&s->trusted);
+            memset(s->trust_id, 0, sizeof s->trust_id);
+            return NULL;
+        }
         s->stale = false;
     }
     if (id != NULL)

@@ -408,8 +408,10 @@ int mqtls_tls_pin_of_cert(const uint8_t *cert, size_t len, uint8_t pin[32])
     ret = mqtls_bundle_parse(&crt, cert, len, 0, &n, NULL);
     if (ret == MQTLS_OK && n != 1)
         ret = MQTLS_ERR_INVALID_ARG; /* one certificate, please */
-    if (ret == MQTLS_OK)
-        mbedtls_sha256_ret(crt.pk_raw.p, crt.pk_raw.len, pin, 0);
+    if (ret == MQTLS_OK && mbedtls_sha256_ret(crt.pk_raw.p, crt.pk_raw.len, pin, 0) != 0) {
+        memset(pin, 0, 32);
+        ret = MQTLS_ERR_TLS_CRYPTO;
+    }
     mbedtls_x509_crt_free(&crt);
     return ret == MQTLS_ERR_CA_EMPTY ? MQTLS_ERR_TLS_BAD_CERT : ret;
 }
@@ -563,10 +565,11 @@ static int verify_callback(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t
     if (tls->cfg->pin_count > 0) {
         uint8_t spki[32];
         unsigned i;
-        mbedtls_sha256_ret(crt->pk_raw.p, crt->pk_raw.len, spki, 0);
-        for (i = 0; i < tls->cfg->pin_count; i++)
-            if (memcmp(spki, tls->cfg->pins[i], 32) == 0)
-                tls->pin_matched = true;
+        /* A hash that failed matches nothing: the pin check fails closed. */
+        if (mbedtls_sha256_ret(crt->pk_raw.p, crt->pk_raw.len, spki, 0) == 0)
+            for (i = 0; i < tls->cfg->pin_count; i++)
+                if (memcmp(spki, tls->cfg->pins[i], 32) == 0)
+                    tls->pin_matched = true;
         /* The leaf comes last: by then every certificate was seen. */
         if (depth == 0 && !tls->pin_matched) {
             tls->pin_failed = true;
@@ -578,7 +581,8 @@ static int verify_callback(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t
          * chain ended at. */
         tls->top_depth = depth;
         subject_of(tls->ca_subject, sizeof tls->ca_subject, &crt->subject);
-        mbedtls_sha256_ret(crt->raw.p, crt->raw.len, tls->ca_sha256, 0);
+        if (mbedtls_sha256_ret(crt->raw.p, crt->raw.len, tls->ca_sha256, 0) != 0)
+            memset(tls->ca_sha256, 0, sizeof tls->ca_sha256); /* counts no CA's use */
     }
     return 0;
 }
@@ -825,26 +829,33 @@ static void reset_report(mqtls_tls *tls)
 /* Identifies what a handshake trusts: the CA set (from the store, or the
  * add_ca chain), the pins, and whether verification is on. A saved
  * session made under another trust id is not offered. */
-static void compute_trust_id(mqtls_tls_config *cfg, const mbedtls_x509_crt *chain,
-                             const uint8_t store_id[32], uint8_t out[16])
+/* What a saved session is bound to: the trusted set (the CA store's id,
+ * or the CAs), the pins, the insecure flag and the server's name, so a
+ * session is offered only to the same name under the same trust. 0, or
+ * -1 when a hash failed. */
+static int compute_trust_id(mqtls_tls_config *cfg, const mbedtls_x509_crt *chain,
+                            const uint8_t store_id[32], const char *hostname, uint8_t out[16])
 {
     mbedtls_sha256_context h;
     uint8_t full[32], flag = cfg->insecure ? 1 : 0;
     const mbedtls_x509_crt *c;
+    int r;
 
     mbedtls_sha256_init(&h);
-    mbedtls_sha256_starts_ret(&h, 0);
+    r = mbedtls_sha256_starts_ret(&h, 0);
     if (store_id != NULL)
-        mbedtls_sha256_update_ret(&h, store_id, 32);
+        r |= mbedtls_sha256_update_ret(&h, store_id, 32);
     else
         for (c = chain; c != NULL && c->raw.len != 0; c = c->next)
-            mbedtls_sha256_update_ret(&h, c->raw.p, c->raw.len);
-    mbedtls_sha256_update_ret(&h, &cfg->pin_count, 1);
-    mbedtls_sha256_update_ret(&h, cfg->pins[0], (size_t)cfg->pin_count * 32u);
-    mbedtls_sha256_update_ret(&h, &flag, 1);
-    mbedtls_sha256_finish_ret(&h, full);
+            r |= mbedtls_sha256_update_ret(&h, c->raw.p, c->raw.len);
+    r |= mbedtls_sha256_update_ret(&h, &cfg->pin_count, 1);
+    r |= mbedtls_sha256_update_ret(&h, cfg->pins[0], (size_t)cfg->pin_count * 32u);
+    r |= mbedtls_sha256_update_ret(&h, &flag, 1);
+    r |= mbedtls_sha256_update_ret(&h, (const unsigned char *)hostname, strlen(hostname) + 1);
+    r |= mbedtls_sha256_finish_ret(&h, full);
     mbedtls_sha256_free(&h);
     memcpy(out, full, 16);
+    return r == 0 ? 0 : -1;
 }
 
 int mqtls_tls_connect(mqtls_tls *tls, mqtls_tls_config *cfg, const mqtls_transport *lower,
@@ -868,18 +879,20 @@ int mqtls_tls_connect(mqtls_tls *tls, mqtls_tls_config *cfg, const mqtls_transpo
             return MQTLS_ERR_TLS_NO_TRUST;
         }
         mbedtls_ssl_conf_ca_chain(&cfg->conf, chain, NULL);
-        compute_trust_id(cfg, NULL, store_id, tls->trust_id);
+        if (compute_trust_id(cfg, NULL, store_id, hostname, tls->trust_id) != 0)
+            goto crypto_failed;
     } else {
         if (cfg->ca_count == 0 && !cfg->insecure) {
             say(tls, "no trusted CA configured: add one, or disable verification explicitly");
             return MQTLS_ERR_TLS_NO_TRUST;
         }
         mbedtls_ssl_conf_ca_chain(&cfg->conf, &cfg->ca, NULL);
-        compute_trust_id(cfg, &cfg->ca, NULL, tls->trust_id);
+        if (compute_trust_id(cfg, &cfg->ca, NULL, hostname, tls->trust_id) != 0)
+            goto crypto_failed;
     }
     if (tls->have_saved && memcmp(tls->saved_trust, tls->trust_id, sizeof tls->trust_id) != 0) {
-        /* Made under other trust: resuming would skip verifying the server
-         * against what we trust now. */
+        /* Made under other trust, or for another server name: resuming
+         * would skip verifying this server against what we trust now. */
         tls->have_saved = false;
         tls->session_dropped = true;
     }
@@ -942,6 +955,10 @@ int mqtls_tls_connect(mqtls_tls *tls, mqtls_tls_config *cfg, const mqtls_transpo
         cfg->castore_count_use(cfg->castore, tls->ca_sha256);
     tls->connected = true;
     return MQTLS_OK;
+
+crypto_failed:
+    say(tls, "SHA-256 failed while binding saved sessions to the trusted set: not connecting");
+    return MQTLS_ERR_TLS_CRYPTO;
 }
 
 const char *mqtls_tls_why(const mqtls_tls *tls)

@@ -109,7 +109,8 @@ typedef struct mqtls_tls {
     uint8_t alert;              /* fatal alert the peer sent, or 0 */
     bool resumed;               /* the handshake resumed a saved session */
     bool ca_known;              /* ca_sha256 (and, unless resumed, ca_subject) set */
-    bool session_dropped;       /* the saved session was not offered: trust changed */
+    bool session_dropped;       /* the saved session was not offered: trust or
+                                   the server's name changed */
     char why[MQTLS_TLS_WHY_LEN];            /* the failure in words, or "" */
     char ca_subject[MQTLS_TLS_SUBJECT_LEN]; /* the trusted CA the chain ended at */
     uint8_t ca_sha256[32];      /* its certificate's SHA-256 fingerprint */
@@ -243,7 +244,8 @@ int mqtls_tls_max_fragment(const mqtls_tls *tls);
 /* Saves the current session into buf (*len set), to offer on a later
  * connect, even after a restart. Returns MQTLS_ERR_BUFFER_TOO_SMALL with
  * *len the size needed. The saved bytes remember the trusted set (CAs,
- * pins) they were made under: if that has changed by the next connect,
+ * pins) and the server name they were made under: if either differs at
+ * the next connect,
  * the session is not offered (session_dropped) and a full, verified
  * handshake runs instead. */
 int mqtls_tls_session_save(mqtls_tls *tls, uint8_t *buf, size_t cap, size_t *len);

@@ -310,6 +310,44 @@ START_TEST(a_dripping_peer_cannot_stretch_a_send_or_a_recv)
 }
 END_TEST
 
+/* A saved session is bound to the server's name as well as to the trust:
+ * saved for "localhost", it is not offered to another name (a failover
+ * list sharing one session buffer), so that name gets a full handshake
+ * with its own host-name check. */
+START_TEST(a_saved_session_is_bound_to_the_server_name)
+{
+    uint8_t saved[2048];
+    size_t saved_len = 0;
+
+    server_start("server-a-chain.pem", "server-a.key");
+    client_config(CERTS "bundle-current.pem");
+    ck_assert_msg(mqtls_tls_connect(&tls, &cfg, &pipe_transport, "localhost") == MQTLS_OK, "%s",
+                  mqtls_tls_why(&tls));
+    ck_assert_int_eq(mqtls_tls_session_save(&tls, saved, sizeof saved, &saved_len), MQTLS_OK);
+    mqtls_tls_close(&tls);
+    mqtls_tls_free(&tls);
+    server_teardown();
+
+    /* The same name: offered. */
+    server_start("server-a-chain.pem", "server-a.key");
+    mqtls_tls_init(&tls);
+    ck_assert_int_eq(mqtls_tls_session_load(&tls, saved, saved_len), MQTLS_OK);
+    ck_assert_int_eq(mqtls_tls_connect(&tls, &cfg, &pipe_transport, "localhost"), MQTLS_OK);
+    ck_assert(!tls.session_dropped);
+    mqtls_tls_close(&tls);
+    mqtls_tls_free(&tls);
+    server_teardown();
+
+    /* Another name: not offered; the full handshake checks the name. */
+    server_start("server-a-chain.pem", "server-a.key");
+    mqtls_tls_init(&tls);
+    ck_assert_int_eq(mqtls_tls_session_load(&tls, saved, saved_len), MQTLS_OK);
+    ck_assert_int_eq(mqtls_tls_connect(&tls, &cfg, &pipe_transport, "broker-b.example"),
+                     MQTLS_ERR_TLS_HOSTNAME_MISMATCH);
+    ck_assert(tls.session_dropped);
+}
+END_TEST
+
 START_TEST(a_weak_server_key_is_refused)
 {
     server_start("server-weak.crt", "server-weak.key");
@@ -387,6 +425,7 @@ Suite *tls_pipe_suite(void)
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, mutual_tls_over_an_in_memory_pipe);
     tcase_add_test(tc, a_weak_server_key_is_refused);
+    tcase_add_test(tc, a_saved_session_is_bound_to_the_server_name);
     tcase_add_test(tc, a_dripping_peer_cannot_stretch_the_handshake);
     tcase_add_test(tc, a_dripping_peer_cannot_stretch_a_send_or_a_recv);
     tcase_add_test(tc, a_record_larger_than_our_buffer_is_named);
