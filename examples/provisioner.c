@@ -2,21 +2,32 @@
 /* provisioner: the service side of onboarding.
  *
  * Devices ship with a shared claim certificate that the broker allows only
- * on provisioning topics. A device makes its own key, and publishes a CSR
- * (subject CN = its serial number) to provision/csr/SERIAL. This service,
- * subscribed there, answers on provision/reply/SERIAL with the signed
- * certificate (PEM), or with {"error":"..."} when it refuses:
- *   - the CSR does not parse, or its self-signature does not verify (the
- *     sender does not hold the key it asks a certificate for);
- *   - its key is not ECDSA P-256;
- *   - its CN is not the serial in the topic, or not on the allow-list;
- *   - that serial already received a certificate (one issuance per serial;
- *     an operator re-enables one by deleting its line from the issued file).
+ * on provisioning topics, and a factory key of their own (tls/onboard.h).
+ * A device makes a new key and publishes a CSR for it (subject CN = its
+ * serial), with a proof made with its factory key, to
+ * provision/csr/SERIAL. This service answers on provision/reply/SERIAL
+ * with the signed certificate (PEM), or {"error":"..."}. Cheap checks
+ * come first, so a flood of costly requests cannot starve it:
+ *   1. the request's size, the serial on the allow-list (a line
+ *      "SERIAL FACTORY_KEY_PIN"), at most --rate requests a minute for
+ *      the serial;
+ *   2. the proof's factory key has that serial's pin;
+ *   3. the CSR parses, its key is ECDSA P-256, its CN is the serial;
+ *   4. only then signatures: the factory key's proof over serial, CSR key
+ *      and nonce; the CSR's self-signature (the sender holds the key);
+ *   5. not a replay (a nonce seen before for the serial), and not a second
+ *      key for a serial already issued (an operator re-enables one by
+ *      deleting its lines from the issued file).
+ * Issuance is idempotent for the same key: a device whose certificate was
+ * lost on the way asks again with the same key and a fresh nonce. Each
+ * issuance is recorded ("SERIAL KEY_PIN NONCE", synced) before the reply
+ * is queued. The reply holds only a certificate (public) or a refusal.
  *
  *   provisioner -p PORT --cafile CA --cert CRT --key KEY
  *               --ca-cert DEVICE_CA.crt --ca-key DEVICE_CA.key
  *               --allow ALLOW.txt --issued ISSUED.txt
- *               [-h HOST] [--tls-name NAME] [--days N] [-C COUNT] [-W SECONDS]
+ *               [-h HOST] [--tls-name NAME] [--days N] [--rate N] [-C COUNT]
+ *               [-W SECONDS]
  *
  * --tls-name is the name the broker's certificate must carry (default
  * HOST; mbedTLS 2.28 does not match IP addresses, so give a DNS name).
@@ -28,6 +39,7 @@
 
 #include <getopt.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -37,16 +49,20 @@
 #include <mbedtls/md.h>
 #include <mbedtls/oid.h>
 #include <mbedtls/pk.h>
+#include <mbedtls/sha256.h>
 #include <mbedtls/x509_crt.h>
 #include <mbedtls/x509_csr.h>
 
 #include "mqtt/client.h"
 #include "net/clock_posix.h"
+#include "tls/onboard.h"
 #include "tls/tcp_tls.h"
 
 #define CSR_PREFIX "provision/csr/"
 #define REPLY_PREFIX "provision/reply/"
 #define MAX_SERIAL 64
+#define MAX_REQUEST 8192 /* a CSR and its proof take about 1 KB */
+#define RATE_SLOTS 256
 
 static struct {
     const char *host, *tls_name, *allow_path, *issued_path;
@@ -60,22 +76,91 @@ static struct {
     mbedtls_ctr_drbg_context drbg;
     mqtls_client c;
     long handled;
+    long rate; /* requests a minute per serial */
+    struct {
+        char serial[MAX_SERIAL + 1];
+        time_t minute;
+        long count;
+    } recent[RATE_SLOTS];
 } p;
 
-/* Is serial a whole line of the file? */
-static int listed(const char *path, const char *serial)
+/* The pin the allow-list holds for serial ("SERIAL PIN" lines): 1 and
+ * pin, or 0 when the serial is not listed. */
+static int allowed(const char *serial, char pin[65])
 {
-    char line[256];
+    char line[256], s[MAX_SERIAL + 1], k[65];
     int found = 0;
-    FILE *f = fopen(path, "r");
+    FILE *f = fopen(p.allow_path, "r");
     if (f == NULL)
         return 0;
-    while (!found && fgets(line, sizeof line, f) != NULL) {
-        line[strcspn(line, "\r\n")] = '\0';
-        found = strcmp(line, serial) == 0;
-    }
+    while (!found && fgets(line, sizeof line, f) != NULL)
+        if (sscanf(line, "%64s %64s", s, k) == 2 && strcmp(s, serial) == 0 && strlen(k) == 64) {
+            memcpy(pin, k, 65);
+            found = 1;
+        }
     fclose(f);
     return found;
+}
+
+/* The issued file's lines "SERIAL KEY_PIN NONCE": whether this nonce was
+ * seen for serial (*replay), and whether serial was issued for another
+ * key (*other). */
+static void issued_before(const char *serial, const char *key_pin, const char *nonce, int *replay,
+                          int *other)
+{
+    char line[256], s[MAX_SERIAL + 1], k[65], n[65];
+    FILE *f = fopen(p.issued_path, "r");
+    *replay = *other = 0;
+    if (f == NULL)
+        return;
+    while (fgets(line, sizeof line, f) != NULL) {
+        if (sscanf(line, "%64s %64s %64s", s, k, n) != 3 || strcmp(s, serial) != 0)
+            continue;
+        *replay |= strcmp(n, nonce) == 0;
+        *other |= strcmp(k, key_pin) != 0;
+    }
+    fclose(f);
+}
+
+/* Appends an issuance and makes it durable before the reply goes out. */
+static int record(const char *serial, const char *key_pin, const char *nonce)
+{
+    FILE *f = fopen(p.issued_path, "a");
+    int ok;
+    if (f == NULL)
+        return -1;
+    ok = fprintf(f, "%s %s %s\n", serial, key_pin, nonce) > 0 && fflush(f) == 0 &&
+         fsync(fileno(f)) == 0;
+    return fclose(f) == 0 && ok ? 0 : -1;
+}
+
+/* At most p.rate requests a minute per serial: 1 when this one is over. */
+static int over_rate(const char *serial)
+{
+    const time_t minute = time(NULL) / 60;
+    size_t i, slot = 0;
+    for (i = 0; i < RATE_SLOTS; i++) {
+        if (strcmp(p.recent[i].serial, serial) == 0) {
+            slot = i;
+            break;
+        }
+        if (p.recent[i].minute < p.recent[slot].minute)
+            slot = i; /* the stalest slot, if serial has none */
+    }
+    if (strcmp(p.recent[slot].serial, serial) != 0 || p.recent[slot].minute != minute) {
+        snprintf(p.recent[slot].serial, sizeof p.recent[slot].serial, "%s", serial);
+        p.recent[slot].minute = minute;
+        p.recent[slot].count = 0;
+    }
+    return ++p.recent[slot].count > p.rate;
+}
+
+static void hex_of(const uint8_t *b, size_t n, char *out)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        sprintf(out + 2 * i, "%02x", b[i]);
+    out[2 * n] = '\0';
 }
 
 static int csr_cn(const mbedtls_x509_csr *csr, char *out, size_t cap)
@@ -111,6 +196,36 @@ static void stamp(char out[15], time_t t)
     strftime(out, 15, "%Y%m%d%H%M%S", &tm);
 }
 
+/* The CA's subject, attribute by attribute with its string types, as the
+ * issuer: never through a string (commas, PrintableString and the like
+ * would not survive the round trip). The writer emits the list backwards,
+ * so it is built in reverse. 0 or -1. */
+static int copy_name(mbedtls_asn1_named_data **out, const mbedtls_x509_name *name)
+{
+    const mbedtls_x509_name *n;
+    for (n = name; n != NULL; n = n->next) {
+        mbedtls_asn1_named_data *d;
+        if (n->oid.p == NULL)
+            continue;
+        d = calloc(1, sizeof *d);
+        if (d == NULL)
+            return -1;
+        d->next = *out; /* owned by the writer from here: freed with it */
+        *out = d;
+        d->oid.tag = n->oid.tag;
+        d->oid.len = n->oid.len;
+        d->oid.p = malloc(n->oid.len);
+        d->val.tag = n->val.tag;
+        d->val.len = n->val.len;
+        d->val.p = malloc(n->val.len + 1);
+        if (d->oid.p == NULL || d->val.p == NULL)
+            return -1;
+        memcpy(d->oid.p, n->oid.p, n->oid.len);
+        memcpy(d->val.p, n->val.p, n->val.len);
+    }
+    return 0;
+}
+
 /* Signs a certificate for the CSR's key, subject CN=serial. */
 static int issue(mbedtls_x509_csr *csr, const char *serial, unsigned char *pem, size_t cap)
 {
@@ -119,14 +234,14 @@ static int issue(mbedtls_x509_csr *csr, const char *serial, unsigned char *pem, 
     mbedtls_x509write_cert w;
     mbedtls_mpi sn;
     unsigned char rnd[16];
-    char subject[MAX_SERIAL + 4], issuer[256], from[15], to[15];
+    char subject[MAX_SERIAL + 4], from[15], to[15];
     time_t now = time(NULL);
     int ret;
 
     mbedtls_x509write_crt_init(&w);
     mbedtls_mpi_init(&sn);
     snprintf(subject, sizeof subject, "CN=%s", serial);
-    ret = mbedtls_x509_dn_gets(issuer, sizeof issuer, &p.ca_cert.subject) < 0 ? -1 : 0;
+    ret = copy_name(&w.issuer, &p.ca_cert.subject);
     stamp(from, now - 3600); /* an hour of slack for device clocks */
     stamp(to, now + p.days * 86400L);
     if (ret == 0)
@@ -142,8 +257,6 @@ static int issue(mbedtls_x509_csr *csr, const char *serial, unsigned char *pem, 
         ret = mbedtls_x509write_crt_set_serial(&w, &sn);
     if (ret == 0)
         ret = mbedtls_x509write_crt_set_subject_name(&w, subject);
-    if (ret == 0)
-        ret = mbedtls_x509write_crt_set_issuer_name(&w, issuer);
     if (ret == 0)
         ret = mbedtls_x509write_crt_set_validity(&w, from, to);
     if (ret == 0)
@@ -189,11 +302,14 @@ static void refuse(const char *serial, const char *why)
 static void on_message(void *ctx, const mqtls_publish *m)
 {
     static unsigned char pem[4096];
-    char serial[MAX_SERIAL + 1], cn[MAX_SERIAL + 1], why[160];
+    char serial[MAX_SERIAL + 1], cn[MAX_SERIAL + 1], why[200], pin[65], key_pin[65], nonce[65];
+    uint8_t spki[256], hash[32];
     mbedtls_x509_csr csr;
-    unsigned char *buf;
-    size_t n = m->topic.len - (sizeof CSR_PREFIX - 1), i;
+    mqtls_onboard_proof proof;
+    unsigned char *buf = NULL;
+    size_t n = m->topic.len - (sizeof CSR_PREFIX - 1), i, spki_len = 0;
     const mbedtls_ecp_keypair *ec;
+    int w, replay = 0, other = 0;
     (void)ctx;
 
     if (m->topic.len <= sizeof CSR_PREFIX - 1 || n > MAX_SERIAL ||
@@ -201,44 +317,89 @@ static void on_message(void *ctx, const mqtls_publish *m)
         return;
     memcpy(serial, m->topic.ptr + sizeof CSR_PREFIX - 1, n);
     serial[n] = '\0';
-    for (i = 0; i < n; i++) /* it becomes a topic level and a file line */
+    for (i = 0; i < n; i++) /* it becomes a topic level and a file field */
         if (!((serial[i] >= 'A' && serial[i] <= 'Z') || (serial[i] >= 'a' && serial[i] <= 'z') ||
               (serial[i] >= '0' && serial[i] <= '9') || serial[i] == '-' || serial[i] == '_'))
             return;
     p.handled++;
-    buf = malloc(m->payload.len + 1); /* PEM parsing wants a NUL */
-    if (buf == NULL)
-        return;
-    memcpy(buf, m->payload.ptr, m->payload.len);
-    buf[m->payload.len] = 0;
     mbedtls_x509_csr_init(&csr);
-    if (mbedtls_x509_csr_parse(&csr, buf, m->payload.len + 1) != 0) {
-        refuse(serial, "the CSR does not parse");
-    } else if (csr_self_signed(&csr) != 0) {
-        refuse(serial, "the CSR's self-signature does not verify");
-    } else if (!mbedtls_pk_can_do(&csr.pk, MBEDTLS_PK_ECDSA) ||
-               (ec = mbedtls_pk_ec(csr.pk)) == NULL || ec->grp.id != MBEDTLS_ECP_DP_SECP256R1) {
-        refuse(serial, "the key is not ECDSA P-256");
-    } else if (csr_cn(&csr, cn, sizeof cn) != 0 || strcmp(cn, serial) != 0) {
-        refuse(serial, "the CSR's CN is not the serial number in the topic");
-    } else if (!listed(p.allow_path, serial)) {
+    /* 1. Cheap: size, allow-list, rate; 2. the factory key's pin. */
+    if (m->payload.len > MAX_REQUEST) {
+        refuse(serial, "the request is too large");
+        goto out;
+    }
+    if (!allowed(serial, pin)) {
         snprintf(why, sizeof why, "%s is not on the allow-list", serial);
         refuse(serial, why);
-    } else if (listed(p.issued_path, serial)) {
-        snprintf(why, sizeof why, "%s already received a certificate", serial);
+        goto out;
+    }
+    if (over_rate(serial)) {
+        snprintf(why, sizeof why, "too many requests for %s: at most %ld a minute", serial, p.rate);
+        refuse(serial, why);
+        goto out;
+    }
+    if (mqtls_onboard_parse(m->payload.ptr, m->payload.len, &proof) != MQTLS_OK) {
+        refuse(serial, "the request carries no proof of the device's factory key");
+        goto out;
+    }
+    if (!mqtls_onboard_pin_matches(&proof, pin)) {
+        snprintf(why, sizeof why, "the factory key is not %s's", serial);
+        refuse(serial, why);
+        goto out;
+    }
+    /* 3. The CSR: parses, P-256, CN. */
+    buf = malloc(m->payload.len + 1); /* PEM parsing wants a NUL */
+    if (buf == NULL)
+        goto out;
+    memcpy(buf, m->payload.ptr, m->payload.len);
+    buf[m->payload.len] = 0;
+    if (mbedtls_x509_csr_parse(&csr, buf, m->payload.len + 1) != 0) {
+        refuse(serial, "the CSR does not parse");
+        goto out;
+    }
+    if (!mbedtls_pk_can_do(&csr.pk, MBEDTLS_PK_ECDSA) || (ec = mbedtls_pk_ec(csr.pk)) == NULL ||
+        ec->grp.id != MBEDTLS_ECP_DP_SECP256R1) {
+        refuse(serial, "the key is not ECDSA P-256");
+        goto out;
+    }
+    if (csr_cn(&csr, cn, sizeof cn) != 0 || strcmp(cn, serial) != 0) {
+        refuse(serial, "the CSR's CN is not the serial number in the topic");
+        goto out;
+    }
+    w = mbedtls_pk_write_pubkey_der(&csr.pk, spki, sizeof spki);
+    if (w <= 0 || mbedtls_sha256_ret(spki + sizeof spki - (size_t)w, (size_t)w, hash, 0) != 0) {
+        refuse(serial, "the CSR's key cannot be read");
+        goto out;
+    }
+    spki_len = (size_t)w;
+    /* 4. Signatures. */
+    if (mqtls_onboard_verify(&proof, serial, spki + sizeof spki - spki_len, spki_len) != MQTLS_OK) {
+        refuse(serial, "the proof of the factory key does not verify");
+        goto out;
+    }
+    if (csr_self_signed(&csr) != 0) {
+        refuse(serial, "the CSR's self-signature does not verify");
+        goto out;
+    }
+    /* 5. Replays, and one key per serial (the same key again is fine). */
+    hex_of(hash, 32, key_pin);
+    hex_of(proof.nonce, sizeof proof.nonce, nonce);
+    issued_before(serial, key_pin, nonce, &replay, &other);
+    if (replay) {
+        refuse(serial, "a replayed request (this nonce was used before)");
+    } else if (other) {
+        snprintf(why, sizeof why, "%s already received a certificate for another key", serial);
         refuse(serial, why);
     } else if (issue(&csr, serial, pem, sizeof pem) != 0) {
         refuse(serial, "signing failed");
+    } else if (record(serial, key_pin, nonce) != 0) {
+        refuse(serial, "cannot record the issuance");
     } else {
-        FILE *f = fopen(p.issued_path, "a");
-        if (f == NULL || fprintf(f, "%s\n", serial) < 0 || fclose(f) != 0) {
-            refuse(serial, "cannot record the issuance");
-        } else {
-            printf("issued %s\n", serial);
-            fflush(stdout);
-            reply(serial, (const char *)pem);
-        }
+        printf("issued %s\n", serial);
+        fflush(stdout);
+        reply(serial, (const char *)pem);
     }
+out:
     mbedtls_x509_csr_free(&csr);
     free(buf);
 }
@@ -250,7 +411,8 @@ int main(int argc, char **argv)
         {"key", required_argument, NULL, 'k'},     {"ca-cert", required_argument, NULL, 'x'},
         {"ca-key", required_argument, NULL, 'y'},  {"allow", required_argument, NULL, 'l'},
         {"issued", required_argument, NULL, 'i'},  {"days", required_argument, NULL, 'd'},
-        {"tls-name", required_argument, NULL, 'n'}, {NULL, 0, NULL, 0}};
+        {"tls-name", required_argument, NULL, 'n'}, {"rate", required_argument, NULL, 'r'},
+        {NULL, 0, NULL, 0}};
     static uint8_t tx[8192], rx[8192], ring[65536];
     static uint16_t qos2[32];
     static const char pers[] = "mqtls provisioner";
@@ -265,6 +427,7 @@ int main(int argc, char **argv)
 
     p.host = "127.0.0.1";
     p.days = 365;
+    p.rate = 10;
     while ((opt = getopt_long(argc, argv, "h:p:C:W:", opts, NULL)) != -1) {
         switch (opt) {
         case 'h': p.host = optarg; break;
@@ -280,14 +443,16 @@ int main(int argc, char **argv)
         case 'i': p.issued_path = optarg; break;
         case 'd': p.days = strtol(optarg, NULL, 10); break;
         case 'n': p.tls_name = optarg; break;
+        case 'r': p.rate = strtol(optarg, NULL, 10); break;
         default: return 2;
         }
     }
     if (p.port == 0 || cafile == NULL || cert == NULL || key == NULL || ca_cert == NULL ||
-        ca_key == NULL || p.allow_path == NULL || p.issued_path == NULL || p.days < 1) {
+        ca_key == NULL || p.allow_path == NULL || p.issued_path == NULL || p.days < 1 ||
+        p.rate < 1) {
         fprintf(stderr, "usage: provisioner -p PORT --cafile CA --cert CRT --key KEY --ca-cert "
                         "CRT --ca-key KEY --allow FILE --issued FILE [-h HOST] [--tls-name "
-                        "NAME] [--days N] [-C COUNT] [-W SECONDS]\n");
+                        "NAME] [--days N] [--rate N] [-C COUNT] [-W SECONDS]\n");
         return 2;
     }
     if (p.tls_name == NULL)

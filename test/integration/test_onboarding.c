@@ -4,9 +4,12 @@
  *  - a device with only the shared claim identity makes its own key, sends
  *    a CSR, gets its certificate, stores key and certificate, reconnects as
  *    itself; the claim identity could not touch device topics, its own can;
- *  - the provisioner refuses serials not on its allow-list, a second
- *    issuance, a CSR whose self-signature fails, a CN that is not the
- *    serial;
+ *  - the provisioner refuses serials not on its allow-list, a request
+ *    without the serial's factory key (a claim holder asking for another
+ *    device), a replayed request, a second key for an issued serial, a CSR
+ *    whose self-signature fails, a CN that is not the serial, an RSA key
+ *    (before any signature is checked), too many requests a minute; the
+ *    same key asked again is answered again;
  *  - a new certificate the broker refuses is reported and the device falls
  *    back to the one it had; a good one is committed only after a clean
  *    connect (renewal takes the same path). */
@@ -39,6 +42,7 @@
 #include "test/integration/broker.h"
 #include "test/unit/testutil.h"
 #include "tls/identity.h"
+#include "tls/onboard.h"
 #include "tls/tls_mbedtls.h"
 
 Suite *onboarding_suite(void);
@@ -68,6 +72,12 @@ static broker brk;
 static node dev, obs;
 static char dir[160], acl[200], allow[200], issued[200], prov_out[200];
 static pid_t prov_pid;
+/* The factory keys of SN-1001, SN-1002, SN-1003 (made at setup; their pins
+ * are the provisioner's allow-list), and one that is nobody's. */
+static uint8_t factory[4][512];
+static size_t factory_len[4];
+static uint8_t last_request[8192];
+static size_t last_request_len;
 static mqtls_blob_dir blob_dir;
 static mqtls_blobs blobs;
 
@@ -304,7 +314,19 @@ static void setup(void)
                     "user provisioner\ntopic read provision/csr/+\ntopic write provision/reply/+\n\n"
                     "user device-002\ntopic read devices/#\n\n"
                     "pattern read provision/reply/%c\npattern readwrite devices/%u/#\n");
-    write_file(allow, "SN-1001\nSN-1002\n");
+    {
+        char list[512], pins[4][65];
+        int k;
+        for (k = 0; k < 4; k++) {
+            ck_assert_int_eq(mqtls_identity_generate_key(factory[k], sizeof factory[k],
+                                                         &factory_len[k]),
+                             MQTLS_OK);
+            ck_assert_int_eq(mqtls_onboard_key_pin(factory[k], factory_len[k], pins[k]), MQTLS_OK);
+        }
+        snprintf(list, sizeof list, "SN-1001 %s\nSN-1002 %s\nSN-1003 %s\n", pins[0], pins[1],
+                 pins[2]);
+        write_file(allow, list);
+    }
     write_file(issued, "");
     ck_assert_int_eq(mqtls_blob_dir_setup(&blob_dir, dir, &blobs), MQTLS_OK);
     broker_tls_lines(tls, sizeof tls, "server-a-chain.pem", "server-a.key", 1);
@@ -329,22 +351,50 @@ static void teardown(void)
 
 /* ---- the tests ------------------------------------------------------------------ */
 
-/* As the claim identity: key, CSR for cn, published under serial's topic;
- * returns once the provisioner answered (into dev.reply). */
-static void ask_for_certificate(const char *serial, const char *cn, uint8_t *key, size_t *key_len)
+/* The factory key the device of serial carries (index 3: nobody's). */
+static int factory_of(const char *serial)
 {
-    static uint8_t csr[2048];
+    return strcmp(serial, "SN-1001") == 0 ? 0 : strcmp(serial, "SN-1002") == 0 ? 1
+           : strcmp(serial, "SN-1003") == 0 ? 2 : 3;
+}
+
+/* Publishes payload under serial's topic as the claim identity and waits
+ * for the provisioner's answer (into dev.reply). */
+static void send_request(const char *serial, const uint8_t *payload, size_t len)
+{
     char topic[64], reply_topic[64];
-    size_t csr_len = 0;
-    ck_assert_int_eq(mqtls_identity_generate_key(key, 512, key_len), MQTLS_OK);
-    ck_assert_int_eq(mqtls_identity_csr(key, *key_len, cn, csr, sizeof csr, &csr_len), MQTLS_OK);
     snprintf(reply_topic, sizeof reply_topic, "provision/reply/%s", serial);
     subscribe(&dev, reply_topic);
     snprintf(topic, sizeof topic, "provision/csr/%s", serial);
     dev.replies = 0;
-    publish(&dev, topic, csr, csr_len);
+    publish(&dev, topic, payload, len);
     pump(&dev, NULL, dev_replied, 1000);
     ck_assert_msg(dev.replies == 1, "no answer from the provisioner for %s", serial);
+}
+
+/* As the claim identity: a CSR for cn with key (made here unless *key_len
+ * is set), proven with factory key `with`, signed for `proven_serial`,
+ * published under serial's topic. The request is kept in last_request. */
+static void ask_with(const char *serial, const char *cn, int with, const char *proven_serial,
+                     uint8_t *key, size_t *key_len)
+{
+    static uint8_t csr[2048];
+    size_t csr_len = 0;
+    if (*key_len == 0)
+        ck_assert_int_eq(mqtls_identity_generate_key(key, 512, key_len), MQTLS_OK);
+    ck_assert_int_eq(mqtls_identity_csr(key, *key_len, cn, csr, sizeof csr, &csr_len), MQTLS_OK);
+    ck_assert_int_eq(mqtls_onboard_request(factory[with], factory_len[with], proven_serial, csr,
+                                           csr_len, last_request, sizeof last_request,
+                                           &last_request_len),
+                     MQTLS_OK);
+    send_request(serial, last_request, last_request_len);
+}
+
+/* The honest device of serial: a fresh key, proven with its factory key. */
+static void ask_for_certificate(const char *serial, const char *cn, uint8_t *key, size_t *key_len)
+{
+    *key_len = 0;
+    ask_with(serial, cn, factory_of(serial), serial, key, key_len);
 }
 
 START_TEST(a_device_onboards_itself_with_the_claim_certificate)
@@ -468,16 +518,106 @@ START_TEST(the_provisioner_refuses_what_it_must)
         mbedtls_ctr_drbg_free(&drbg);
         mbedtls_entropy_free(&e);
     }
-    dev.replies = 0;
-    publish(&dev, "provision/csr/SN-1002", pem, pem_len - 1);
-    pump(&dev, NULL, dev_replied, 1000);
+    ck_assert_int_eq(mqtls_onboard_request(factory[1], factory_len[1], "SN-1002", pem,
+                                           pem_len - 1, last_request, sizeof last_request,
+                                           &last_request_len),
+                     MQTLS_OK);
+    send_request("SN-1002", last_request, last_request_len);
     ck_assert_str_eq(dev.reply, "{\"error\":\"the CSR's self-signature does not verify\"}");
 
-    /* One issuance per serial. */
+    /* Issued; asked again with the same key (the reply was lost on the
+     * way): issued again; with another key: refused. */
     ask_for_certificate("SN-1002", "SN-1002", key, &key_len);
     ck_assert_msg(strncmp(dev.reply, "-----BEGIN CERTIFICATE-----", 27) == 0, "%s", dev.reply);
+    ask_with("SN-1002", "SN-1002", factory_of("SN-1002"), "SN-1002", key, &key_len);
+    ck_assert_msg(strncmp(dev.reply, "-----BEGIN CERTIFICATE-----", 27) == 0, "%s", dev.reply);
     ask_for_certificate("SN-1002", "SN-1002", key, &key_len);
-    ck_assert_str_eq(dev.reply, "{\"error\":\"SN-1002 already received a certificate\"}");
+    ck_assert_str_eq(dev.reply,
+                     "{\"error\":\"SN-1002 already received a certificate for another key\"}");
+    node_free(&dev);
+}
+END_TEST
+
+/* The claim certificate is shared: its holder must not get another
+ * device's certificate. Without SN-1002's factory key a request for
+ * SN-1002 is refused, however it is dressed, and the real SN-1002 still
+ * onboards afterwards. A request seen on the way (SN-1001's) cannot be
+ * replayed, for its serial or another. */
+START_TEST(a_claim_holder_cannot_take_another_devices_certificate)
+{
+    static uint8_t saved[8192];
+    uint8_t key[512], csr[2048];
+    size_t key_len = 0, csr_len = 0, saved_len;
+
+    start_provisioner();
+    /* The attacker: the claim identity, client id SN-1002 (so it may read
+     * SN-1002's replies), without SN-1002's factory key. */
+    device_boot("SN-1002");
+    device_connect();
+    ck_assert_int_eq(mqtls_identity_generate_key(key, sizeof key, &key_len), MQTLS_OK);
+    ck_assert_int_eq(mqtls_identity_csr(key, key_len, "SN-1002", csr, sizeof csr, &csr_len),
+                     MQTLS_OK);
+    send_request("SN-1002", csr, csr_len); /* no proof at all */
+    ck_assert_str_eq(dev.reply,
+                     "{\"error\":\"the request carries no proof of the device's factory key\"}");
+    ask_with("SN-1002", "SN-1002", factory_of("SN-1001"), "SN-1002", key, &key_len);
+    ck_assert_str_eq(dev.reply, "{\"error\":\"the factory key is not SN-1002's\"}");
+    ask_with("SN-1002", "SN-1002", 3, "SN-1002", key, &key_len); /* nobody's */
+    ck_assert_str_eq(dev.reply, "{\"error\":\"the factory key is not SN-1002's\"}");
+    node_free(&dev);
+
+    /* SN-1001 onboards; its request, replayed, is refused. */
+    device_boot("SN-1001");
+    device_connect();
+    ask_for_certificate("SN-1001", "SN-1001", key, &key_len);
+    ck_assert_msg(strncmp(dev.reply, "-----BEGIN CERTIFICATE-----", 27) == 0, "%s", dev.reply);
+    memcpy(saved, last_request, last_request_len);
+    saved_len = last_request_len;
+    send_request("SN-1001", saved, saved_len);
+    ck_assert_str_eq(dev.reply, "{\"error\":\"a replayed request (this nonce was used before)\"}");
+    node_free(&dev);
+
+    /* Replayed under another serial by the attacker: refused; and the real
+     * SN-1002 still onboards with its own factory key. */
+    device_boot("SN-1002");
+    device_connect();
+    send_request("SN-1002", saved, saved_len);
+    ck_assert_str_eq(dev.reply, "{\"error\":\"the factory key is not SN-1002's\"}");
+    ask_for_certificate("SN-1002", "SN-1002", key, &key_len);
+    ck_assert_msg(strncmp(dev.reply, "-----BEGIN CERTIFICATE-----", 27) == 0, "%s", dev.reply);
+    node_free(&dev);
+}
+END_TEST
+
+/* Cheap checks before costly ones: an RSA CSR with a proof that would not
+ * verify is refused for its key type (no RSA or ECDSA verification was
+ * needed to say no); and at most --rate requests a minute per serial. */
+START_TEST(the_provisioner_checks_cheap_things_first)
+{
+    static uint8_t rsa_key[4096];
+    uint8_t csr[4096], key[512];
+    size_t rsa_len, csr_len = 0, key_len = 0;
+    int i;
+
+    start_provisioner();
+    device_boot("SN-1003");
+    device_connect();
+    rsa_len = test_slurp(CERTS "device-rsa.key", rsa_key, sizeof rsa_key);
+    ck_assert_int_eq(mqtls_identity_csr(rsa_key, rsa_len, "SN-1003", csr, sizeof csr, &csr_len),
+                     MQTLS_OK);
+    ck_assert_int_eq(mqtls_onboard_request(factory[2], factory_len[2], "SN-OTHER", csr, csr_len,
+                                           last_request, sizeof last_request, &last_request_len),
+                     MQTLS_OK);
+    send_request("SN-1003", last_request, last_request_len);
+    ck_assert_str_eq(dev.reply, "{\"error\":\"the key is not ECDSA P-256\"}");
+    /* 10 a minute (the default): the eleventh and later are refused. */
+    for (i = 2; i <= 10; i++) {
+        key_len = 0;
+        ask_with("SN-1003", "SN-1003", 3, "SN-1003", key, &key_len);
+        ck_assert_str_eq(dev.reply, "{\"error\":\"the factory key is not SN-1003's\"}");
+    }
+    ask_for_certificate("SN-1003", "SN-1003", key, &key_len);
+    ck_assert_str_eq(dev.reply, "{\"error\":\"too many requests for SN-1003: at most 10 a minute\"}");
     node_free(&dev);
 }
 END_TEST
@@ -548,6 +688,8 @@ Suite *onboarding_suite(void)
     tcase_add_test(tc, a_device_onboards_itself_with_the_claim_certificate);
     tcase_add_test(tc, the_provisioner_refuses_what_it_must);
     tcase_add_test(tc, a_refused_new_certificate_falls_back_and_a_good_one_is_committed);
+    tcase_add_test(tc, a_claim_holder_cannot_take_another_devices_certificate);
+    tcase_add_test(tc, the_provisioner_checks_cheap_things_first);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -19,6 +19,7 @@
 #include "test/unit/suites.h"
 #include "test/unit/testutil.h"
 #include "tls/identity.h"
+#include "tls/onboard.h"
 
 #define CERTS MQTLS_SOURCE_DIR "/build/certs/"
 
@@ -257,6 +258,84 @@ START_TEST(the_chosen_slot_goes_into_the_tls_configuration)
 }
 END_TEST
 
+/* The CSR's SubjectPublicKeyInfo, as the provisioner takes it. */
+static size_t csr_spki(const uint8_t *csr, size_t len, uint8_t *out, size_t cap)
+{
+    mbedtls_x509_csr req;
+    uint8_t *copy = malloc(len + 1);
+    int n;
+    memcpy(copy, csr, len);
+    copy[len] = 0;
+    mbedtls_x509_csr_init(&req);
+    ck_assert_int_eq(mbedtls_x509_csr_parse(&req, copy, len + 1), 0);
+    n = mbedtls_pk_write_pubkey_der(&req.pk, out, cap);
+    ck_assert_int_gt(n, 0);
+    memmove(out, out + cap - (size_t)n, (size_t)n);
+    mbedtls_x509_csr_free(&req);
+    free(copy);
+    return (size_t)n;
+}
+
+/* The onboarding proof: made with a serial's factory key, it verifies for
+ * that serial, that CSR key and that pin only; each tampered part fails. */
+START_TEST(an_onboarding_proof_binds_serial_key_and_factory_key)
+{
+    static uint8_t factory[512], other_factory[512], key[512], other_key[512], csr[2048],
+        other_csr[2048], req[8192], spki[256], other_spki[256];
+    size_t flen, oflen, klen, oklen, clen, oclen, rlen, slen, oslen;
+    char pin[65], other_pin[65];
+    mqtls_onboard_proof p;
+
+    ck_assert_int_eq(mqtls_identity_generate_key(factory, sizeof factory, &flen), MQTLS_OK);
+    ck_assert_int_eq(mqtls_identity_generate_key(other_factory, sizeof other_factory, &oflen),
+                     MQTLS_OK);
+    ck_assert_int_eq(mqtls_identity_generate_key(key, sizeof key, &klen), MQTLS_OK);
+    ck_assert_int_eq(mqtls_identity_generate_key(other_key, sizeof other_key, &oklen), MQTLS_OK);
+    ck_assert_int_eq(mqtls_identity_csr(key, klen, "SN-1", csr, sizeof csr, &clen), MQTLS_OK);
+    ck_assert_int_eq(mqtls_identity_csr(other_key, oklen, "SN-1", other_csr, sizeof other_csr,
+                                        &oclen),
+                     MQTLS_OK);
+    ck_assert_int_eq(mqtls_onboard_key_pin(factory, flen, pin), MQTLS_OK);
+    ck_assert_int_eq(mqtls_onboard_key_pin(other_factory, oflen, other_pin), MQTLS_OK);
+    slen = csr_spki(csr, clen, spki, sizeof spki);
+    oslen = csr_spki(other_csr, oclen, other_spki, sizeof other_spki);
+
+    ck_assert_int_eq(mqtls_onboard_request(factory, flen, "SN-1", csr, clen, req, sizeof req,
+                                           &rlen),
+                     MQTLS_OK);
+    ck_assert_int_eq(mqtls_onboard_parse(req, rlen, &p), MQTLS_OK);
+    ck_assert(mqtls_onboard_pin_matches(&p, pin));
+    ck_assert(!mqtls_onboard_pin_matches(&p, other_pin));
+    ck_assert_int_eq(mqtls_onboard_verify(&p, "SN-1", spki, slen), MQTLS_OK);
+    /* Another serial, another CSR key: refused. */
+    ck_assert_int_eq(mqtls_onboard_verify(&p, "SN-2", spki, slen), MQTLS_ERR_UPDATE_BAD_SIGNATURE);
+    ck_assert_int_eq(mqtls_onboard_verify(&p, "SN-1", other_spki, oslen),
+                     MQTLS_ERR_UPDATE_BAD_SIGNATURE);
+    /* Another nonce: refused. */
+    p.nonce[0] ^= 1;
+    ck_assert_int_eq(mqtls_onboard_verify(&p, "SN-1", spki, slen), MQTLS_ERR_UPDATE_BAD_SIGNATURE);
+    /* A proof made with another factory key does not match the pin. */
+    ck_assert_int_eq(mqtls_onboard_request(other_factory, oflen, "SN-1", csr, clen, req,
+                                           sizeof req, &rlen),
+                     MQTLS_OK);
+    ck_assert_int_eq(mqtls_onboard_parse(req, rlen, &p), MQTLS_OK);
+    ck_assert(!mqtls_onboard_pin_matches(&p, pin));
+    /* A request cut before its proof: no proof; cut inside it: no good one. */
+    {
+        const char *at = strstr((const char *)req, "mqtls-proof: ");
+        ck_assert_ptr_nonnull(at);
+        ck_assert_int_eq(mqtls_onboard_parse(req, (size_t)(at - (const char *)req), &p),
+                         MQTLS_ERR_INVALID_ARG);
+    }
+    ck_assert_int_eq(mqtls_onboard_request(factory, flen, "SN-1", csr, clen, req, sizeof req,
+                                           &rlen),
+                     MQTLS_OK);
+    ck_assert_int_eq(mqtls_onboard_parse(req, rlen - 20, &p), MQTLS_OK);
+    ck_assert_int_eq(mqtls_onboard_verify(&p, "SN-1", spki, slen), MQTLS_ERR_UPDATE_BAD_SIGNATURE);
+    ck_assert_int_eq(mqtls_onboard_parse(csr, clen, &p), MQTLS_ERR_INVALID_ARG);
+}
+END_TEST
+
 Suite *identity_suite(void)
 {
     Suite *s = suite_create("identity");
@@ -267,6 +346,7 @@ Suite *identity_suite(void)
     tcase_add_test(tc, a_certificate_and_a_key_that_do_not_belong_together_are_refused);
     tcase_add_test(tc, each_outcome_of_a_connect_with_new_does_what_it_should);
     tcase_add_test(tc, an_unproven_refusal_keeps_the_new_identity);
+    tcase_add_test(tc, an_onboarding_proof_binds_serial_key_and_factory_key);
     tcase_add_test(tc, slots_survive_a_reboot_and_damage_is_not_trusted);
     tcase_add_test(tc, the_chosen_slot_goes_into_the_tls_configuration);
     suite_add_tcase(s, tc);

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* mqtls — proof of which device asks, for onboarding (docs/trust.md).
+ *
+ * Every device carries a factory key pair (ECDSA P-256) from manufacturing,
+ * in a secure element where the board has one. The provisioner's
+ * allow-list holds, per serial, the pin of its factory public key (SHA-256
+ * of the SubjectPublicKeyInfo): nothing secret on the service side.
+ *
+ * A request is the CSR (PEM, for the device's new key, CN = serial)
+ * followed by three lines:
+ *
+ *   mqtls-factory-key: HEX(factory public key, SubjectPublicKeyInfo DER)
+ *   mqtls-nonce: HEX(16 random bytes)
+ *   mqtls-proof: HEX(ECDSA signature, DER, by the factory key over
+ *                SHA-256("mqtls onboarding 1" 0 serial 0 csr_spki nonce))
+ *
+ * The proof binds the serial, the key the certificate will be for, and a
+ * value the provisioner remembers (a replay of the same request is
+ * refused). A holder of the shared claim certificate without the factory
+ * key of a serial cannot obtain a certificate for it.
+ */
+#ifndef MQTLS_TLS_ONBOARD_H
+#define MQTLS_TLS_ONBOARD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MQTLS_ONBOARD_NONCE_LEN 16
+#define MQTLS_ONBOARD_MAX_SPKI 128 /* a P-256 SubjectPublicKeyInfo is 91 bytes */
+#define MQTLS_ONBOARD_MAX_SIG 80   /* an ECDSA P-256 signature is at most 72 */
+
+/* The pin of a key's public half (a private or public key, PEM or DER):
+ * 64 hex digits and a NUL, as the provisioner's allow-list holds it. */
+int mqtls_onboard_key_pin(const uint8_t *key, size_t len, char pin[65]);
+
+/* The request for serial: csr (PEM, from mqtls_identity_csr()) and the
+ * proof made with factory_key (PEM or DER private key, P-256). *len
+ * without the NUL written after it. */
+int mqtls_onboard_request(const uint8_t *factory_key, size_t factory_key_len, const char *serial,
+                          const uint8_t *csr, size_t csr_len, uint8_t *out, size_t cap,
+                          size_t *len);
+
+/* The proof read from a request (the provisioner's side). */
+typedef struct mqtls_onboard_proof {
+    uint8_t factory_spki[MQTLS_ONBOARD_MAX_SPKI];
+    size_t factory_spki_len;
+    uint8_t nonce[MQTLS_ONBOARD_NONCE_LEN];
+    uint8_t sig[MQTLS_ONBOARD_MAX_SIG];
+    size_t sig_len;
+} mqtls_onboard_proof;
+
+/* Finds and decodes the three lines; no cryptography (cheap, first).
+ * MQTLS_OK or MQTLS_ERR_INVALID_ARG (missing, malformed, too long). */
+int mqtls_onboard_parse(const uint8_t *req, size_t len, mqtls_onboard_proof *out);
+/* Whether the proof's factory key has this pin (64 hex digits). */
+int mqtls_onboard_pin_matches(const mqtls_onboard_proof *p, const char *pin);
+/* Verifies the proof for serial and the CSR's public key (its
+ * SubjectPublicKeyInfo DER): the factory key must be P-256 and its
+ * signature good. MQTLS_OK or MQTLS_ERR_UPDATE_BAD_SIGNATURE. */
+int mqtls_onboard_verify(const mqtls_onboard_proof *p, const char *serial, const uint8_t *csr_spki,
+                         size_t csr_spki_len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
