@@ -258,7 +258,7 @@ static void stop_all(void)
     broker_stop(&brk);
 }
 
-static void start_provisioner(void)
+static void start_provisioner_with(const char *ca_cert, const char *ca_key)
 {
     char port[16], line[256];
     int i, ready = 0;
@@ -276,8 +276,8 @@ static void start_provisioner(void)
         dup2(fd, 2);
         execl(PROVISIONER, PROVISIONER, "-p", port, "--tls-name", "localhost", "--cafile",
               CERTS "root-a.crt", "--cert", CERTS "provisioner.crt", "--key",
-              CERTS "provisioner.key", "--ca-cert", CERTS "root-a.crt", "--ca-key",
-              CERTS "root-a.key", "--allow", allow, "--issued", issued, "-W", "60", (char *)NULL);
+              CERTS "provisioner.key", "--ca-cert", ca_cert, "--ca-key", ca_key, "--allow", allow,
+              "--issued", issued, "-W", "60", (char *)NULL);
         _exit(127);
     }
     for (i = 0; i < 250 && !ready; i++) { /* at most 5 s */
@@ -292,6 +292,11 @@ static void start_provisioner(void)
             nanosleep(&ts, NULL);
     }
     ck_assert_msg(ready, "the provisioner did not start");
+}
+
+static void start_provisioner(void)
+{
+    start_provisioner_with(CERTS "root-a.crt", CERTS "root-a.key");
 }
 
 static void setup(void)
@@ -622,6 +627,88 @@ START_TEST(the_provisioner_checks_cheap_things_first)
 }
 END_TEST
 
+/* A device CA whose subject has commas in values and PrintableStrings:
+ * the issued certificate's issuer is that subject byte for byte (it was
+ * rebuilt through a string before, which such a subject does not survive),
+ * and the certificate verifies against that CA. */
+START_TEST(the_issuer_is_the_device_cas_subject_byte_for_byte)
+{
+    static uint8_t ca_key[512], ca_pem[4096], key[512];
+    char ca_crt_path[256], ca_key_path[256];
+    size_t ca_key_len = 0, key_len = 0;
+    mbedtls_x509write_cert w;
+    mbedtls_pk_context pk;
+    mbedtls_mpi sn;
+    mbedtls_entropy_context e;
+    mbedtls_ctr_drbg_context drbg;
+    mbedtls_x509_crt ca, crt;
+    uint32_t flags = 0;
+
+    ck_assert_int_eq(mqtls_identity_generate_key(ca_key, sizeof ca_key, &ca_key_len), MQTLS_OK);
+    mbedtls_x509write_crt_init(&w);
+    mbedtls_pk_init(&pk);
+    mbedtls_mpi_init(&sn);
+    mbedtls_entropy_init(&e);
+    mbedtls_ctr_drbg_init(&drbg);
+    ck_assert_int_eq(mbedtls_ctr_drbg_seed(&drbg, mbedtls_entropy_func, &e, NULL, 0), 0);
+    ck_assert_int_eq(mbedtls_pk_parse_key(&pk, ca_key, ca_key_len + 1, NULL, 0), 0);
+    ck_assert_int_eq(mbedtls_mpi_lset(&sn, 7), 0);
+    mbedtls_x509write_crt_set_version(&w, MBEDTLS_X509_CRT_VERSION_3);
+    mbedtls_x509write_crt_set_md_alg(&w, MBEDTLS_MD_SHA256);
+    mbedtls_x509write_crt_set_subject_key(&w, &pk);
+    mbedtls_x509write_crt_set_issuer_key(&w, &pk);
+    ck_assert_int_eq(mbedtls_x509write_crt_set_serial(&w, &sn), 0);
+    ck_assert_int_eq(mbedtls_x509write_crt_set_subject_name(
+                         &w, "CN=mqtls Devices\\, Second Line,O=Example\\, Inc,C=NL"),
+                     0);
+    ck_assert_int_eq(mbedtls_x509write_crt_set_issuer_name(
+                         &w, "CN=mqtls Devices\\, Second Line,O=Example\\, Inc,C=NL"),
+                     0);
+    { /* CN as a PrintableString, as older CAs have it (the default is UTF8String) */
+        mbedtls_asn1_named_data *d;
+        for (d = w.subject; d != NULL; d = d->next)
+            d->val.tag = MBEDTLS_ASN1_PRINTABLE_STRING;
+        for (d = w.issuer; d != NULL; d = d->next)
+            d->val.tag = MBEDTLS_ASN1_PRINTABLE_STRING;
+    }
+    ck_assert_int_eq(mbedtls_x509write_crt_set_validity(&w, "20200101000000", "20400101000000"), 0);
+    ck_assert_int_eq(mbedtls_x509write_crt_set_basic_constraints(&w, 1, 0), 0);
+    ck_assert_int_eq(mbedtls_x509write_crt_set_subject_key_identifier(&w), 0);
+    ck_assert_int_eq(mbedtls_x509write_crt_pem(&w, ca_pem, sizeof ca_pem, mbedtls_ctr_drbg_random,
+                                               &drbg),
+                     0);
+    mbedtls_x509write_crt_free(&w);
+    mbedtls_pk_free(&pk);
+    mbedtls_mpi_free(&sn);
+    mbedtls_ctr_drbg_free(&drbg);
+    mbedtls_entropy_free(&e);
+    snprintf(ca_crt_path, sizeof ca_crt_path, "%s/devca.crt", dir);
+    snprintf(ca_key_path, sizeof ca_key_path, "%s/devca.key", dir);
+    write_file(ca_crt_path, (const char *)ca_pem);
+    write_file(ca_key_path, (const char *)ca_key);
+
+    start_provisioner_with(ca_crt_path, ca_key_path);
+    device_boot("SN-1001");
+    device_connect();
+    ask_for_certificate("SN-1001", "SN-1001", key, &key_len);
+    ck_assert_msg(strncmp(dev.reply, "-----BEGIN CERTIFICATE-----", 27) == 0, "%s", dev.reply);
+    mbedtls_x509_crt_init(&ca);
+    mbedtls_x509_crt_init(&crt);
+    ck_assert_int_eq(mbedtls_x509_crt_parse(&ca, ca_pem, strlen((const char *)ca_pem) + 1), 0);
+    ck_assert_int_eq(mbedtls_x509_crt_parse(&crt, (const unsigned char *)dev.reply,
+                                            strlen(dev.reply) + 1),
+                     0);
+    ck_assert_uint_eq(crt.issuer_raw.len, ca.subject_raw.len);
+    ck_assert_mem_eq(crt.issuer_raw.p, ca.subject_raw.p, ca.subject_raw.len);
+    ck_assert_int_eq(mbedtls_x509_crt_verify(&crt, &ca, NULL, NULL, &flags, NULL, NULL), 0);
+    mbedtls_x509_crt_free(&ca);
+    mbedtls_x509_crt_free(&crt);
+    unlink(ca_crt_path);
+    unlink(ca_key_path);
+    node_free(&dev);
+}
+END_TEST
+
 START_TEST(a_refused_new_certificate_falls_back_and_a_good_one_is_committed)
 {
     static uint8_t crt[4096], key[4096];
@@ -690,6 +777,7 @@ Suite *onboarding_suite(void)
     tcase_add_test(tc, a_refused_new_certificate_falls_back_and_a_good_one_is_committed);
     tcase_add_test(tc, a_claim_holder_cannot_take_another_devices_certificate);
     tcase_add_test(tc, the_provisioner_checks_cheap_things_first);
+    tcase_add_test(tc, the_issuer_is_the_device_cas_subject_byte_for_byte);
     suite_add_tcase(s, tc);
     return s;
 }
