@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <mbedtls/platform_util.h>
+
 #include "net/error.h"
 
 static const char BEGIN[] = "-----BEGIN CERTIFICATE-----";
@@ -17,6 +19,22 @@ static const uint8_t *find(const uint8_t *p, size_t len, const char *tag)
         if (p[i] == (uint8_t)tag[0] && memcmp(p + i, tag, n) == 0)
             return p + i;
     return NULL;
+}
+
+int mqtls_bundle_parse_key(mbedtls_pk_context *pk, const uint8_t *key, size_t len)
+{
+    uint8_t *copy = malloc(len + 1);
+    int ret;
+    if (copy == NULL)
+        return MQTLS_ERR_TLS_OUT_OF_MEMORY;
+    memcpy(copy, key, len);
+    copy[len] = 0;
+    ret = mbedtls_pk_parse_key(pk, copy, len + 1, NULL, 0);
+    if (ret != 0)
+        ret = mbedtls_pk_parse_key(pk, copy, len, NULL, 0); /* DER */
+    mbedtls_platform_zeroize(copy, len + 1);
+    free(copy);
+    return ret == 0 ? MQTLS_OK : MQTLS_ERR_TLS_BAD_KEY;
 }
 
 /* Anywhere in the input: `openssl x509 -text` puts kilobytes of text

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <mbedtls/pk.h>
 #include <mbedtls/x509_crt.h>
 
 /* Parses data, a PEM bundle (any number of CERTIFICATE blocks, other text
@@ -23,6 +24,11 @@ int mqtls_bundle_parse(mbedtls_x509_crt *out, const uint8_t *data, size_t len, i
 
 /* Reads a whole file into a fresh buffer with a NUL after it; the caller
  * frees it. MQTLS_ERR_TLS_FILE, MQTLS_ERR_TLS_OUT_OF_MEMORY. */
+/* A private key as mbedTLS wants it: PEM with its NUL counted, DER as is
+ * (the copy made for that is wiped). MQTLS_OK, MQTLS_ERR_TLS_BAD_KEY or
+ * MQTLS_ERR_TLS_OUT_OF_MEMORY. */
+int mqtls_bundle_parse_key(mbedtls_pk_context *pk, const uint8_t *key, size_t len);
+
 /* Whether data holds a PEM block ("-----BEGIN "), anywhere in it. */
 bool mqtls_bundle_looks_like_pem(const uint8_t *data, size_t len);
 

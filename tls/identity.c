@@ -44,21 +44,6 @@ static void clear_slot(mqtls_identity *id, mqtls_id_slot slot)
     id->cert_len[slot] = id->key_len[slot] = 0;
 }
 
-/* key as mbedTLS wants it: PEM with its NUL counted, DER as is. */
-static int parse_key(mbedtls_pk_context *pk, const uint8_t *key, size_t len)
-{
-    uint8_t *copy = malloc(len + 1);
-    int ret;
-    if (copy == NULL)
-        return MQTLS_ERR_TLS_OUT_OF_MEMORY;
-    memcpy(copy, key, len);
-    copy[len] = 0;
-    ret = mbedtls_pk_parse_key(pk, copy, len + 1, NULL, 0);
-    if (ret != 0)
-        ret = mbedtls_pk_parse_key(pk, copy, len, NULL, 0);
-    wipe_free(copy, len + 1);
-    return ret == 0 ? MQTLS_OK : MQTLS_ERR_TLS_BAD_KEY;
-}
 
 static int check_pair(const uint8_t *cert, size_t cert_len, const uint8_t *key, size_t key_len)
 {
@@ -73,7 +58,7 @@ static int check_pair(const uint8_t *cert, size_t cert_len, const uint8_t *key, 
     if (ret != MQTLS_OK)
         ret = ret == MQTLS_ERR_TLS_OUT_OF_MEMORY ? ret : MQTLS_ERR_TLS_BAD_CERT;
     if (ret == MQTLS_OK)
-        ret = parse_key(&pk, key, key_len);
+        ret = mqtls_bundle_parse_key(&pk, key, key_len);
     if (ret == MQTLS_OK && mbedtls_pk_check_pair(&crt.pk, &pk) != 0)
         ret = MQTLS_ERR_TLS_KEY_MISMATCH;
     mbedtls_x509_crt_free(&crt);
@@ -367,7 +352,7 @@ int mqtls_identity_csr(const uint8_t *key, size_t key_len, const char *cn, uint8
     mbedtls_x509write_csr_init(&csr);
     ret = rng_setup(&r);
     if (ret == MQTLS_OK)
-        ret = parse_key(&pk, key, key_len);
+        ret = mqtls_bundle_parse_key(&pk, key, key_len);
     snprintf(subject, sizeof subject, "CN=%s", cn);
     if (ret == MQTLS_OK) {
         mbedtls_x509write_csr_set_md_alg(&csr, MBEDTLS_MD_SHA256);

@@ -14,6 +14,7 @@
 #include <mbedtls/x509_csr.h>
 
 #include "net/error.h"
+#include "tls/bundle.h"
 
 static const char TAG_KEY[] = "mqtls-factory-key: ";
 static const char TAG_NONCE[] = "mqtls-nonce: ";
@@ -56,22 +57,6 @@ static int is_p256(const mbedtls_pk_context *pk)
     return ec != NULL && ec->grp.id == MBEDTLS_ECP_DP_SECP256R1;
 }
 
-/* Parses a private key (PEM wants its NUL inside the length). */
-static int parse_private(mbedtls_pk_context *pk, const uint8_t *key, size_t len)
-{
-    uint8_t *copy = malloc(len + 1);
-    int r;
-    if (copy == NULL)
-        return MQTLS_ERR_TLS_OUT_OF_MEMORY;
-    memcpy(copy, key, len);
-    copy[len] = 0;
-    r = mbedtls_pk_parse_key(pk, copy, len + 1, NULL, 0);
-    if (r != 0)
-        r = mbedtls_pk_parse_key(pk, copy, len, NULL, 0); /* DER */
-    mbedtls_platform_zeroize(copy, len + 1);
-    free(copy);
-    return r == 0 ? MQTLS_OK : MQTLS_ERR_TLS_BAD_KEY;
-}
 
 /* SHA-256("mqtls onboarding 1" 0 serial 0 csr_spki nonce). */
 static int digest(const char *serial, const uint8_t *csr_spki, size_t csr_spki_len,
@@ -101,7 +86,7 @@ int mqtls_onboard_key_pin(const uint8_t *key, size_t len, char pin[65])
     if (key == NULL || len == 0 || pin == NULL)
         return MQTLS_ERR_INVALID_ARG;
     mbedtls_pk_init(&pk);
-    ret = parse_private(&pk, key, len);
+    ret = mqtls_bundle_parse_key(&pk, key, len);
     if (ret != MQTLS_OK && (copy = malloc(len + 1)) != NULL) { /* a public key, then */
         memcpy(copy, key, len);
         copy[len] = 0;
@@ -147,7 +132,7 @@ int mqtls_onboard_request(const uint8_t *factory_key, size_t factory_key_len, co
     mbedtls_x509_csr_init(&req);
     mbedtls_entropy_init(&entropy);
     mbedtls_ctr_drbg_init(&drbg);
-    ret = parse_private(&fk, factory_key, factory_key_len);
+    ret = mqtls_bundle_parse_key(&fk, factory_key, factory_key_len);
     if (ret == MQTLS_OK && !is_p256(&fk))
         ret = MQTLS_ERR_TLS_BAD_KEY;
     if (ret == MQTLS_OK && (copy = malloc(csr_len + 1)) != NULL) {
