@@ -78,7 +78,7 @@ EXAMPLES     := $(BUILD)/examples/mqtls-decode $(BUILD)/examples/telemetry \
 BENCH_CODEC  := $(BUILD)/bench/bench_codec
 
 .PHONY: all lib check unit integration asan fuzz-replay lint examples examples-test deps size bench bench-build fuzz \
-        install uninstall install-check cxx-check tsan crash faults store32 docs \
+        install uninstall install-check cxx-check tsan crash faults store32 mbedtls36 docs \
         fuzz-seed demo help clean certs
 
 all: lib examples
@@ -382,6 +382,11 @@ store32: $(STORE32_BIN)
 	@$(STORE32_BIN); rc=$$?; \
 	if [ $$rc -eq 126 ]; then echo "store32: skipped: this kernel cannot run 32-bit x86 programs"; \
 	else exit $$rc; fi
+
+# mbedTLS 3.6 LTS from Debian 13's source package into build/mbedtls-3.6
+# (issue 14; not yet used by the build).
+mbedtls36:
+	@bash scripts/mbedtls36.sh >/dev/null
 
 # Every public header compiled as C++ (g++) and linked against the library:
 # the extern "C" guards hold.

@@ -7,36 +7,15 @@
 #      arena (test/fwprofile/fw_connect.c prints the figures);
 #   2. for a Cortex-M4: what mbedTLS + mqtls cost in flash, linked with
 #      --gc-sections into a device program.
-# The source comes from `apt-get source mbedtls`; the deb-src entry that
-# needs is added for the download, announced, and removed afterwards.
+# The source comes from `apt-get source mbedtls` (scripts/mbedtls-source.sh:
+# the deb-src entry that needs is added, announced, and removed afterwards).
 set -eu
 cd "$(dirname "$0")/.."
 out=build/fw
 mkdir -p "$out"
 
 # ---- 1. the source ------------------------------------------------------------
-src=$(ls -d "$out"/mbedtls-2.28.* 2>/dev/null | head -n 1 || true)
-if [ -z "$src" ]; then
-    list=/etc/apt/sources.list.d/mqtls-deb-src.sources
-    sudo=""
-    [ "$(id -u)" -eq 0 ] || sudo=sudo
-    echo "fwprofile: adding $list (deb-src, for apt-get source mbedtls); removed afterwards"
-    $sudo sh -c "cat >$list" <<SRC
-Types: deb-src
-URIs: http://deb.debian.org/debian
-Suites: bookworm bookworm-updates
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-SRC
-    trap '$sudo rm -f "$list"; $sudo apt-get update -qq >/dev/null 2>&1 || true' EXIT
-    $sudo apt-get update -qq >/dev/null
-    (cd "$out" && apt-get source -qq mbedtls >/dev/null 2>&1)
-    $sudo rm -f "$list"
-    $sudo apt-get update -qq >/dev/null 2>&1 || true
-    trap - EXIT
-    echo "fwprofile: removed $list"
-    src=$(ls -d "$out"/mbedtls-2.28.* | head -n 1)
-fi
+src=$(bash scripts/mbedtls-source.sh bookworm "$out")
 echo "fwprofile: mbedTLS source $src ($(dpkg-parsechangelog -l "$src/debian/changelog" -S Version 2>/dev/null || echo Debian))"
 
 # ---- 2. the library, twice -------------------------------------------------------
