@@ -548,6 +548,9 @@ static int handle_received(mqtls_client *c)
     uint8_t *rx = c->cfg.rx_buf;
     bool untracked = false;
 
+    /* Bounded by rx_buf: every round moves pos on, takes a packet out, or
+     * (after a PUBREL freed a slot, or untracked) hands the oldest parked
+     * one over, which moves done on. */
     for (;;) {
         mqtls_packet pkt;
         int ret, used = pos < c->rx_len
