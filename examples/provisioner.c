@@ -79,7 +79,7 @@ static struct {
     long rate; /* requests a minute per serial */
     struct {
         char serial[MAX_SERIAL + 1];
-        time_t minute;
+        time_t since; /* the window's start */
         long count;
     } recent[RATE_SLOTS];
 } p;
@@ -134,22 +134,25 @@ static int record(const char *serial, const char *key_pin, const char *nonce)
     return fclose(f) == 0 && ok ? 0 : -1;
 }
 
-/* At most p.rate requests a minute per serial: 1 when this one is over. */
+/* At most p.rate requests per serial in the minute that started with its
+ * first counted request (a window of its own, not the clock's minute, so
+ * a burst across a minute boundary is still one burst): 1 when this one
+ * is over. */
 static int over_rate(const char *serial)
 {
-    const time_t minute = time(NULL) / 60;
+    const time_t now = time(NULL);
     size_t i, slot = 0;
     for (i = 0; i < RATE_SLOTS; i++) {
         if (strcmp(p.recent[i].serial, serial) == 0) {
             slot = i;
             break;
         }
-        if (p.recent[i].minute < p.recent[slot].minute)
+        if (p.recent[i].since < p.recent[slot].since)
             slot = i; /* the stalest slot, if serial has none */
     }
-    if (strcmp(p.recent[slot].serial, serial) != 0 || p.recent[slot].minute != minute) {
+    if (strcmp(p.recent[slot].serial, serial) != 0 || now - p.recent[slot].since >= 60) {
         snprintf(p.recent[slot].serial, sizeof p.recent[slot].serial, "%s", serial);
-        p.recent[slot].minute = minute;
+        p.recent[slot].since = now;
         p.recent[slot].count = 0;
     }
     return ++p.recent[slot].count > p.rate;
