@@ -35,7 +35,7 @@ CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 # interfaces below it.
 LIB_SRCS := net/error.c net/version.c net/clock_posix.c net/tcp_posix.c mqtt/utf8.c mqtt/topic.c mqtt/store.c \
             mqtt/backoff.c mqtt/client.c mqtt/posix/store_file.c \
-            mqtt/codec.c tls/tls_mbedtls.c tls/tls_config.c tls/tls_verify.c tls/bundle.c tls/castore.c tls/ca_update.c tls/identity.c tls/onboard.c tls/tcp_tls.c net/crc32.c net/blobs.c \
+            mqtt/codec.c tls/tls_mbedtls.c tls/tls_config.c tls/tls_verify.c tls/tls_explain.c tls/bundle.c tls/castore.c tls/ca_update.c tls/identity.c tls/onboard.c tls/tcp_tls.c net/crc32.c net/blobs.c \
             net/blobs_posix.c
 # Debian 12 ships no mbedtls.pc.
 TLS_LIBS := -lmbedtls -lmbedx509 -lmbedcrypto -lcares
@@ -53,6 +53,7 @@ UNIT_SRCS := test/unit/runner.c test/unit/net/test_error.c test/unit/net/test_tc
              test/unit/mqtt/test_store_file.c test/unit/mqtt/test_client.c \
              test/unit/mqtt/client_fixture.c test/unit/mqtt/test_session.c \
              test/unit/tls/test_tls_config.c test/unit/tls/test_tls_pipe.c test/unit/vectors.c \
+             test/unit/tls/test_tls_explain.c \
              test/unit/net/test_blobs.c test/unit/tls/test_castore.c test/unit/tls/test_ca_update.c \
              test/unit/tls/test_identity.c \
              test/unit/fake.c test/unit/test_fake.c test/unit/testutil.c
@@ -299,7 +300,7 @@ LIBDIR      = $(PREFIX)/lib
 INCLUDEDIR  = $(PREFIX)/include
 BINDIR      = $(PREFIX)/bin
 PUBLIC_HEADERS := $(filter-out mqtt/scan.h,$(wildcard mqtt/*.h)) mqtt/posix/store_file.h \
-                  $(wildcard net/*.h) $(filter-out tls/bundle.h,$(wildcard tls/*.h))
+                  $(wildcard net/*.h) $(filter-out tls/bundle.h tls/tls_internal.h,$(wildcard tls/*.h))
 # Installed name -> built program.
 TOOLS := mqtls-pub mqtls-sub mqtls-decode mqtls-ca-sign
 

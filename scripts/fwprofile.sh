@@ -39,7 +39,7 @@ echo "fwprofile: mbedTLS for a 32-bit host built"
 # ---- 3. the 32-bit measurement against a broker ---------------------------------
 mqtls_srcs="net/error.c net/clock_posix.c net/tcp_posix.c mqtt/utf8.c mqtt/topic.c mqtt/codec.c
             mqtt/store.c mqtt/backoff.c mqtt/client.c tls/tls_mbedtls.c tls/tls_config.c
-            tls/tls_verify.c tls/bundle.c tls/tcp_tls.c
+            tls/tls_verify.c tls/tls_explain.c tls/bundle.c tls/tcp_tls.c
             tls/castore.c"
 # The device's mbedTLS headers first, so Debian's in /usr/include are not used.
 ${CC:-cc} -m32 -Os -g -std=c99 -Wall -Wextra -Werror -I"$src/include" -Itest/fwprofile -I. \
@@ -80,7 +80,7 @@ awk -f scripts/kept-by-object.awk "$out/m4/device.map" | sort >"$out/m4/kept.txt
     echo "MQTLS_ERROR_TEXT=0 (error names, not sentences), no CA store linked (not used):"
     awk '
         $1 ~ /^(codec|topic|utf8|store|backoff|client)\.o$/ { mqtt += $2; next }
-        $1 ~ /^(tls_mbedtls|tls_config|tls_verify|bundle|castore)\.o$/ { tls += $2; next }
+        $1 ~ /^(tls_mbedtls|tls_config|tls_verify|tls_explain|bundle|castore)\.o$/ { tls += $2; next }
         $1 ~ /^(error)\.o$/ { net += $2; next }
         $1 == "fw_device.o" { next }
         $1 ~ /^lib_a-/ { libc += $2; next }

@@ -113,29 +113,6 @@ int mqtls_tls_verify_callback(void *ctx, mbedtls_x509_crt *crt, int depth, uint3
 
 /* ---- failures in words ---------------------------------------------------- */
 
-static const char *alert_name(uint8_t a)
-{
-    switch (a) {
-    case 40: return "handshake failure";
-    case 42: return "bad certificate";
-    case 43: return "unsupported certificate";
-    case 44: return "certificate revoked";
-    case 45: return "certificate expired";
-    case 46: return "certificate unknown";
-    case 48: return "unknown CA";
-    case 49: return "access denied";
-    case 70: return "protocol version";
-    case 71: return "insufficient security";
-    case 80: return "internal error";
-    case 112: return "unrecognized name";
-    case 116: return "certificate required";
-    case 120: return "no application protocol";
-    default: return "unknown alert";
-    }
-}
-
-/* True when a trusted CA has the subject our leaf names as its issuer:
- * then "not trusted" means a signature that does not verify, an impostor. */
 static bool issuer_name_is_trusted(const mqtls_tls *tls)
 {
     const mbedtls_x509_crt *c;
@@ -149,173 +126,78 @@ static bool issuer_name_is_trusted(const mqtls_tls *tls)
     return false;
 }
 
-static int explain_verify_failure(mqtls_tls *tls)
+/* Gathers what mbedTLS left of a failed handshake into version-neutral
+ * facts (the only mbedTLS-specific part of explaining: private fields of
+ * 2.28's ssl context among them), then mqtls_tls_explain() words them. */
+int mqtls_tls_explain_failure(mqtls_tls *tls, int mret)
 {
-    const uint32_t f = tls->verify_flags;
-    const uint32_t dates = MBEDTLS_X509_BADCERT_EXPIRED | MBEDTLS_X509_BADCERT_FUTURE;
     const uint32_t key = MBEDTLS_X509_BADCERT_BAD_MD | MBEDTLS_X509_BADCERT_BAD_PK |
                          MBEDTLS_X509_BADCERT_BAD_KEY | MBEDTLS_X509_BADCERT_KEY_USAGE |
                          MBEDTLS_X509_BADCERT_EXT_KEY_USAGE;
+    mqtls_tls_facts f;
+    char text[128], now[32], own[MQTLS_TLS_SUBJECT_LEN];
 
-    if ((f & dates) && mqtls_tls_clock_not_set(tls->cfg)) {
-        char now[32];
-        time_t t = tls->cfg->wall_clock();
-        struct tm tm;
-        gmtime_r(&t, &tm);
-        strftime(now, sizeof now, "%Y-%m-%d", &tm);
-        mqtls_tls_say(tls, "device clock not set (it reads %s, before this library was built on %s); "
-                 "set the time (SNTP) or use the deferred time policy",
-            now, __DATE__);
-        return MQTLS_ERR_TLS_CLOCK_NOT_SET;
-    }
-    if (tls->pin_failed && f == MBEDTLS_X509_BADCERT_OTHER) {
-        mqtls_tls_say(tls, "server chain verifies but matches none of the %u pinned public keys "
-                 "(subject %s, issuer %s)",
-            (unsigned)tls->cfg->pin_count, tls->leaf_subject, tls->leaf_issuer);
-        return MQTLS_ERR_TLS_PIN_MISMATCH;
-    }
-    if (f & MBEDTLS_X509_BADCERT_NOT_TRUSTED) {
-        if (issuer_name_is_trusted(tls))
-            mqtls_tls_say(tls, "server certificate claims a trusted issuer but its signature does not "
-                     "verify: an impostor CA with the same name? (subject %s, issuer %s)",
-                tls->leaf_subject, tls->leaf_issuer);
-        else
-            mqtls_tls_say(tls, "server certificate is not signed by a trusted CA (subject %s, issuer %s)",
-                tls->leaf_subject, tls->leaf_issuer);
-        return MQTLS_ERR_TLS_CERT_UNTRUSTED;
-    }
-    if (f & MBEDTLS_X509_BADCERT_EXPIRED) {
-        mqtls_tls_say(tls, "server certificate expired on %s (subject %s, issuer %s)", tls->leaf_not_after,
-            tls->leaf_subject, tls->leaf_issuer);
-        return MQTLS_ERR_TLS_CERT_EXPIRED;
-    }
-    if (f & MBEDTLS_X509_BADCERT_FUTURE) {
-        mqtls_tls_say(tls, "server certificate is not valid until %s (subject %s, issuer %s)",
-            tls->leaf_not_before, tls->leaf_subject, tls->leaf_issuer);
-        return MQTLS_ERR_TLS_CERT_NOT_YET_VALID;
-    }
-    if (f & MBEDTLS_X509_BADCERT_CN_MISMATCH) {
-        mqtls_tls_say(tls, "host name does not match the certificate (wanted %s, certificate names %s)",
-            tls->ssl.hostname != NULL ? tls->ssl.hostname : "?", tls->leaf_names);
-        return MQTLS_ERR_TLS_HOSTNAME_MISMATCH;
-    }
-    if (f & key) {
-        mqtls_tls_say(tls, "server certificate uses a weak or unsupported key, hash or key usage "
-                 "(subject %s)",
-            tls->leaf_subject);
-        return MQTLS_ERR_TLS_WEAK_KEY;
-    }
-    mqtls_tls_say(tls, "server certificate rejected (mbedTLS verify flags 0x%05x, subject %s)",
-        (unsigned)f, tls->leaf_subject);
-    return MQTLS_ERR_TLS_CERT_UNTRUSTED;
-}
-
-int mqtls_tls_explain_failure(mqtls_tls *tls, int mret)
-{
-    char text[128];
-
+    memset(&f, 0, sizeof f);
+    own[0] = '\0';
     tls->mbedtls_error = mret;
-    if (mret == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) {
-        tls->verify_flags = mbedtls_ssl_get_verify_result(&tls->ssl);
-        return explain_verify_failure(tls);
-    }
-    if (mret == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE) {
-        char alert[16], own[MQTLS_TLS_SUBJECT_LEN];
-        tls->alert = tls->ssl.in_msg != NULL ? tls->ssl.in_msg[1] : 0;
-        snprintf(alert, sizeof alert, "%u", (unsigned)tls->alert);
-        switch (tls->alert) {
-        case 42: case 43: case 44: case 45: case 46: case 48: case 49: case 116:
-            if (tls->cfg->has_identity)
-                subject_of(own, sizeof own, &tls->cfg->own_cert.subject);
-            mqtls_tls_say(tls, "the broker refused our client certificate (%s): alert %s (%s)",
-                tls->cfg->has_identity ? own : "we have none configured", alert,
-                alert_name(tls->alert));
-            return MQTLS_ERR_TLS_CLIENT_CERT_REFUSED;
-        case 40:
-        case 71:
-            if (tls->ssl.state <= MBEDTLS_SSL_SERVER_HELLO && tls->ssl.in_hdr != NULL &&
-                tls->ssl.in_hdr[1] == 3 && tls->ssl.in_hdr[2] < 3) {
-                /* The alert came in a record older than TLS 1.2: the
-                 * broker settled on an old version, then found none of our
-                 * (TLS 1.2-only, AEAD) suites usable in it. */
-                mqtls_tls_say(tls, "the broker only speaks TLS 1.%d or older, which we refuse: its alert "
-                         "%s (%s) came in a TLS 1.%d record; we require TLS 1.2",
-                    tls->ssl.in_hdr[2] - 1, alert, alert_name(tls->alert), tls->ssl.in_hdr[2] - 1);
-                return MQTLS_ERR_TLS_PROTOCOL;
-            }
-            if (tls->ssl.state <= MBEDTLS_SSL_SERVER_HELLO) {
-                /* Refused before it even answered our hello: nothing it
-                 * could accept in our cipher suites, versions or curves. */
-                mqtls_tls_say(tls, "no cipher suite in common with the broker: it refused our hello "
-                         "with alert %s (%s)",
-                    alert, alert_name(tls->alert));
-                return MQTLS_ERR_TLS_NO_COMMON_CIPHER;
-            }
-            if (!tls->cfg->has_identity) {
-                mqtls_tls_say(tls, "the broker ended the handshake (alert 40, handshake failure); it "
-                         "probably requires a client certificate and we have none");
-                return MQTLS_ERR_TLS_CLIENT_CERT_REFUSED;
-            }
-            mqtls_tls_say(tls, "the broker ended the handshake (alert 40, handshake failure): no cipher "
-                     "suite or curve in common, or it refused our certificate");
-            return MQTLS_ERR_TLS_ALERT;
-        case 70:
-            mqtls_tls_say(tls, "the broker refused our TLS version (we offer only TLS 1.2 or later): "
-                     "alert %s (%s)",
-                alert, alert_name(tls->alert));
-            return MQTLS_ERR_TLS_PROTOCOL;
-        default:
-            mqtls_tls_say(tls, "the broker ended the handshake with alert %s (%s)", alert,
-                alert_name(tls->alert));
-            return MQTLS_ERR_TLS_ALERT;
-        }
-    }
-    if ((tls->lower_error == MQTLS_ERR_NET_RESET || tls->lower_error == MQTLS_ERR_NET_CLOSED) &&
-        tls->ssl.client_auth && tls->ssl.state > MBEDTLS_SSL_CLIENT_CERTIFICATE) {
-        /* The broker asked for our certificate, got it, and hung up. Its
-         * alert, if it sent one, was lost with the reset. */
-        if (!tls->cfg->has_identity) {
-            mqtls_tls_say(tls, "the broker requires a client certificate and we have none configured "
-                     "(it closed the connection)");
-        } else {
-            char subject[MQTLS_TLS_SUBJECT_LEN];
-            subject_of(subject, sizeof subject, &tls->cfg->own_cert.subject);
-            mqtls_tls_say(tls, "the broker refused our client certificate (%s): it closed the "
-                     "connection on receiving it, as for an expired, revoked or untrusted one; "
-                     "its log says which",
-                subject);
-        }
-        return MQTLS_ERR_TLS_CLIENT_CERT_REFUSED;
-    }
-    if (tls->lower_error != 0) {
-        mqtls_tls_say(tls, "the connection failed during the TLS handshake: %s", mqtls_strerror(tls->lower_error));
-        return tls->lower_error;
-    }
 #if defined(MBEDTLS_ERROR_C)
     mbedtls_strerror(mret, text, sizeof text);
 #else /* a device build without mbedTLS's error strings: the code alone */
     snprintf(text, sizeof text, "mbedTLS error -0x%04x", (unsigned)-mret);
 #endif
-    switch (mret) {
-    case MBEDTLS_ERR_SSL_NO_CIPHER_CHOSEN:
-    case MBEDTLS_ERR_SSL_NO_USABLE_CIPHERSUITE:
-    case MBEDTLS_ERR_SSL_BAD_HS_SERVER_HELLO:
-        mqtls_tls_say(tls, "no cipher suite in common with the broker (%s)", text);
-        return MQTLS_ERR_TLS_NO_COMMON_CIPHER;
-    case MBEDTLS_ERR_SSL_BAD_HS_PROTOCOL_VERSION:
-        mqtls_tls_say(tls, "the broker only offers a version older than TLS 1.2, which we refuse (%s)",
-            text);
-        return MQTLS_ERR_TLS_PROTOCOL;
-    case MBEDTLS_ERR_SSL_ALLOC_FAILED:
-        mqtls_tls_say(tls, "out of memory during the TLS handshake");
-        return MQTLS_ERR_TLS_OUT_OF_MEMORY;
-    case MBEDTLS_ERR_SSL_INVALID_RECORD:
-    case MBEDTLS_ERR_SSL_BAD_INPUT_DATA:
-        mqtls_tls_say(tls, "the broker sent a TLS record larger than our buffer, or a malformed one (%s)",
-            text);
-        return MQTLS_ERR_TLS_RECORD_TOO_LARGE;
-    default:
-        mqtls_tls_say(tls, "TLS handshake failed: %s", text);
-        return MQTLS_ERR_TLS_PROTOCOL;
+    f.detail = text;
+    f.has_identity = tls->cfg->has_identity;
+    if (f.has_identity)
+        subject_of(own, sizeof own, &tls->cfg->own_cert.subject);
+    f.own_subject = own;
+    f.lower_error = tls->lower_error;
+    f.record_minor = -1;
+    if (mret == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) {
+        const uint32_t v = tls->verify_flags = mbedtls_ssl_get_verify_result(&tls->ssl);
+        time_t t = tls->cfg->wall_clock();
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(now, sizeof now, "%Y-%m-%d", &tm);
+        f.kind = MQTLS_FAIL_VERIFY;
+        f.flags = v;
+        f.not_trusted = (v & MBEDTLS_X509_BADCERT_NOT_TRUSTED) != 0;
+        f.expired = (v & MBEDTLS_X509_BADCERT_EXPIRED) != 0;
+        f.future = (v & MBEDTLS_X509_BADCERT_FUTURE) != 0;
+        f.name_mismatch = (v & MBEDTLS_X509_BADCERT_CN_MISMATCH) != 0;
+        f.weak = (v & key) != 0;
+        f.only_pin = v == MBEDTLS_X509_BADCERT_OTHER;
+        f.pin_failed = tls->pin_failed;
+        f.pin_count = tls->cfg->pin_count;
+        f.clock_not_set = mqtls_tls_clock_not_set(tls->cfg);
+        f.issuer_name_trusted = f.not_trusted && issuer_name_is_trusted(tls);
+        f.now = now;
+        f.built = __DATE__;
+        f.subject = tls->leaf_subject;
+        f.issuer = tls->leaf_issuer;
+        f.names = tls->leaf_names;
+        f.not_before = tls->leaf_not_before;
+        f.not_after = tls->leaf_not_after;
+        f.hostname = tls->ssl.hostname;
+    } else if (mret == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE) {
+        f.kind = MQTLS_FAIL_ALERT;
+        tls->alert = tls->ssl.in_msg != NULL ? tls->ssl.in_msg[1] : 0;
+        f.alert = tls->alert;
+        f.before_server_hello = tls->ssl.state <= MBEDTLS_SSL_SERVER_HELLO;
+        if (tls->ssl.in_hdr != NULL && tls->ssl.in_hdr[1] == 3)
+            f.record_minor = tls->ssl.in_hdr[2];
+    } else {
+        f.after_our_certificate =
+            tls->ssl.client_auth && tls->ssl.state > MBEDTLS_SSL_CLIENT_CERTIFICATE;
+        switch (mret) {
+        case MBEDTLS_ERR_SSL_NO_CIPHER_CHOSEN:
+        case MBEDTLS_ERR_SSL_NO_USABLE_CIPHERSUITE:
+        case MBEDTLS_ERR_SSL_BAD_HS_SERVER_HELLO: f.kind = MQTLS_FAIL_NO_COMMON; break;
+        case MBEDTLS_ERR_SSL_BAD_HS_PROTOCOL_VERSION: f.kind = MQTLS_FAIL_OLD_VERSION; break;
+        case MBEDTLS_ERR_SSL_ALLOC_FAILED: f.kind = MQTLS_FAIL_NO_MEMORY; break;
+        case MBEDTLS_ERR_SSL_INVALID_RECORD:
+        case MBEDTLS_ERR_SSL_BAD_INPUT_DATA: f.kind = MQTLS_FAIL_BAD_RECORD; break;
+        default: f.kind = MQTLS_FAIL_OTHER; break;
+        }
     }
+    return mqtls_tls_explain(&f, tls->why, sizeof tls->why);
 }

@@ -27,7 +27,9 @@ for f in lib/libmqtls.a lib/libmqtls.so lib/pkgconfig/mqtls.pc \
          bin/mqtls-pub bin/mqtls-sub bin/mqtls-decode bin/mqtls-ca-sign bin/mqtls-provisioner; do
     [ -e "$prefix/$f" ] || fail "make install did not install $f"
 done
-[ ! -e "$prefix/include/mqtls/mqtt/scan.h" ] || fail "an internal header was installed"
+for f in mqtt/scan.h tls/bundle.h tls/tls_internal.h; do
+    [ ! -e "$prefix/include/mqtls/$f" ] || fail "an internal header was installed: $f"
+done
 # One version: net/version.h, the soname (major only), mqtls.pc, CMake.
 version=$(sed -n 's/^#define MQTLS_VERSION_STRING "\(.*\)"/\1/p' net/version.h)
 major=$(sed -n 's/^#define MQTLS_VERSION_MAJOR \([0-9]*\)/\1/p' net/version.h)
