@@ -9,7 +9,7 @@
 #      --gc-sections into a device program.
 # The source comes from `apt-get source mbedtls` (scripts/mbedtls-source.sh:
 # the deb-src entry that needs is added, announced, and removed afterwards).
-set -eu
+set -euo pipefail
 cd "$(dirname "$0")/.."
 out=build/fw
 mkdir -p "$out"
