@@ -15,12 +15,33 @@ VERSION      := $(shell sed -n 's/^\#define MQTLS_VERSION_STRING "\(.*\)"/\1/p' 
 SOVERSION    := $(shell sed -n 's/^\#define MQTLS_VERSION_MAJOR \([0-9]*\)/\1/p' net/version.h)
 BUILD        := build
 
+# Which mbedTLS. Default: the system's (Debian 12: 2.28, libmbedtls-dev).
+# MBEDTLS=3.6: 3.6 LTS built from Debian 13's source package
+# (scripts/mbedtls36.sh, into build/mbedtls-3.6), everything else built
+# into build/m36 so both builds live side by side.
+# MBEDTLS_PREFIX=/path: an mbedTLS installed there (include/, lib/), e.g.
+# the one a firmware SDK provides (docs/porting.md).
+MBEDTLS ?= system
+ifeq ($(MBEDTLS),3.6)
+MBEDTLS_PREFIX ?= build/mbedtls-3.6
+BUILD        := build/m36
+MBEDTLS_DEP  := build/mbedtls-3.6/lib/libmbedtls.a
+else ifneq ($(MBEDTLS),system)
+$(error MBEDTLS is system or 3.6, not $(MBEDTLS))
+endif
+# The test PKI, one for every build.
+CERTS_OUT := build/certs
+ifneq ($(MBEDTLS_PREFIX),)
+MBEDTLS_CFLAGS  := -I$(MBEDTLS_PREFIX)/include
+MBEDTLS_LDFLAGS := -L$(MBEDTLS_PREFIX)/lib -pthread
+endif
+
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wconversion -Wsign-conversion \
             -Wpedantic -Wstrict-prototypes -Wmissing-prototypes \
             -Wold-style-definition -Wpointer-arith -Wcast-qual -Wundef \
             -Wvla -Wformat=2 -Wwrite-strings -Wswitch-default -Wnull-dereference
 # Ours come after the user's CFLAGS, so a user's flags cannot remove them.
-REQUIRED := -std=c99 $(WARNINGS) -I. -DMQTLS_CLIENT_LOG=1 -DMQTLS_CLIENT_LOCK=1 -DMQTLS_CLIENT_QOS2_GUARD=1 \
+REQUIRED := -std=c99 $(WARNINGS) -I. $(MBEDTLS_CFLAGS) -DMQTLS_CLIENT_LOG=1 -DMQTLS_CLIENT_LOCK=1 -DMQTLS_CLIENT_QOS2_GUARD=1 \
             -DMQTLS_TCP_CARES=1
 ALL_CFLAGS = $(CFLAGS) $(REQUIRED)
 # Dependency files for single-object compiles; the multi-source test and
@@ -35,10 +56,10 @@ CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 # interfaces below it.
 LIB_SRCS := net/error.c net/version.c net/clock_posix.c net/tcp_posix.c mqtt/utf8.c mqtt/topic.c mqtt/store.c \
             mqtt/backoff.c mqtt/client.c mqtt/posix/store_file.c \
-            mqtt/codec.c tls/tls_mbedtls.c tls/tls_config.c tls/tls_verify.c tls/tls_explain.c tls/bundle.c tls/castore.c tls/ca_update.c tls/identity.c tls/onboard.c tls/tcp_tls.c net/crc32.c net/blobs.c \
+            mqtt/codec.c tls/tls_mbedtls.c tls/tls_config.c tls/tls_verify.c tls/tls_explain.c tls/tls_compat.c tls/bundle.c tls/castore.c tls/ca_update.c tls/identity.c tls/onboard.c tls/tcp_tls.c net/crc32.c net/blobs.c \
             net/blobs_posix.c
 # Debian 12 ships no mbedtls.pc.
-TLS_LIBS := -lmbedtls -lmbedx509 -lmbedcrypto -lcares
+TLS_LIBS := $(MBEDTLS_LDFLAGS) -lmbedtls -lmbedx509 -lmbedcrypto -lcares
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 PIC_OBJS := $(LIB_SRCS:%.c=$(BUILD)/pic/%.o)
 
@@ -78,7 +99,7 @@ EXAMPLES     := $(BUILD)/examples/mqtls-decode $(BUILD)/examples/telemetry \
                 $(BUILD)/examples/porting/transport_lwip.o
 BENCH_CODEC  := $(BUILD)/bench/bench_codec
 
-.PHONY: all lib check unit integration asan fuzz-replay lint examples examples-test deps size bench bench-build fuzz \
+.PHONY: check-mbedtls36 bench-deps all lib check unit integration asan fuzz-replay lint examples examples-test deps size bench bench-build fuzz \
         install uninstall install-check cxx-check tsan crash faults store32 mbedtls36 docs \
         fuzz-seed demo help clean certs
 
@@ -92,7 +113,7 @@ help:
 	@echo "  make check      install missing Debian packages, build, run every test"
 	@echo "                  (unit tests, the same under ASan+UBSan, fuzz corpus replay, lint)"
 	@echo "  make demo       loopback Mosquitto with mutual TLS, the telemetry example, a subscriber"
-	@echo "  make certs      generate the test PKI into $(BUILD)/certs (fresh each time)"
+	@echo "  make certs      generate the test PKI into $(CERTS_OUT) (fresh each time)"
 	@echo "  make size       cross-compile mqtt/ for Cortex-M4, print flash and stack use"
 	@echo "  make bench      codec instructions (callgrind), TLS heap and connect times, and"
 	@echo "                  publish throughput beside libmosquitto and Paho C (BENCH_RUNS=5);"
@@ -108,13 +129,16 @@ help:
 deps:
 	@sh scripts/install-deps.sh
 
+bench-deps:
+	@sh scripts/install-deps.sh --bench
+
 # ---- library ---------------------------------------------------------------
 
-$(BUILD)/obj/%.o: %.c
+$(BUILD)/obj/%.o: %.c $(MBEDTLS_DEP)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(BUILD)/pic/%.o: %.c
+$(BUILD)/pic/%.o: %.c $(MBEDTLS_DEP)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -fPIC -c $< -o $@
 
@@ -169,14 +193,14 @@ $(BUILD)/examples/provisioner: examples/provisioner.c $(STATIC_LIB) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $< $(STATIC_LIB) $(TLS_LIBS) $(LDFLAGS) -o $@
 
-examples-test: examples $(BUILD)/certs/root-a.crt
+examples-test: examples $(CERTS_OUT)/root-a.crt
 	@sh test/examples/test_mqtls_decode.sh $(BUILD)/examples/mqtls-decode
-	@sh test/examples/test_mqtls_ca_sign.sh $(BUILD)/examples/mqtls-ca-sign $(BUILD)/certs
+	@sh test/examples/test_mqtls_ca_sign.sh $(BUILD)/examples/mqtls-ca-sign $(CERTS_OUT)
 	@sh test/examples/test_docs_code.sh
 
 # ---- tests -------------------------------------------------------------------
 
-TEST_DEFS := -DMQTLS_SOURCE_DIR='"$(CURDIR)"'
+TEST_DEFS := -DMQTLS_SOURCE_DIR='"$(CURDIR)"' -DMQTLS_BUILD_DIR='"$(CURDIR)/$(BUILD)"'
 
 $(UNIT_BIN): $(UNIT_SRCS) $(STATIC_LIB) $(HEADERS)
 	@mkdir -p $(dir $@)
@@ -202,10 +226,10 @@ $(REPLAY_BIN): test/fuzz/replay.c $(FUZZ_SRCS) test/unit/vectors.c $(LIB_SRCS) $
 	$(CC) $(ALL_CFLAGS) -O1 $(SAN_FLAGS) $(filter %.c,$^) $(TLS_LIBS) $(LDFLAGS) -o $@
 
 # The TLS tests read the PKI; make it if it is not there yet.
-$(BUILD)/certs/root-a.crt: certs/gen-pki.sh
+$(CERTS_OUT)/root-a.crt: certs/gen-pki.sh
 	@$(MAKE) --no-print-directory certs
 
-unit: $(UNIT_BIN) $(BUILD)/certs/root-a.crt
+unit: $(UNIT_BIN) $(CERTS_OUT)/root-a.crt
 	$(UNIT_BIN)
 
 $(INTEGRATION_BIN): $(INTEGRATION_SRCS) $(STATIC_LIB) $(HEADERS)
@@ -228,14 +252,14 @@ $(INTEROP_BIN): test/interop/test_paho.c test/integration/broker.c $(STATIC_LIB)
 	    -lpaho-mqtt3cs $(LDFLAGS) -o $@
 
 # Real mosquitto brokers on loopback, started and stopped by each test.
-integration: $(INTEGRATION_BIN) $(OOM_BIN) $(INTEROP_BIN) $(BUILD)/certs/root-a.crt \
+integration: $(INTEGRATION_BIN) $(OOM_BIN) $(INTEROP_BIN) $(CERTS_OUT)/root-a.crt \
              $(BUILD)/examples/provisioner $(BUILD)/examples/mqtls-pub $(BUILD)/examples/mqtls-sub \
              $(BUILD)/examples/telemetry
 	$(INTEGRATION_BIN)
 	$(OOM_BIN)
 	$(INTEROP_BIN)
 
-asan: $(ASAN_BINS) $(BUILD)/certs/root-a.crt
+asan: $(ASAN_BINS) $(CERTS_OUT)/root-a.crt
 	@for b in $(ASAN_BINS); do \
 	    echo "== $$b (AddressSanitizer + UndefinedBehaviorSanitizer)"; \
 	    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
@@ -265,7 +289,7 @@ lint:
 	@echo "lint: make size runs and its size targets hold (report in $(BUILD)/cross/size-report.txt)"
 
 certs:
-	@$(MAKE) --no-print-directory -C certs OUT=$(CURDIR)/$(BUILD)/certs
+	@$(MAKE) --no-print-directory -C certs OUT=$(CURDIR)/$(CERTS_OUT)
 
 check: deps
 	$(MAKE) all
@@ -273,6 +297,7 @@ check: deps
 	$(MAKE) lint
 	$(MAKE) unit
 	$(MAKE) integration
+	$(MAKE) check-mbedtls36
 	$(MAKE) asan
 	$(MAKE) tsan
 	$(MAKE) crash
@@ -286,6 +311,16 @@ check: deps
 	$(MAKE) docs
 	DEMO_COUNT=5 bash scripts/demo.sh
 	@echo "make check: all tests passed"
+
+# The unit suites and every integration suite (TLS, trust lifecycle,
+# tools, client over TLS, interop) again, built against mbedTLS 3.6 LTS:
+# TLS 1.3 and 1.2. The sanitizer passes run once, on the default build.
+check-mbedtls36: deps
+	$(MAKE) MBEDTLS=3.6 all
+	$(MAKE) MBEDTLS=3.6 unit
+	$(MAKE) MBEDTLS=3.6 integration
+	$(MAKE) MBEDTLS=3.6 faults
+	@echo "check-mbedtls36: the suites above passed against mbedTLS 3.6"
 
 # ---- API reference ---------------------------------------------------------------
 
@@ -359,16 +394,16 @@ $(CRASH_BIN): $(CRASH_SRCS) $(HEADERS)
 crash: $(CRASH_BIN)
 	$(CRASH_BIN)
 
-# SHA-256 made to fail (ld --wrap) under tls/: everything that hashes
-# fails closed (test/faults/test_crypto_faults.c).
+# SHA-256 made to fail (ld --wrap around the compat unit's calls) under
+# tls/: everything that hashes fails closed (test/faults/test_crypto_faults.c).
 FAULTS_BIN := $(BUILD)/faults/test_crypto_faults
 $(FAULTS_BIN): test/faults/test_crypto_faults.c $(STATIC_LIB) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(TEST_DEFS) test/faults/test_crypto_faults.c $(STATIC_LIB) \
-	    -Wl,--wrap=mbedtls_sha256_ret,--wrap=mbedtls_sha256_finish_ret \
+	    -Wl,--wrap=mqtls_sha256,--wrap=mqtls_sha256_finish \
 	    $(TLS_LIBS) $(LDFLAGS) -o $@
 
-faults: $(FAULTS_BIN) $(BUILD)/certs/root-a.crt
+faults: $(FAULTS_BIN) $(CERTS_OUT)/root-a.crt
 	$(FAULTS_BIN)
 
 # The RAM store built for a 32-bit x86 target (gcc-multilib): lengths that
@@ -384,9 +419,9 @@ store32: $(STORE32_BIN)
 	if [ $$rc -eq 126 ]; then echo "store32: skipped: this kernel cannot run 32-bit x86 programs"; \
 	else exit $$rc; fi
 
-# mbedTLS 3.6 LTS from Debian 13's source package into build/mbedtls-3.6
-# (issue 14; not yet used by the build).
-mbedtls36:
+# mbedTLS 3.6 LTS from Debian 13's source package into build/mbedtls-3.6.
+mbedtls36: build/mbedtls-3.6/lib/libmbedtls.a
+build/mbedtls-3.6/lib/libmbedtls.a: scripts/mbedtls36.sh scripts/mbedtls-source.sh
 	@bash scripts/mbedtls36.sh >/dev/null
 
 # Every public header compiled as C++ (g++) and linked against the library:
@@ -401,7 +436,7 @@ cxx-check: $(STATIC_LIB)
 # Installs into a temporary prefix, builds test/install/consumer.c out of
 # tree with pkg-config and with CMake (add_subdirectory), runs both against
 # a loopback broker, uninstalls, and checks nothing is left.
-install-check: lib examples $(BUILD)/certs/root-a.crt
+install-check: lib examples $(CERTS_OUT)/root-a.crt
 	@bash test/install/test_install.sh
 
 # ---- measurements -------------------------------------------------------------
@@ -454,7 +489,7 @@ $(BENCH_PEERS): test/bench/bench_peers.c test/integration/broker.c test/integrat
 bench-build: $(BENCH_CODEC) $(BENCH_TLS) $(PEER_BINS) $(BENCH_PEERS)
 	@echo "bench-build: benchmark programs compile"
 
-bench: deps bench-build $(BUILD)/certs/root-a.crt
+bench: bench-deps bench-build $(CERTS_OUT)/root-a.crt
 	@sh test/bench/codec_callgrind.sh $(BENCH_CODEC)
 	@$(BENCH_TLS) 50
 	@$(BENCH_PEERS) $(BENCH_RUNS) docs/performance.md

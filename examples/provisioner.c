@@ -44,12 +44,9 @@
 #include <string.h>
 #include <time.h>
 
-#include <mbedtls/ctr_drbg.h>
-#include <mbedtls/entropy.h>
 #include <mbedtls/md.h>
 #include <mbedtls/oid.h>
 #include <mbedtls/pk.h>
-#include <mbedtls/sha256.h>
 #include <mbedtls/x509_crt.h>
 #include <mbedtls/x509_csr.h>
 
@@ -57,6 +54,10 @@
 #include "net/clock_posix.h"
 #include "tls/onboard.h"
 #include "tls/tcp_tls.h"
+/* In-tree tool: the calls that differ between mbedTLS 2.28 and 3.6 come
+ * from the library's compat unit, as in tls/. */
+#include "tls/bundle.h"
+#include "tls/tls_compat.h"
 
 #define CSR_PREFIX "provision/csr/"
 #define REPLY_PREFIX "provision/reply/"
@@ -72,8 +73,7 @@ static struct {
     mqtls_tcp_tls net;
     mbedtls_x509_crt ca_cert;
     mbedtls_pk_context ca_key;
-    mbedtls_entropy_context entropy;
-    mbedtls_ctr_drbg_context drbg;
+    mqtls_rng rng;
     mqtls_client c;
     long handled;
     long rate; /* requests a minute per serial */
@@ -178,18 +178,19 @@ static int csr_cn(const mbedtls_x509_csr *csr, char *out, size_t cap)
     return -1;
 }
 
-/* The CSR's signature over its CertificationRequestInfo, with its own key:
- * proof that the sender holds the private key. */
-static int csr_self_signed(mbedtls_x509_csr *csr)
+/* The device CA's key, PEM or DER. */
+static int load_key(mbedtls_pk_context *pk, const char *path)
 {
-    unsigned char hash[MBEDTLS_MD_MAX_SIZE];
-    const mbedtls_md_info_t *md = mbedtls_md_info_from_type(csr->sig_md);
-    if (md == NULL || mbedtls_md(md, csr->cri.p, csr->cri.len, hash) != 0)
-        return -1;
-    return mbedtls_pk_verify_ext(csr->sig_pk, csr->sig_opts, &csr->pk, csr->sig_md, hash,
-                                 mbedtls_md_get_size(md), csr->sig.p, csr->sig.len) == 0
-               ? 0
-               : -1;
+    unsigned char *buf = NULL;
+    size_t len = 0;
+    int ret = mqtls_bundle_read_file(path, &buf, &len);
+    if (ret == MQTLS_OK)
+        ret = mqtls_bundle_parse_key(pk, buf, len);
+    if (buf != NULL) {
+        memset(buf, 0, len);
+        free(buf);
+    }
+    return ret == MQTLS_OK ? 0 : -1;
 }
 
 static void stamp(char out[15], time_t t)
@@ -244,11 +245,11 @@ static int issue(mbedtls_x509_csr *csr, const char *serial, unsigned char *pem, 
     mbedtls_x509write_crt_init(&w);
     mbedtls_mpi_init(&sn);
     snprintf(subject, sizeof subject, "CN=%s", serial);
-    ret = copy_name(&w.issuer, &p.ca_cert.subject);
+    ret = copy_name(mqtls_x509write_crt_issuer(&w), &p.ca_cert.subject);
     stamp(from, now - 3600); /* an hour of slack for device clocks */
     stamp(to, now + p.days * 86400L);
     if (ret == 0)
-        ret = mbedtls_ctr_drbg_random(&p.drbg, rnd, sizeof rnd);
+        ret = mqtls_rng_random(&p.rng, rnd, sizeof rnd);
     rnd[0] &= 0x7f; /* a positive serial number */
     if (ret == 0)
         ret = mbedtls_mpi_read_binary(&sn, rnd, sizeof rnd);
@@ -275,7 +276,7 @@ static int issue(mbedtls_x509_csr *csr, const char *serial, unsigned char *pem, 
     if (ret == 0)
         ret = mbedtls_x509write_crt_set_authority_key_identifier(&w);
     if (ret == 0)
-        ret = mbedtls_x509write_crt_pem(&w, pem, cap, mbedtls_ctr_drbg_random, &p.drbg);
+        ret = mbedtls_x509write_crt_pem(&w, pem, cap, mqtls_rng_random, &p.rng);
     mbedtls_x509write_crt_free(&w);
     mbedtls_mpi_free(&sn);
     return ret;
@@ -311,7 +312,6 @@ static void on_message(void *ctx, const mqtls_publish *m)
     mqtls_onboard_proof proof;
     unsigned char *buf = NULL;
     size_t n = m->topic.len - (sizeof CSR_PREFIX - 1), i, spki_len = 0;
-    const mbedtls_ecp_keypair *ec;
     int w, replay = 0, other = 0;
     (void)ctx;
 
@@ -360,8 +360,7 @@ static void on_message(void *ctx, const mqtls_publish *m)
         refuse(serial, "the CSR does not parse");
         goto out;
     }
-    if (!mbedtls_pk_can_do(&csr.pk, MBEDTLS_PK_ECDSA) || (ec = mbedtls_pk_ec(csr.pk)) == NULL ||
-        ec->grp.id != MBEDTLS_ECP_DP_SECP256R1) {
+    if (!mqtls_pk_is_p256(&csr.pk)) {
         refuse(serial, "the key is not ECDSA P-256");
         goto out;
     }
@@ -370,7 +369,7 @@ static void on_message(void *ctx, const mqtls_publish *m)
         goto out;
     }
     w = mbedtls_pk_write_pubkey_der(&csr.pk, spki, sizeof spki);
-    if (w <= 0 || mbedtls_sha256_ret(spki + sizeof spki - (size_t)w, (size_t)w, hash, 0) != 0) {
+    if (w <= 0 || mqtls_sha256(spki + sizeof spki - (size_t)w, (size_t)w, hash) != 0) {
         refuse(serial, "the CSR's key cannot be read");
         goto out;
     }
@@ -380,7 +379,7 @@ static void on_message(void *ctx, const mqtls_publish *m)
         refuse(serial, "the proof of the factory key does not verify");
         goto out;
     }
-    if (csr_self_signed(&csr) != 0) {
+    if (mqtls_csr_self_signed(&csr) != 0) {
         refuse(serial, "the CSR's self-signature does not verify");
         goto out;
     }
@@ -462,13 +461,9 @@ int main(int argc, char **argv)
         p.tls_name = p.host;
     mbedtls_x509_crt_init(&p.ca_cert);
     mbedtls_pk_init(&p.ca_key);
-    mbedtls_entropy_init(&p.entropy);
-    mbedtls_ctr_drbg_init(&p.drbg);
-    if (mbedtls_x509_crt_parse_file(&p.ca_cert, ca_cert) != 0 ||
-        mbedtls_pk_parse_keyfile(&p.ca_key, ca_key, NULL) != 0 ||
-        mbedtls_pk_check_pair(&p.ca_cert.pk, &p.ca_key) != 0 ||
-        mbedtls_ctr_drbg_seed(&p.drbg, mbedtls_entropy_func, &p.entropy,
-                              (const unsigned char *)pers, sizeof pers - 1) != 0) {
+    mqtls_rng_init(&p.rng);
+    if (mbedtls_x509_crt_parse_file(&p.ca_cert, ca_cert) != 0 || load_key(&p.ca_key, ca_key) != 0 ||
+        mqtls_pk_check_pair(&p.ca_cert.pk, &p.ca_key) != 0 || mqtls_rng_seed(&p.rng, pers) != 0) {
         fprintf(stderr, "provisioner: cannot load the device CA (%s, %s)\n", ca_cert, ca_key);
         return 1;
     }
@@ -520,7 +515,6 @@ int main(int argc, char **argv)
     mqtls_tls_config_free(&p.tls_cfg);
     mbedtls_pk_free(&p.ca_key);
     mbedtls_x509_crt_free(&p.ca_cert);
-    mbedtls_ctr_drbg_free(&p.drbg);
-    mbedtls_entropy_free(&p.entropy);
+    mqtls_rng_free(&p.rng);
     return 0;
 }

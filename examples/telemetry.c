@@ -139,7 +139,7 @@ int main(int argc, char **argv)
         return 1;
     }
     printf("telemetry: connected to 127.0.0.1:%u over mutual TLS (CA %s)\n",
-           (unsigned)app.port, app.net.tls.ca_subject);
+           (unsigned)app.port, mqtls_tls_get_report(&app.net.tls)->ca_subject);
 
     /* 5. The sensor loop: a reading every interval, published at QoS 1 into
      * the journal (connected or not: the client sends it when it can), and

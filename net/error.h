@@ -106,6 +106,12 @@ extern "C" {
       "the server's chain matches none of the pinned public keys")               \
     X(MQTLS_ERR_TLS_CRYPTO, -322,                                                \
       "a cryptographic operation (hash) failed: nothing was trusted on it")     \
+    X(MQTLS_ERR_TLS_STORAGE, -323,                                               \
+      "storage for a TLS object is smaller than this library needs: define "    \
+      "MQTLS_TLS_*_STORAGE as the library was built")                          \
+    X(MQTLS_ERR_TLS_NO_TICKET, -324,                                             \
+      "no TLS 1.3 session ticket yet: the server sends it after the handshake, "  \
+      "with the first data read")                                                \
     X(MQTLS_ERR_CONNACK_PROTOCOL_VERSION, -401,                                  \
       "broker refused the connection: unacceptable protocol version (CONNACK 1)") \
     X(MQTLS_ERR_CONNACK_IDENTIFIER_REJECTED, -402,                               \

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # Install the Debian packages mqtls needs to build, test, fuzz and measure.
 # Does nothing (and needs no privileges) when every package is present.
-# Usage: scripts/install-deps.sh [--dry-run]
+# Usage: scripts/install-deps.sh [--bench] [--dry-run]
 set -eu
 
 PACKAGES="
@@ -24,6 +24,17 @@ gcc-arm-none-eabi
 gcc-multilib
 libnewlib-arm-none-eabi
 "
+
+# make bench also measures the firmware profile on 32-bit ARM: a cross
+# compiler for ARM Linux and QEMU's user-mode emulator to run it here.
+if [ "${1:-}" = "--bench" ]; then
+    PACKAGES="$PACKAGES
+qemu-user
+gcc-arm-linux-gnueabihf
+libc6-dev-armhf-cross
+"
+    shift
+fi
 
 missing=""
 for p in $PACKAGES; do

@@ -8,6 +8,7 @@
 #include <mbedtls/platform_util.h>
 
 #include "net/error.h"
+#include "tls/tls_compat.h"
 
 static const char BEGIN[] = "-----BEGIN CERTIFICATE-----";
 static const char END[] = "-----END CERTIFICATE-----";
@@ -29,9 +30,9 @@ int mqtls_bundle_parse_key(mbedtls_pk_context *pk, const uint8_t *key, size_t le
         return MQTLS_ERR_TLS_OUT_OF_MEMORY;
     memcpy(copy, key, len);
     copy[len] = 0;
-    ret = mbedtls_pk_parse_key(pk, copy, len + 1, NULL, 0);
+    ret = mqtls_pk_parse_key(pk, copy, len + 1, NULL, 0);
     if (ret != 0)
-        ret = mbedtls_pk_parse_key(pk, copy, len, NULL, 0); /* DER */
+        ret = mqtls_pk_parse_key(pk, copy, len, NULL, 0); /* DER */
     mbedtls_platform_zeroize(copy, len + 1);
     free(copy);
     return ret == 0 ? MQTLS_OK : MQTLS_ERR_TLS_BAD_KEY;
@@ -116,7 +117,7 @@ int mqtls_bundle_parse(mbedtls_x509_crt *out, const uint8_t *data, size_t len, i
     if (ret == 0 && index == 0)
         ret = MQTLS_ERR_CA_EMPTY;
     for (c = &parsed; ret == 0 && require_ca && c != NULL && c->raw.len != 0; c = c->next) {
-        if (!c->ca_istrue) {
+        if (!mqtls_crt_is_ca(c)) {
             ret = MQTLS_ERR_CA_NOT_CA;
             break;
         }
@@ -133,7 +134,7 @@ int mqtls_bundle_parse(mbedtls_x509_crt *out, const uint8_t *data, size_t len, i
         *bad_index = index;
         if (ret == MQTLS_ERR_CA_NOT_CA) {
             size_t i = 1;
-            for (c = &parsed; c != NULL && c->ca_istrue; c = c->next)
+            for (c = &parsed; c != NULL && mqtls_crt_is_ca(c); c = c->next)
                 i++;
             *bad_index = i;
         }

@@ -1,15 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "tls/ca_update.h"
+#include "tls/tls_compat.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <mbedtls/ctr_drbg.h>
-#include <mbedtls/ecp.h>
-#include <mbedtls/entropy.h>
 #include <mbedtls/platform_util.h>
-#include <mbedtls/sha256.h>
 #include <mbedtls/x509_crt.h>
 
 #include "net/error.h"
@@ -37,55 +34,47 @@ void mqtls_ca_signer_init(mqtls_ca_signer *s)
 {
     if (s == NULL)
         return;
-    mbedtls_pk_init(&s->pk);
-    s->ready = 0;
-}
-
-static int is_p256(const mbedtls_pk_context *pk)
-{
-    const mbedtls_ecp_keypair *ec;
-    if (!mbedtls_pk_can_do(pk, MBEDTLS_PK_ECDSA))
-        return 0;
-    ec = mbedtls_pk_ec(*pk);
-    return ec != NULL && ec->grp.id == MBEDTLS_ECP_DP_SECP256R1;
+    memset(s, 0, sizeof *s);
 }
 
 int mqtls_ca_signer_load(mqtls_ca_signer *s, const uint8_t *key, size_t len)
 {
+    mbedtls_pk_context pk;
     unsigned char *copy;
     int ret;
 
     if (s == NULL || key == NULL || len == 0)
         return MQTLS_ERR_INVALID_ARG;
-    mbedtls_pk_free(&s->pk);
-    mbedtls_pk_init(&s->pk);
     s->ready = 0;
+    mbedtls_pk_init(&pk);
     copy = malloc(len + 1); /* PEM parsing wants the NUL inside the length */
     if (copy == NULL)
         return MQTLS_ERR_TLS_OUT_OF_MEMORY;
     memcpy(copy, key, len);
     copy[len] = 0;
-    ret = mbedtls_pk_parse_public_key(&s->pk, copy, len + 1);
+    ret = mbedtls_pk_parse_public_key(&pk, copy, len + 1);
     if (ret != 0)
-        ret = mbedtls_pk_parse_public_key(&s->pk, copy, len);
+        ret = mbedtls_pk_parse_public_key(&pk, copy, len);
     if (ret != 0) {
         /* A certificate carrying the key will do as well. */
         mbedtls_x509_crt crt;
         size_t n = 0;
         mbedtls_x509_crt_init(&crt);
         if (mqtls_bundle_parse(&crt, key, len, 0, &n, NULL) == MQTLS_OK && n == 1) {
-            mbedtls_pk_free(&s->pk);
-            mbedtls_pk_init(&s->pk);
-            ret = mbedtls_pk_parse_public_key(&s->pk, crt.pk_raw.p, crt.pk_raw.len);
+            mbedtls_pk_free(&pk);
+            mbedtls_pk_init(&pk);
+            ret = mbedtls_pk_parse_public_key(&pk, crt.pk_raw.p, crt.pk_raw.len);
         }
         mbedtls_x509_crt_free(&crt);
     }
     free(copy);
-    if (ret != 0 || !is_p256(&s->pk)) {
-        mbedtls_pk_free(&s->pk);
-        mbedtls_pk_init(&s->pk);
-        return MQTLS_ERR_TLS_BAD_KEY;
-    }
+    /* Kept as the bare point: what PSA imports, and no mbedTLS type in
+     * the public struct. */
+    if (ret != 0 || mqtls_pk_p256_point(&pk, s->point) != 0)
+        ret = MQTLS_ERR_TLS_BAD_KEY;
+    mbedtls_pk_free(&pk);
+    if (ret != 0)
+        return ret;
     s->ready = 1;
     return MQTLS_OK;
 }
@@ -106,8 +95,7 @@ void mqtls_ca_signer_free(mqtls_ca_signer *s)
 {
     if (s == NULL)
         return;
-    mbedtls_pk_free(&s->pk);
-    s->ready = 0;
+    memset(s, 0, sizeof *s);
 }
 
 /* ---- verifying ----------------------------------------------------------------- */
@@ -137,9 +125,8 @@ int mqtls_ca_update_verify(const uint8_t *msg, size_t len, mqtls_ca_signer *sign
     if (sig_len != len - signed_len - 2)
         return MQTLS_ERR_UPDATE_MALFORMED;
     /* Nothing below is believed until the signature is. */
-    if (mbedtls_sha256_ret(msg, signed_len, hash, 0) != 0 ||
-        mbedtls_pk_verify(&signer->pk, MBEDTLS_MD_SHA256, hash, sizeof hash,
-                          msg + signed_len + 2, sig_len) != 0)
+    if (mqtls_sha256(msg, signed_len, hash) != 0 ||
+        mqtls_p256_verify(signer->point, hash, msg + signed_len + 2, sig_len) != 0)
         return MQTLS_ERR_UPDATE_BAD_SIGNATURE;
     out->version = get32(msg + 8);
     for (expires = 0, i = 0; i < 8; i++)
@@ -251,10 +238,8 @@ int mqtls_ca_update_sign(const uint8_t *bundle, size_t bundle_len, uint32_t vers
                          int64_t expires, const uint8_t *key, size_t key_len,
                          const char *passphrase, uint8_t *out, size_t cap, size_t *len)
 {
-    static const char pers[] = "mqtls ca update signer";
     mbedtls_pk_context pk;
-    mbedtls_entropy_context entropy;
-    mbedtls_ctr_drbg_context drbg;
+    mqtls_rng rng;
     unsigned char *copy;
     uint8_t hash[32];
     size_t signed_len, sig_len = 0;
@@ -275,27 +260,25 @@ int mqtls_ca_update_sign(const uint8_t *bundle, size_t bundle_len, uint32_t vers
     memcpy(out + SIGNED_HEAD, bundle, bundle_len);
 
     mbedtls_pk_init(&pk);
-    mbedtls_entropy_init(&entropy);
-    mbedtls_ctr_drbg_init(&drbg);
+    mqtls_rng_init(&rng);
     copy = malloc(key_len + 1);
     if (copy == NULL)
         return MQTLS_ERR_TLS_OUT_OF_MEMORY;
     memcpy(copy, key, key_len);
     copy[key_len] = 0;
-    ret = mbedtls_pk_parse_key(&pk, copy, key_len + 1, (const unsigned char *)passphrase,
-                               passphrase != NULL ? strlen(passphrase) : 0);
+    ret = mqtls_pk_parse_key(&pk, copy, key_len + 1, (const unsigned char *)passphrase,
+                             passphrase != NULL ? strlen(passphrase) : 0);
     if (ret != 0)
-        ret = mbedtls_pk_parse_key(&pk, copy, key_len, (const unsigned char *)passphrase,
-                                   passphrase != NULL ? strlen(passphrase) : 0);
+        ret = mqtls_pk_parse_key(&pk, copy, key_len, (const unsigned char *)passphrase,
+                                 passphrase != NULL ? strlen(passphrase) : 0);
     mbedtls_platform_zeroize(copy, key_len + 1);
     free(copy);
-    if (ret != 0 || !is_p256(&pk)) {
+    if (ret != 0 || !mqtls_pk_is_p256(&pk)) {
         ret = MQTLS_ERR_TLS_BAD_KEY;
-    } else if (mbedtls_ctr_drbg_seed(&drbg, mbedtls_entropy_func, &entropy,
-                                     (const unsigned char *)pers, sizeof pers - 1) != 0 ||
-               mbedtls_sha256_ret(out, signed_len, hash, 0) != 0 ||
-               mbedtls_pk_sign(&pk, MBEDTLS_MD_SHA256, hash, sizeof hash, out + signed_len + 2,
-                               &sig_len, mbedtls_ctr_drbg_random, &drbg) != 0 ||
+    } else if (mqtls_rng_seed(&rng, "mqtls ca update signer") != 0 ||
+               mqtls_sha256(out, signed_len, hash) != 0 ||
+               mqtls_pk_sign_sha256(&pk, hash, out + signed_len + 2, MQTLS_CA_UPDATE_MAX_SIG,
+                                    &sig_len, &rng) != 0 ||
                sig_len > MQTLS_CA_UPDATE_MAX_SIG) {
         ret = MQTLS_ERR_TLS_CONFIG;
     } else {
@@ -305,7 +288,6 @@ int mqtls_ca_update_sign(const uint8_t *bundle, size_t bundle_len, uint32_t vers
         ret = MQTLS_OK;
     }
     mbedtls_pk_free(&pk); /* wipes the private key */
-    mbedtls_ctr_drbg_free(&drbg);
-    mbedtls_entropy_free(&entropy);
+    mqtls_rng_free(&rng);
     return ret;
 }

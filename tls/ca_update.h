@@ -31,7 +31,6 @@
 #include <stdint.h>
 #include <time.h>
 
-#include <mbedtls/pk.h>
 
 #include "tls/castore.h"
 
@@ -54,7 +53,7 @@ typedef struct mqtls_ca_update {
 /* The key updates must be signed with: a public key (or a certificate
  * holding it), PEM or DER, ECDSA P-256 only. */
 typedef struct mqtls_ca_signer {
-    mbedtls_pk_context pk; /* private */
+    uint8_t point[65]; /* private: the key, uncompressed (0x04 X Y) */
     int ready;
 } mqtls_ca_signer;
 

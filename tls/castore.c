@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "tls/castore.h"
 
+#include "tls/tls_internal.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <mbedtls/platform_util.h>
-#include <mbedtls/sha256.h>
 
 #include "net/error.h"
 #include "tls/bundle.h"
@@ -18,8 +19,40 @@ static const uint8_t MAGIC[4] = {'M', 'Q', 'C', 'A'};
 #define FORMAT 1u
 #define MAX_BLOB (MQTLS_CASTORE_MAX_CAS * 4096u + 16u)
 
-void mqtls_castore_init(mqtls_castore *s)
+/* What mqtls_castore's storage holds. */
+typedef struct castore_impl {
+    mbedtls_x509_crt slot[2];
+    uint8_t count[2];
+    uint32_t version[2];  /* the bundle's update version; 0 for factory */
+    uint32_t uses[2][MQTLS_CASTORE_MAX_CAS];
+    uint8_t sha256[2][MQTLS_CASTORE_MAX_CAS][32];
+    mbedtls_x509_crt trusted; /* what handshakes see; rebuilt when stale */
+    uint8_t trust_id[32];     /* SHA-256 over the trusted set */
+    mqtls_ca_trust trust;
+    bool stale;               /* trusted must be rebuilt */
+    bool has_blobs;
+    mqtls_blobs blobs;
+} castore_impl;
+
+typedef char mqtls_castore_storage_too_small[sizeof(castore_impl) <= MQTLS_CASTORE_STORAGE ? 1 : -1];
+
+/* The state behind pub, or NULL (NULL pub, or storage of another size:
+ * every call then answers MQTLS_ERR_INVALID_ARG or nothing). */
+static castore_impl *castore_of(const mqtls_castore *pub)
 {
+    if (pub == NULL || pub->size_ != sizeof *pub)
+        return NULL;
+    return (castore_impl *)(uintptr_t)pub->opaque_.bytes;
+}
+
+void mqtls_castore_init_sized(mqtls_castore *pub, size_t size)
+{
+    castore_impl *s;
+
+    if (pub == NULL || size < sizeof pub->size_)
+        return;
+    pub->size_ = size;
+    s = castore_of(pub);
     if (s == NULL)
         return;
     memset(s, 0, sizeof *s);
@@ -39,7 +72,7 @@ static const mbedtls_x509_crt *nth(const mbedtls_x509_crt *c, size_t i)
 }
 
 /* Use counts of the old content, matched by fingerprint into the new. */
-static void carry_uses(mqtls_castore *s, mqtls_ca_slot to, const uint8_t (*old_fp)[32],
+static void carry_uses(castore_impl *s, mqtls_ca_slot to, const uint8_t (*old_fp)[32],
                        const uint32_t *old_uses, size_t old_n)
 {
     size_t i, j;
@@ -51,9 +84,10 @@ static void carry_uses(mqtls_castore *s, mqtls_ca_slot to, const uint8_t (*old_f
     }
 }
 
-int mqtls_castore_load(mqtls_castore *s, mqtls_ca_slot slot, const uint8_t *bundle, size_t len,
+int mqtls_castore_load(mqtls_castore *pub, mqtls_ca_slot slot, const uint8_t *bundle, size_t len,
                        uint32_t version, size_t *bad_index)
 {
+    castore_impl *const s = castore_of(pub);
     mbedtls_x509_crt fresh;
     uint8_t old_fp[MQTLS_CASTORE_MAX_CAS][32], new_fp[MQTLS_CASTORE_MAX_CAS][32];
     uint32_t old_uses[MQTLS_CASTORE_MAX_CAS];
@@ -78,7 +112,7 @@ int mqtls_castore_load(mqtls_castore *s, mqtls_ca_slot slot, const uint8_t *bund
          * loaded (uses are counted, and updates compared, by them). */
         const mbedtls_x509_crt *c = &fresh;
         for (i = 0; i < n && c != NULL; i++, c = c->next)
-            if (mbedtls_sha256_ret(c->raw.p, c->raw.len, new_fp[i], 0) != 0) {
+            if (mqtls_sha256(c->raw.p, c->raw.len, new_fp[i]) != 0) {
                 mbedtls_x509_crt_free(&fresh);
                 return MQTLS_ERR_TLS_CRYPTO;
             }
@@ -96,7 +130,7 @@ int mqtls_castore_load(mqtls_castore *s, mqtls_ca_slot slot, const uint8_t *bund
     return MQTLS_OK;
 }
 
-int mqtls_castore_load_file(mqtls_castore *s, mqtls_ca_slot slot, const char *path,
+int mqtls_castore_load_file(mqtls_castore *pub, mqtls_ca_slot slot, const char *path,
                             uint32_t version, size_t *bad_index)
 {
     unsigned char *buf = NULL;
@@ -104,19 +138,20 @@ int mqtls_castore_load_file(mqtls_castore *s, mqtls_ca_slot slot, const char *pa
     int ret = mqtls_bundle_read_file(path, &buf, &len);
     if (ret != MQTLS_OK)
         return ret;
-    ret = mqtls_castore_load(s, slot, buf, len, version, bad_index);
+    ret = mqtls_castore_load(pub, slot, buf, len, version, bad_index);
     free(buf);
     return ret;
 }
 
-int mqtls_castore_stage(mqtls_castore *s, const uint8_t *bundle, size_t len, uint32_t version,
+int mqtls_castore_stage(mqtls_castore *pub, const uint8_t *bundle, size_t len, uint32_t version,
                         size_t *bad_index)
 {
-    return mqtls_castore_load(s, MQTLS_CA_STAGED, bundle, len, version, bad_index);
+    return mqtls_castore_load(pub, MQTLS_CA_STAGED, bundle, len, version, bad_index);
 }
 
-int mqtls_castore_trust(mqtls_castore *s, mqtls_ca_trust trust)
+int mqtls_castore_trust(mqtls_castore *pub, mqtls_ca_trust trust)
 {
+    castore_impl *const s = castore_of(pub);
     if (s == NULL || trust < MQTLS_TRUST_ACTIVE || trust > MQTLS_TRUST_BOTH)
         return MQTLS_ERR_INVALID_ARG;
     if ((trust & MQTLS_TRUST_STAGED) && s->count[MQTLS_CA_STAGED] == 0)
@@ -128,7 +163,7 @@ int mqtls_castore_trust(mqtls_castore *s, mqtls_ca_trust trust)
 }
 
 /* Serialises slot into a fresh buffer (wiped and freed by the caller). */
-static int serialise(const mqtls_castore *s, mqtls_ca_slot slot, uint8_t **out, size_t *len)
+static int serialise(const castore_impl *s, mqtls_ca_slot slot, uint8_t **out, size_t *len)
 {
     const mbedtls_x509_crt *c;
     size_t need = 10, at;
@@ -161,7 +196,7 @@ static int serialise(const mqtls_castore *s, mqtls_ca_slot slot, uint8_t **out, 
 }
 
 /* STAGED emptied (its chain already freed or moved), trust back on ACTIVE. */
-static void forget_staged(mqtls_castore *s)
+static void forget_staged(castore_impl *s)
 {
     mbedtls_x509_crt_init(&s->slot[MQTLS_CA_STAGED]);
     s->count[MQTLS_CA_STAGED] = 0;
@@ -171,8 +206,9 @@ static void forget_staged(mqtls_castore *s)
     s->stale = true;
 }
 
-int mqtls_castore_commit(mqtls_castore *s)
+int mqtls_castore_commit(mqtls_castore *pub)
 {
+    castore_impl *const s = castore_of(pub);
     uint8_t old_fp[MQTLS_CASTORE_MAX_CAS][32];
     uint32_t old_uses[MQTLS_CASTORE_MAX_CAS];
     size_t old_n;
@@ -209,8 +245,9 @@ int mqtls_castore_commit(mqtls_castore *s)
     return MQTLS_OK;
 }
 
-int mqtls_castore_rollback(mqtls_castore *s)
+int mqtls_castore_rollback(mqtls_castore *pub)
 {
+    castore_impl *const s = castore_of(pub);
     if (s == NULL)
         return MQTLS_ERR_INVALID_ARG;
     mbedtls_x509_crt_free(&s->slot[MQTLS_CA_STAGED]);
@@ -218,13 +255,15 @@ int mqtls_castore_rollback(mqtls_castore *s)
     return MQTLS_OK;
 }
 
-size_t mqtls_castore_count(const mqtls_castore *s, mqtls_ca_slot slot)
+size_t mqtls_castore_count(const mqtls_castore *pub, mqtls_ca_slot slot)
 {
+    const castore_impl *const s = castore_of(pub);
     return s != NULL && (slot == MQTLS_CA_ACTIVE || slot == MQTLS_CA_STAGED) ? s->count[slot] : 0;
 }
 
-uint32_t mqtls_castore_version(const mqtls_castore *s, mqtls_ca_slot slot)
+uint32_t mqtls_castore_version(const mqtls_castore *pub, mqtls_ca_slot slot)
 {
+    const castore_impl *const s = castore_of(pub);
     return s != NULL && (slot == MQTLS_CA_ACTIVE || slot == MQTLS_CA_STAGED) ? s->version[slot]
                                                                              : 0;
 }
@@ -248,7 +287,7 @@ static time_t to_time(const mbedtls_x509_time *t)
     return (time_t)(days * 86400L + t->hour * 3600L + t->min * 60L + t->sec);
 }
 
-static void fill_info(const mqtls_castore *s, mqtls_ca_slot slot, size_t i,
+static void fill_info(const castore_impl *s, mqtls_ca_slot slot, size_t i,
                       const mbedtls_x509_crt *c, mqtls_ca_info *out)
 {
     int n;
@@ -265,9 +304,10 @@ static void fill_info(const mqtls_castore *s, mqtls_ca_slot slot, size_t i,
     out->slot = slot;
 }
 
-int mqtls_castore_info(const mqtls_castore *s, mqtls_ca_slot slot, size_t index,
+int mqtls_castore_info(const mqtls_castore *pub, mqtls_ca_slot slot, size_t index,
                        mqtls_ca_info *out)
 {
+    const castore_impl *const s = castore_of(pub);
     const mbedtls_x509_crt *c;
     if (s == NULL || out == NULL || (slot != MQTLS_CA_ACTIVE && slot != MQTLS_CA_STAGED))
         return MQTLS_ERR_INVALID_ARG;
@@ -277,9 +317,10 @@ int mqtls_castore_info(const mqtls_castore *s, mqtls_ca_slot slot, size_t index,
     return MQTLS_OK;
 }
 
-int mqtls_castore_expiring(const mqtls_castore *s, time_t now, unsigned days, mqtls_ca_info *out,
+int mqtls_castore_expiring(const mqtls_castore *pub, time_t now, unsigned days, mqtls_ca_info *out,
                            size_t cap, size_t *n)
 {
+    const castore_impl *const s = castore_of(pub);
     size_t found = 0, i;
     int slot;
     if (s == NULL || n == NULL || (out == NULL && cap != 0))
@@ -297,8 +338,9 @@ int mqtls_castore_expiring(const mqtls_castore *s, time_t now, unsigned days, mq
     return MQTLS_OK;
 }
 
-int mqtls_castore_attach(mqtls_castore *s, const mqtls_blobs *blobs)
+int mqtls_castore_attach(mqtls_castore *pub, const mqtls_blobs *blobs)
 {
+    castore_impl *const s = castore_of(pub);
     if (s == NULL || blobs == NULL || blobs->read == NULL || blobs->write == NULL)
         return MQTLS_ERR_INVALID_ARG;
     s->blobs = *blobs;
@@ -336,8 +378,9 @@ static int unframe(uint8_t *p, size_t len, uint32_t *version, size_t *der_len)
     return MQTLS_OK;
 }
 
-int mqtls_castore_restore(mqtls_castore *s)
+int mqtls_castore_restore(mqtls_castore *pub)
 {
+    castore_impl *const s = castore_of(pub);
     uint8_t *buf;
     size_t len = 0, der_len = 0;
     uint32_t version = 0;
@@ -356,13 +399,14 @@ int mqtls_castore_restore(mqtls_castore *s)
     if (ret == MQTLS_OK)
         ret = unframe(buf, len, &version, &der_len);
     if (ret == MQTLS_OK)
-        ret = mqtls_castore_load(s, MQTLS_CA_ACTIVE, buf, der_len, version, NULL);
+        ret = mqtls_castore_load(pub, MQTLS_CA_ACTIVE, buf, der_len, version, NULL);
     free(buf);
     return ret;
 }
 
-void mqtls_castore_count_use(mqtls_castore *s, const uint8_t sha256[32])
+void mqtls_castore_count_use(mqtls_castore *pub, const uint8_t sha256[32])
 {
+    castore_impl *const s = castore_of(pub);
     size_t i;
     int slot;
     if (s == NULL || sha256 == NULL)
@@ -373,9 +417,13 @@ void mqtls_castore_count_use(mqtls_castore *s, const uint8_t sha256[32])
                 s->uses[slot][i]++;
 }
 
-mbedtls_x509_crt *mqtls_castore_trusted(mqtls_castore *s, uint8_t id[32])
+/* The trusted set for the next handshake, rebuilt if the slots or the
+ * choice changed; NULL if it is empty. id (32 bytes, may be NULL)
+ * identifies the set: it changes whenever the set does. */
+mbedtls_x509_crt *mqtls_castore_trusted(mqtls_castore *pub, uint8_t id[32])
 {
-    mbedtls_sha256_context h;
+    castore_impl *const s = castore_of(pub);
+    mqtls_sha256_ctx h;
     int slot;
 
     if (s == NULL)
@@ -384,8 +432,7 @@ mbedtls_x509_crt *mqtls_castore_trusted(mqtls_castore *s, uint8_t id[32])
         int r;
         mbedtls_x509_crt_free(&s->trusted);
         mbedtls_x509_crt_init(&s->trusted);
-        mbedtls_sha256_init(&h);
-        r = mbedtls_sha256_starts_ret(&h, 0);
+        mqtls_sha256_start(&h);
         for (slot = 0; slot < 2; slot++) {
             const mbedtls_x509_crt *c;
             if (!(s->trust & (slot == 0 ? MQTLS_TRUST_ACTIVE : MQTLS_TRUST_STAGED)))
@@ -394,11 +441,10 @@ mbedtls_x509_crt *mqtls_castore_trusted(mqtls_castore *s, uint8_t id[32])
                 /* Parsed before: only memory can fail, and then the set
                  * is smaller, never larger. */
                 (void)mbedtls_x509_crt_parse_der(&s->trusted, c->raw.p, c->raw.len);
-                r |= mbedtls_sha256_update_ret(&h, c->raw.p, c->raw.len);
+                mqtls_sha256_update(&h, c->raw.p, c->raw.len);
             }
         }
-        r |= mbedtls_sha256_finish_ret(&h, s->trust_id);
-        mbedtls_sha256_free(&h);
+        r = mqtls_sha256_finish(&h, s->trust_id);
         if (r != 0) {
             /* No id for the set: trust nothing (a connect then fails with
              * MQTLS_ERR_TLS_NO_TRUST) and try again next time. */
@@ -433,8 +479,9 @@ static int put_number(char *buf, size_t cap, size_t *at, const char *prefix, uns
     return ret == MQTLS_OK ? put_text(buf, cap, at, num) : ret;
 }
 
-int mqtls_castore_report_json(const mqtls_castore *s, char *buf, size_t cap, size_t *len)
+int mqtls_castore_report_json(const mqtls_castore *pub, char *buf, size_t cap, size_t *len)
 {
+    const castore_impl *const s = castore_of(pub);
     size_t at = 0, i, k;
     int ret;
 
@@ -447,7 +494,7 @@ int mqtls_castore_report_json(const mqtls_castore *s, char *buf, size_t cap, siz
         mqtls_ca_info info;
         char hex[65], subject[2 * MQTLS_CASTORE_SUBJECT_LEN];
         size_t o = 0;
-        mqtls_castore_info(s, MQTLS_CA_ACTIVE, i, &info);
+        mqtls_castore_info(pub, MQTLS_CA_ACTIVE, i, &info);
         for (k = 0; k < 32; k++)
             snprintf(hex + 2 * k, 3, "%02x", info.sha256[k]);
         /* JSON-escape the subject (quotes, backslashes; control bytes dropped). */
@@ -480,8 +527,9 @@ int mqtls_castore_report_json(const mqtls_castore *s, char *buf, size_t cap, siz
     return MQTLS_OK;
 }
 
-void mqtls_castore_free(mqtls_castore *s)
+void mqtls_castore_free(mqtls_castore *pub)
 {
+    castore_impl *const s = castore_of(pub);
     if (s == NULL)
         return;
     mbedtls_x509_crt_free(&s->slot[0]);

@@ -37,8 +37,6 @@
 #include <stdint.h>
 #include <time.h>
 
-#include <mbedtls/x509_crt.h>
-
 #include "net/blobs.h"
 
 #ifdef __cplusplus
@@ -67,23 +65,31 @@ typedef struct mqtls_ca_info {
     mqtls_ca_slot slot;
 } mqtls_ca_info;
 
+/* Bytes reserved for the store's state (parsed certificates, counters):
+ * the layout is the library's own, as for mqtls_tls (tls/tls_mbedtls.h). */
+#ifndef MQTLS_CASTORE_STORAGE
+#if UINTPTR_MAX > 0xFFFFFFFFu
+#define MQTLS_CASTORE_STORAGE 3328
+#else
+#define MQTLS_CASTORE_STORAGE 2304
+#endif
+#endif
+
 typedef struct mqtls_castore {
-    /* private */
-    mbedtls_x509_crt slot[2];
-    uint8_t count[2];
-    uint32_t version[2];  /* the bundle's update version; 0 for factory */
-    uint32_t uses[2][MQTLS_CASTORE_MAX_CAS];
-    uint8_t sha256[2][MQTLS_CASTORE_MAX_CAS][32];
-    mbedtls_x509_crt trusted; /* what handshakes see; rebuilt when stale */
-    uint8_t trust_id[32];     /* SHA-256 over the trusted set */
-    mqtls_ca_trust trust;
-    bool stale;               /* trusted must be rebuilt */
-    bool has_blobs;
-    mqtls_blobs blobs;
+    size_t size_; /* private: what init was given */
+    union {
+        unsigned char bytes[MQTLS_CASTORE_STORAGE];
+        long long ll;
+        long double ld;
+        void *p;
+    } opaque_;    /* private */
 } mqtls_castore;
 
-/* Cannot fail; an empty store. */
-void mqtls_castore_init(mqtls_castore *s);
+/* Cannot fail; an empty store. A macro: it passes the size the
+ * application reserved, which the library checks (a store of another
+ * size refuses every call with MQTLS_ERR_INVALID_ARG). */
+#define mqtls_castore_init(s) mqtls_castore_init_sized((s), sizeof *(s))
+void mqtls_castore_init_sized(mqtls_castore *s, size_t size);
 
 /* Replaces a slot with a bundle: PEM (many certificates) or concatenated
  * DER. Every certificate must parse and be a CA; all or nothing: on
@@ -133,11 +139,6 @@ int mqtls_castore_restore(mqtls_castore *s);
 /* Counts a successful connect whose chain ended at the CA with this
  * certificate fingerprint (called by the TLS layer). */
 void mqtls_castore_count_use(mqtls_castore *s, const uint8_t sha256[32]);
-
-/* The trusted set for the next handshake, rebuilt if the slots or the
- * choice changed; NULL if it is empty. id (32 bytes, may be NULL)
- * identifies the set: it changes whenever the set does. */
-mbedtls_x509_crt *mqtls_castore_trusted(mqtls_castore *s, uint8_t id[32]);
 
 /* {"version":V,"cas":[{"subject":"...","not_after":"...","sha256":"hex",
  * "uses":N},...]} for the ACTIVE slot, NUL-terminated into buf; *len (may

@@ -1,15 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "tls/identity.h"
+#include "tls/tls_compat.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <mbedtls/ctr_drbg.h>
 #include <mbedtls/asn1.h>
 #include <mbedtls/base64.h>
 #include <mbedtls/ecp.h>
-#include <mbedtls/entropy.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/platform_util.h>
 #include <mbedtls/x509_crt.h>
@@ -59,7 +58,7 @@ static int check_pair(const uint8_t *cert, size_t cert_len, const uint8_t *key, 
         ret = ret == MQTLS_ERR_TLS_OUT_OF_MEMORY ? ret : MQTLS_ERR_TLS_BAD_CERT;
     if (ret == MQTLS_OK)
         ret = mqtls_bundle_parse_key(&pk, key, key_len);
-    if (ret == MQTLS_OK && mbedtls_pk_check_pair(&crt.pk, &pk) != 0)
+    if (ret == MQTLS_OK && mqtls_pk_check_pair(&crt.pk, &pk) != 0)
         ret = MQTLS_ERR_TLS_KEY_MISMATCH;
     mbedtls_x509_crt_free(&crt);
     mbedtls_pk_free(&pk);
@@ -271,43 +270,24 @@ int mqtls_identity_cert(const mqtls_identity *id, mqtls_id_slot slot, const uint
     return MQTLS_OK;
 }
 
-/* A DRBG seeded from the platform's entropy, for one operation. */
-typedef struct rng {
-    mbedtls_entropy_context entropy;
-    mbedtls_ctr_drbg_context drbg;
-} rng;
-
-static int rng_setup(rng *r)
+/* A random generator for one operation. */
+static int rng_setup(mqtls_rng *r)
 {
-    static const char pers[] = "mqtls identity";
-    mbedtls_entropy_init(&r->entropy);
-    mbedtls_ctr_drbg_init(&r->drbg);
-    return mbedtls_ctr_drbg_seed(&r->drbg, mbedtls_entropy_func, &r->entropy,
-                                 (const unsigned char *)pers, sizeof pers - 1) == 0
-               ? MQTLS_OK
-               : MQTLS_ERR_TLS_CONFIG;
-}
-
-static void rng_free(rng *r)
-{
-    mbedtls_ctr_drbg_free(&r->drbg);
-    mbedtls_entropy_free(&r->entropy);
+    mqtls_rng_init(r);
+    return mqtls_rng_seed(r, "mqtls identity") == 0 ? MQTLS_OK : MQTLS_ERR_TLS_CONFIG;
 }
 
 int mqtls_identity_generate_key(uint8_t *out, size_t cap, size_t *len)
 {
     mbedtls_pk_context pk;
-    rng r;
+    mqtls_rng r;
     int ret;
 
     if (out == NULL || len == NULL || cap == 0)
         return MQTLS_ERR_INVALID_ARG;
     mbedtls_pk_init(&pk);
     ret = rng_setup(&r);
-    if (ret == MQTLS_OK &&
-        (mbedtls_pk_setup(&pk, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)) != 0 ||
-         mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, mbedtls_pk_ec(pk), mbedtls_ctr_drbg_random,
-                             &r.drbg) != 0))
+    if (ret == MQTLS_OK && mqtls_pk_generate_p256(&pk, &r) != 0)
         ret = MQTLS_ERR_TLS_CONFIG;
     if (ret == MQTLS_OK) {
         int w = mbedtls_pk_write_key_pem(&pk, out, cap);
@@ -319,7 +299,7 @@ int mqtls_identity_generate_key(uint8_t *out, size_t cap, size_t *len)
             *len = strlen((const char *)out);
     }
     mbedtls_pk_free(&pk); /* wipes */
-    rng_free(&r);
+    mqtls_rng_free(&r);
     return ret;
 }
 
@@ -343,7 +323,7 @@ int mqtls_identity_csr(const uint8_t *key, size_t key_len, const char *cn, uint8
     mbedtls_x509write_csr csr;
     mbedtls_pk_context pk;
     char subject[80];
-    rng r;
+    mqtls_rng r;
     int ret;
 
     if (key == NULL || key_len == 0 || out == NULL || len == NULL || !cn_ok(cn))
@@ -361,7 +341,7 @@ int mqtls_identity_csr(const uint8_t *key, size_t key_len, const char *cn, uint8
             ret = MQTLS_ERR_INVALID_ARG;
     }
     if (ret == MQTLS_OK) {
-        int w = mbedtls_x509write_csr_pem(&csr, out, cap, mbedtls_ctr_drbg_random, &r.drbg);
+        int w = mbedtls_x509write_csr_pem(&csr, out, cap, mqtls_rng_random, &r);
         if (w == MBEDTLS_ERR_BASE64_BUFFER_TOO_SMALL || w == MBEDTLS_ERR_ASN1_BUF_TOO_SMALL)
             ret = MQTLS_ERR_BUFFER_TOO_SMALL;
         else if (w != 0)
@@ -371,7 +351,7 @@ int mqtls_identity_csr(const uint8_t *key, size_t key_len, const char *cn, uint8
     }
     mbedtls_x509write_csr_free(&csr);
     mbedtls_pk_free(&pk);
-    rng_free(&r);
+    mqtls_rng_free(&r);
     return ret;
 }
 

@@ -1,16 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "tls/onboard.h"
+#include "tls/tls_compat.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <mbedtls/ctr_drbg.h>
 #include <mbedtls/ecp.h>
-#include <mbedtls/entropy.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/platform_util.h>
-#include <mbedtls/sha256.h>
 #include <mbedtls/x509_csr.h>
 
 #include "net/error.h"
@@ -48,32 +46,18 @@ static int spki_of(mbedtls_pk_context *pk, uint8_t *buf, size_t cap)
     return mbedtls_pk_write_pubkey_der(pk, buf, cap);
 }
 
-static int is_p256(const mbedtls_pk_context *pk)
-{
-    const mbedtls_ecp_keypair *ec;
-    if (!mbedtls_pk_can_do(pk, MBEDTLS_PK_ECDSA))
-        return 0;
-    ec = mbedtls_pk_ec(*pk);
-    return ec != NULL && ec->grp.id == MBEDTLS_ECP_DP_SECP256R1;
-}
-
-
 /* SHA-256("mqtls onboarding 1" 0 serial 0 csr_spki nonce). */
 static int digest(const char *serial, const uint8_t *csr_spki, size_t csr_spki_len,
                   const uint8_t nonce[MQTLS_ONBOARD_NONCE_LEN], uint8_t out[32])
 {
     static const char label[] = "mqtls onboarding 1";
-    mbedtls_sha256_context h;
-    int r;
-    mbedtls_sha256_init(&h);
-    r = mbedtls_sha256_starts_ret(&h, 0);
-    r |= mbedtls_sha256_update_ret(&h, (const unsigned char *)label, sizeof label);
-    r |= mbedtls_sha256_update_ret(&h, (const unsigned char *)serial, strlen(serial) + 1);
-    r |= mbedtls_sha256_update_ret(&h, csr_spki, csr_spki_len);
-    r |= mbedtls_sha256_update_ret(&h, nonce, MQTLS_ONBOARD_NONCE_LEN);
-    r |= mbedtls_sha256_finish_ret(&h, out);
-    mbedtls_sha256_free(&h);
-    return r == 0 ? MQTLS_OK : MQTLS_ERR_TLS_CRYPTO;
+    mqtls_sha256_ctx h;
+    mqtls_sha256_start(&h);
+    mqtls_sha256_update(&h, label, sizeof label);
+    mqtls_sha256_update(&h, serial, strlen(serial) + 1);
+    mqtls_sha256_update(&h, csr_spki, csr_spki_len);
+    mqtls_sha256_update(&h, nonce, MQTLS_ONBOARD_NONCE_LEN);
+    return mqtls_sha256_finish(&h, out) == 0 ? MQTLS_OK : MQTLS_ERR_TLS_CRYPTO;
 }
 
 int mqtls_onboard_key_pin(const uint8_t *key, size_t len, char pin[65])
@@ -100,7 +84,7 @@ int mqtls_onboard_key_pin(const uint8_t *key, size_t len, char pin[65])
         n = spki_of(&pk, der, sizeof der);
         if (n <= 0)
             ret = MQTLS_ERR_TLS_BAD_KEY;
-        else if (mbedtls_sha256_ret(der + sizeof der - (size_t)n, (size_t)n, hash, 0) != 0)
+        else if (mqtls_sha256(der + sizeof der - (size_t)n, (size_t)n, hash) != 0)
             ret = MQTLS_ERR_TLS_CRYPTO;
         else
             to_hex(hash, 32, pin);
@@ -113,11 +97,9 @@ int mqtls_onboard_request(const uint8_t *factory_key, size_t factory_key_len, co
                           const uint8_t *csr, size_t csr_len, uint8_t *out, size_t cap,
                           size_t *len)
 {
-    static const char pers[] = "mqtls onboarding";
     mbedtls_pk_context fk;
     mbedtls_x509_csr req;
-    mbedtls_entropy_context entropy;
-    mbedtls_ctr_drbg_context drbg;
+    mqtls_rng rng;
     uint8_t fspki[MQTLS_ONBOARD_MAX_SPKI + 64], cspki[1200]; /* the CSR's key may be RSA */
     uint8_t nonce[MQTLS_ONBOARD_NONCE_LEN], hash[32], sig[MBEDTLS_ECDSA_MAX_LEN];
     char hex[2 * (MQTLS_ONBOARD_MAX_SPKI + 64) + 1];
@@ -130,10 +112,9 @@ int mqtls_onboard_request(const uint8_t *factory_key, size_t factory_key_len, co
         return MQTLS_ERR_INVALID_ARG;
     mbedtls_pk_init(&fk);
     mbedtls_x509_csr_init(&req);
-    mbedtls_entropy_init(&entropy);
-    mbedtls_ctr_drbg_init(&drbg);
+    mqtls_rng_init(&rng);
     ret = mqtls_bundle_parse_key(&fk, factory_key, factory_key_len);
-    if (ret == MQTLS_OK && !is_p256(&fk))
+    if (ret == MQTLS_OK && !mqtls_pk_is_p256(&fk))
         ret = MQTLS_ERR_TLS_BAD_KEY;
     if (ret == MQTLS_OK && (copy = malloc(csr_len + 1)) != NULL) {
         memcpy(copy, csr, csr_len);
@@ -142,8 +123,7 @@ int mqtls_onboard_request(const uint8_t *factory_key, size_t factory_key_len, co
             ret = MQTLS_ERR_INVALID_ARG;
         free(copy);
     }
-    if (ret == MQTLS_OK && mbedtls_ctr_drbg_seed(&drbg, mbedtls_entropy_func, &entropy,
-                                                 (const unsigned char *)pers, sizeof pers - 1) != 0)
+    if (ret == MQTLS_OK && mqtls_rng_seed(&rng, "mqtls onboarding") != 0)
         ret = MQTLS_ERR_TLS_CONFIG;
     if (ret == MQTLS_OK) {
         fn = spki_of(&fk, fspki, sizeof fspki);
@@ -151,13 +131,12 @@ int mqtls_onboard_request(const uint8_t *factory_key, size_t factory_key_len, co
         if (fn <= 0 || cn <= 0 || fn > MQTLS_ONBOARD_MAX_SPKI)
             ret = MQTLS_ERR_TLS_BAD_KEY;
     }
-    if (ret == MQTLS_OK && mbedtls_ctr_drbg_random(&drbg, nonce, sizeof nonce) != 0)
+    if (ret == MQTLS_OK && mqtls_rng_random(&rng, nonce, sizeof nonce) != 0)
         ret = MQTLS_ERR_TLS_CONFIG;
     if (ret == MQTLS_OK)
         ret = digest(serial, cspki + sizeof cspki - (size_t)cn, (size_t)cn, nonce, hash);
     if (ret == MQTLS_OK &&
-        mbedtls_pk_sign(&fk, MBEDTLS_MD_SHA256, hash, sizeof hash, sig, &sig_len,
-                        mbedtls_ctr_drbg_random, &drbg) != 0)
+        mqtls_pk_sign_sha256(&fk, hash, sig, sizeof sig, &sig_len, &rng) != 0)
         ret = MQTLS_ERR_TLS_CRYPTO;
     /* CSR text, then the three lines. */
     at = csr_len;
@@ -182,8 +161,7 @@ int mqtls_onboard_request(const uint8_t *factory_key, size_t factory_key_len, co
     }
     mbedtls_pk_free(&fk); /* wipes the factory key */
     mbedtls_x509_csr_free(&req);
-    mbedtls_ctr_drbg_free(&drbg);
-    mbedtls_entropy_free(&entropy);
+    mqtls_rng_free(&rng);
     return ret;
 }
 
@@ -228,7 +206,7 @@ int mqtls_onboard_pin_matches(const mqtls_onboard_proof *p, const char *pin)
     uint8_t hash[32];
     char hex[65];
     if (p == NULL || pin == NULL ||
-        mbedtls_sha256_ret(p->factory_spki, p->factory_spki_len, hash, 0) != 0)
+        mqtls_sha256(p->factory_spki, p->factory_spki_len, hash) != 0)
         return 0;
     to_hex(hash, 32, hex);
     return strlen(pin) == 64 && strcmp(hex, pin) == 0;
@@ -238,15 +216,16 @@ int mqtls_onboard_verify(const mqtls_onboard_proof *p, const char *serial, const
                          size_t csr_spki_len)
 {
     mbedtls_pk_context fk;
-    uint8_t hash[32];
+    uint8_t hash[32], point[65];
     int ret = MQTLS_ERR_UPDATE_BAD_SIGNATURE;
 
     if (p == NULL || serial == NULL || csr_spki == NULL)
         return MQTLS_ERR_INVALID_ARG;
     mbedtls_pk_init(&fk);
     if (mbedtls_pk_parse_public_key(&fk, p->factory_spki, p->factory_spki_len) == 0 &&
-        is_p256(&fk) && digest(serial, csr_spki, csr_spki_len, p->nonce, hash) == MQTLS_OK &&
-        mbedtls_pk_verify(&fk, MBEDTLS_MD_SHA256, hash, sizeof hash, p->sig, p->sig_len) == 0)
+        mqtls_pk_p256_point(&fk, point) == 0 &&
+        digest(serial, csr_spki, csr_spki_len, p->nonce, hash) == MQTLS_OK &&
+        mqtls_p256_verify(point, hash, p->sig, p->sig_len) == 0)
         ret = MQTLS_OK;
     mbedtls_pk_free(&fk);
     return ret;

@@ -3,6 +3,16 @@
 
 #include <string.h>
 
+/* A TLS 1.3 ticket arrived: it is the session to offer from now on. */
+static void save_ticket(void *ctx, mqtls_tls *tls)
+{
+    mqtls_tcp_tls *s = ctx;
+    size_t len = 0;
+    if (s->session != NULL &&
+        mqtls_tls_session_save(tls, s->session, s->session_cap, &len) == MQTLS_OK)
+        s->session_len = len;
+}
+
 void mqtls_tcp_tls_init(mqtls_tcp_tls *s, mqtls_tls_config *cfg, const char *host, uint16_t port)
 {
     if (s == NULL)
@@ -13,6 +23,7 @@ void mqtls_tcp_tls_init(mqtls_tcp_tls *s, mqtls_tls_config *cfg, const char *hos
     s->port = port;
     s->connect_timeout_ms = 10000;
     mqtls_tls_init(&s->tls);
+    (void)mqtls_tls_set_session_hook(&s->tls, save_ticket, s);
     mqtls_tcp_init(&s->tcp);
 }
 
@@ -26,6 +37,7 @@ int mqtls_tcp_tls_open(void *ctx, mqtls_transport *out)
         return MQTLS_ERR_INVALID_ARG;
     mqtls_tls_free(&s->tls); /* the previous connection, if any */
     mqtls_tls_init(&s->tls);
+    (void)mqtls_tls_set_session_hook(&s->tls, save_ticket, s);
     mqtls_tcp_init(&s->tcp);
     if (s->session != NULL && s->session_len > 0 &&
         mqtls_tls_session_load(&s->tls, s->session, s->session_len) != MQTLS_OK)
@@ -39,9 +51,12 @@ int mqtls_tcp_tls_open(void *ctx, mqtls_transport *out)
             mqtls_tcp_close(&s->tcp);
     }
     s->last_error = ret;
-    if (ret == MQTLS_OK && s->session != NULL && !s->tls.resumed &&
-        mqtls_tls_session_save(&s->tls, s->session, s->session_cap, &s->session_len) != MQTLS_OK)
-        s->session_len = 0;
+    if (ret == MQTLS_OK && s->session != NULL && !mqtls_tls_get_report(&s->tls)->resumed) {
+        ret = mqtls_tls_session_save(&s->tls, s->session, s->session_cap, &s->session_len);
+        if (ret != MQTLS_OK && ret != MQTLS_ERR_TLS_NO_TICKET)
+            s->session_len = 0;
+        ret = MQTLS_OK; /* TLS 1.3: the ticket comes with a read (save_ticket) */
+    }
     return ret == MQTLS_OK ? mqtls_tls_transport(&s->tls, out) : ret;
 }
 

@@ -42,7 +42,9 @@ void mqtls_tcp_tls_init(mqtls_tcp_tls *s, mqtls_tls_config *cfg, const char *hos
  * handshakes, fills *out with the TLS transport. */
 int mqtls_tcp_tls_open(void *ctx, mqtls_transport *out);
 /* Resumes TLS sessions across reconnects: after every full handshake the
- * session is saved into buf (cap bytes; about 1.2 KB with tickets), and
+ * session is saved into buf (cap bytes; about 1.2 KB with tickets; on
+ * TLS 1.3 when the server's ticket arrives, with a read after connect,
+ * and again at each new ticket: persist buf after the first exchange), and
  * every open offers it, so a reconnect skips the certificate exchange and
  * the ECDHE/ECDSA work. len > 0 offers saved bytes from an earlier run
  * (kept in flash across a reboot). The saved bytes remember the trust they

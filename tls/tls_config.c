@@ -9,10 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include <mbedtls/error.h>
-#include <mbedtls/net_sockets.h>
 #include <mbedtls/platform_util.h>
-#include <mbedtls/sha256.h>
 
 #include "net/clock_posix.h"
 #include "tls/bundle.h"
@@ -46,26 +43,30 @@ static void wipe_free(unsigned char *p, size_t len)
     }
 }
 
-/* ---- configuration: options, trust, identity ------------------------------- */
+/* The library's state must fit the storage the public header reserves:
+ * a build whose mbedTLS configuration needs more stops here (raise
+ * MQTLS_TLS_CONFIG_STORAGE, for the library and the application alike). */
+typedef char mqtls_tls_config_storage_too_small[sizeof(mqtls_tls_cfg_impl) <= MQTLS_TLS_CONFIG_STORAGE ? 1 : -1];
 
-void mqtls_tls_config_init(mqtls_tls_config *cfg)
+mqtls_tls_cfg_impl *mqtls_tls_cfg_of(const mqtls_tls_config *pub)
 {
-    if (cfg == NULL)
-        return;
-    memset(cfg, 0, sizeof *cfg);
-    mbedtls_ssl_config_init(&cfg->conf);
-    mbedtls_x509_crt_init(&cfg->ca);
-    mbedtls_x509_crt_init(&cfg->own_cert);
-    mbedtls_pk_init(&cfg->own_key);
-    mbedtls_entropy_init(&cfg->entropy);
-    mbedtls_ctr_drbg_init(&cfg->drbg);
-    cfg->handshake_timeout_ms = DEFAULT_HANDSHAKE_TIMEOUT_MS;
-    cfg->read_ahead = MQTLS_TLS_READ_AHEAD;
-#if MQTLS_TLS_POSIX_CLOCK
-    mqtls_clock_posix(&cfg->clock);
-#endif
-    cfg->wall_clock = mqtls_tls_system_time;
+    if (pub == NULL || pub->size_ != sizeof *pub)
+        return NULL;
+    return (mqtls_tls_cfg_impl *)(uintptr_t)pub->opaque_.bytes;
 }
+
+/* MQTLS_OK, or what a call on pub returns instead. */
+static int check(const mqtls_tls_config *pub)
+{
+    if (pub == NULL)
+        return MQTLS_ERR_INVALID_ARG;
+    return pub->size_ == sizeof *pub ? MQTLS_OK : MQTLS_ERR_TLS_STORAGE;
+}
+
+#define CFG(pub)                                  \
+    mqtls_tls_cfg_impl *const cfg = mqtls_tls_cfg_of(pub); \
+    if (cfg == NULL)                              \
+    return check(pub)
 
 /* What we offer unless told otherwise: forward secrecy (ECDHE) and AEAD
  * only, 128-bit strength: ChaCha20-Poly1305 first, because mbedTLS 2.28's
@@ -76,36 +77,99 @@ void mqtls_tls_config_init(mqtls_tls_config *cfg)
  * that choose by their own preference (Mosquitto, OpenSSL's order) would
  * pick it over both, for no gain a device needs. */
 static const int default_suites[] = {
+#if defined(MQTLS_TLS13_SUITES)
+    MQTLS_TLS13_SUITES
+#endif
     MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
     MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
     MBEDTLS_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
     MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
     0};
 
-int mqtls_tls_config_setup(mqtls_tls_config *cfg)
+/* The versions to offer: those asked for, less what the suites or the
+ * options rule out. TLS 1.3 has no max_fragment_length (its successor,
+ * record_size_limit, is not implemented by OpenSSL, so not by Mosquitto):
+ * a configuration with one offers TLS 1.2 only. A suite list without a
+ * TLS 1.3 suite (0x13xx) offers 1.2 only, one with only 1.3 suites 1.3
+ * only. 0, or -1 when nothing is left (the configuration unchanged). */
+static int apply_versions(mqtls_tls_cfg_impl *cfg, unsigned versions, const int *suites,
+                          unsigned char mfl_code)
+{
+    unsigned has12 = 0, has13 = 0, offer = versions;
+    size_t i;
+    for (i = 0; suites[i] != 0; i++) {
+        if ((suites[i] & 0xff00) == 0x1300)
+            has13 = MQTLS_TLS_1_3;
+        else
+            has12 = MQTLS_TLS_1_2;
+    }
+    offer &= has12 | has13;
+    if (mfl_code != MBEDTLS_SSL_MAX_FRAG_LEN_NONE)
+        offer &= MQTLS_TLS_1_2;
+    if (offer == 0 || mqtls_ssl_conf_versions(&cfg->conf, offer) != 0)
+        return -1;
+    mbedtls_ssl_conf_ciphersuites(&cfg->conf, suites);
+    if (mbedtls_ssl_conf_max_frag_len(&cfg->conf, mfl_code) != 0) {
+        (void)apply_versions(cfg, cfg->versions, cfg->suites, cfg->mfl_code);
+        return -1;
+    }
+    cfg->versions = versions;
+    cfg->suites = suites;
+    cfg->mfl_code = mfl_code;
+    cfg->offered = offer;
+    return 0;
+}
+
+/* ---- configuration: options, trust, identity ------------------------------- */
+
+void mqtls_tls_config_init_sized(mqtls_tls_config *pub, size_t size)
+{
+    mqtls_tls_cfg_impl *cfg;
+
+    if (pub == NULL || size < sizeof pub->size_)
+        return;
+    pub->size_ = size;
+    if (size != sizeof *pub)
+        return; /* another layout: every call says MQTLS_ERR_TLS_STORAGE */
+    memset(pub->opaque_.bytes, 0, sizeof pub->opaque_.bytes);
+    cfg = mqtls_tls_cfg_of(pub);
+    mbedtls_ssl_config_init(&cfg->conf);
+    mbedtls_x509_crt_init(&cfg->ca);
+    mbedtls_x509_crt_init(&cfg->own_cert);
+    mbedtls_pk_init(&cfg->own_key);
+    mqtls_rng_init(&cfg->rng);
+    cfg->versions = MQTLS_TLS_1_2 | MQTLS_TLS_1_3;
+    cfg->suites = default_suites;
+    cfg->handshake_timeout_ms = DEFAULT_HANDSHAKE_TIMEOUT_MS;
+    cfg->read_ahead = MQTLS_TLS_READ_AHEAD;
+#if MQTLS_TLS_POSIX_CLOCK
+    mqtls_clock_posix(&cfg->clock);
+#endif
+    cfg->wall_clock = mqtls_tls_system_time;
+}
+
+int mqtls_tls_config_setup(mqtls_tls_config *pub)
 {
     int ret;
+    CFG(pub);
 
-    if (cfg == NULL)
-        return MQTLS_ERR_INVALID_ARG;
-    ret = mbedtls_ctr_drbg_seed(&cfg->drbg, mbedtls_entropy_func, &cfg->entropy,
-                                (const unsigned char *)PERSONALISATION,
-                                sizeof PERSONALISATION - 1);
-    if (ret != 0)
+    if (mqtls_rng_seed(&cfg->rng, PERSONALISATION) != 0)
         return MQTLS_ERR_TLS_CONFIG;
     ret = mbedtls_ssl_config_defaults(&cfg->conf, MBEDTLS_SSL_IS_CLIENT,
                                       MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT);
     if (ret != 0)
         return ret == MBEDTLS_ERR_SSL_ALLOC_FAILED ? MQTLS_ERR_TLS_OUT_OF_MEMORY
                                                    : MQTLS_ERR_TLS_CONFIG;
-    mbedtls_ssl_conf_rng(&cfg->conf, mbedtls_ctr_drbg_random, &cfg->drbg);
-    mbedtls_ssl_conf_min_version(&cfg->conf, MBEDTLS_SSL_MAJOR_VERSION_3,
-                                 MBEDTLS_SSL_MINOR_VERSION_3); /* TLS 1.2 */
-    mbedtls_ssl_conf_authmode(&cfg->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
-    mbedtls_ssl_conf_ca_chain(&cfg->conf, &cfg->ca, NULL);
-    mbedtls_ssl_conf_ciphersuites(&cfg->conf, default_suites);
+    mbedtls_ssl_conf_rng(&cfg->conf, mqtls_rng_random, &cfg->rng);
+    if (apply_versions(cfg, cfg->versions, cfg->suites, cfg->mfl_code) != 0)
+        return MQTLS_ERR_TLS_CONFIG;
+    mbedtls_ssl_conf_authmode(&cfg->conf, cfg->insecure ? MBEDTLS_SSL_VERIFY_NONE
+                                                        : MBEDTLS_SSL_VERIFY_REQUIRED);
+    /* Trust is set on each handshake (mqtls_ssl_set_ca_chain()); the
+     * configuration is not written by a connect. */
 #if defined(MBEDTLS_SSL_SESSION_TICKETS)
     mbedtls_ssl_conf_session_tickets(&cfg->conf, MBEDTLS_SSL_SESSION_TICKETS_ENABLED);
+    mqtls_ssl_conf_ticket_signal(&cfg->conf);
 #endif
 #if defined(MBEDTLS_SSL_RENEGOTIATION) /* a device build leaves it out entirely */
     mbedtls_ssl_conf_renegotiation(&cfg->conf, MBEDTLS_SSL_RENEGOTIATION_DISABLED);
@@ -117,13 +181,14 @@ int mqtls_tls_config_setup(mqtls_tls_config *cfg)
     return MQTLS_OK;
 }
 
-int mqtls_tls_config_add_ca_pem(mqtls_tls_config *cfg, const char *pem, size_t len,
+int mqtls_tls_config_add_ca_pem(mqtls_tls_config *pub, const char *pem, size_t len,
                                 size_t *bad_index)
 {
     size_t n = 0;
     int ret;
+    CFG(pub);
 
-    if (cfg == NULL || pem == NULL)
+    if (pem == NULL)
         return MQTLS_ERR_INVALID_ARG;
     ret = mqtls_bundle_parse(&cfg->ca, (const uint8_t *)pem, len, 0, &n, bad_index);
     if (ret == MQTLS_ERR_CA_EMPTY)
@@ -133,9 +198,10 @@ int mqtls_tls_config_add_ca_pem(mqtls_tls_config *cfg, const char *pem, size_t l
     return ret;
 }
 
-int mqtls_tls_config_add_ca_der(mqtls_tls_config *cfg, const uint8_t *der, size_t len)
+int mqtls_tls_config_add_ca_der(mqtls_tls_config *pub, const uint8_t *der, size_t len)
 {
-    if (cfg == NULL || der == NULL || len == 0)
+    CFG(pub);
+    if (der == NULL || len == 0)
         return MQTLS_ERR_INVALID_ARG;
     if (mbedtls_x509_crt_parse_der(&cfg->ca, der, len) != 0)
         return MQTLS_ERR_TLS_BAD_CA;
@@ -149,8 +215,8 @@ int mqtls_tls_config_add_ca_file(mqtls_tls_config *cfg, const char *path, size_t
     size_t len = 0;
     int ret;
 
-    if (cfg == NULL)
-        return MQTLS_ERR_INVALID_ARG;
+    if (check(cfg) != MQTLS_OK)
+        return check(cfg);
     ret = mqtls_bundle_read_file(path, &buf, &len);
     if (ret != MQTLS_OK)
         return ret;
@@ -160,7 +226,7 @@ int mqtls_tls_config_add_ca_file(mqtls_tls_config *cfg, const char *path, size_t
     return ret;
 }
 
-int mqtls_tls_config_set_identity(mqtls_tls_config *cfg, const uint8_t *cert, size_t cert_len,
+int mqtls_tls_config_set_identity(mqtls_tls_config *pub, const uint8_t *cert, size_t cert_len,
                                   const uint8_t *key, size_t key_len, const char *passphrase)
 {
     unsigned char *c = NULL, *k = NULL;
@@ -168,8 +234,9 @@ int mqtls_tls_config_set_identity(mqtls_tls_config *cfg, const uint8_t *cert, si
     mbedtls_x509_crt new_cert;
     mbedtls_pk_context new_key;
     int ret = MQTLS_OK, mret;
+    CFG(pub);
 
-    if (cfg == NULL || cert == NULL || key == NULL || cert_len == 0 || key_len == 0)
+    if (cert == NULL || key == NULL || cert_len == 0 || key_len == 0)
         return MQTLS_ERR_INVALID_ARG;
     /* All or nothing: the new pair is parsed and checked on the side, and
      * only a good one replaces the identity in use. */
@@ -188,14 +255,14 @@ int mqtls_tls_config_set_identity(mqtls_tls_config *cfg, const uint8_t *cert, si
         ret = MQTLS_ERR_TLS_BAD_CERT;
         goto out;
     }
-    mret = mbedtls_pk_parse_key(&new_key, k,
+    mret = mqtls_pk_parse_key(&new_key, k,
                                 mqtls_bundle_looks_like_pem(key, key_len) ? key_len + 1 : key_len,
                                 (const unsigned char *)passphrase, pass_len);
     if (mret != 0) {
         ret = MQTLS_ERR_TLS_BAD_KEY;
         goto out;
     }
-    if (mbedtls_pk_check_pair(&new_cert.pk, &new_key) != 0) {
+    if (mqtls_pk_check_pair(&new_cert.pk, &new_key) != 0) {
         ret = MQTLS_ERR_TLS_KEY_MISMATCH;
         goto out;
     }
@@ -240,11 +307,12 @@ int mqtls_tls_config_set_identity_files(mqtls_tls_config *cfg, const char *cert_
     return ret;
 }
 
-int mqtls_tls_config_set_alpn(mqtls_tls_config *cfg, const char *const *protocols)
+int mqtls_tls_config_set_alpn(mqtls_tls_config *pub, const char *const *protocols)
 {
     size_t n = 0;
 
-    if (cfg == NULL || protocols == NULL)
+    CFG(pub);
+    if (protocols == NULL)
         return MQTLS_ERR_INVALID_ARG;
     while (protocols[n] != NULL) {
         if (n == MQTLS_TLS_MAX_ALPN)
@@ -259,12 +327,20 @@ int mqtls_tls_config_set_alpn(mqtls_tls_config *cfg, const char *const *protocol
                                                                          : MQTLS_ERR_TLS_CONFIG;
 }
 
-int mqtls_tls_config_set_max_fragment(mqtls_tls_config *cfg, unsigned bytes)
+int mqtls_tls_config_set_versions(mqtls_tls_config *pub, unsigned versions)
+{
+    CFG(pub);
+    if (versions == 0 || (versions & ~(MQTLS_TLS_1_2 | MQTLS_TLS_1_3)) != 0)
+        return MQTLS_ERR_INVALID_ARG;
+    return apply_versions(cfg, versions, cfg->suites, cfg->mfl_code) == 0 ? MQTLS_OK
+                                                                          : MQTLS_ERR_TLS_CONFIG;
+}
+
+int mqtls_tls_config_set_max_fragment(mqtls_tls_config *pub, unsigned bytes)
 {
     unsigned char code;
 
-    if (cfg == NULL)
-        return MQTLS_ERR_INVALID_ARG;
+    CFG(pub);
     switch (bytes) {
     case 0: code = MBEDTLS_SSL_MAX_FRAG_LEN_NONE; break;
     case 512: code = MBEDTLS_SSL_MAX_FRAG_LEN_512; break;
@@ -273,72 +349,77 @@ int mqtls_tls_config_set_max_fragment(mqtls_tls_config *cfg, unsigned bytes)
     case 4096: code = MBEDTLS_SSL_MAX_FRAG_LEN_4096; break;
     default: return MQTLS_ERR_TLS_CONFIG;
     }
-    return mbedtls_ssl_conf_max_frag_len(&cfg->conf, code) == 0 ? MQTLS_OK
-                                                                 : MQTLS_ERR_TLS_CONFIG;
+    return apply_versions(cfg, cfg->versions, cfg->suites, code) == 0 ? MQTLS_OK
+                                                                       : MQTLS_ERR_TLS_CONFIG;
 }
 
-int mqtls_tls_config_set_ciphersuites(mqtls_tls_config *cfg, const int *ids)
+int mqtls_tls_config_set_ciphersuites(mqtls_tls_config *pub, const int *ids)
 {
-    if (cfg == NULL || ids == NULL || ids[0] == 0)
+    CFG(pub);
+    if (ids == NULL || ids[0] == 0)
         return MQTLS_ERR_INVALID_ARG;
-    mbedtls_ssl_conf_ciphersuites(&cfg->conf, ids);
-    return MQTLS_OK;
+    return apply_versions(cfg, cfg->versions, ids, cfg->mfl_code) == 0 ? MQTLS_OK
+                                                                        : MQTLS_ERR_TLS_CONFIG;
 }
 
-int mqtls_tls_config_set_handshake_timeout(mqtls_tls_config *cfg, uint32_t timeout_ms)
+int mqtls_tls_config_set_handshake_timeout(mqtls_tls_config *pub, uint32_t timeout_ms)
 {
-    if (cfg == NULL || timeout_ms == 0)
+    CFG(pub);
+    if (timeout_ms == 0)
         return MQTLS_ERR_INVALID_ARG;
     cfg->handshake_timeout_ms = timeout_ms;
     return MQTLS_OK;
 }
 
-int mqtls_tls_config_set_time_policy(mqtls_tls_config *cfg, mqtls_tls_time_policy policy)
+int mqtls_tls_config_set_time_policy(mqtls_tls_config *pub, mqtls_tls_time_policy policy)
 {
-    if (cfg == NULL ||
-        (policy != MQTLS_TLS_TIME_STRICT && policy != MQTLS_TLS_TIME_DEFER_UNTIL_CLOCK_SET))
+    CFG(pub);
+    if (policy != MQTLS_TLS_TIME_STRICT && policy != MQTLS_TLS_TIME_DEFER_UNTIL_CLOCK_SET)
         return MQTLS_ERR_INVALID_ARG;
     cfg->time_policy = policy;
     return MQTLS_OK;
 }
 
-int mqtls_tls_config_set_clock(mqtls_tls_config *cfg, const mqtls_clock *clock)
+int mqtls_tls_config_set_clock(mqtls_tls_config *pub, const mqtls_clock *clock)
 {
-    if (cfg == NULL || clock == NULL || clock->now_ms == NULL)
+    CFG(pub);
+    if (clock == NULL || clock->now_ms == NULL)
         return MQTLS_ERR_INVALID_ARG;
     cfg->clock = *clock;
     return MQTLS_OK;
 }
 
-int mqtls_tls_config_set_wall_clock(mqtls_tls_config *cfg, time_t (*now)(void))
+int mqtls_tls_config_set_wall_clock(mqtls_tls_config *pub, time_t (*now)(void))
 {
-    if (cfg == NULL || now == NULL)
+    CFG(pub);
+    if (now == NULL)
         return MQTLS_ERR_INVALID_ARG;
     cfg->wall_clock = now;
     return MQTLS_OK;
 }
 
-int mqtls_tls_config_set_read_ahead(mqtls_tls_config *cfg, size_t bytes)
+int mqtls_tls_config_set_read_ahead(mqtls_tls_config *pub, size_t bytes)
 {
-    if (cfg == NULL || bytes > 65536)
+    CFG(pub);
+    if (bytes > 65536)
         return MQTLS_ERR_INVALID_ARG;
     cfg->read_ahead = bytes;
     return MQTLS_OK;
 }
 
-int mqtls_tls_config_use_castore(mqtls_tls_config *cfg, struct mqtls_castore *store)
+int mqtls_tls_config_use_castore(mqtls_tls_config *pub, struct mqtls_castore *store)
 {
-    if (cfg == NULL)
-        return MQTLS_ERR_INVALID_ARG;
+    CFG(pub);
     cfg->castore = store;
     cfg->castore_trusted = mqtls_castore_trusted;
     cfg->castore_count_use = mqtls_castore_count_use;
     return MQTLS_OK;
 }
 
-int mqtls_tls_config_set_pins(mqtls_tls_config *cfg, const uint8_t (*pins)[32], size_t n)
+int mqtls_tls_config_set_pins(mqtls_tls_config *pub, const uint8_t (*pins)[32], size_t n)
 {
-    if (cfg == NULL || (pins == NULL && n != 0) || n == 1 || n > MQTLS_TLS_MAX_PINS)
+    CFG(pub);
+    if ((pins == NULL && n != 0) || n == 1 || n > MQTLS_TLS_MAX_PINS)
         return MQTLS_ERR_INVALID_ARG;
     if (n != 0) /* pins may be NULL with n 0 (pins off): no memcpy from NULL */
         memcpy(cfg->pins, pins, n * sizeof pins[0]);
@@ -358,32 +439,30 @@ int mqtls_tls_pin_of_cert(const uint8_t *cert, size_t len, uint8_t pin[32])
     ret = mqtls_bundle_parse(&crt, cert, len, 0, &n, NULL);
     if (ret == MQTLS_OK && n != 1)
         ret = MQTLS_ERR_INVALID_ARG; /* one certificate, please */
-    if (ret == MQTLS_OK && mbedtls_sha256_ret(crt.pk_raw.p, crt.pk_raw.len, pin, 0) != 0) {
-        memset(pin, 0, 32);
+    if (ret == MQTLS_OK && mqtls_sha256(crt.pk_raw.p, crt.pk_raw.len, pin) != 0)
         ret = MQTLS_ERR_TLS_CRYPTO;
-    }
     mbedtls_x509_crt_free(&crt);
     return ret == MQTLS_ERR_CA_EMPTY ? MQTLS_ERR_TLS_BAD_CERT : ret;
 }
 
-int mqtls_tls_config_disable_verification_INSECURE(mqtls_tls_config *cfg)
+int mqtls_tls_config_disable_verification_INSECURE(mqtls_tls_config *pub)
 {
-    if (cfg == NULL)
-        return MQTLS_ERR_INVALID_ARG;
+    CFG(pub);
     cfg->insecure = true;
     mbedtls_ssl_conf_authmode(&cfg->conf, MBEDTLS_SSL_VERIFY_NONE);
     return MQTLS_OK;
 }
 
-void mqtls_tls_config_free(mqtls_tls_config *cfg)
+void mqtls_tls_config_free(mqtls_tls_config *pub)
 {
+    mqtls_tls_cfg_impl *cfg = mqtls_tls_cfg_of(pub);
+
     if (cfg == NULL)
         return;
     mbedtls_ssl_config_free(&cfg->conf);
     mbedtls_x509_crt_free(&cfg->ca);
     mbedtls_x509_crt_free(&cfg->own_cert);
     mbedtls_pk_free(&cfg->own_key); /* zeroizes the key */
-    mbedtls_ctr_drbg_free(&cfg->drbg);
-    mbedtls_entropy_free(&cfg->entropy);
-    mbedtls_platform_zeroize(cfg, sizeof *cfg);
+    mqtls_rng_free(&cfg->rng);
+    mbedtls_platform_zeroize(pub, sizeof *pub); /* init again to reuse */
 }

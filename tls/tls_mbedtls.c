@@ -9,10 +9,8 @@
 #include <string.h>
 #include <time.h>
 
-#include <mbedtls/error.h>
 #include <mbedtls/net_sockets.h>
 #include <mbedtls/platform_util.h>
-#include <mbedtls/sha256.h>
 
 #include "net/clock_posix.h"
 #include "tls/bundle.h"
@@ -21,17 +19,17 @@
 #if defined(__GNUC__)
 __attribute__((format(printf, 2, 3)))
 #endif
-void mqtls_tls_say(mqtls_tls *tls, const char *fmt, ...)
+void mqtls_tls_say(mqtls_tls_impl *tls, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(tls->why, sizeof tls->why, fmt, ap);
+    vsnprintf(tls->rep.why, sizeof tls->rep.why, fmt, ap);
     va_end(ap);
 }
 
 /* Without a clock (a device build that set none) time stands still: the
  * handshake timeout is then the transport's own timeouts. */
-uint32_t mqtls_tls_now_ms(const mqtls_tls_config *cfg)
+uint32_t mqtls_tls_now_ms(const mqtls_tls_cfg_impl *cfg)
 {
     return cfg->clock.now_ms != NULL ? cfg->clock.now_ms(cfg->clock.ctx) : 0;
 }
@@ -40,7 +38,7 @@ uint32_t mqtls_tls_now_ms(const mqtls_tls_config *cfg)
 
 /* The deadline of the current call, for every lower read and write it
  * makes: a peer that dribbles bytes cannot stretch a call past it. */
-static void set_deadline(mqtls_tls *tls, uint32_t timeout_ms, bool free_try)
+static void set_deadline(mqtls_tls_impl *tls, uint32_t timeout_ms, bool free_try)
 {
     tls->no_deadline = timeout_ms == MQTLS_WAIT_FOREVER;
     tls->deadline_ms = mqtls_tls_now_ms(tls->cfg) + timeout_ms;
@@ -50,7 +48,7 @@ static void set_deadline(mqtls_tls *tls, uint32_t timeout_ms, bool free_try)
 /* What is left of the deadline for the next lower call: 1 and *left, or 0
  * when it has passed (the call then returns "nothing moved" to mbedTLS,
  * which keeps what it has of a record for the next call). */
-static int time_left(mqtls_tls *tls, uint32_t *left)
+static int time_left(mqtls_tls_impl *tls, uint32_t *left)
 {
     const int32_t d = (int32_t)(tls->deadline_ms - mqtls_tls_now_ms(tls->cfg));
     if (tls->no_deadline) {
@@ -65,16 +63,47 @@ static int time_left(mqtls_tls *tls, uint32_t *left)
     return 0;
 }
 
+/* Follows the records our handshake sends (the bytes that went out,
+ * header by header): a TLS 1.2 Certificate message (handshake record 22,
+ * message 11) or, on 1.3, a second encrypted record goes out only when
+ * the server asked for our certificate, so a hang-up after it is the
+ * server refusing it. A header split across two writes is not seen. */
+static void watch_handshake(mqtls_tls_impl *tls, const unsigned char *buf, size_t len)
+{
+    size_t pos = 0;
+    int i;
+
+    for (i = 0; i < 64 && pos < len; i++) {
+        if (tls->rec_left > 0) {
+            size_t take = len - pos < tls->rec_left ? len - pos : tls->rec_left;
+            tls->rec_left -= take;
+            pos += take;
+            continue;
+        }
+        if (len - pos < 5)
+            return;
+        if (buf[pos] == 22 && len - pos >= 6 && buf[pos + 5] == 11)
+            tls->sent_certificate = true;
+        if (buf[pos] == 23 && tls->sent_encrypted < 255)
+            tls->sent_encrypted++;
+        tls->rec_left = (size_t)buf[pos + 3] << 8 | buf[pos + 4];
+        pos += 5;
+    }
+}
+
 static int bio_send(void *ctx, const unsigned char *buf, size_t len)
 {
-    mqtls_tls *tls = ctx;
+    mqtls_tls_impl *tls = ctx;
     uint32_t left;
     int n;
     if (!time_left(tls, &left))
         return MBEDTLS_ERR_SSL_WANT_WRITE;
     n = tls->lower.send(tls->lower.ctx, buf, len, left);
-    if (n > 0)
+    if (n > 0) {
+        if (!tls->connected)
+            watch_handshake(tls, buf, (size_t)n);
         return n;
+    }
     if (n == 0)
         return MBEDTLS_ERR_SSL_WANT_WRITE;
     tls->lower_error = n;
@@ -83,7 +112,7 @@ static int bio_send(void *ctx, const unsigned char *buf, size_t len)
 
 static int bio_recv(void *ctx, unsigned char *buf, size_t len, uint32_t timeout)
 {
-    mqtls_tls *tls = ctx;
+    mqtls_tls_impl *tls = ctx;
     uint32_t left;
     int n;
 
@@ -119,104 +148,124 @@ static int bio_recv(void *ctx, unsigned char *buf, size_t len, uint32_t timeout)
 
 /* ---- connection ----------------------------------------------------------- */
 
-void mqtls_tls_init(mqtls_tls *tls)
+typedef char mqtls_tls_storage_too_small[sizeof(mqtls_tls_impl) <= MQTLS_TLS_STORAGE ? 1 : -1];
+
+mqtls_tls_impl *mqtls_tls_of(const mqtls_tls *pub)
 {
-    if (tls == NULL)
+    if (pub == NULL || pub->size_ != sizeof *pub)
+        return NULL;
+    return (mqtls_tls_impl *)(uintptr_t)pub->opaque_.bytes;
+}
+
+static int check(const mqtls_tls *pub)
+{
+    if (pub == NULL)
+        return MQTLS_ERR_INVALID_ARG;
+    return pub->size_ == sizeof *pub ? MQTLS_OK : MQTLS_ERR_TLS_STORAGE;
+}
+
+void mqtls_tls_init_sized(mqtls_tls *pub, size_t size)
+{
+    mqtls_tls_impl *tls;
+
+    if (pub == NULL || size < sizeof pub->size_)
         return;
-    memset(tls, 0, sizeof *tls);
+    pub->size_ = size;
+    if (size != sizeof *pub)
+        return; /* another layout: every call says MQTLS_ERR_TLS_STORAGE */
+    memset(pub->opaque_.bytes, 0, sizeof pub->opaque_.bytes);
+    tls = mqtls_tls_of(pub);
+    tls->rep.ciphersuite = "";
+    tls->self = pub;
     mbedtls_ssl_init(&tls->ssl);
+    mbedtls_ssl_session_init(&tls->current);
     mbedtls_ssl_session_init(&tls->saved);
     tls->top_depth = -1;
 }
 
-static void reset_report(mqtls_tls *tls)
+static void reset_report(mqtls_tls_impl *tls)
 {
-    tls->mbedtls_error = 0;
-    tls->verify_flags = 0;
-    tls->alert = 0;
-    tls->resumed = false;
-    tls->ca_known = false;
-    tls->why[0] = 0;
-    tls->ca_subject[0] = 0;
-    memset(tls->ca_sha256, 0, sizeof tls->ca_sha256);
+    memset(&tls->rep, 0, sizeof tls->rep);
+    tls->rep.ciphersuite = "";
     tls->leaf_subject[0] = tls->leaf_issuer[0] = tls->leaf_names[0] = 0;
     tls->leaf_not_before[0] = tls->leaf_not_after[0] = 0;
     tls->top_depth = -1;
     tls->lower_error = 0;
     tls->pin_matched = tls->pin_failed = false;
-    tls->session_dropped = false;
 }
 
-/* Identifies what a handshake trusts: the CA set (from the store, or the
- * add_ca chain), the pins, and whether verification is on. A saved
- * session made under another trust id is not offered. */
 /* What a saved session is bound to: the trusted set (the CA store's id,
  * or the CAs), the pins, the insecure flag and the server's name, so a
  * session is offered only to the same name under the same trust. 0, or
  * -1 when a hash failed. */
-static int compute_trust_id(mqtls_tls_config *cfg, const mbedtls_x509_crt *chain,
+static int compute_trust_id(const mqtls_tls_cfg_impl *cfg, const mbedtls_x509_crt *chain,
                             const uint8_t store_id[32], const char *hostname, uint8_t out[16])
 {
-    mbedtls_sha256_context h;
+    mqtls_sha256_ctx h;
     uint8_t full[32], flag = cfg->insecure ? 1 : 0;
     const mbedtls_x509_crt *c;
     int r;
 
-    mbedtls_sha256_init(&h);
-    r = mbedtls_sha256_starts_ret(&h, 0);
+    mqtls_sha256_start(&h);
     if (store_id != NULL)
-        r |= mbedtls_sha256_update_ret(&h, store_id, 32);
+        mqtls_sha256_update(&h, store_id, 32);
     else
         for (c = chain; c != NULL && c->raw.len != 0; c = c->next)
-            r |= mbedtls_sha256_update_ret(&h, c->raw.p, c->raw.len);
-    r |= mbedtls_sha256_update_ret(&h, &cfg->pin_count, 1);
-    r |= mbedtls_sha256_update_ret(&h, cfg->pins[0], (size_t)cfg->pin_count * 32u);
-    r |= mbedtls_sha256_update_ret(&h, &flag, 1);
-    r |= mbedtls_sha256_update_ret(&h, (const unsigned char *)hostname, strlen(hostname) + 1);
-    r |= mbedtls_sha256_finish_ret(&h, full);
-    mbedtls_sha256_free(&h);
+            mqtls_sha256_update(&h, c->raw.p, c->raw.len);
+    mqtls_sha256_update(&h, &cfg->pin_count, 1);
+    mqtls_sha256_update(&h, cfg->pins[0], (size_t)cfg->pin_count * 32u);
+    mqtls_sha256_update(&h, &flag, 1);
+    mqtls_sha256_update(&h, hostname, strlen(hostname) + 1);
+    r = mqtls_sha256_finish(&h, full);
     memcpy(out, full, 16);
-    return r == 0 ? 0 : -1;
+    return r;
 }
 
-int mqtls_tls_connect(mqtls_tls *tls, mqtls_tls_config *cfg, const mqtls_transport *lower,
-                      const char *hostname)
+int mqtls_tls_connect(mqtls_tls *pub, const mqtls_tls_config *pub_cfg,
+                      const mqtls_transport *lower, const char *hostname)
 {
+    mqtls_tls_impl *tls = mqtls_tls_of(pub);
+    const mqtls_tls_cfg_impl *cfg = mqtls_tls_cfg_of(pub_cfg);
+    mbedtls_x509_crt *chain;
     uint32_t start;
-    int mret;
+    int mret, hashed = 0;
 
-    if (tls == NULL || cfg == NULL || lower == NULL || lower->send == NULL ||
+    if (pub == NULL || pub_cfg == NULL || lower == NULL || lower->send == NULL ||
         lower->recv == NULL || hostname == NULL)
         return MQTLS_ERR_INVALID_ARG;
+    if (tls == NULL || cfg == NULL)
+        return MQTLS_ERR_TLS_STORAGE;
     if (!cfg->ready)
         return MQTLS_ERR_TLS_CONFIG;
     reset_report(tls);
     if (cfg->castore != NULL) {
         uint8_t store_id[32];
-        mbedtls_x509_crt *chain = cfg->castore_trusted(cfg->castore, store_id);
+        chain = cfg->castore_trusted(cfg->castore, store_id);
         if (chain == NULL && !cfg->insecure) {
             mqtls_tls_say(tls, "the CA store trusts nothing: its active slot is empty (load a bundle) "
                      "or the staged slot chosen for this connect is");
             return MQTLS_ERR_TLS_NO_TRUST;
         }
-        mbedtls_ssl_conf_ca_chain(&cfg->conf, chain, NULL);
-        if (compute_trust_id(cfg, NULL, store_id, hostname, tls->trust_id) != 0)
+        if ((hashed = compute_trust_id(cfg, NULL, store_id, hostname, tls->trust_id)) != 0)
             goto crypto_failed;
     } else {
         if (cfg->ca_count == 0 && !cfg->insecure) {
             mqtls_tls_say(tls, "no trusted CA configured: add one, or disable verification explicitly");
             return MQTLS_ERR_TLS_NO_TRUST;
         }
-        mbedtls_ssl_conf_ca_chain(&cfg->conf, &cfg->ca, NULL);
-        if (compute_trust_id(cfg, &cfg->ca, NULL, hostname, tls->trust_id) != 0)
+        chain = (mbedtls_x509_crt *)(uintptr_t)&cfg->ca; /* mbedTLS reads it only */
+        if ((hashed = compute_trust_id(cfg, &cfg->ca, NULL, hostname, tls->trust_id)) != 0)
             goto crypto_failed;
     }
     if (tls->have_saved && memcmp(tls->saved_trust, tls->trust_id, sizeof tls->trust_id) != 0) {
         /* Made under other trust, or for another server name: resuming
          * would skip verifying this server against what we trust now. */
         tls->have_saved = false;
-        tls->session_dropped = true;
+        tls->rep.session_dropped = true;
     }
+    mbedtls_ssl_session_free(&tls->current);
+    mbedtls_ssl_session_init(&tls->current);
+    tls->have_current = false;
     if (tls->ssl_ready) {
         mbedtls_ssl_free(&tls->ssl);
         mbedtls_ssl_init(&tls->ssl);
@@ -225,6 +274,9 @@ int mqtls_tls_connect(mqtls_tls *tls, mqtls_tls_config *cfg, const mqtls_transpo
     tls->cfg = cfg;
     tls->lower = *lower;
     tls->connected = false;
+    tls->sent_certificate = false;
+    tls->sent_encrypted = 0;
+    tls->rec_left = 0;
     tls->ra_pos = tls->ra_len = 0;
     if (cfg->read_ahead != tls->ra_cap) {
         free(tls->ra);
@@ -236,7 +288,10 @@ int mqtls_tls_connect(mqtls_tls *tls, mqtls_tls_config *cfg, const mqtls_transpo
         return mqtls_tls_explain_failure(tls, mret);
     tls->ssl_ready = true;
     mbedtls_ssl_set_verify(&tls->ssl, mqtls_tls_verify_callback, tls);
-    /* SNI and host name check; always set (newer mbedTLS insists). */
+    if (!cfg->insecure && chain != NULL)
+        mqtls_ssl_set_ca_chain(&tls->ssl, chain);
+    /* SNI and host name check; always set: 2.28.10+ and 3.6.3+ refuse a
+     * verified handshake without it. */
     mret = mbedtls_ssl_set_hostname(&tls->ssl, hostname);
     if (mret != 0)
         return mqtls_tls_explain_failure(tls, mret);
@@ -247,10 +302,10 @@ int mqtls_tls_connect(mqtls_tls *tls, mqtls_tls_config *cfg, const mqtls_transpo
     /* One deadline for the whole handshake, every lower call included. */
     set_deadline(tls, cfg->handshake_timeout_ms, false);
     start = mqtls_tls_now_ms(cfg);
-    while (tls->ssl.state != MBEDTLS_SSL_HANDSHAKE_OVER) {
+    while (!mqtls_ssl_handshake_over(&tls->ssl)) {
         uint32_t spent = mqtls_clock_elapsed_ms(start, mqtls_tls_now_ms(cfg));
         if (spent >= cfg->handshake_timeout_ms) {
-            tls->mbedtls_error = MBEDTLS_ERR_SSL_TIMEOUT;
+            tls->rep.mbedtls_error = MBEDTLS_ERR_SSL_TIMEOUT;
             mqtls_tls_say(tls, "TLS handshake did not finish within %u ms", (unsigned)cfg->handshake_timeout_ms);
             return MQTLS_ERR_TLS_HANDSHAKE_TIMEOUT;
         }
@@ -262,41 +317,77 @@ int mqtls_tls_connect(mqtls_tls *tls, mqtls_tls_config *cfg, const mqtls_transpo
     }
     /* A resumed handshake carries no server Certificate, so verification
      * (and our callback) never ran: that is how resumption shows. */
-    tls->resumed = tls->have_saved && tls->top_depth < 0 && !cfg->insecure;
-    tls->ca_known = tls->top_depth >= 0 && !cfg->insecure;
-    if (!tls->ca_known)
-        tls->ca_subject[0] = 0;
-    if (tls->resumed) {
+    tls->rep.resumed = tls->have_saved && tls->top_depth < 0 && !cfg->insecure;
+    tls->rep.ca_known = tls->top_depth >= 0 && !cfg->insecure;
+    if (!tls->rep.ca_known)
+        tls->rep.ca_subject[0] = 0;
+    if (tls->rep.resumed) {
         /* Same trust as when the session was made: same CA. */
         static const uint8_t none[32];
-        memcpy(tls->ca_sha256, tls->saved_ca, 32);
-        tls->ca_known = memcmp(tls->saved_ca, none, 32) != 0;
+        memcpy(tls->rep.ca_sha256, tls->saved_ca, 32);
+        tls->rep.ca_known = memcmp(tls->saved_ca, none, 32) != 0;
     }
-    if (cfg->castore != NULL && tls->ca_known)
-        cfg->castore_count_use(cfg->castore, tls->ca_sha256);
+    if (cfg->castore != NULL && tls->rep.ca_known)
+        cfg->castore_count_use(cfg->castore, tls->rep.ca_sha256);
+    tls->rep.version = mqtls_ssl_version(&tls->ssl);
+    tls->rep.ciphersuite = mbedtls_ssl_get_ciphersuite(&tls->ssl);
+    if (tls->rep.ciphersuite == NULL)
+        tls->rep.ciphersuite = "";
+    tls->got_data = false;
     tls->connected = true;
     return MQTLS_OK;
 
 crypto_failed:
+    if (hashed == -2) {
+        mqtls_tls_say(tls, "out of memory while binding saved sessions to the trusted set");
+        return MQTLS_ERR_TLS_OUT_OF_MEMORY;
+    }
     mqtls_tls_say(tls, "SHA-256 failed while binding saved sessions to the trusted set: not connecting");
     return MQTLS_ERR_TLS_CRYPTO;
 }
 
-const char *mqtls_tls_why(const mqtls_tls *tls)
+const char *mqtls_tls_why(const mqtls_tls *pub)
 {
-    return tls != NULL ? tls->why : "";
+    return mqtls_tls_get_report(pub)->why;
 }
 
-const char *mqtls_tls_alpn(const mqtls_tls *tls)
+const mqtls_tls_report *mqtls_tls_get_report(const mqtls_tls *pub)
 {
+    static const mqtls_tls_report empty = {"", 0, 0, 0, false, false, false, 0, "", "", {0}};
+    const mqtls_tls_impl *tls = mqtls_tls_of(pub);
+    return tls != NULL ? &tls->rep : &empty;
+}
+
+const char *mqtls_tls_version_name(const mqtls_tls *pub)
+{
+    const mqtls_tls_impl *tls = mqtls_tls_of(pub);
+    if (tls == NULL || !tls->connected)
+        return "";
+    return tls->rep.version == 13 ? "TLSv1.3" : tls->rep.version == 12 ? "TLSv1.2" : "";
+}
+
+const char *mqtls_tls_backend(void)
+{
+    return MBEDTLS_VERSION_STRING_FULL;
+}
+
+int mqtls_tls_matches_ip_names(void)
+{
+    return MQTLS_COMPAT_IP_NAMES;
+}
+
+const char *mqtls_tls_alpn(const mqtls_tls *pub)
+{
+    const mqtls_tls_impl *tls = mqtls_tls_of(pub);
     return tls != NULL && tls->connected ? mbedtls_ssl_get_alpn_protocol(&tls->ssl) : NULL;
 }
 
-int mqtls_tls_max_fragment(const mqtls_tls *tls)
+int mqtls_tls_max_fragment(const mqtls_tls *pub)
 {
+    const mqtls_tls_impl *tls = mqtls_tls_of(pub);
     if (tls == NULL || !tls->connected)
         return MQTLS_ERR_NET_NOT_CONNECTED;
-    return (int)mbedtls_ssl_get_output_max_frag_len(&tls->ssl);
+    return mqtls_ssl_max_fragment(&tls->ssl);
 }
 
 /* Saved session: "MQS1", the trust id (16), the CA the chain ended at
@@ -304,22 +395,55 @@ int mqtls_tls_max_fragment(const mqtls_tls *tls)
 static const uint8_t SESSION_MAGIC[4] = {'M', 'Q', 'S', '1'};
 #define SESSION_HEADER (4u + 16u + 32u)
 
-int mqtls_tls_session_save(mqtls_tls *tls, uint8_t *buf, size_t cap, size_t *len)
+/* A TLS 1.3 ticket: this connection's session from now on. */
+static void take_ticket(mqtls_tls_impl *tls)
 {
-    mbedtls_ssl_session session;
-    size_t body = 0;
-    int mret;
+    mbedtls_ssl_session s;
 
-    if (tls == NULL || len == NULL || (buf == NULL && cap != 0))
+    mbedtls_ssl_session_init(&s);
+    if (mbedtls_ssl_get_session(&tls->ssl, &s) != 0) {
+        mbedtls_ssl_session_free(&s);
+        return;
+    }
+    mbedtls_ssl_session_free(&tls->current);
+    tls->current = s; /* moved: s is not freed */
+    tls->have_current = true;
+    if (tls->on_session != NULL)
+        tls->on_session(tls->on_session_ctx, tls->self);
+}
+
+int mqtls_tls_set_session_hook(mqtls_tls *pub, void (*fn)(void *ctx, mqtls_tls *tls), void *ctx)
+{
+    mqtls_tls_impl *tls = mqtls_tls_of(pub);
+    if (tls == NULL)
+        return check(pub);
+    tls->on_session = fn;
+    tls->on_session_ctx = ctx;
+    return MQTLS_OK;
+}
+
+int mqtls_tls_session_save(mqtls_tls *pub, uint8_t *buf, size_t cap, size_t *len)
+{
+    mqtls_tls_impl *tls = mqtls_tls_of(pub);
+    size_t body = 0;
+    int mret = 0;
+
+    if (pub == NULL || len == NULL || (buf == NULL && cap != 0))
         return MQTLS_ERR_INVALID_ARG;
+    if (tls == NULL)
+        return MQTLS_ERR_TLS_STORAGE;
+    *len = 0;
     if (!tls->connected)
         return MQTLS_ERR_NET_NOT_CONNECTED;
-    mbedtls_ssl_session_init(&session);
-    mret = mbedtls_ssl_get_session(&tls->ssl, &session);
+    if (!tls->have_current && tls->rep.version == 13)
+        return MQTLS_ERR_TLS_NO_TICKET; /* the server's ticket has not come yet */
+    if (!tls->have_current) {
+        mret = mbedtls_ssl_get_session(&tls->ssl, &tls->current);
+        tls->have_current = mret == 0;
+    }
     if (mret == 0)
-        mret = mbedtls_ssl_session_save(&session, cap > SESSION_HEADER ? buf + SESSION_HEADER : NULL,
+        mret = mbedtls_ssl_session_save(&tls->current, cap > SESSION_HEADER ? buf + SESSION_HEADER : NULL,
                                         cap > SESSION_HEADER ? cap - SESSION_HEADER : 0, &body);
-    mbedtls_ssl_session_free(&session);
     *len = SESSION_HEADER + body;
     if (mret == MBEDTLS_ERR_SSL_BUFFER_TOO_SMALL)
         return MQTLS_ERR_BUFFER_TOO_SMALL;
@@ -327,17 +451,21 @@ int mqtls_tls_session_save(mqtls_tls *tls, uint8_t *buf, size_t cap, size_t *len
         return MQTLS_ERR_TLS_BAD_SESSION;
     memcpy(buf, SESSION_MAGIC, 4);
     memcpy(buf + 4, tls->trust_id, 16);
-    if (tls->ca_known)
-        memcpy(buf + 20, tls->ca_sha256, 32);
+    if (tls->rep.ca_known)
+        memcpy(buf + 20, tls->rep.ca_sha256, 32);
     else
         memset(buf + 20, 0, 32);
     return MQTLS_OK;
 }
 
-int mqtls_tls_session_load(mqtls_tls *tls, const uint8_t *buf, size_t len)
+int mqtls_tls_session_load(mqtls_tls *pub, const uint8_t *buf, size_t len)
 {
-    if (tls == NULL || buf == NULL || len == 0)
+    mqtls_tls_impl *tls = mqtls_tls_of(pub);
+
+    if (pub == NULL || buf == NULL || len == 0)
         return MQTLS_ERR_INVALID_ARG;
+    if (tls == NULL)
+        return MQTLS_ERR_TLS_STORAGE;
     mbedtls_ssl_session_free(&tls->saved);
     mbedtls_ssl_session_init(&tls->saved);
     tls->have_saved = false;
@@ -350,11 +478,13 @@ int mqtls_tls_session_load(mqtls_tls *tls, const uint8_t *buf, size_t len)
     return MQTLS_OK;
 }
 
-int mqtls_tls_transport(mqtls_tls *tls, mqtls_transport *out)
+int mqtls_tls_transport(mqtls_tls *pub, mqtls_transport *out)
 {
-    if (tls == NULL || out == NULL)
+    if (pub == NULL || out == NULL)
         return MQTLS_ERR_INVALID_ARG;
-    out->ctx = tls;
+    if (mqtls_tls_of(pub) == NULL)
+        return MQTLS_ERR_TLS_STORAGE;
+    out->ctx = pub;
     out->send = mqtls_tls_send;
     out->recv = mqtls_tls_recv;
     out->close = mqtls_tls_close;
@@ -362,25 +492,31 @@ int mqtls_tls_transport(mqtls_tls *tls, mqtls_transport *out)
 }
 
 /* An mbedTLS failure after the handshake, as an mqtls_err. */
-static int io_error(mqtls_tls *tls, int mret)
+static int io_error(mqtls_tls_impl *tls, int mret)
 {
-    tls->mbedtls_error = mret;
+    tls->rep.mbedtls_error = mret;
     tls->connected = false;
+    /* TLS 1.3: the client's Finished ends our handshake before the server
+     * has judged our certificate, so its refusal (an alert, or a hang-up)
+     * is what the first read finds. Explained as a handshake failure. */
+    if (tls->rep.version == 13 && !tls->got_data &&
+        (mret == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE || tls->lower_error == MQTLS_ERR_NET_RESET ||
+         tls->lower_error == MQTLS_ERR_NET_CLOSED))
+        return mqtls_tls_explain_failure(tls, mret);
     if (tls->lower_error != 0)
         return tls->lower_error;
     if (mret == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY)
         return MQTLS_ERR_NET_CLOSED;
-    if (mret == MBEDTLS_ERR_SSL_ALLOC_FAILED)
+    if (mqtls_is_out_of_memory(mret))
         return MQTLS_ERR_TLS_OUT_OF_MEMORY;
-    /* A record too big to fetch is BAD_INPUT_DATA in mbedTLS 2.28 ("more
-     * data than fits"); our arguments were checked, so nothing else can be. */
-    if (mret == MBEDTLS_ERR_SSL_INVALID_RECORD || mret == MBEDTLS_ERR_SSL_BAD_INPUT_DATA)
+    /* Our arguments were checked, so a bad-input error is the record's. */
+    if (mqtls_ssl_is_bad_record(mret))
         return MQTLS_ERR_TLS_RECORD_TOO_LARGE;
     return MQTLS_ERR_TLS_PROTOCOL;
 }
 
 /* The checks both directions share: 1 to go on, else what to return. */
-static int io_start(mqtls_tls *tls, const void *buf, size_t len, uint32_t timeout_ms)
+static int io_start(mqtls_tls_impl *tls, const void *buf, size_t len, uint32_t timeout_ms)
 {
     if (tls == NULL || (buf == NULL && len != 0))
         return MQTLS_ERR_INVALID_ARG;
@@ -392,7 +528,7 @@ static int io_start(mqtls_tls *tls, const void *buf, size_t len, uint32_t timeou
 
 int mqtls_tls_send(void *ctx, const uint8_t *buf, size_t len, uint32_t timeout_ms)
 {
-    mqtls_tls *tls = ctx;
+    mqtls_tls_impl *tls = mqtls_tls_of(ctx);
     int mret = io_start(tls, buf, len, timeout_ms);
 
     if (mret != 1)
@@ -407,14 +543,23 @@ int mqtls_tls_send(void *ctx, const uint8_t *buf, size_t len, uint32_t timeout_m
 
 int mqtls_tls_recv(void *ctx, uint8_t *buf, size_t len, uint32_t timeout_ms)
 {
-    mqtls_tls *tls = ctx;
+    mqtls_tls_impl *tls = mqtls_tls_of(ctx);
     int mret = io_start(tls, buf, len, timeout_ms);
+    int i;
 
     if (mret != 1)
         return mret;
-    mret = mbedtls_ssl_read(&tls->ssl, buf, len);
-    if (mret > 0)
+    for (i = 0; i < 4; i++) { /* tickets come one record each */
+        mret = mbedtls_ssl_read(&tls->ssl, buf, len);
+        if (!mqtls_ssl_is_new_ticket(mret))
+            break;
+        take_ticket(tls);
+        mret = MBEDTLS_ERR_SSL_WANT_READ; /* nothing for the caller yet */
+    }
+    if (mret > 0) {
+        tls->got_data = true;
         return mret;
+    }
     if (mret == MBEDTLS_ERR_SSL_WANT_READ || mret == MBEDTLS_ERR_SSL_WANT_WRITE)
         return 0;
     if (mret == 0) { /* the peer closed without close_notify: not "no data" */
@@ -426,7 +571,7 @@ int mqtls_tls_recv(void *ctx, uint8_t *buf, size_t len, uint32_t timeout_ms)
 
 void mqtls_tls_close(void *ctx)
 {
-    mqtls_tls *tls = ctx;
+    mqtls_tls_impl *tls = mqtls_tls_of(ctx);
 
     if (tls == NULL)
         return;
@@ -440,16 +585,20 @@ void mqtls_tls_close(void *ctx)
     tls->lower.close = NULL;
 }
 
-void mqtls_tls_free(mqtls_tls *tls)
+void mqtls_tls_free(mqtls_tls *pub)
 {
+    mqtls_tls_impl *tls = mqtls_tls_of(pub);
+
     if (tls == NULL)
         return;
     mbedtls_ssl_free(&tls->ssl);
     mbedtls_ssl_session_free(&tls->saved);
+    mbedtls_ssl_session_free(&tls->current);
     if (tls->ra != NULL) {
         mbedtls_platform_zeroize(tls->ra, tls->ra_cap);
         free(tls->ra);
     }
-    mbedtls_platform_zeroize(tls, sizeof *tls);
+    mbedtls_platform_zeroize(pub->opaque_.bytes, sizeof pub->opaque_.bytes);
     tls->top_depth = -1;
+    tls->rep.ciphersuite = "";
 }

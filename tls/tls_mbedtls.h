@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* mqtls — TLS over any mqtls_transport, with mbedTLS 2.28.
+/* mqtls — TLS over any mqtls_transport, with mbedTLS 3.6 LTS or 2.28.
  *
  * TLS never opens a socket: it is handed the transport it runs over (TCP, a
  * modem, a test pipe) and offers a transport itself, so layers stack:
@@ -19,7 +19,8 @@
  * way around it is mqtls_tls_config_disable_verification_INSECURE(). A
  * handshake failure returns one of the MQTLS_ERR_TLS_* classes and leaves a
  * sentence, the mbedTLS verify flags and the raw mbedTLS code in the
- * connection. mbedTLS allocates; the heap one session needs is measured in
+ * connection's report (mqtls_tls_get_report()). No mbedTLS type appears
+ * here: the objects hold opaque storage. mbedTLS allocates; the heap one session needs is measured in
  * docs/memory.md.
  */
 #ifndef MQTLS_TLS_TLS_MBEDTLS_H
@@ -29,12 +30,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
-
-#include <mbedtls/ctr_drbg.h>
-#include <mbedtls/entropy.h>
-#include <mbedtls/pk.h>
-#include <mbedtls/ssl.h>
-#include <mbedtls/x509_crt.h>
 
 #include "net/clock.h"
 #include "net/transport.h"
@@ -74,82 +69,89 @@ typedef enum mqtls_tls_time_policy {
     MQTLS_TLS_TIME_DEFER_UNTIL_CLOCK_SET = 1
 } mqtls_tls_time_policy;
 
+/* TLS versions (mqtls_tls_config_set_versions()). */
+#define MQTLS_TLS_1_2 1u
+#define MQTLS_TLS_1_3 2u
+
+/* Bytes reserved for the library's state in each object. The layout is
+ * the library's own (mbedTLS structures whose sizes follow its version and
+ * configuration), so an application never depends on it; the objects can
+ * still be placed statically. The defaults fit mbedTLS 2.28 and 3.6 with
+ * their default configurations; a firmware build may set smaller values
+ * (make size and test/fwprofile print what its configuration needs), the
+ * same for the library and the application. The library refuses to build
+ * when its state does not fit, and init records the size the application
+ * reserved: a mismatch fails every call with MQTLS_ERR_TLS_STORAGE. */
+#if UINTPTR_MAX > 0xFFFFFFFFu
+#ifndef MQTLS_TLS_CONFIG_STORAGE
+#define MQTLS_TLS_CONFIG_STORAGE 2560
+#endif
+#ifndef MQTLS_TLS_STORAGE
+#define MQTLS_TLS_STORAGE 3072
+#endif
+#else
+#ifndef MQTLS_TLS_CONFIG_STORAGE
+#define MQTLS_TLS_CONFIG_STORAGE 1600
+#endif
+#ifndef MQTLS_TLS_STORAGE
+#define MQTLS_TLS_STORAGE 2560
+#endif
+#endif
+
+/* Aligned for anything the library keeps there. */
+typedef union mqtls_tls_align_ {
+    long long ll;
+    long double ld;
+    void *p;
+    void (*fn)(void);
+} mqtls_tls_align_;
+
+/* Shared by connections: trust, identity, options. Set it up before the
+ * first connect; connects only read it (several connections and threads
+ * may use one; see docs/tls.md for threads). */
 typedef struct mqtls_tls_config {
-    /* private */
-    mbedtls_ssl_config conf;
-    mbedtls_x509_crt ca;        /* trusted CAs */
-    mbedtls_x509_crt own_cert;  /* our certificate and its chain */
-    mbedtls_pk_context own_key; /* our private key (wiped on free) */
-    mbedtls_entropy_context entropy;
-    mbedtls_ctr_drbg_context drbg;
-    const char *alpn[MQTLS_TLS_MAX_ALPN + 1]; /* NULL-terminated, caller's strings */
-    mqtls_clock clock;          /* for the handshake timeout */
-    time_t (*wall_clock)(void); /* calendar time in seconds; default time() */
-    uint32_t handshake_timeout_ms; /* whole handshake; default 10,000 */
-    size_t read_ahead;          /* bytes; 0: read only what mbedTLS asks for */
-    mqtls_tls_time_policy time_policy;
-    int ca_count;               /* certificates in ca */
-    struct mqtls_castore *castore; /* when set, trust comes from it, not ca */
-    /* The store's two calls, set by mqtls_tls_config_use_castore(): a
-     * device that never uses a CA store does not link it. */
-    mbedtls_x509_crt *(*castore_trusted)(struct mqtls_castore *s, uint8_t id[32]);
-    void (*castore_count_use)(struct mqtls_castore *s, const uint8_t sha256[32]);
-    uint8_t pins[MQTLS_TLS_MAX_PINS][32]; /* SHA-256 of SubjectPublicKeyInfo */
-    uint8_t pin_count;
-    bool has_identity;          /* own_cert and own_key set */
-    bool own_registered;        /* own_cert/own_key handed to conf */
-    bool insecure;              /* verification disabled: never by default */
-    bool ready;                 /* setup succeeded */
+    size_t size_; /* private: what init was given */
+    union {
+        unsigned char bytes[MQTLS_TLS_CONFIG_STORAGE];
+        mqtls_tls_align_ align;
+    } opaque_;    /* private */
 } mqtls_tls_config;
 
-typedef struct mqtls_tls {
-    /* after a handshake, success or not */
-    int mbedtls_error;          /* raw mbedTLS code of the failure, or 0 */
-    uint32_t verify_flags;      /* mbedTLS MBEDTLS_X509_BADCERT_* flags, or 0 */
-    uint8_t alert;              /* fatal alert the peer sent, or 0 */
-    bool resumed;               /* the handshake resumed a saved session */
-    bool ca_known;              /* ca_sha256 (and, unless resumed, ca_subject) set */
-    bool session_dropped;       /* the saved session was not offered: trust or
-                                   the server's name changed */
-    char why[MQTLS_TLS_WHY_LEN];            /* the failure in words, or "" */
+/* What the last handshake showed, success or not. */
+typedef struct mqtls_tls_report {
+    char why[MQTLS_TLS_WHY_LEN]; /* the failure in words, or "" */
+    int mbedtls_error;           /* raw mbedTLS code of the failure, or 0 */
+    uint32_t verify_flags;       /* mbedTLS MBEDTLS_X509_BADCERT_* flags, or 0 */
+    uint8_t alert;               /* fatal alert the peer sent, or 0 */
+    bool resumed;                /* the handshake resumed a saved session */
+    bool session_dropped;        /* the saved session was not offered: trust or
+                                    the server's name changed */
+    bool ca_known;               /* ca_sha256 (and, unless resumed, ca_subject) set */
+    unsigned version;            /* 12 or 13 (TLS 1.2, 1.3) once agreed, else 0 */
+    const char *ciphersuite;     /* the suite's name (mbedTLS's spelling), or "" */
     char ca_subject[MQTLS_TLS_SUBJECT_LEN]; /* the trusted CA the chain ended at */
-    uint8_t ca_sha256[32];      /* its certificate's SHA-256 fingerprint */
-    /* private */
-    mbedtls_ssl_context ssl;
-    mbedtls_ssl_session saved;  /* session offered on the next connect */
-    mqtls_transport lower;      /* what TLS runs over */
-    mqtls_tls_config *cfg;
-    uint32_t deadline_ms;       /* when the current call (handshake, send,
-                                   recv, close) must return, on cfg's clock */
-    bool no_deadline;           /* the call was given MQTLS_WAIT_FOREVER */
-    bool free_try;              /* one lower call may still go, expired or not
-                                   (timeout 0 means one try without waiting) */
-    int lower_error;            /* last mqtls_err from the lower transport */
-    bool have_saved;            /* saved holds a session to offer */
-    bool connected;             /* handshake done, not closed */
-    bool ssl_ready;             /* ssl is set up (needs free) */
-    /* what the verify callback saw of the server's certificate */
-    char leaf_subject[MQTLS_TLS_SUBJECT_LEN];
-    char leaf_issuer[MQTLS_TLS_SUBJECT_LEN];
-    char leaf_names[MQTLS_TLS_SUBJECT_LEN];
-    char leaf_not_before[16], leaf_not_after[16];
-    int top_depth;              /* deepest certificate seen, -1 none */
-    bool pin_matched;           /* a certificate in the chain matched a pin */
-    bool pin_failed;            /* the chain verified but matched no pin */
-    uint8_t trust_id[16];       /* the trusted set of the last connect */
-    uint8_t saved_trust[16];    /* trust id the saved session was made under */
-    uint8_t saved_ca[32];       /* the CA that session's chain ended at */
-    uint8_t *ra;                /* read-ahead buffer (heap), or NULL */
-    size_t ra_cap, ra_pos, ra_len;
+    uint8_t ca_sha256[32];       /* its certificate's SHA-256 fingerprint */
+} mqtls_tls_report;
+
+/* One connection. */
+typedef struct mqtls_tls {
+    size_t size_; /* private: what init was given */
+    union {
+        unsigned char bytes[MQTLS_TLS_STORAGE];
+        mqtls_tls_align_ align;
+    } opaque_;    /* private */
 } mqtls_tls;
 
 /* ---- configuration ------------------------------------------------------ */
 
-/* Cannot fail; makes cfg safe to free. */
-void mqtls_tls_config_init(mqtls_tls_config *cfg);
-/* Seeds the DRBG from the platform's entropy (with a personalisation
- * string) and sets the defaults: TLS 1.2 or later, verification required,
- * session tickets on, handshake timeout 10 s, strict dates. */
+/* Cannot fail; makes cfg safe to free. A macro: it passes the size the
+ * application reserved, which the library checks. */
+#define mqtls_tls_config_init(cfg) mqtls_tls_config_init_sized((cfg), sizeof *(cfg))
+void mqtls_tls_config_init_sized(mqtls_tls_config *cfg, size_t size);
+/* Seeds the random generator (a CTR-DRBG from the platform's entropy on
+ * mbedTLS 2.28, PSA's on 3.6) and sets the defaults: TLS 1.3 and 1.2
+ * offered (1.2 only with 2.28), verification required, session tickets on,
+ * handshake timeout 10 s, strict dates. */
 int mqtls_tls_config_setup(mqtls_tls_config *cfg);
 
 /* Trust. Each adds to the trusted set. PEM input may hold many
@@ -191,9 +193,20 @@ int mqtls_tls_config_set_identity_files(mqtls_tls_config *cfg, const char *cert_
                                         const char *key_path, const char *passphrase);
 
 /* Options. */
+/* Which TLS versions to offer: MQTLS_TLS_1_2, MQTLS_TLS_1_3, or both
+ * (the default). MQTLS_ERR_TLS_CONFIG when the mbedTLS mqtls was built
+ * with cannot speak any of them (2.28 has no TLS 1.3). */
+int mqtls_tls_config_set_versions(mqtls_tls_config *cfg, unsigned versions);
 int mqtls_tls_config_set_alpn(mqtls_tls_config *cfg, const char *const *protocols); /* NULL-terminated; kept by reference */
-int mqtls_tls_config_set_max_fragment(mqtls_tls_config *cfg, unsigned bytes); /* 0, 512, 1024, 2048, 4096 */
-int mqtls_tls_config_set_ciphersuites(mqtls_tls_config *cfg, const int *ids); /* 0-terminated mbedTLS ids; kept by reference */
+/* Maximum fragment length (RFC 6066): 0 (none), 512, 1024, 2048, 4096.
+ * TLS 1.3 has none (record_size_limit replaced it, and OpenSSL, so
+ * Mosquitto, does not implement that): a configuration with one offers
+ * TLS 1.2 only. */
+int mqtls_tls_config_set_max_fragment(mqtls_tls_config *cfg, unsigned bytes);
+/* 0-terminated mbedTLS ids, TLS 1.3 ones (0x13xx) included on 3.6; kept
+ * by reference. A list without a TLS 1.3 suite offers TLS 1.2 only, one
+ * with only 1.3 suites 1.3 only. */
+int mqtls_tls_config_set_ciphersuites(mqtls_tls_config *cfg, const int *ids);
 int mqtls_tls_config_set_handshake_timeout(mqtls_tls_config *cfg, uint32_t timeout_ms);
 /* mbedTLS reads a record's 5-byte header, then its body: two reads of the
  * lower transport per record. With read-ahead, one read takes up to bytes
@@ -218,8 +231,9 @@ void mqtls_tls_config_free(mqtls_tls_config *cfg);
 
 /* ---- connection --------------------------------------------------------- */
 
-/* Cannot fail; makes tls safe to free. */
-void mqtls_tls_init(mqtls_tls *tls);
+/* Cannot fail; makes tls safe to free. A macro, as for the config. */
+#define mqtls_tls_init(tls) mqtls_tls_init_sized((tls), sizeof *(tls))
+void mqtls_tls_init_sized(mqtls_tls *tls, size_t size);
 
 /* Runs the handshake over lower (which must stay valid while tls is used)
  * with hostname for SNI and verification (a name or an IP address). Offers
@@ -230,11 +244,29 @@ void mqtls_tls_init(mqtls_tls *tls);
  * lower read and write gets only what is left of it, so a peer that
  * dribbles bytes cannot stretch it. On failure lower is left open: close
  * it. */
-int mqtls_tls_connect(mqtls_tls *tls, mqtls_tls_config *cfg, const mqtls_transport *lower,
+int mqtls_tls_connect(mqtls_tls *tls, const mqtls_tls_config *cfg, const mqtls_transport *lower,
                       const char *hostname);
 
-/* The failure in words; "" after success. Never NULL. */
+/* The failure in words; "" after success. Never NULL. On TLS 1.3 the
+ * broker judges our certificate after our handshake has ended: its
+ * refusal is the error of the first read (MQTLS_ERR_TLS_CLIENT_CERT_REFUSED,
+ * with the same sentence as on 1.2). */
 const char *mqtls_tls_why(const mqtls_tls *tls);
+/* What the last handshake showed (failure details, version, suite, the
+ * CA the chain ended at). Never NULL: for a NULL or unusable tls, an
+ * empty report. Valid until the next connect or free. */
+const mqtls_tls_report *mqtls_tls_get_report(const mqtls_tls *tls);
+/* "TLSv1.2", "TLSv1.3" for the connected session, or "" . */
+const char *mqtls_tls_version_name(const mqtls_tls *tls);
+
+/* The mbedTLS this library was built with ("mbed TLS 2.28.3",
+ * "Mbed TLS 3.6.6"). */
+const char *mqtls_tls_backend(void);
+/* 1 when a host name that is an IP address ("127.0.0.1", "::1") is
+ * matched against the certificate's iPAddress names (mbedTLS 3.6); 0 with
+ * 2.28, which compares it with DNS names only, so a connect by address
+ * fails with MQTLS_ERR_TLS_HOSTNAME_MISMATCH and says so. */
+int mqtls_tls_matches_ip_names(void);
 
 /* The negotiated ALPN protocol, or NULL. */
 const char *mqtls_tls_alpn(const mqtls_tls *tls);
@@ -243,12 +275,20 @@ int mqtls_tls_max_fragment(const mqtls_tls *tls);
 
 /* Saves the current session into buf (*len set), to offer on a later
  * connect, even after a restart. Returns MQTLS_ERR_BUFFER_TOO_SMALL with
- * *len the size needed. The saved bytes remember the trusted set (CAs,
+ * *len the size needed. On TLS 1.2 the session exists when the handshake
+ * ends. On TLS 1.3 the server sends it (a ticket) after the handshake,
+ * and it arrives with a later read: until then MQTLS_ERR_TLS_NO_TICKET;
+ * mqtls_tls_set_session_hook() says when one came (each new ticket
+ * replaces the last). The saved bytes remember the trusted set (CAs,
  * pins) and the server name they were made under: if either differs at
  * the next connect,
  * the session is not offered (session_dropped) and a full, verified
  * handshake runs instead. */
 int mqtls_tls_session_save(mqtls_tls *tls, uint8_t *buf, size_t cap, size_t *len);
+/* fn(ctx, tls) runs inside a read, each time a TLS 1.3 ticket arrives:
+ * mqtls_tls_session_save() then saves it (mqtls_tcp_tls does so into its
+ * session buffer). NULL removes it. */
+int mqtls_tls_set_session_hook(mqtls_tls *tls, void (*fn)(void *ctx, mqtls_tls *tls), void *ctx);
 /* Offers a saved session on the next mqtls_tls_connect(). */
 int mqtls_tls_session_load(mqtls_tls *tls, const uint8_t *buf, size_t len);
 

@@ -10,9 +10,6 @@
 #include <time.h>
 
 #include <mbedtls/error.h>
-#include <mbedtls/net_sockets.h>
-#include <mbedtls/platform_util.h>
-#include <mbedtls/sha256.h>
 
 #include "tls/castore.h"
 
@@ -38,7 +35,7 @@ static time_t build_time(void)
     return mktime(&tm);
 }
 
-bool mqtls_tls_clock_not_set(const mqtls_tls_config *cfg)
+bool mqtls_tls_clock_not_set(const mqtls_tls_cfg_impl *cfg)
 {
     return cfg->wall_clock() < build_time();
 }
@@ -51,6 +48,21 @@ static void subject_of(char *out, size_t cap, const mbedtls_x509_name *name)
         snprintf(out, cap, "(unreadable)");
 }
 
+/* An iPAddress name (4 or 16 bytes) as text: dotted IPv4, or IPv6 in
+ * eight hex groups (as openssl x509 -text prints them). */
+static int ip_text(char *out, size_t cap, const unsigned char *p, size_t len)
+{
+    if (len == 4)
+        return snprintf(out, cap, "IP:%u.%u.%u.%u", p[0], p[1], p[2], p[3]);
+    if (len == 16)
+        return snprintf(out, cap, "IP:%x:%x:%x:%x:%x:%x:%x:%x", p[0] << 8 | p[1], p[2] << 8 | p[3],
+                        p[4] << 8 | p[5], p[6] << 8 | p[7], p[8] << 8 | p[9], p[10] << 8 | p[11],
+                        p[12] << 8 | p[13], p[14] << 8 | p[15]);
+    return snprintf(out, cap, "IP:(%u bytes)", (unsigned)len);
+}
+
+/* The names the certificate holds: dNSName and iPAddress entries, else
+ * its subject. */
 static void names_of(char *out, size_t cap, const mbedtls_x509_crt *crt)
 {
     const mbedtls_x509_sequence *san = &crt->subject_alt_names;
@@ -58,12 +70,19 @@ static void names_of(char *out, size_t cap, const mbedtls_x509_crt *crt)
 
     out[0] = 0;
     for (; san != NULL && san->buf.len != 0; san = san->next) {
-        /* dNSName entries only: [2] IA5String */
+        const unsigned tag = (unsigned)san->buf.tag & MBEDTLS_ASN1_TAG_VALUE_MASK;
+        char one[48];
         int n;
-        if ((san->buf.tag & MBEDTLS_ASN1_TAG_VALUE_MASK) != 2)
+        if (tag == 2) /* [2] dNSName, IA5String */
+            n = snprintf(one, sizeof one, "%.*s", (int)(san->buf.len < 40 ? san->buf.len : 40),
+                         (const char *)san->buf.p);
+        else if (tag == 7) /* [7] iPAddress, 4 or 16 bytes */
+            n = ip_text(one, sizeof one, san->buf.p, san->buf.len);
+        else
             continue;
-        n = snprintf(out + used, cap - used, "%s%.*s", used ? ", " : "", (int)san->buf.len,
-                     (const char *)san->buf.p);
+        if (n < 0)
+            continue;
+        n = snprintf(out + used, cap - used, "%s%s", used ? ", " : "", one);
         if (n < 0 || (size_t)n >= cap - used)
             break;
         used += (size_t)n;
@@ -72,9 +91,26 @@ static void names_of(char *out, size_t cap, const mbedtls_x509_crt *crt)
         subject_of(out, cap, &crt->subject);
 }
 
+/* The host name is an IP address literal (IPv4 dotted, or IPv6). */
+static bool is_ip_literal(const char *h)
+{
+    size_t i, dots = 0;
+    if (h == NULL || h[0] == '\0')
+        return false;
+    if (strchr(h, ':') != NULL)
+        return true;
+    for (i = 0; h[i] != '\0'; i++) {
+        if (h[i] == '.')
+            dots++;
+        else if (h[i] < '0' || h[i] > '9')
+            return false;
+    }
+    return dots == 3;
+}
+
 int mqtls_tls_verify_callback(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
 {
-    mqtls_tls *tls = ctx;
+    mqtls_tls_impl *tls = ctx;
     const uint32_t dates = MBEDTLS_X509_BADCERT_EXPIRED | MBEDTLS_X509_BADCERT_FUTURE;
 
     if (depth == 0) {
@@ -90,7 +126,7 @@ int mqtls_tls_verify_callback(void *ctx, mbedtls_x509_crt *crt, int depth, uint3
         uint8_t spki[32];
         unsigned i;
         /* A hash that failed matches nothing: the pin check fails closed. */
-        if (mbedtls_sha256_ret(crt->pk_raw.p, crt->pk_raw.len, spki, 0) == 0)
+        if (mqtls_sha256(crt->pk_raw.p, crt->pk_raw.len, spki) == 0)
             for (i = 0; i < tls->cfg->pin_count; i++)
                 if (memcmp(spki, tls->cfg->pins[i], 32) == 0)
                     tls->pin_matched = true;
@@ -104,16 +140,16 @@ int mqtls_tls_verify_callback(void *ctx, mbedtls_x509_crt *crt, int depth, uint3
         /* The deepest certificate mbedTLS shows us is the trust anchor the
          * chain ended at. */
         tls->top_depth = depth;
-        subject_of(tls->ca_subject, sizeof tls->ca_subject, &crt->subject);
-        if (mbedtls_sha256_ret(crt->raw.p, crt->raw.len, tls->ca_sha256, 0) != 0)
-            memset(tls->ca_sha256, 0, sizeof tls->ca_sha256); /* counts no CA's use */
+        subject_of(tls->rep.ca_subject, sizeof tls->rep.ca_subject, &crt->subject);
+        (void)mqtls_sha256(crt->raw.p, crt->raw.len, tls->rep.ca_sha256); /* zeros on
+                                                    failure: counts no CA's use */
     }
     return 0;
 }
 
 /* ---- failures in words ---------------------------------------------------- */
 
-static bool issuer_name_is_trusted(const mqtls_tls *tls)
+static bool issuer_name_is_trusted(const mqtls_tls_impl *tls)
 {
     const mbedtls_x509_crt *c;
     char name[MQTLS_TLS_SUBJECT_LEN];
@@ -129,7 +165,7 @@ static bool issuer_name_is_trusted(const mqtls_tls *tls)
 /* Gathers what mbedTLS left of a failed handshake into version-neutral
  * facts (the only mbedTLS-specific part of explaining: private fields of
  * 2.28's ssl context among them), then mqtls_tls_explain() words them. */
-int mqtls_tls_explain_failure(mqtls_tls *tls, int mret)
+int mqtls_tls_explain_failure(mqtls_tls_impl *tls, int mret)
 {
     const uint32_t key = MBEDTLS_X509_BADCERT_BAD_MD | MBEDTLS_X509_BADCERT_BAD_PK |
                          MBEDTLS_X509_BADCERT_BAD_KEY | MBEDTLS_X509_BADCERT_KEY_USAGE |
@@ -139,7 +175,7 @@ int mqtls_tls_explain_failure(mqtls_tls *tls, int mret)
 
     memset(&f, 0, sizeof f);
     own[0] = '\0';
-    tls->mbedtls_error = mret;
+    tls->rep.mbedtls_error = mret;
 #if defined(MBEDTLS_ERROR_C)
     mbedtls_strerror(mret, text, sizeof text);
 #else /* a device build without mbedTLS's error strings: the code alone */
@@ -153,7 +189,7 @@ int mqtls_tls_explain_failure(mqtls_tls *tls, int mret)
     f.lower_error = tls->lower_error;
     f.record_minor = -1;
     if (mret == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) {
-        const uint32_t v = tls->verify_flags = mbedtls_ssl_get_verify_result(&tls->ssl);
+        const uint32_t v = tls->rep.verify_flags = mbedtls_ssl_get_verify_result(&tls->ssl);
         time_t t = tls->cfg->wall_clock();
         struct tm tm;
         gmtime_r(&t, &tm);
@@ -177,27 +213,18 @@ int mqtls_tls_explain_failure(mqtls_tls *tls, int mret)
         f.names = tls->leaf_names;
         f.not_before = tls->leaf_not_before;
         f.not_after = tls->leaf_not_after;
-        f.hostname = tls->ssl.hostname;
+        f.hostname = mqtls_ssl_hostname(&tls->ssl);
+        f.ip_names_unsupported = !MQTLS_COMPAT_IP_NAMES && is_ip_literal(f.hostname);
     } else if (mret == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE) {
         f.kind = MQTLS_FAIL_ALERT;
-        tls->alert = tls->ssl.in_msg != NULL ? tls->ssl.in_msg[1] : 0;
-        f.alert = tls->alert;
-        f.before_server_hello = tls->ssl.state <= MBEDTLS_SSL_SERVER_HELLO;
-        if (tls->ssl.in_hdr != NULL && tls->ssl.in_hdr[1] == 3)
-            f.record_minor = tls->ssl.in_hdr[2];
+        tls->rep.alert = (uint8_t)mqtls_ssl_alert(&tls->ssl);
+        f.alert = tls->rep.alert;
+        f.before_server_hello = mqtls_ssl_before_server_hello(&tls->ssl);
+        f.record_minor = mqtls_ssl_record_minor(&tls->ssl);
     } else {
-        f.after_our_certificate =
-            tls->ssl.client_auth && tls->ssl.state > MBEDTLS_SSL_CLIENT_CERTIFICATE;
-        switch (mret) {
-        case MBEDTLS_ERR_SSL_NO_CIPHER_CHOSEN:
-        case MBEDTLS_ERR_SSL_NO_USABLE_CIPHERSUITE:
-        case MBEDTLS_ERR_SSL_BAD_HS_SERVER_HELLO: f.kind = MQTLS_FAIL_NO_COMMON; break;
-        case MBEDTLS_ERR_SSL_BAD_HS_PROTOCOL_VERSION: f.kind = MQTLS_FAIL_OLD_VERSION; break;
-        case MBEDTLS_ERR_SSL_ALLOC_FAILED: f.kind = MQTLS_FAIL_NO_MEMORY; break;
-        case MBEDTLS_ERR_SSL_INVALID_RECORD:
-        case MBEDTLS_ERR_SSL_BAD_INPUT_DATA: f.kind = MQTLS_FAIL_BAD_RECORD; break;
-        default: f.kind = MQTLS_FAIL_OTHER; break;
-        }
+        const int kind = mqtls_ssl_fail_kind(mret);
+        f.after_our_certificate = tls->sent_certificate || tls->sent_encrypted >= 2;
+        f.kind = kind != 0 ? (mqtls_tls_fail_kind)kind : MQTLS_FAIL_OTHER;
     }
-    return mqtls_tls_explain(&f, tls->why, sizeof tls->why);
+    return mqtls_tls_explain(&f, tls->rep.why, sizeof tls->rep.why);
 }

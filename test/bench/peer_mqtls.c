@@ -210,7 +210,7 @@ int peer_connect(const peer_args *a, double *full, double *resumed, int *n_resum
         if (node_connect(n) != 0)
             return -1;
         resumed[i] = (peer_now() - t0) * 1e3;
-        if (!n->net.tls.resumed) {
+        if (!mqtls_tls_get_report(&n->net.tls)->resumed) {
             fprintf(stderr, "mqtls: round %ld did not resume\n", i);
             return -1;
         }

@@ -1,45 +1,47 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Crypto that fails: SHA-256 made to fail on demand (ld --wrap around
- * mbedTLS's calls from our objects), and every place tls/ hashes must fail
- * closed: no pin from a failed hash, no CA loaded without its fingerprint,
- * no trusted set without its id, no connection without the id its saved
- * sessions are bound to. Run by make faults (in make check). */
+/* Crypto that fails: SHA-256 made to fail on demand (ld --wrap around the
+ * compat unit's SHA-256 calls, which every other object of tls/ makes, on
+ * either mbedTLS version), and every place tls/ hashes must fail closed:
+ * no pin from a failed hash, no CA loaded without its fingerprint, no
+ * trusted set without its id, no connection without the id its saved
+ * sessions are bound to. Run by make faults (in make check, once per
+ * mbedTLS version). */
 #define _POSIX_C_SOURCE 200809L
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <mbedtls/sha256.h>
-
 #include "tls/castore.h"
+#include "tls/tls_internal.h" /* the compat unit's calls, the trusted set */
 #include "tls/tls_mbedtls.h"
 
 #define CERTS MQTLS_SOURCE_DIR "/build/certs/"
 
 static int sha_fails; /* while set, every SHA-256 call fails */
 
-int __real_mbedtls_sha256_ret(const unsigned char *in, size_t n, unsigned char out[32], int is224);
-int __wrap_mbedtls_sha256_ret(const unsigned char *in, size_t n, unsigned char out[32], int is224);
-int __real_mbedtls_sha256_finish_ret(mbedtls_sha256_context *ctx, unsigned char out[32]);
-int __wrap_mbedtls_sha256_finish_ret(mbedtls_sha256_context *ctx, unsigned char out[32]);
+int __real_mqtls_sha256(const void *data, size_t len, uint8_t out[32]);
+int __wrap_mqtls_sha256(const void *data, size_t len, uint8_t out[32]);
+int __real_mqtls_sha256_finish(mqtls_sha256_ctx *h, uint8_t out[32]);
+int __wrap_mqtls_sha256_finish(mqtls_sha256_ctx *h, uint8_t out[32]);
 
-int __wrap_mbedtls_sha256_ret(const unsigned char *in, size_t n, unsigned char out[32], int is224)
+int __wrap_mqtls_sha256(const void *data, size_t len, uint8_t out[32])
 {
     if (sha_fails) {
         memset(out, 0, 32);
-        return -0x0037; /* what a failing accelerator returns */
+        return -1; /* what a failing accelerator makes of it */
     }
-    return __real_mbedtls_sha256_ret(in, n, out, is224);
+    return __real_mqtls_sha256(data, len, out);
 }
 
-int __wrap_mbedtls_sha256_finish_ret(mbedtls_sha256_context *ctx, unsigned char out[32])
+int __wrap_mqtls_sha256_finish(mqtls_sha256_ctx *h, uint8_t out[32])
 {
+    int ret = __real_mqtls_sha256_finish(h, out); /* frees h either way */
     if (sha_fails) {
         memset(out, 0, 32);
-        return -0x0037;
+        return -1;
     }
-    return __real_mbedtls_sha256_finish_ret(ctx, out);
+    return ret;
 }
 
 static int passed, failed;

@@ -59,6 +59,12 @@ cmake -S test/install/cmake -B "$dir/cmake" -DMQTLS_DIR="$src" >"$dir/cmake.log"
 grep -q "mqtls $version for CMake" "$dir/cmake.log" || fail "CMake's project version is not $version"
 cmake --build "$dir/cmake" -j 2 >>"$dir/cmake.log" 2>&1 ||
     { cat "$dir/cmake.log" >&2; fail "cmake build failed"; }
+# The same against mbedTLS 3.6 (make mbedtls36), chosen with one option.
+make -s mbedtls36
+cmake -S test/install/cmake -B "$dir/cmake36" -DMQTLS_DIR="$src" \
+    -DMQTLS_MBEDTLS_DIR="$src/build/mbedtls-3.6" >"$dir/cmake36.log" 2>&1 &&
+    cmake --build "$dir/cmake36" -j 2 >>"$dir/cmake36.log" 2>&1 ||
+    { cat "$dir/cmake36.log" >&2; fail "cmake build with MQTLS_MBEDTLS_DIR failed"; }
 
 # Both against a broker.
 pick_port
@@ -67,6 +73,8 @@ out=$("$dir/app/consumer" "$port" "$certs") || fail "pkg-config consumer: $out"
 [ "$out" = "consumer: published, acknowledged" ] || fail "pkg-config consumer said: $out"
 out=$("$dir/cmake/consumer" "$port" "$certs") || fail "CMake consumer: $out"
 [ "$out" = "consumer: published, acknowledged" ] || fail "CMake consumer said: $out"
+out=$("$dir/cmake36/consumer" "$port" "$certs") || fail "CMake consumer on mbedTLS 3.6: $out"
+[ "$out" = "consumer: published, acknowledged" ] || fail "CMake consumer (3.6) said: $out"
 out=$(build/examples/first "$port") || fail "examples/first: $out"
 [ "$out" = "first: success " ] || fail "examples/first said: $out"
 stop_broker
@@ -74,4 +82,4 @@ stop_broker
 make -s uninstall PREFIX="$prefix" >/dev/null
 left=$(find "$prefix" -type f -o -type l)
 [ -z "$left" ] || fail "make uninstall left: $left"
-echo "install-check: installed, built with pkg-config and with CMake, both published over mutual TLS, uninstalled cleanly"
+echo "install-check: installed, built with pkg-config and with CMake, and with CMake on mbedTLS 3.6, all published over mutual TLS, uninstalled cleanly"

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "tls/tls_mbedtls.h"
+
 Suite *tls_broker_suite(void);
 Suite *client_broker_suite(void);
 Suite *rollover_suite(void);
@@ -28,6 +30,7 @@ int main(int argc, char **argv)
     srunner_add_suite(runner, onboarding_suite());
     srunner_add_suite(runner, tools_suite());
 
+    printf("suites built against %s\n", mqtls_tls_backend());
     if (argc > 1)
         srunner_run(runner, argv[1], NULL, CK_NORMAL);
     else

@@ -29,8 +29,6 @@
 #include <sys/prctl.h>
 #endif
 
-#include <mbedtls/ctr_drbg.h>
-#include <mbedtls/entropy.h>
 #include <mbedtls/pem.h>
 #include <mbedtls/x509_crt.h>
 #include <mbedtls/x509_csr.h>
@@ -43,11 +41,12 @@
 #include "test/unit/testutil.h"
 #include "tls/identity.h"
 #include "tls/onboard.h"
+#include "tls/tls_compat.h" /* a bad CSR made by hand, on either mbedTLS */
 #include "tls/tls_mbedtls.h"
 
 Suite *onboarding_suite(void);
 
-#define PROVISIONER MQTLS_SOURCE_DIR "/build/examples/provisioner"
+#define PROVISIONER MQTLS_BUILD_DIR "/examples/provisioner"
 
 typedef struct node {
     mqtls_client c;
@@ -496,19 +495,17 @@ START_TEST(the_provisioner_refuses_what_it_must)
     {
         mbedtls_x509write_csr w;
         mbedtls_pk_context pk;
-        mbedtls_entropy_context e;
-        mbedtls_ctr_drbg_context drbg;
+        mqtls_rng rng;
         int n;
         mbedtls_x509write_csr_init(&w);
         mbedtls_pk_init(&pk);
-        mbedtls_entropy_init(&e);
-        mbedtls_ctr_drbg_init(&drbg);
-        ck_assert_int_eq(mbedtls_ctr_drbg_seed(&drbg, mbedtls_entropy_func, &e, NULL, 0), 0);
-        ck_assert_int_eq(mbedtls_pk_parse_key(&pk, key, key_len + 1, NULL, 0), 0);
+        mqtls_rng_init(&rng);
+        ck_assert_int_eq(mqtls_rng_seed(&rng, "test"), 0);
+        ck_assert_int_eq(mqtls_pk_parse_key(&pk, key, key_len + 1, NULL, 0), 0);
         mbedtls_x509write_csr_set_key(&w, &pk);
         mbedtls_x509write_csr_set_md_alg(&w, MBEDTLS_MD_SHA256);
         ck_assert_int_eq(mbedtls_x509write_csr_set_subject_name(&w, "CN=SN-1002"), 0);
-        n = mbedtls_x509write_csr_der(&w, csr_der, sizeof csr_der, mbedtls_ctr_drbg_random, &drbg);
+        n = mbedtls_x509write_csr_der(&w, csr_der, sizeof csr_der, mqtls_rng_random, &rng);
         ck_assert_int_gt(n, 0);
         der_len = (size_t)n;
         /* DER is written at the end of the buffer; its last byte ends s. */
@@ -520,8 +517,7 @@ START_TEST(the_provisioner_refuses_what_it_must)
                          0);
         mbedtls_x509write_csr_free(&w);
         mbedtls_pk_free(&pk);
-        mbedtls_ctr_drbg_free(&drbg);
-        mbedtls_entropy_free(&e);
+        mqtls_rng_free(&rng);
     }
     ck_assert_int_eq(mqtls_onboard_request(factory[1], factory_len[1], "SN-1002", pem,
                                            pem_len - 1, last_request, sizeof last_request,
@@ -639,8 +635,7 @@ START_TEST(the_issuer_is_the_device_cas_subject_byte_for_byte)
     mbedtls_x509write_cert w;
     mbedtls_pk_context pk;
     mbedtls_mpi sn;
-    mbedtls_entropy_context e;
-    mbedtls_ctr_drbg_context drbg;
+    mqtls_rng rng;
     mbedtls_x509_crt ca, crt;
     uint32_t flags = 0;
 
@@ -648,10 +643,9 @@ START_TEST(the_issuer_is_the_device_cas_subject_byte_for_byte)
     mbedtls_x509write_crt_init(&w);
     mbedtls_pk_init(&pk);
     mbedtls_mpi_init(&sn);
-    mbedtls_entropy_init(&e);
-    mbedtls_ctr_drbg_init(&drbg);
-    ck_assert_int_eq(mbedtls_ctr_drbg_seed(&drbg, mbedtls_entropy_func, &e, NULL, 0), 0);
-    ck_assert_int_eq(mbedtls_pk_parse_key(&pk, ca_key, ca_key_len + 1, NULL, 0), 0);
+    mqtls_rng_init(&rng);
+    ck_assert_int_eq(mqtls_rng_seed(&rng, "test"), 0);
+    ck_assert_int_eq(mqtls_pk_parse_key(&pk, ca_key, ca_key_len + 1, NULL, 0), 0);
     ck_assert_int_eq(mbedtls_mpi_lset(&sn, 7), 0);
     mbedtls_x509write_crt_set_version(&w, MBEDTLS_X509_CRT_VERSION_3);
     mbedtls_x509write_crt_set_md_alg(&w, MBEDTLS_MD_SHA256);
@@ -666,22 +660,20 @@ START_TEST(the_issuer_is_the_device_cas_subject_byte_for_byte)
                      0);
     { /* CN as a PrintableString, as older CAs have it (the default is UTF8String) */
         mbedtls_asn1_named_data *d;
-        for (d = w.subject; d != NULL; d = d->next)
+        for (d = *mqtls_x509write_crt_subject(&w); d != NULL; d = d->next)
             d->val.tag = MBEDTLS_ASN1_PRINTABLE_STRING;
-        for (d = w.issuer; d != NULL; d = d->next)
+        for (d = *mqtls_x509write_crt_issuer(&w); d != NULL; d = d->next)
             d->val.tag = MBEDTLS_ASN1_PRINTABLE_STRING;
     }
     ck_assert_int_eq(mbedtls_x509write_crt_set_validity(&w, "20200101000000", "20400101000000"), 0);
     ck_assert_int_eq(mbedtls_x509write_crt_set_basic_constraints(&w, 1, 0), 0);
     ck_assert_int_eq(mbedtls_x509write_crt_set_subject_key_identifier(&w), 0);
-    ck_assert_int_eq(mbedtls_x509write_crt_pem(&w, ca_pem, sizeof ca_pem, mbedtls_ctr_drbg_random,
-                                               &drbg),
+    ck_assert_int_eq(mbedtls_x509write_crt_pem(&w, ca_pem, sizeof ca_pem, mqtls_rng_random, &rng),
                      0);
     mbedtls_x509write_crt_free(&w);
     mbedtls_pk_free(&pk);
     mbedtls_mpi_free(&sn);
-    mbedtls_ctr_drbg_free(&drbg);
-    mbedtls_entropy_free(&e);
+    mqtls_rng_free(&rng);
     snprintf(ca_crt_path, sizeof ca_crt_path, "%s/devca.crt", dir);
     snprintf(ca_key_path, sizeof ca_key_path, "%s/devca.key", dir);
     write_file(ca_crt_path, (const char *)ca_pem);
@@ -752,7 +744,7 @@ START_TEST(a_refused_new_certificate_falls_back_and_a_good_one_is_committed)
     ck_assert_int_eq(dev.ident.new_refused, 0);
     ck_assert_int_eq(device_connect(), 0);
     ck_assert_int_eq(dev.slot_used, MQTLS_ID_NEW);
-    ck_assert_str_eq(dev.tls.ca_subject, "CN=mqtls Test Root A");
+    ck_assert_str_eq(mqtls_tls_get_report(&dev.tls)->ca_subject, "CN=mqtls Test Root A");
     node_free(&dev);
 
     mqtls_identity_init(&again);

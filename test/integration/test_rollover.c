@@ -508,7 +508,7 @@ START_TEST(a_rollover_from_root_a_to_root_b_end_to_end)
     }
     ck_assert_int_ge(dev.lost, 1);
     ck_assert_int_ge(dev.restored, 1);
-    ck_assert_str_eq(dev.tls.ca_subject, "CN=mqtls Test Root B");
+    ck_assert_str_eq(mqtls_tls_get_report(&dev.tls)->ca_subject, "CN=mqtls Test Root B");
     for (i = 0; i < want_seq; i++)
         ck_assert_msg(seen[i] >= 1, "message %d lost in the switch", i);
     /* The device told the operator its connects now end at Root B. */

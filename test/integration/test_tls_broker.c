@@ -10,13 +10,16 @@
 #include <string.h>
 #include <time.h>
 
-#include <mbedtls/sha256.h>
+#include <signal.h>
 
 #include "mqtt/codec.h"
 #include "net/tcp_posix.h"
 #include "test/integration/broker.h"
 #include "test/integration/fault.h"
 #include "tls/castore.h"
+#include <mbedtls/ssl_ciphersuites.h>
+
+#include "tls/tls_compat.h"
 #include "tls/tls_mbedtls.h"
 
 Suite *tls_broker_suite(void);
@@ -33,6 +36,18 @@ static void stop_broker_at_exit(void)
     broker_stop(&brk);
 }
 
+/* The TLS version a test case pins (0: the default offer, 1.3 and 1.2
+ * with mbedTLS 3.6, 1.2 with 2.28). */
+static unsigned pinned;
+
+/* What a handshake with Mosquitto (OpenSSL 3, 1.3 and 1.2) agrees on. */
+static unsigned expected_version(void)
+{
+    if (pinned != 0)
+        return pinned == MQTLS_TLS_1_3 ? 13u : 12u;
+    return MQTLS_MBEDTLS_3 ? 13u : 12u;
+}
+
 static void setup(void)
 {
     static int registered;
@@ -40,11 +55,27 @@ static void setup(void)
         atexit(stop_broker_at_exit);
     mqtls_tls_config_init(&cfg);
     ck_assert_int_eq(mqtls_tls_config_setup(&cfg), MQTLS_OK);
+    if (pinned != 0)
+        ck_assert_int_eq(mqtls_tls_config_set_versions(&cfg, pinned), MQTLS_OK);
     ck_assert_int_eq(mqtls_tls_config_set_handshake_timeout(&cfg, 5000), MQTLS_OK);
     mqtls_tls_init(&tls);
     mqtls_tcp_init(&tcp);
     memset(&brk, 0, sizeof brk);
 }
+
+#if MQTLS_MBEDTLS_3
+static void setup_v12(void)
+{
+    pinned = MQTLS_TLS_1_2;
+    setup();
+}
+
+static void setup_v13(void)
+{
+    pinned = MQTLS_TLS_1_3;
+    setup();
+}
+#endif
 
 static void teardown(void)
 {
@@ -87,6 +118,27 @@ static int handshake_at(const char *address)
 static int handshake(void)
 {
     return handshake_at("127.0.0.1");
+}
+
+/* The broker's verdict on our certificate. On TLS 1.2 a refusal fails
+ * the handshake; on 1.3 our handshake ends before the broker has judged
+ * the certificate, and the refusal is what the first read finds. */
+static int handshake_then_read(void)
+{
+    mqtls_transport t;
+    uint8_t b[16];
+    int r = handshake(), i;
+
+    if (r != MQTLS_OK)
+        return r;
+    ck_assert_uint_eq(mqtls_tls_get_report(&tls)->version, expected_version());
+    ck_assert_int_eq(mqtls_tls_transport(&tls, &t), MQTLS_OK);
+    for (i = 0; i < 20; i++) { /* bounded: 20 x 250 ms */
+        r = t.recv(t.ctx, b, sizeof b, 250);
+        if (r != 0)
+            break;
+    }
+    return r > 0 ? MQTLS_OK : r;
 }
 
 static void assert_why(int got, int want, const char *words)
@@ -141,7 +193,7 @@ static void file_sha256(const char *path, uint8_t out[32])
     ck_assert_ptr_nonnull(f);
     n = fread(der, 1, sizeof der, f);
     fclose(f);
-    ck_assert_int_eq(mbedtls_sha256_ret(der, n, out, 0), 0);
+    ck_assert_int_eq(mqtls_sha256(der, n, out), 0);
 }
 
 START_TEST(mutual_tls_connects_and_completes_connect)
@@ -152,12 +204,15 @@ START_TEST(mutual_tls_connects_and_completes_connect)
     identity("device-001");
     ck_assert_int_eq(handshake(), MQTLS_OK);
     ck_assert_str_eq(mqtls_tls_why(&tls), "");
+    ck_assert_uint_eq(mqtls_tls_get_report(&tls)->version, expected_version());
+    ck_assert_str_eq(mqtls_tls_version_name(&tls), expected_version() == 13 ? "TLSv1.3" : "TLSv1.2");
+    ck_assert_str_ne(mqtls_tls_get_report(&tls)->ciphersuite, "");
     /* Which trusted CA the chain ended at: Root A of the two trusted,
      * through the intermediate the broker sent. */
-    ck_assert(tls.ca_known);
-    ck_assert_str_eq(tls.ca_subject, "CN=mqtls Test Root A");
+    ck_assert(mqtls_tls_get_report(&tls)->ca_known);
+    ck_assert_str_eq(mqtls_tls_get_report(&tls)->ca_subject, "CN=mqtls Test Root A");
     file_sha256(CERTS "root-a.der", root_a);
-    ck_assert_mem_eq(tls.ca_sha256, root_a, 32);
+    ck_assert_mem_eq(mqtls_tls_get_report(&tls)->ca_sha256, root_a, 32);
     mqtt_connect("device-001");
 }
 END_TEST
@@ -241,7 +296,7 @@ START_TEST(disabling_verification_is_explicit_and_does_what_it_says)
     identity("device-001");
     ck_assert_int_eq(mqtls_tls_config_disable_verification_INSECURE(&cfg), MQTLS_OK);
     ck_assert_int_eq(handshake(), MQTLS_OK);
-    ck_assert(!tls.ca_known);
+    ck_assert(!mqtls_tls_get_report(&tls)->ca_known);
     mqtt_connect("device-001");
 }
 END_TEST
@@ -262,7 +317,7 @@ START_TEST(only_the_next_root_is_refused_by_a_current_root_broker)
     trust(CERTS "bundle-next.pem");
     identity("device-001");
     assert_why(handshake(), MQTLS_ERR_TLS_CERT_UNTRUSTED, "not signed by a trusted CA");
-    ck_assert(tls.verify_flags != 0);
+    ck_assert(mqtls_tls_get_report(&tls)->verify_flags != 0);
 }
 END_TEST
 
@@ -272,7 +327,7 @@ START_TEST(only_the_next_root_connects_to_a_next_root_broker)
     trust(CERTS "bundle-next.pem");
     identity("device-001");
     ck_assert_int_eq(handshake(), MQTLS_OK);
-    ck_assert_str_eq(tls.ca_subject, "CN=mqtls Test Root B");
+    ck_assert_str_eq(mqtls_tls_get_report(&tls)->ca_subject, "CN=mqtls Test Root B");
     mqtt_connect("device-001");
 }
 END_TEST
@@ -284,6 +339,44 @@ START_TEST(wrong_host_name_is_refused)
     identity("device-001");
     assert_why(handshake(), MQTLS_ERR_TLS_HOSTNAME_MISMATCH,
                "wanted localhost, certificate names broker.example");
+}
+END_TEST
+
+/* By address: the broker's certificate names IP:127.0.0.1 as well as
+ * localhost. mbedTLS 3.6 matches it; 2.28 cannot, and the sentence says
+ * so, listing the IP names. */
+START_TEST(connecting_by_ip_address)
+{
+    mqtls_transport lower;
+    int ret;
+    start_tls_broker("127.0.0.1", "server-a-chain.pem", "server-a.key", 1);
+    trust(CERTS "bundle-current.pem");
+    identity("device-001");
+    ck_assert_int_eq(mqtls_tcp_connect(&tcp, "127.0.0.1", brk.port, 3000), MQTLS_OK);
+    ck_assert_int_eq(mqtls_tcp_transport(&tcp, &lower), MQTLS_OK);
+    ret = mqtls_tls_connect(&tls, &cfg, &lower, "127.0.0.1");
+    if (mqtls_tls_matches_ip_names()) {
+        ck_assert_msg(ret == MQTLS_OK, "%s", mqtls_tls_why(&tls));
+        mqtt_connect("device-001");
+    } else {
+        assert_why(ret, MQTLS_ERR_TLS_HOSTNAME_MISMATCH,
+                   "(wanted 127.0.0.1, certificate names localhost, IP:127.0.0.1, "
+                   "IP:0:0:0:0:0:0:0:1): this mbedTLS (2.28) cannot match an IP address");
+    }
+}
+END_TEST
+
+/* An address the certificate does not name is refused on every version. */
+START_TEST(an_address_the_certificate_does_not_name_is_refused)
+{
+    mqtls_transport lower;
+    start_tls_broker("127.0.0.1", "server-wrong-host.crt", "server-wrong-host.key", 1);
+    trust(CERTS "bundle-current.pem");
+    identity("device-001");
+    ck_assert_int_eq(mqtls_tcp_connect(&tcp, "127.0.0.1", brk.port, 3000), MQTLS_OK);
+    ck_assert_int_eq(mqtls_tcp_transport(&tcp, &lower), MQTLS_OK);
+    assert_why(mqtls_tls_connect(&tls, &cfg, &lower, "127.0.0.1"), MQTLS_ERR_TLS_HOSTNAME_MISMATCH,
+               "wanted 127.0.0.1, certificate names broker.example");
 }
 END_TEST
 
@@ -319,8 +412,37 @@ START_TEST(no_client_certificate_is_refused_by_the_broker)
 {
     start_tls_broker("127.0.0.1", "server-a-chain.pem", "server-a.key", 1);
     trust(CERTS "bundle-current.pem");
-    assert_why(handshake(), MQTLS_ERR_TLS_CLIENT_CERT_REFUSED,
-               "requires a client certificate and we have none");
+    if (expected_version() == 13) /* 1.3 names it: certificate_required */
+        assert_why(handshake_then_read(), MQTLS_ERR_TLS_CLIENT_CERT_REFUSED,
+                   "refused our client certificate (we have none configured): alert 116");
+    else
+        assert_why(handshake_then_read(), MQTLS_ERR_TLS_CLIENT_CERT_REFUSED,
+                   "requires a client certificate and we have none");
+}
+END_TEST
+
+/* The same when we write first (an MQTT CONNECT right after the
+ * handshake): on TLS 1.3 the broker has closed by then, our bytes draw a
+ * reset, and the alert is lost with it. What our handshake sent (an
+ * encrypted Certificate) still tells the refusal from a network fault. */
+START_TEST(no_client_certificate_is_named_when_the_refusal_is_a_reset)
+{
+    mqtls_transport t;
+    uint8_t b[16];
+    int r, i;
+    start_tls_broker("127.0.0.1", "server-a-chain.pem", "server-a.key", 1);
+    trust(CERTS "bundle-current.pem");
+    r = handshake();
+    if (r == MQTLS_OK) {
+        ck_assert_int_eq(mqtls_tls_transport(&tls, &t), MQTLS_OK);
+        nanosleep(&(struct timespec){0, 300000000}, NULL); /* the broker closes */
+        r = t.send(t.ctx, (const uint8_t *)"\x10\x0c\x00\x04MQTT\x04\x02\x00\x1e\x00\x00", 14,
+                   1000);
+        nanosleep(&(struct timespec){0, 100000000}, NULL);
+        for (i = 0; i < 20 && r >= 0; i++) /* bounded: 20 x 250 ms */
+            r = t.recv(t.ctx, b, sizeof b, 250);
+    }
+    assert_why(r, MQTLS_ERR_TLS_CLIENT_CERT_REFUSED, "we have none");
 }
 END_TEST
 
@@ -329,7 +451,8 @@ START_TEST(expired_client_certificate_is_refused_by_the_broker)
     start_tls_broker("127.0.0.1", "server-a-chain.pem", "server-a.key", 1);
     trust(CERTS "bundle-current.pem");
     identity("device-expired");
-    assert_why(handshake(), MQTLS_ERR_TLS_CLIENT_CERT_REFUSED, "our client certificate (CN=device-expired)");
+    assert_why(handshake_then_read(), MQTLS_ERR_TLS_CLIENT_CERT_REFUSED,
+               "our client certificate (CN=device-expired)");
 }
 END_TEST
 
@@ -338,7 +461,8 @@ START_TEST(untrusted_client_certificate_is_refused_by_the_broker)
     start_tls_broker("127.0.0.1", "server-a-chain.pem", "server-a.key", 1);
     trust(CERTS "bundle-current.pem");
     identity("device-untrusted");
-    assert_why(handshake(), MQTLS_ERR_TLS_CLIENT_CERT_REFUSED, "our client certificate (CN=device-untrusted)");
+    assert_why(handshake_then_read(), MQTLS_ERR_TLS_CLIENT_CERT_REFUSED,
+               "our client certificate (CN=device-untrusted)");
 }
 END_TEST
 
@@ -351,7 +475,7 @@ START_TEST(session_resumption_is_reported)
     trust(CERTS "bundle-current.pem");
     identity("device-001");
     ck_assert_int_eq(handshake(), MQTLS_OK);
-    ck_assert(!tls.resumed);
+    ck_assert(!mqtls_tls_get_report(&tls)->resumed);
     mqtt_connect("device-001");
     ck_assert_int_eq(mqtls_tls_session_save(&tls, saved, sizeof saved, &len), MQTLS_OK);
     ck_assert_uint_gt(len, 0);
@@ -362,7 +486,7 @@ START_TEST(session_resumption_is_reported)
     mqtls_tls_init(&tls);
     ck_assert_int_eq(mqtls_tls_session_load(&tls, saved, len), MQTLS_OK);
     ck_assert_int_eq(handshake(), MQTLS_OK);
-    ck_assert(tls.resumed);
+    ck_assert(mqtls_tls_get_report(&tls)->resumed);
     mqtt_connect("device-001");
 }
 END_TEST
@@ -375,6 +499,8 @@ START_TEST(max_fragment_length_2048_is_negotiated)
     ck_assert_int_eq(mqtls_tls_config_set_max_fragment(&cfg, 2048), MQTLS_OK);
     ck_assert_int_eq(handshake(), MQTLS_OK);
     ck_assert_int_eq(mqtls_tls_max_fragment(&tls), 2048);
+    /* TLS 1.3 has no max_fragment_length: such a configuration offers 1.2. */
+    ck_assert_uint_eq(mqtls_tls_get_report(&tls)->version, 12);
     mqtt_connect("device-001");
 }
 END_TEST
@@ -440,8 +566,9 @@ START_TEST(a_cipher_suite_list_override_is_used)
     identity("device-001");
     ck_assert_int_eq(mqtls_tls_config_set_ciphersuites(&cfg, one), MQTLS_OK);
     ck_assert_int_eq(handshake(), MQTLS_OK);
-    ck_assert_str_eq(mbedtls_ssl_get_ciphersuite(&tls.ssl),
+    ck_assert_str_eq(mqtls_tls_get_report(&tls)->ciphersuite,
                      "TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256");
+    ck_assert_uint_eq(mqtls_tls_get_report(&tls)->version, 12); /* a 1.2-only list */
 }
 END_TEST
 
@@ -547,7 +674,7 @@ START_TEST(rsa_server_and_client)
     trust(CERTS "bundle-all.pem");
     identity("device-rsa");
     ck_assert_int_eq(handshake(), MQTLS_OK);
-    ck_assert_str_eq(tls.ca_subject, "CN=mqtls Test Root RSA");
+    ck_assert_str_eq(mqtls_tls_get_report(&tls)->ca_subject, "CN=mqtls Test Root RSA");
     mqtt_connect("device-rsa");
 }
 END_TEST
@@ -595,7 +722,7 @@ START_TEST(handshakes_trust_what_the_ca_store_says_and_count_the_ca)
     fresh_connection();
     ck_assert_int_eq(mqtls_castore_trust(&cas, MQTLS_TRUST_STAGED), MQTLS_OK);
     ck_assert_msg(handshake() == MQTLS_OK, "%s", mqtls_tls_why(&tls));
-    ck_assert_str_eq(tls.ca_subject, "CN=mqtls Test Root A");
+    ck_assert_str_eq(mqtls_tls_get_report(&tls)->ca_subject, "CN=mqtls Test Root A");
     mqtt_connect("device-001");
     ck_assert_uint_eq(uses_of(&cas, MQTLS_CA_STAGED, 0), 1);
     ck_assert_uint_eq(uses_of(&cas, MQTLS_CA_ACTIVE, 0), 0);
@@ -638,8 +765,8 @@ START_TEST(a_saved_session_is_not_resumed_once_the_trusted_set_changed)
     /* Same trust: resumed, and it counts for the CA of the session. */
     ck_assert_int_eq(mqtls_tls_session_load(&tls, saved, len), MQTLS_OK);
     ck_assert_int_eq(handshake(), MQTLS_OK);
-    ck_assert(tls.resumed);
-    ck_assert(!tls.session_dropped);
+    ck_assert(mqtls_tls_get_report(&tls)->resumed);
+    ck_assert(!mqtls_tls_get_report(&tls)->session_dropped);
     ck_assert_uint_eq(uses_of(&cas, MQTLS_CA_ACTIVE, 0), 2);
     mqtt_connect("device-001");
     fresh_connection();
@@ -651,9 +778,9 @@ START_TEST(a_saved_session_is_not_resumed_once_the_trusted_set_changed)
     ck_assert_int_eq(mqtls_castore_commit(&cas), MQTLS_OK);
     ck_assert_int_eq(mqtls_tls_session_load(&tls, saved, len), MQTLS_OK);
     ck_assert_int_eq(handshake(), MQTLS_OK);
-    ck_assert(!tls.resumed);
-    ck_assert(tls.session_dropped);
-    ck_assert_str_eq(tls.ca_subject, "CN=mqtls Test Root A"); /* verified afresh */
+    ck_assert(!mqtls_tls_get_report(&tls)->resumed);
+    ck_assert(mqtls_tls_get_report(&tls)->session_dropped);
+    ck_assert_str_eq(mqtls_tls_get_report(&tls)->ca_subject, "CN=mqtls Test Root A"); /* verified afresh */
     mqtt_connect("device-001");
     fresh_connection();
 
@@ -662,6 +789,7 @@ START_TEST(a_saved_session_is_not_resumed_once_the_trusted_set_changed)
     ck_assert_int_eq(mqtls_tls_session_save(&tls, saved, sizeof saved, &len),
                      MQTLS_ERR_NET_NOT_CONNECTED);
     ck_assert_int_eq(handshake(), MQTLS_OK);
+    mqtt_connect("device-001"); /* on TLS 1.3 the ticket comes with a read */
     ck_assert_int_eq(mqtls_tls_session_save(&tls, saved, sizeof saved, &len), MQTLS_OK);
     fresh_connection();
     ck_assert_int_eq(mqtls_castore_load_file(&cas, MQTLS_CA_STAGED, CERTS "bundle-next.pem", 3,
@@ -670,7 +798,7 @@ START_TEST(a_saved_session_is_not_resumed_once_the_trusted_set_changed)
     ck_assert_int_eq(mqtls_castore_commit(&cas), MQTLS_OK);
     ck_assert_int_eq(mqtls_tls_session_load(&tls, saved, len), MQTLS_OK);
     assert_why(handshake(), MQTLS_ERR_TLS_CERT_UNTRUSTED, "not signed by a trusted CA");
-    ck_assert(tls.session_dropped);
+    ck_assert(mqtls_tls_get_report(&tls)->session_dropped);
     mqtls_tls_config_use_castore(&cfg, NULL);
     mqtls_castore_free(&cas);
 }
@@ -723,28 +851,95 @@ START_TEST(public_key_pins_are_checked_on_top_of_the_chain)
 }
 END_TEST
 
+/* A server that accepts and never answers (stopped with SIGSTOP: the
+ * kernel still completes the TCP handshake): the TLS handshake gives up
+ * at its deadline, on either version. */
+START_TEST(a_stalled_handshake_times_out)
+{
+    start_tls_broker("127.0.0.1", "server-a-chain.pem", "server-a.key", 1);
+    trust(CERTS "bundle-current.pem");
+    identity("device-001");
+    ck_assert_int_eq(mqtls_tls_config_set_handshake_timeout(&cfg, 600), MQTLS_OK);
+    ck_assert_int_eq(kill(brk.pid, SIGSTOP), 0);
+    assert_why(handshake(), MQTLS_ERR_TLS_HANDSHAKE_TIMEOUT, "did not finish within 600 ms");
+    ck_assert_int_eq(kill(brk.pid, SIGCONT), 0);
+}
+END_TEST
+
+#if MQTLS_MBEDTLS_3
+static int start_s_server_13(const char *extra1, const char *extra2)
+{
+    const char *argv[] = {"openssl", "s_server", "-quiet", "-accept", "127.0.0.1:{port}",
+                          "-cert", CERTS "server-a.crt", "-key", CERTS "server-a.key",
+                          "-cert_chain", CERTS "intermediate-a.crt", "-tls1_3",
+                          "-Verify", "2", "-CAfile", CERTS "root-a.crt", extra1, extra2, NULL};
+    return server_start(&brk, "127.0.0.1", argv);
+}
+
+/* Mutual TLS 1.3 with OpenSSL itself, our certificate verified by it. */
+START_TEST(mutual_tls_1_3_with_openssl_s_server)
+{
+    mqtls_transport t;
+    ck_assert_int_eq(start_s_server_13(NULL, NULL), 0);
+    trust(CERTS "bundle-current.pem");
+    identity("device-001");
+    ck_assert_msg(handshake() == MQTLS_OK, "%s", mqtls_tls_why(&tls));
+    ck_assert_uint_eq(mqtls_tls_get_report(&tls)->version, 13);
+    ck_assert_str_eq(mqtls_tls_version_name(&tls), "TLSv1.3");
+    ck_assert_str_eq(mqtls_tls_get_report(&tls)->ca_subject, "CN=mqtls Test Root A");
+    ck_assert_int_eq(mqtls_tls_transport(&tls, &t), MQTLS_OK);
+    ck_assert_int_eq(t.send(t.ctx, (const uint8_t *)"hello\n", 6, 1000), 6);
+}
+END_TEST
+
+/* TLS 1.3 suites that do not meet: the server refuses our hello. */
+START_TEST(no_common_tls_1_3_suite_is_named)
+{
+    static const int aes128[] = {MBEDTLS_TLS1_3_AES_128_GCM_SHA256, 0};
+    ck_assert_int_eq(start_s_server_13("-ciphersuites", "TLS_CHACHA20_POLY1305_SHA256"), 0);
+    trust(CERTS "bundle-current.pem");
+    identity("device-001");
+    ck_assert_int_eq(mqtls_tls_config_set_ciphersuites(&cfg, aes128), MQTLS_OK);
+    assert_why(handshake(), MQTLS_ERR_TLS_NO_COMMON_CIPHER, "no cipher suite in common");
+}
+END_TEST
+#endif
+
+/* The failure classes, resumption and session binding, once per TLS
+ * version where the build speaks two. */
+static void add_per_version(TCase *tc)
+{
+    tcase_add_test(tc, mutual_tls_connects_and_completes_connect);
+    tcase_add_test(tc, only_the_next_root_is_refused_by_a_current_root_broker);
+    tcase_add_test(tc, wrong_host_name_is_refused);
+    tcase_add_test(tc, connecting_by_ip_address);
+    tcase_add_test(tc, an_address_the_certificate_does_not_name_is_refused);
+    tcase_add_test(tc, expired_server_certificate_is_refused);
+    tcase_add_test(tc, not_yet_valid_server_certificate_is_refused);
+    tcase_add_test(tc, fake_root_with_the_same_name_is_refused);
+    tcase_add_test(tc, no_client_certificate_is_refused_by_the_broker);
+    tcase_add_test(tc, no_client_certificate_is_named_when_the_refusal_is_a_reset);
+    tcase_add_test(tc, expired_client_certificate_is_refused_by_the_broker);
+    tcase_add_test(tc, untrusted_client_certificate_is_refused_by_the_broker);
+    tcase_add_test(tc, session_resumption_is_reported);
+    tcase_add_test(tc, a_saved_session_is_not_resumed_once_the_trusted_set_changed);
+    tcase_add_test(tc, a_stalled_handshake_times_out);
+    tcase_add_test(tc, public_key_pins_are_checked_on_top_of_the_chain);
+}
+
 Suite *tls_broker_suite(void)
 {
     Suite *s = suite_create("tls_broker");
     TCase *tc = tcase_create("mosquitto");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 30);
-    tcase_add_test(tc, mutual_tls_connects_and_completes_connect);
+    add_per_version(tc);
     tcase_add_test(tc, the_broker_takes_our_certificate_name_as_user_name);
     tcase_add_test(tc, tls_without_client_certificates);
     tcase_add_test(tc, plain_tcp_listener);
     tcase_add_test(tc, disabling_verification_is_explicit_and_does_what_it_says);
     tcase_add_test(tc, a_bundle_with_an_unrelated_ca_first_still_connects);
-    tcase_add_test(tc, only_the_next_root_is_refused_by_a_current_root_broker);
     tcase_add_test(tc, only_the_next_root_connects_to_a_next_root_broker);
-    tcase_add_test(tc, wrong_host_name_is_refused);
-    tcase_add_test(tc, expired_server_certificate_is_refused);
-    tcase_add_test(tc, not_yet_valid_server_certificate_is_refused);
-    tcase_add_test(tc, fake_root_with_the_same_name_is_refused);
-    tcase_add_test(tc, no_client_certificate_is_refused_by_the_broker);
-    tcase_add_test(tc, expired_client_certificate_is_refused_by_the_broker);
-    tcase_add_test(tc, untrusted_client_certificate_is_refused_by_the_broker);
-    tcase_add_test(tc, session_resumption_is_reported);
     tcase_add_test(tc, max_fragment_length_2048_is_negotiated);
     tcase_add_test(tc, mutual_tls_over_ipv6_loopback);
     tcase_add_test(tc, no_common_cipher_suite_is_named);
@@ -759,8 +954,23 @@ Suite *tls_broker_suite(void)
     tcase_add_test(tc, handshake_and_round_trip_over_a_one_byte_stalling_link);
     tcase_add_test(tc, rsa_server_and_client);
     tcase_add_test(tc, handshakes_trust_what_the_ca_store_says_and_count_the_ca);
-    tcase_add_test(tc, a_saved_session_is_not_resumed_once_the_trusted_set_changed);
-    tcase_add_test(tc, public_key_pins_are_checked_on_top_of_the_chain);
     suite_add_tcase(s, tc);
+#if MQTLS_MBEDTLS_3
+    /* The same failures with each version pinned: TLS 1.2 from a build
+     * that could speak 1.3, and 1.3 alone (Mosquitto, and openssl
+     * s_server -tls1_3). */
+    tc = tcase_create("tls12");
+    tcase_add_checked_fixture(tc, setup_v12, teardown);
+    tcase_set_timeout(tc, 30);
+    add_per_version(tc);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("tls13");
+    tcase_add_checked_fixture(tc, setup_v13, teardown);
+    tcase_set_timeout(tc, 30);
+    add_per_version(tc);
+    tcase_add_test(tc, mutual_tls_1_3_with_openssl_s_server);
+    tcase_add_test(tc, no_common_tls_1_3_suite_is_named);
+    suite_add_tcase(s, tc);
+#endif
     return s;
 }

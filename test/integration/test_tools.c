@@ -18,11 +18,12 @@
 #include <unistd.h>
 
 #include "test/integration/broker.h"
+#include "tls/tls_mbedtls.h"
 
 Suite *tools_suite(void);
 
-#define PUB MQTLS_SOURCE_DIR "/build/examples/mqtls-pub"
-#define SUB MQTLS_SOURCE_DIR "/build/examples/mqtls-sub"
+#define PUB MQTLS_BUILD_DIR "/examples/mqtls-pub"
+#define SUB MQTLS_BUILD_DIR "/examples/mqtls-sub"
 #define MAX_ARGS 40
 
 static broker brk;
@@ -243,7 +244,7 @@ START_TEST(messages_go_through_and_nothing_else_is_printed_when_piped)
 
     args(&pub, PUB, "-t", "tools/a", "-m", "hello", "-q", "1", NULL);
     conn(&pub, "device-001");
-    ck_assert_int_eq(go(&pub, NULL), 0);
+    ck_assert_msg(go(&pub, NULL) == 0, "exit status: %s", pub.err);
     ck_assert_str_eq(pub.err, "");
     ck_assert_str_eq(pub.out, "");
 
@@ -254,7 +255,7 @@ START_TEST(messages_go_through_and_nothing_else_is_printed_when_piped)
     fclose(f);
     args(&pub, PUB, "-t", "tools/b", "-f", file, "-q", "2", NULL);
     conn(&pub, "device-001");
-    ck_assert_int_eq(go(&pub, NULL), 0);
+    ck_assert_msg(go(&pub, NULL) == 0, "exit status: %s", pub.err);
 
     args(&pub, PUB, "-t", "tools/c", "-l", "-q", "1", NULL);
     conn(&pub, "device-001");
@@ -273,14 +274,14 @@ START_TEST(repeated_and_retained_messages)
     run sub, pub;
     args(&pub, PUB, "-t", "tools/kept", "-m", "kept", "-r", "-q", "1", NULL);
     conn(&pub, "device-001");
-    ck_assert_int_eq(go(&pub, NULL), 0);
+    ck_assert_msg(go(&pub, NULL) == 0, "exit status: %s", pub.err);
     args(&sub, SUB, "-t", "tools/#", "-C", "201", "-i", "rsub", NULL);
     conn(&sub, "device-002");
     start(&sub, NULL);
     wait_subscribed("rsub");
     args(&pub, PUB, "-t", "tools/many", "-m", "x", "-C", "200", "-q", "1", NULL);
     conn(&pub, "device-001");
-    ck_assert_int_eq(go(&pub, NULL), 0);
+    ck_assert_msg(go(&pub, NULL) == 0, "exit status: %s", pub.err);
     ck_assert_int_eq(finish(&sub, 20), 0);
     ck_assert_msg(strncmp(sub.out, "kept\nx\nx\n", 9) == 0, "%.40s", sub.out);
     ck_assert_uint_eq(strlen(sub.out), 5 + 200 * 2);
@@ -293,25 +294,32 @@ START_TEST(each_failure_is_one_sentence_with_its_reason)
     /* Trusting only the next root. */
     args(&r, PUB, "-t", "x", "-m", "y", NULL);
     conn_to(&r, "device-001", "localhost", CERTS "bundle-next.pem");
-    ck_assert_int_eq(go(&r, NULL), 1);
+    ck_assert_msg(go(&r, NULL) == 1, "exit status: %s", r.err);
     one_sentence(&r, "server certificate is not signed by a trusted CA");
     one_sentence(&r, "(MQTLS_ERR_TLS_CERT_UNTRUSTED)");
-    /* By address: the certificate names localhost. */
+    /* By address: the certificate names localhost and IP:127.0.0.1, which
+     * mbedTLS 3.6 matches and 2.28 cannot (and says so). */
     args(&r, PUB, "-t", "x", "-m", "y", NULL);
     conn_to(&r, "device-001", "127.0.0.1", CERTS "root-a.crt");
-    ck_assert_int_eq(go(&r, NULL), 1);
-    one_sentence(&r, "host name does not match the certificate (wanted 127.0.0.1");
+    if (mqtls_tls_matches_ip_names()) {
+        ck_assert_msg(go(&r, NULL) == 0, "exit status: %s", r.err);
+    } else {
+        ck_assert_msg(go(&r, NULL) == 1, "exit status: %s", r.err);
+        one_sentence(&r, "host name does not match the certificate (wanted 127.0.0.1, "
+                         "certificate names localhost, IP:127.0.0.1, IP:0:0:0:0:0:0:0:1): "
+                         "this mbedTLS (2.28) cannot match an IP address");
+    }
     /* No client certificate for a broker that requires one. */
     args(&r, PUB, "-h", "localhost", "-p", port, "--cafile", CERTS "root-a.crt", "-t", "x", "-m",
          "y", NULL);
-    ck_assert_int_eq(go(&r, NULL), 1);
+    ck_assert_msg(go(&r, NULL) == 1, "exit status: %s", r.err);
     one_sentence(&r, "cannot connect to localhost:");
     one_sentence(&r, "(MQTLS_ERR_TLS_");
     /* Nothing listening. */
     broker_stop(&brk);
     args(&r, SUB, "-t", "x", NULL);
     conn(&r, "device-001");
-    ck_assert_int_eq(go(&r, NULL), 1);
+    ck_assert_msg(go(&r, NULL) == 1, "exit status: %s", r.err);
     one_sentence(&r, "connection refused (nothing listens there) (MQTLS_ERR_NET_REFUSED)");
 }
 END_TEST
@@ -324,7 +332,7 @@ START_TEST(a_connack_refusal_is_named)
     start_broker("allow_anonymous false\n");
     args(&r, PUB, "-h", "localhost", "-p", port, "--cafile", CERTS "root-a.crt", "-t", "x", "-m",
          "y", NULL);
-    ck_assert_int_eq(go(&r, NULL), 1);
+    ck_assert_msg(go(&r, NULL) == 1, "exit status: %s", r.err);
     one_sentence(&r, "the broker at localhost:");
     one_sentence(&r, "refused the connection: ");
     one_sentence(&r, "(MQTLS_ERR_CONNACK_");
@@ -338,7 +346,7 @@ START_TEST(insecure_warns_every_time_and_other_tls_flags_work)
     for (i = 0; i < 2; i++) {
         args(&r, PUB, "-t", "x", "-m", "y", "--insecure", NULL);
         conn_to(&r, "device-001", "127.0.0.1", CERTS "root-a.crt"); /* fails the name check */
-        ck_assert_int_eq(go(&r, NULL), 0);
+        ck_assert_msg(go(&r, NULL) == 0, "exit status: %s", r.err);
         one_sentence(&r, "WARNING: --insecure: the broker's certificate and name are not checked");
     }
     /* Several bundle files; ALPN offered; a maximum fragment length. */
@@ -346,7 +354,7 @@ START_TEST(insecure_warns_every_time_and_other_tls_flags_work)
          "--ca-bundle", CERTS "root-a.crt", "--cert", CERTS "device-001.crt", "--key",
          CERTS "device-001.key", "--alpn", "mqtt", "--tls-max-frag", "2048", "-t", "x", "-m", "y",
          "-q", "2", NULL);
-    ck_assert_int_eq(go(&r, NULL), 0);
+    ck_assert_msg(go(&r, NULL) == 0, "exit status: %s", r.err);
     ck_assert_str_eq(r.err, "");
 }
 END_TEST
@@ -355,20 +363,20 @@ START_TEST(bad_usage_exits_2_and_says_why)
 {
     run r;
     args(&r, PUB, "-m", "y", "--cafile", "x", NULL);
-    ck_assert_int_eq(go(&r, NULL), 2);
+    ck_assert_msg(go(&r, NULL) == 2, "exit status: %s", r.err);
     ck_assert_ptr_nonnull(strstr(r.err, "a topic (-t) is needed"));
     args(&r, PUB, "-t", "x", "-m", "y", "-q", "3", "--cafile", "x", NULL);
-    ck_assert_int_eq(go(&r, NULL), 2);
+    ck_assert_msg(go(&r, NULL) == 2, "exit status: %s", r.err);
     args(&r, PUB, "-t", "x", "-m", "y", "-f", "z", "--cafile", "x", NULL);
-    ck_assert_int_eq(go(&r, NULL), 2);
+    ck_assert_msg(go(&r, NULL) == 2, "exit status: %s", r.err);
     ck_assert_ptr_nonnull(strstr(r.err, "exactly one of -m, -f, -l"));
     args(&r, SUB, "-t", "x", NULL);
-    ck_assert_int_eq(go(&r, NULL), 2);
+    ck_assert_msg(go(&r, NULL) == 2, "exit status: %s", r.err);
     ck_assert_ptr_nonnull(strstr(r.err, "--cafile or --ca-bundle (or --insecure)"));
     args(&r, SUB, "-t", "x", "--cafile", "x", "--cert", "y", NULL);
-    ck_assert_int_eq(go(&r, NULL), 2);
+    ck_assert_msg(go(&r, NULL) == 2, "exit status: %s", r.err);
     args(&r, PUB, "-t", "x", "-m", "y", "--cafile", "/nonexistent", NULL);
-    ck_assert_int_eq(go(&r, NULL), 1);
+    ck_assert_msg(go(&r, NULL) == 1, "exit status: %s", r.err);
     one_sentence(&r, "cannot use /nonexistent");
 }
 END_TEST
@@ -379,7 +387,7 @@ START_TEST(telemetry_rides_through_a_broker_restart)
     char journal[256];
     snprintf(journal, sizeof journal, "%stelemetry.journal", CERTS);
     unlink(journal); /* a fresh device */
-    args(&t, MQTLS_SOURCE_DIR "/build/examples/telemetry", port, CERTS, "30", "100", NULL);
+    args(&t, MQTLS_BUILD_DIR "/examples/telemetry", port, CERTS, "30", "100", NULL);
     start(&t, NULL);
     sleep_ms(1200);
     ck_assert_int_eq(broker_restart(&brk, "127.0.0.1"), 0);
@@ -408,7 +416,7 @@ START_TEST(long_runs_show_progress_on_a_terminal)
              "%sdevice-001.key -t tools/p -m x -q 1 -C 300",
              PUB, port, CERTS, CERTS, CERTS);
     args(&r, "/usr/bin/script", "-qec", cmd, "/dev/null", NULL);
-    ck_assert_int_eq(go(&r, NULL), 0);
+    ck_assert_msg(go(&r, NULL) == 0, "exit status: %s", r.err);
     ck_assert_msg(strstr(r.out, "acknowledged 300/300") != NULL, "%s", r.out);
 }
 END_TEST

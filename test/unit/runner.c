@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tls/tls_mbedtls.h"
 #include "test/unit/suites.h"
 
 int main(int argc, char **argv)
@@ -23,6 +24,7 @@ int main(int argc, char **argv)
         Suite *s = suites[i]();
         srunner_add_suite(runner, s);
     }
+    printf("suites built against %s\n", mqtls_tls_backend());
     if (argc > 1)
         srunner_run(runner, argv[1], NULL, CK_NORMAL);
     else

@@ -14,6 +14,7 @@
 #include "test/unit/suites.h"
 #include "test/unit/testutil.h"
 #include "tls/ca_update.h"
+#include "tls/tls_internal.h" /* white box: the trusted set */
 
 #define CERTS MQTLS_SOURCE_DIR "/build/certs/"
 

@@ -16,6 +16,7 @@
 
 #include "test/unit/suites.h"
 #include "net/tcp_posix.h"
+#include "tls/tls_internal.h" /* white box: the config's state */
 #include "tls/tls_mbedtls.h"
 
 #define CERTS MQTLS_SOURCE_DIR "/build/certs/"
@@ -58,7 +59,7 @@ START_TEST(pem_bundle_adds_every_certificate)
     char *pem = slurp(CERTS "bundle-all.pem", &len);
     /* Not NUL-terminated on purpose: the length is all it gets. */
     ck_assert_int_eq(mqtls_tls_config_add_ca_pem(&cfg, pem, len, &bad), MQTLS_OK);
-    ck_assert_int_eq(cfg.ca_count, 3);
+    ck_assert_int_eq(mqtls_tls_cfg_of(&cfg)->ca_count, 3);
     ck_assert_uint_eq(bad, 0);
     free(pem);
 }
@@ -75,7 +76,7 @@ START_TEST(a_bundle_with_long_leading_text_is_pem)
         text[i] = i % 64 == 63 ? '\n' : (char)('a' + i % 26);
     memcpy(text + 6000, pem, len);
     ck_assert_int_eq(mqtls_tls_config_add_ca_pem(&cfg, text, 6000 + len, NULL), MQTLS_OK);
-    ck_assert_int_eq(cfg.ca_count, 1);
+    ck_assert_int_eq(mqtls_tls_cfg_of(&cfg)->ca_count, 1);
     free(text);
     free(pem);
 }
@@ -91,7 +92,7 @@ START_TEST(a_bad_certificate_in_a_bundle_is_named_and_nothing_added)
     second[10] ^= 0x11; /* corrupt the second certificate's base64 */
     ck_assert_int_eq(mqtls_tls_config_add_ca_pem(&cfg, pem, len, &bad), MQTLS_ERR_TLS_BAD_CA);
     ck_assert_uint_eq(bad, 2);
-    ck_assert_int_eq(cfg.ca_count, 0);
+    ck_assert_int_eq(mqtls_tls_cfg_of(&cfg)->ca_count, 0);
     free(pem);
 }
 END_TEST
@@ -105,7 +106,7 @@ START_TEST(a_truncated_bundle_is_refused)
     ck_assert_uint_eq(bad, 2);
     ck_assert_int_eq(mqtls_tls_config_add_ca_pem(&cfg, "no certificate here", 19, &bad),
                      MQTLS_ERR_TLS_BAD_CA);
-    ck_assert_int_eq(cfg.ca_count, 0);
+    ck_assert_int_eq(mqtls_tls_cfg_of(&cfg)->ca_count, 0);
     free(pem);
 }
 END_TEST
@@ -119,7 +120,7 @@ START_TEST(der_and_files)
                      MQTLS_ERR_TLS_BAD_CA);
     ck_assert_int_eq(mqtls_tls_config_add_ca_file(&cfg, CERTS "root-b.der", &bad), MQTLS_OK);
     ck_assert_int_eq(mqtls_tls_config_add_ca_file(&cfg, CERTS "bundle-both.pem", &bad), MQTLS_OK);
-    ck_assert_int_eq(cfg.ca_count, 4);
+    ck_assert_int_eq(mqtls_tls_cfg_of(&cfg)->ca_count, 4);
     ck_assert_int_eq(mqtls_tls_config_add_ca_file(&cfg, CERTS "no-such-file.pem", &bad),
                      MQTLS_ERR_TLS_FILE);
     free(der);
@@ -131,7 +132,7 @@ START_TEST(identities_in_every_format)
     ck_assert_int_eq(mqtls_tls_config_set_identity_files(&cfg, CERTS "device-001.crt",
                                                          CERTS "device-001.key", NULL),
                      MQTLS_OK);
-    ck_assert(cfg.has_identity);
+    ck_assert(mqtls_tls_cfg_of(&cfg)->has_identity);
     ck_assert_int_eq(mqtls_tls_config_set_identity_files(&cfg, CERTS "device-001.der",
                                                          CERTS "device-001.key.der", NULL),
                      MQTLS_OK);
@@ -169,7 +170,7 @@ START_TEST(identity_failures_say_which)
     ck_assert_int_eq(mqtls_tls_config_set_identity_files(&cfg, CERTS "missing.crt",
                                                          CERTS "device-001.key", NULL),
                      MQTLS_ERR_TLS_FILE);
-    ck_assert(!cfg.has_identity);
+    ck_assert(!mqtls_tls_cfg_of(&cfg)->has_identity);
     /* All or nothing: a good identity, then each bad one leaves it in use. */
     ck_assert_int_eq(mqtls_tls_config_set_identity_files(&cfg, CERTS "device-002.crt",
                                                          CERTS "device-002.key", NULL),
@@ -186,11 +187,11 @@ START_TEST(identity_failures_say_which)
     ck_assert_int_eq(mqtls_tls_config_set_identity_files(&cfg, CERTS "device-001.crt",
                                                          CERTS "device-001.p8.enc.key", "wrong"),
                      MQTLS_ERR_TLS_BAD_KEY);
-    ck_assert(cfg.has_identity);
-    ck_assert_int_eq(mqtls_tls_pin_of_cert(cfg.own_cert.raw.p, cfg.own_cert.raw.len, pin_after),
+    ck_assert(mqtls_tls_cfg_of(&cfg)->has_identity);
+    ck_assert_int_eq(mqtls_tls_pin_of_cert(mqtls_tls_cfg_of(&cfg)->own_cert.raw.p, mqtls_tls_cfg_of(&cfg)->own_cert.raw.len, pin_after),
                      MQTLS_OK);
     ck_assert_mem_eq(pin_before, pin_after, 32);
-    ck_assert_int_eq(mbedtls_pk_check_pair(&cfg.own_cert.pk, &cfg.own_key), 0);
+    ck_assert_int_eq(mqtls_pk_check_pair(&mqtls_tls_cfg_of(&cfg)->own_cert.pk, &mqtls_tls_cfg_of(&cfg)->own_key), 0);
 }
 END_TEST
 
@@ -199,9 +200,9 @@ START_TEST(pins_can_be_turned_off_with_null)
 {
     static const uint8_t two[2][32] = {{1}, {2}};
     ck_assert_int_eq(mqtls_tls_config_set_pins(&cfg, two, 2), MQTLS_OK);
-    ck_assert_uint_eq(cfg.pin_count, 2);
+    ck_assert_uint_eq(mqtls_tls_cfg_of(&cfg)->pin_count, 2);
     ck_assert_int_eq(mqtls_tls_config_set_pins(&cfg, NULL, 0), MQTLS_OK);
-    ck_assert_uint_eq(cfg.pin_count, 0);
+    ck_assert_uint_eq(mqtls_tls_cfg_of(&cfg)->pin_count, 0);
     ck_assert_int_eq(mqtls_tls_config_set_pins(&cfg, NULL, 2), MQTLS_ERR_INVALID_ARG);
 }
 END_TEST
