@@ -26,13 +26,20 @@ ifeq ($(MBEDTLS),3.6)
 MBEDTLS_PREFIX ?= build/mbedtls-3.6
 BUILD        := build/m36
 MBEDTLS_DEP  := build/mbedtls-3.6/lib/libmbedtls.a
+else ifeq ($(MBEDTLS),3.6-legacy)
+# 3.6 without PSA and TLS 1.3 (test/mbedtls/mqtls_legacy36.h): the legacy
+# crypto path a TLS 1.2-only device on 3.6 takes.
+MBEDTLS_PREFIX ?= build/mbedtls-3.6-legacy
+BUILD        := build/m36l
+MBEDTLS_DEP  := build/mbedtls-3.6-legacy/lib/libmbedtls.a
+MBEDTLS_USER := -DMBEDTLS_USER_CONFIG_FILE='"mqtls_legacy36.h"'
 else ifneq ($(MBEDTLS),system)
-$(error MBEDTLS is system or 3.6, not $(MBEDTLS))
+$(error MBEDTLS is system, 3.6 or 3.6-legacy, not $(MBEDTLS))
 endif
 # The test PKI, one for every build.
 CERTS_OUT := build/certs
 ifneq ($(MBEDTLS_PREFIX),)
-MBEDTLS_CFLAGS  := -I$(MBEDTLS_PREFIX)/include
+MBEDTLS_CFLAGS  := -I$(MBEDTLS_PREFIX)/include $(MBEDTLS_USER)
 MBEDTLS_LDFLAGS := -L$(MBEDTLS_PREFIX)/lib -pthread
 endif
 
@@ -56,7 +63,7 @@ CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 # interfaces below it.
 LIB_SRCS := net/error.c net/version.c net/clock_posix.c net/tcp_posix.c mqtt/utf8.c mqtt/topic.c mqtt/store.c \
             mqtt/backoff.c mqtt/client.c mqtt/posix/store_file.c \
-            mqtt/codec.c tls/tls_mbedtls.c tls/tls_config.c tls/tls_verify.c tls/tls_explain.c tls/tls_compat.c tls/bundle.c tls/castore.c tls/ca_update.c tls/identity.c tls/onboard.c tls/tcp_tls.c net/crc32.c net/blobs.c \
+            mqtt/codec.c tls/tls_mbedtls.c tls/tls_config.c tls/tls_verify.c tls/tls_explain.c tls/tls_compat.c tls/tls_compat_crypto.c tls/bundle.c tls/castore.c tls/ca_update.c tls/identity.c tls/onboard.c tls/tcp_tls.c net/crc32.c net/blobs.c \
             net/blobs_posix.c
 # Debian 12 ships no mbedtls.pc.
 TLS_LIBS := $(MBEDTLS_LDFLAGS) -lmbedtls -lmbedx509 -lmbedcrypto -lcares
@@ -320,7 +327,9 @@ check-mbedtls36: deps
 	$(MAKE) MBEDTLS=3.6 unit
 	$(MAKE) MBEDTLS=3.6 integration
 	$(MAKE) MBEDTLS=3.6 faults
-	@echo "check-mbedtls36: the suites above passed against mbedTLS 3.6"
+	$(MAKE) MBEDTLS=3.6-legacy unit
+	$(MAKE) MBEDTLS=3.6-legacy faults
+	@echo "check-mbedtls36: the suites above passed against mbedTLS 3.6 (with PSA, and without)"
 
 # ---- API reference ---------------------------------------------------------------
 
@@ -423,6 +432,9 @@ store32: $(STORE32_BIN)
 mbedtls36: build/mbedtls-3.6/lib/libmbedtls.a
 build/mbedtls-3.6/lib/libmbedtls.a: scripts/mbedtls36.sh scripts/mbedtls-source.sh
 	@bash scripts/mbedtls36.sh >/dev/null
+build/mbedtls-3.6-legacy/lib/libmbedtls.a: scripts/mbedtls36.sh scripts/mbedtls-source.sh \
+        test/mbedtls/mqtls_legacy36.h build/mbedtls-3.6/lib/libmbedtls.a
+	@bash scripts/mbedtls36.sh legacy >/dev/null
 
 # Every public header compiled as C++ (g++) and linked against the library:
 # the extern "C" guards hold.
@@ -489,9 +501,12 @@ $(BENCH_PEERS): test/bench/bench_peers.c test/integration/broker.c test/integrat
 bench-build: $(BENCH_CODEC) $(BENCH_TLS) $(PEER_BINS) $(BENCH_PEERS)
 	@echo "bench-build: benchmark programs compile"
 
+# Both builds' TLS figures (2.28 and 3.6), the peers (mqtls on each
+# beside libmosquitto and Paho C), the firmware profiles on 32-bit ARM.
 bench: bench-deps bench-build $(CERTS_OUT)/root-a.crt
+	@$(MAKE) --no-print-directory MBEDTLS=3.6 bench-build
 	@sh test/bench/codec_callgrind.sh $(BENCH_CODEC)
-	@$(BENCH_TLS) 50
+	@bash scripts/bench-tls.sh 50 $(BENCH_TLS) build/m36/bench/bench_tls
 	@$(BENCH_PEERS) $(BENCH_RUNS) docs/performance.md
 	@bash scripts/fwprofile.sh
 

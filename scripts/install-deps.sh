@@ -25,13 +25,16 @@ gcc-multilib
 libnewlib-arm-none-eabi
 "
 
-# make bench also measures the firmware profile on 32-bit ARM: a cross
-# compiler for ARM Linux and QEMU's user-mode emulator to run it here.
+# make bench also measures the firmware profile on 32-bit ARM Linux, run
+# here by QEMU's user-mode emulator. clang (above) is the cross compiler:
+# Debian's gcc-arm-linux-gnueabihf conflicts with gcc-multilib, which the
+# 32-bit x86 store test needs; ARM's C library, libgcc and binutils do not.
 if [ "${1:-}" = "--bench" ]; then
     PACKAGES="$PACKAGES
 qemu-user
-gcc-arm-linux-gnueabihf
 libc6-dev-armhf-cross
+libgcc-12-dev-armhf-cross
+binutils-arm-linux-gnueabihf
 "
     shift
 fi

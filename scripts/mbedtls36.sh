@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# mbedTLS 3.6 LTS for the host, from Debian 13's source package (issue 14's
-# first step): static libraries and headers in build/mbedtls-3.6/, with the
-# source's default configuration. Prints the prefix. About 10 s on 2 cores
-# once the source is here.
+# mbedTLS 3.6 LTS for the host, from Debian 13's source package: static
+# libraries and headers in build/mbedtls-3.6/, with the source's default
+# configuration and the host's choices below. Prints the prefix. About
+# 15 s on 2 cores once the source is here.
+#   scripts/mbedtls36.sh          the host build (TLS 1.3 and 1.2, PSA)
+#   scripts/mbedtls36.sh legacy   the same without PSA and TLS 1.3, into
+#                                 build/mbedtls-3.6-legacy
+#                                 (test/mbedtls/mqtls_legacy36.h)
 set -eu
 cd "$(dirname "$0")/.."
+variant=${1:-}
 out=build/mbedtls-3.6
 src=$(bash scripts/mbedtls-source.sh trixie "$out/src")
+[ "$variant" = legacy ] && out=build/mbedtls-3.6-legacy
+mkdir -p "$out"
 echo "mbedtls36: source $src ($(dpkg-parsechangelog -l "$src/debian/changelog" -S Version 2>/dev/null || echo Debian))" >&2
 # The host build's choices (docs/tls.md): threads may share a
 # configuration (PSA's generator and key store behind a mutex), and PSA
@@ -20,8 +27,12 @@ for opt in MBEDTLS_THREADING_C MBEDTLS_THREADING_PTHREAD MBEDTLS_PSA_ASSUME_EXCL
 done
 # Position-independent, so libmqtls.so can carry it.
 flags="-O2 -g -fPIC threading,exclusive-buffers"
+if [ "$variant" = legacy ]; then
+    flags="-O2 -g -fPIC -I$PWD/test/mbedtls -DMBEDTLS_USER_CONFIG_FILE=\\\"mqtls_legacy36.h\\\" threading,legacy"
+fi
 if [ ! -e "$out/lib/libmbedtls.a" ] || [ "$src/include/mbedtls/mbedtls_config.h" -nt "$out/lib/libmbedtls.a" ] ||
-   [ "$(cat "$out/lib/flags" 2>/dev/null)" != "$flags" ]; then
+   [ "$(cat "$out/lib/flags" 2>/dev/null)" != "$flags" ] ||
+   { [ "$variant" = legacy ] && [ test/mbedtls/mqtls_legacy36.h -nt "$out/lib/libmbedtls.a" ]; }; then
     make -C "$src/library" clean >/dev/null 2>&1 || true
     make -C "$src/library" -j2 CFLAGS="${flags% *}" static >"$out/build.log" 2>&1 ||
         { tail -n 20 "$out/build.log" >&2; echo "mbedtls36: the build failed ($out/build.log)" >&2; exit 1; }
@@ -30,6 +41,7 @@ if [ ! -e "$out/lib/libmbedtls.a" ] || [ "$src/include/mbedtls/mbedtls_config.h"
     echo "$flags" >"$out/lib/flags"
     rm -rf "$out/include"
     cp -r "$src/include" "$out/include"
+    [ "$variant" != legacy ] || cp test/mbedtls/mqtls_legacy36.h "$out/include/"
 fi
 grep -q 'MBEDTLS_VERSION_STRING  *"3\.6\.' "$out/include/mbedtls/build_info.h" ||
     { echo "mbedtls36: $out is not mbedTLS 3.6" >&2; exit 1; }

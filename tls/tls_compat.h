@@ -32,11 +32,15 @@
 #include <mbedtls/pk.h>
 #include <mbedtls/ssl.h>
 #include <mbedtls/x509_crt.h>
-#if MQTLS_MBEDTLS_3
+
+/* The crypto calls go through PSA on 3.6 built with MBEDTLS_PSA_CRYPTO_C
+ * (always with TLS 1.3); a 3.6 built without it (a TLS 1.2-only device
+ * that saves PSA's flash) and 2.28 use the legacy API. */
+#if MQTLS_MBEDTLS_3 && defined(MBEDTLS_PSA_CRYPTO_C)
+#define MQTLS_COMPAT_PSA 1
 #include <psa/crypto.h>
 #else
-#include <mbedtls/ctr_drbg.h>
-#include <mbedtls/entropy.h>
+#define MQTLS_COMPAT_PSA 0
 #include <mbedtls/sha256.h>
 #endif
 
@@ -48,7 +52,7 @@
 #define MQTLS_COMPAT_IP_NAMES 0
 #endif
 
-/* Starts the crypto library (psa_crypto_init() on 3.6; nothing on 2.28).
+/* Starts the crypto library (psa_crypto_init() with PSA; nothing without).
  * Safe to call again. 0 or -1. */
 int mqtls_crypto_start(void);
 
@@ -58,7 +62,7 @@ int mqtls_crypto_start(void);
  * CTR-DRBG from the platform's entropy; 3.6 uses PSA's generator. init
  * cannot fail; free is safe after init. */
 typedef struct mqtls_rng {
-#if MQTLS_MBEDTLS_3
+#if MQTLS_COMPAT_PSA
     int started;
 #else
     /* On the heap: Debian's 2.28 entropy context alone is 38 KB. */
@@ -76,7 +80,7 @@ void mqtls_rng_free(mqtls_rng *r);
 /* ---- SHA-256 ------------------------------------------------------------------- */
 
 typedef struct mqtls_sha256_ctx {
-#if MQTLS_MBEDTLS_3
+#if MQTLS_COMPAT_PSA
     psa_hash_operation_t op;
 #else
     mbedtls_sha256_context ctx;

@@ -368,7 +368,11 @@ const char *mqtls_tls_version_name(const mqtls_tls *pub)
 
 const char *mqtls_tls_backend(void)
 {
+#if MQTLS_COMPAT_PSA
+    return MBEDTLS_VERSION_STRING_FULL " (PSA crypto)";
+#else
     return MBEDTLS_VERSION_STRING_FULL;
+#endif
 }
 
 int mqtls_tls_matches_ip_names(void)

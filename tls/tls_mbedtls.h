@@ -260,7 +260,7 @@ const mqtls_tls_report *mqtls_tls_get_report(const mqtls_tls *tls);
 const char *mqtls_tls_version_name(const mqtls_tls *tls);
 
 /* The mbedTLS this library was built with ("mbed TLS 2.28.3",
- * "Mbed TLS 3.6.6"). */
+ * "Mbed TLS 3.6.6 (PSA crypto)", "Mbed TLS 3.6.6" for a 3.6 without PSA). */
 const char *mqtls_tls_backend(void);
 /* 1 when a host name that is an IP address ("127.0.0.1", "::1") is
  * matched against the certificate's iPAddress names (mbedTLS 3.6); 0 with

@@ -11,6 +11,9 @@
 #include <string.h>
 
 #include <mbedtls/memory_buffer_alloc.h>
+#if defined(MBEDTLS_PLATFORM_MS_TIME_ALT)
+#include <mbedtls/platform_time.h>
+#endif
 
 #include "mqtt/client.h"
 #include "tls/tls_mbedtls.h"
@@ -30,13 +33,22 @@ int mbedtls_hardware_poll(void *data, unsigned char *output, size_t len, size_t 
     return 0;
 }
 
+extern volatile uint32_t board_ticks;
+volatile uint32_t board_ticks;
+
+#if defined(MBEDTLS_PLATFORM_MS_TIME_ALT)
+/* mbedTLS 3.6's millisecond clock (TLS 1.3 ticket ages): the board's. */
+mbedtls_ms_time_t mbedtls_ms_time(void)
+{
+    return (mbedtls_ms_time_t)board_ticks;
+}
+#endif
+
 /* The board's network and clock, as a port would write them. */
 static int board_send(void *ctx, const uint8_t *buf, size_t len, uint32_t timeout_ms);
 static int board_recv(void *ctx, uint8_t *buf, size_t len, uint32_t timeout_ms);
 static void board_close(void *ctx);
 static uint32_t board_now(void *ctx);
-extern volatile uint32_t board_ticks;
-volatile uint32_t board_ticks;
 
 static int board_send(void *ctx, const uint8_t *buf, size_t len, uint32_t timeout_ms)
 {
