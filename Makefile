@@ -344,7 +344,7 @@ LIBDIR      = $(PREFIX)/lib
 INCLUDEDIR  = $(PREFIX)/include
 BINDIR      = $(PREFIX)/bin
 PUBLIC_HEADERS := $(filter-out mqtt/scan.h,$(wildcard mqtt/*.h)) mqtt/posix/store_file.h \
-                  $(wildcard net/*.h) $(filter-out tls/bundle.h tls/tls_internal.h,$(wildcard tls/*.h))
+                  $(wildcard net/*.h) $(filter-out tls/bundle.h tls/tls_internal.h tls/tls_compat.h,$(wildcard tls/*.h))
 # Installed name -> built program.
 TOOLS := mqtls-pub mqtls-sub mqtls-decode mqtls-ca-sign
 
@@ -501,13 +501,14 @@ $(BENCH_PEERS): test/bench/bench_peers.c test/integration/broker.c test/integrat
 bench-build: $(BENCH_CODEC) $(BENCH_TLS) $(PEER_BINS) $(BENCH_PEERS)
 	@echo "bench-build: benchmark programs compile"
 
-# Both builds' TLS figures (2.28 and 3.6), the peers (mqtls on each
-# beside libmosquitto and Paho C), the firmware profiles on 32-bit ARM.
+# The peers (mqtls on 2.28 and on 3.6 beside libmosquitto and Paho C;
+# bench_peers writes docs/performance.md anew), then both builds' TLS
+# figures (a section added to it), then the firmware profiles on 32-bit ARM.
 bench: bench-deps bench-build $(CERTS_OUT)/root-a.crt
 	@$(MAKE) --no-print-directory MBEDTLS=3.6 bench-build
 	@sh test/bench/codec_callgrind.sh $(BENCH_CODEC)
-	@bash scripts/bench-tls.sh 50 $(BENCH_TLS) build/m36/bench/bench_tls
 	@$(BENCH_PEERS) $(BENCH_RUNS) docs/performance.md
+	@bash scripts/bench-tls.sh 50 $(BENCH_TLS) build/m36/bench/bench_tls
 	@bash scripts/fwprofile.sh
 
 $(FUZZ_BIN): $(FUZZ_SRCS) test/unit/vectors.c $(LIB_SRCS) $(HEADERS)

@@ -40,9 +40,7 @@ typedef char mqtls_castore_storage_too_small[sizeof(castore_impl) <= MQTLS_CASTO
  * every call then answers MQTLS_ERR_INVALID_ARG or nothing). */
 static castore_impl *castore_of(const mqtls_castore *pub)
 {
-    if (pub == NULL || pub->size_ != sizeof *pub)
-        return NULL;
-    return (castore_impl *)(uintptr_t)pub->opaque_.bytes;
+    return MQTLS_OPAQUE_STATE(castore_impl, pub);
 }
 
 void mqtls_castore_init_sized(mqtls_castore *pub, size_t size)

@@ -21,12 +21,8 @@
 
 bool mqtls_crt_is_ca(const mbedtls_x509_crt *crt)
 {
-#if MQTLS_MBEDTLS_3
     /* Private in 3.6 with no accessor; read where the parser put it. */
-    return crt->MBEDTLS_PRIVATE(ca_istrue) != 0;
-#else
-    return crt->ca_istrue != 0;
-#endif
+    return crt->MQTLS_PRIV(ca_istrue) != 0;
 }
 
 #if defined(MBEDTLS_X509_CSR_PARSE_C)
@@ -34,17 +30,10 @@ int mqtls_csr_self_signed(const mbedtls_x509_csr *csr)
 {
     /* 3.6 keeps the signature's algorithm and value private and offers no
      * call that checks a CSR's self-signature. */
-#if MQTLS_MBEDTLS_3
-    const mbedtls_md_type_t md_type = csr->MBEDTLS_PRIVATE(sig_md);
-    const mbedtls_pk_type_t pk_type = csr->MBEDTLS_PRIVATE(sig_pk);
-    const void *opts = csr->MBEDTLS_PRIVATE(sig_opts);
-    const mbedtls_x509_buf *sig = &csr->MBEDTLS_PRIVATE(sig);
-#else
-    const mbedtls_md_type_t md_type = csr->sig_md;
-    const mbedtls_pk_type_t pk_type = csr->sig_pk;
-    const void *opts = csr->sig_opts;
-    const mbedtls_x509_buf *sig = &csr->sig;
-#endif
+    const mbedtls_md_type_t md_type = csr->MQTLS_PRIV(sig_md);
+    const mbedtls_pk_type_t pk_type = csr->MQTLS_PRIV(sig_pk);
+    const void *opts = csr->MQTLS_PRIV(sig_opts);
+    const mbedtls_x509_buf *sig = &csr->MQTLS_PRIV(sig);
     unsigned char hash[MBEDTLS_MD_MAX_SIZE];
     const mbedtls_md_info_t *md = mbedtls_md_info_from_type(md_type);
     if (md == NULL || mbedtls_md(md, csr->cri.p, csr->cri.len, hash) != 0)
@@ -60,20 +49,12 @@ int mqtls_csr_self_signed(const mbedtls_x509_csr *csr)
 #if defined(MBEDTLS_X509_CRT_WRITE_C)
 mbedtls_asn1_named_data **mqtls_x509write_crt_issuer(mbedtls_x509write_cert *w)
 {
-#if MQTLS_MBEDTLS_3
-    return &w->MBEDTLS_PRIVATE(issuer);
-#else
-    return &w->issuer;
-#endif
+    return &w->MQTLS_PRIV(issuer);
 }
 
 mbedtls_asn1_named_data **mqtls_x509write_crt_subject(mbedtls_x509write_cert *w)
 {
-#if MQTLS_MBEDTLS_3
-    return &w->MBEDTLS_PRIVATE(subject);
-#else
-    return &w->subject;
-#endif
+    return &w->MQTLS_PRIV(subject);
 }
 #endif
 
@@ -115,6 +96,22 @@ void mqtls_ssl_conf_ticket_signal(mbedtls_ssl_config *conf)
 #endif
 }
 
+int mqtls_ssl_setup(mbedtls_ssl_context *ssl, const mbedtls_ssl_config *conf)
+{
+    int ret = mbedtls_ssl_setup(ssl, conf);
+    if (ret != 0) {
+        /* mbedTLS 3.6.6 with MBEDTLS_SSL_VARIABLE_BUFFER_LENGTH: when the
+         * handshake state was allocated and a later allocation failed, the
+         * error path clears ssl->conf but keeps the handshake, and
+         * mbedtls_ssl_free() then reads the configuration through the NULL
+         * pointer. Give it the configuration back, free, start clean. */
+        ssl->MQTLS_PRIV(conf) = conf;
+        mbedtls_ssl_free(ssl);
+        mbedtls_ssl_init(ssl);
+    }
+    return ret;
+}
+
 void mqtls_ssl_set_ca_chain(mbedtls_ssl_context *ssl, mbedtls_x509_crt *chain)
 {
     /* Meant for a server's SNI callback, but the client's verification
@@ -127,11 +124,7 @@ void mqtls_ssl_set_ca_chain(mbedtls_ssl_context *ssl, mbedtls_x509_crt *chain)
  * but not "before ServerHello", which the failure reasons need. */
 static int state_of(const mbedtls_ssl_context *ssl)
 {
-#if MQTLS_MBEDTLS_3
-    return ssl->MBEDTLS_PRIVATE(state);
-#else
-    return ssl->state;
-#endif
+    return ssl->MQTLS_PRIV(state);
 }
 
 bool mqtls_ssl_handshake_over(const mbedtls_ssl_context *ssl)
@@ -165,34 +158,22 @@ int mqtls_ssl_max_fragment(const mbedtls_ssl_context *ssl)
 
 const char *mqtls_ssl_hostname(const mbedtls_ssl_context *ssl)
 {
-#if MQTLS_MBEDTLS_3
-    /* Private; mbedtls_ssl_get_hostname() wants a non-const context. */
-    return ssl->MBEDTLS_PRIVATE(hostname);
-#else
-    return ssl->hostname;
-#endif
+    /* Private in 3.6; mbedtls_ssl_get_hostname() wants a non-const context. */
+    return ssl->MQTLS_PRIV(hostname);
 }
 
 unsigned mqtls_ssl_alert(const mbedtls_ssl_context *ssl)
 {
     /* No API returns a received alert: it is the second byte of the
      * message mbedTLS just read. */
-#if MQTLS_MBEDTLS_3
-    const unsigned char *m = ssl->MBEDTLS_PRIVATE(in_msg);
-#else
-    const unsigned char *m = ssl->in_msg;
-#endif
+    const unsigned char *m = ssl->MQTLS_PRIV(in_msg);
     return m != NULL ? m[1] : 0;
 }
 
 int mqtls_ssl_record_minor(const mbedtls_ssl_context *ssl)
 {
     /* The record header's version: private, no accessor. */
-#if MQTLS_MBEDTLS_3
-    const unsigned char *h = ssl->MBEDTLS_PRIVATE(in_hdr);
-#else
-    const unsigned char *h = ssl->in_hdr;
-#endif
+    const unsigned char *h = ssl->MQTLS_PRIV(in_hdr);
     return h != NULL && h[1] == 3 ? h[2] : -1;
 }
 

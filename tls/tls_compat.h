@@ -44,6 +44,13 @@
 #include <mbedtls/sha256.h>
 #endif
 
+/* A field 3.6 marks private (the reasons are given where it is read). */
+#if MQTLS_MBEDTLS_3
+#define MQTLS_PRIV(field) MBEDTLS_PRIVATE(field)
+#else
+#define MQTLS_PRIV(field) field
+#endif
+
 /* 1 when certificate verification matches an IP address host name
  * against iPAddress names (3.6); 2.28 compares it with DNS names only. */
 #if MQTLS_MBEDTLS_3
@@ -151,6 +158,8 @@ int mqtls_ssl_conf_versions(mbedtls_ssl_config *conf, unsigned versions);
  * us (mbedtls_ssl_read() returns MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET)
  * so that a session can be saved; no-op on 2.28 and before 3.6.1. */
 void mqtls_ssl_conf_ticket_signal(mbedtls_ssl_config *conf);
+/* mbedtls_ssl_setup(); on failure ssl is freed and initialised again. */
+int mqtls_ssl_setup(mbedtls_ssl_context *ssl, const mbedtls_ssl_config *conf);
 /* The CA chain for this handshake only: the configuration stays untouched. */
 void mqtls_ssl_set_ca_chain(mbedtls_ssl_context *ssl, mbedtls_x509_crt *chain);
 bool mqtls_ssl_handshake_over(const mbedtls_ssl_context *ssl);

@@ -50,17 +50,12 @@ typedef char mqtls_tls_config_storage_too_small[sizeof(mqtls_tls_cfg_impl) <= MQ
 
 mqtls_tls_cfg_impl *mqtls_tls_cfg_of(const mqtls_tls_config *pub)
 {
-    if (pub == NULL || pub->size_ != sizeof *pub)
-        return NULL;
-    return (mqtls_tls_cfg_impl *)(uintptr_t)pub->opaque_.bytes;
+    return MQTLS_OPAQUE_STATE(mqtls_tls_cfg_impl, pub);
 }
 
-/* MQTLS_OK, or what a call on pub returns instead. */
 static int check(const mqtls_tls_config *pub)
 {
-    if (pub == NULL)
-        return MQTLS_ERR_INVALID_ARG;
-    return pub->size_ == sizeof *pub ? MQTLS_OK : MQTLS_ERR_TLS_STORAGE;
+    return MQTLS_OPAQUE_ERROR(pub);
 }
 
 #define CFG(pub)                                  \

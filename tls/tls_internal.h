@@ -92,6 +92,16 @@ typedef struct mqtls_tls_impl {
     size_t ra_cap, ra_pos, ra_len;
 } mqtls_tls_impl;
 
+/* For the opaque public objects (a size_ field, then opaque_ storage):
+ * the state behind pub, or NULL when pub is NULL or was initialised with
+ * another size; and what a call on such a pub returns instead. */
+#define MQTLS_OPAQUE_STATE(type, pub)                                       \
+    ((pub) == NULL || (pub)->size_ != sizeof *(pub) ? (type *)NULL          \
+                                                    : (type *)(uintptr_t)(pub)->opaque_.bytes)
+#define MQTLS_OPAQUE_ERROR(pub)                                              \
+    ((pub) == NULL ? MQTLS_ERR_INVALID_ARG                                   \
+                   : (pub)->size_ == sizeof *(pub) ? MQTLS_OK : MQTLS_ERR_TLS_STORAGE)
+
 /* The state behind a public object, or NULL when pub is NULL or its
  * storage is not what this library was built for. */
 mqtls_tls_cfg_impl *mqtls_tls_cfg_of(const mqtls_tls_config *pub);

@@ -152,16 +152,12 @@ typedef char mqtls_tls_storage_too_small[sizeof(mqtls_tls_impl) <= MQTLS_TLS_STO
 
 mqtls_tls_impl *mqtls_tls_of(const mqtls_tls *pub)
 {
-    if (pub == NULL || pub->size_ != sizeof *pub)
-        return NULL;
-    return (mqtls_tls_impl *)(uintptr_t)pub->opaque_.bytes;
+    return MQTLS_OPAQUE_STATE(mqtls_tls_impl, pub);
 }
 
 static int check(const mqtls_tls *pub)
 {
-    if (pub == NULL)
-        return MQTLS_ERR_INVALID_ARG;
-    return pub->size_ == sizeof *pub ? MQTLS_OK : MQTLS_ERR_TLS_STORAGE;
+    return MQTLS_OPAQUE_ERROR(pub);
 }
 
 void mqtls_tls_init_sized(mqtls_tls *pub, size_t size)
@@ -283,7 +279,7 @@ int mqtls_tls_connect(mqtls_tls *pub, const mqtls_tls_config *pub_cfg,
         tls->ra = cfg->read_ahead > 0 ? malloc(cfg->read_ahead) : NULL;
         tls->ra_cap = tls->ra != NULL ? cfg->read_ahead : 0; /* no memory: read as asked */
     }
-    mret = mbedtls_ssl_setup(&tls->ssl, &cfg->conf);
+    mret = mqtls_ssl_setup(&tls->ssl, &cfg->conf);
     if (mret != 0)
         return mqtls_tls_explain_failure(tls, mret);
     tls->ssl_ready = true;

@@ -27,7 +27,7 @@ for f in lib/libmqtls.a lib/libmqtls.so lib/pkgconfig/mqtls.pc \
          bin/mqtls-pub bin/mqtls-sub bin/mqtls-decode bin/mqtls-ca-sign bin/mqtls-provisioner; do
     [ -e "$prefix/$f" ] || fail "make install did not install $f"
 done
-for f in mqtt/scan.h tls/bundle.h tls/tls_internal.h; do
+for f in mqtt/scan.h tls/bundle.h tls/tls_internal.h tls/tls_compat.h; do
     [ ! -e "$prefix/include/mqtls/$f" ] || fail "an internal header was installed: $f"
 done
 # One version: net/version.h, the soname (major only), mqtls.pc, CMake.
