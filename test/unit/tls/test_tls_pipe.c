@@ -12,6 +12,7 @@
 #include <mbedtls/ssl.h>
 
 #include "test/unit/suites.h"
+#include "tls/castore.h"
 #include "tls/tls_compat.h" /* the server below runs on either mbedTLS */
 #include "tls/tls_mbedtls.h"
 
@@ -352,6 +353,58 @@ START_TEST(a_saved_session_is_bound_to_the_server_name)
 }
 END_TEST
 
+/* A connect only reads the configuration (so connections and threads can
+ * share one): its storage is byte for byte the same after two handshakes,
+ * with trust from a CA store, which each handshake asks afresh. */
+START_TEST(a_connect_leaves_the_configuration_untouched)
+{
+    static unsigned char before[sizeof(mqtls_tls_config)];
+    mqtls_castore cas;
+    mqtls_tls second;
+    int i;
+
+    mqtls_castore_init(&cas);
+    ck_assert_int_eq(mqtls_castore_load_file(&cas, MQTLS_CA_ACTIVE, CERTS "bundle-current.pem", 1,
+                                             NULL),
+                     MQTLS_OK);
+    mqtls_tls_config_init(&cfg);
+    ck_assert_int_eq(mqtls_tls_config_setup(&cfg), MQTLS_OK);
+    ck_assert_int_eq(mqtls_tls_config_use_castore(&cfg, &cas), MQTLS_OK);
+    ck_assert_int_eq(mqtls_tls_config_set_identity_files(&cfg, CERTS "device-001.crt",
+                                                         CERTS "device-001.key", NULL),
+                     MQTLS_OK);
+    mqtls_tls_init(&tls);
+    mqtls_tls_init(&second);
+    memcpy(before, &cfg, sizeof cfg);
+    for (i = 0; i < 2; i++) {
+        mqtls_tls *t = i == 0 ? &tls : &second;
+        server_start("server-a-chain.pem", "server-a.key");
+        ck_assert_msg(mqtls_tls_connect(t, &cfg, &pipe_transport, "localhost") == MQTLS_OK, "%s",
+                      mqtls_tls_why(t));
+        server_teardown();
+        ck_assert_msg(memcmp(before, &cfg, sizeof cfg) == 0, "connect %d wrote the configuration",
+                      i + 1);
+    }
+    { /* the store was asked, and counted both */
+        mqtls_ca_info info;
+        uint32_t uses = 0;
+        size_t k;
+        for (k = 0; k < mqtls_castore_count(&cas, MQTLS_CA_ACTIVE); k++) {
+            ck_assert_int_eq(mqtls_castore_info(&cas, MQTLS_CA_ACTIVE, k, &info), MQTLS_OK);
+            uses += info.uses;
+        }
+        ck_assert_uint_eq(uses, 2);
+    }
+    mqtls_tls_free(&second);
+    mqtls_tls_free(&tls);
+    mqtls_tls_config_free(&cfg);
+    mqtls_castore_free(&cas);
+    memset(&srv, 0, sizeof srv); /* the fixture's teardown frees nothing twice */
+    mqtls_tls_config_init(&cfg);
+    mqtls_tls_init(&tls);
+}
+END_TEST
+
 START_TEST(a_weak_server_key_is_refused)
 {
     server_start("server-weak.crt", "server-weak.key");
@@ -429,6 +482,7 @@ Suite *tls_pipe_suite(void)
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, mutual_tls_over_an_in_memory_pipe);
     tcase_add_test(tc, a_weak_server_key_is_refused);
+    tcase_add_test(tc, a_connect_leaves_the_configuration_untouched);
     tcase_add_test(tc, a_saved_session_is_bound_to_the_server_name);
     tcase_add_test(tc, a_dripping_peer_cannot_stretch_the_handshake);
     tcase_add_test(tc, a_dripping_peer_cannot_stretch_a_send_or_a_recv);
