@@ -21,15 +21,16 @@ echo "mbedtls36: source $src ($(dpkg-parsechangelog -l "$src/debian/changelog" -
 # does not copy caller buffers (no TEE here: the buffers are ours alone),
 # which saves an allocation per PSA call; and record buffers shrink to
 # what was negotiated after the handshake (a maximum fragment length then
-# saves heap, as it cannot with Debian's 2.28).
+# saves heap, as it cannot with Debian's 2.28); and TLS uses PSA throughout
+# (MBEDTLS_USE_PSA_CRYPTO), so our EC key can live in PSA's key store.
 cfgh="$src/include/mbedtls/mbedtls_config.h"
 for opt in MBEDTLS_THREADING_C MBEDTLS_THREADING_PTHREAD MBEDTLS_PSA_ASSUME_EXCLUSIVE_BUFFERS \
-    MBEDTLS_SSL_VARIABLE_BUFFER_LENGTH; do
+    MBEDTLS_SSL_VARIABLE_BUFFER_LENGTH MBEDTLS_USE_PSA_CRYPTO; do
     grep -q "^#define $opt\b" "$cfgh" || sed -i "s|^//#define $opt\b|#define $opt|" "$cfgh"
     grep -q "^#define $opt\b" "$cfgh" || { echo "mbedtls36: cannot enable $opt in $cfgh" >&2; exit 1; }
 done
 # Position-independent, so libmqtls.so can carry it.
-flags="-O2 -g -fPIC threading,exclusive-buffers,variable-buffers"
+flags="-O2 -g -fPIC threading,exclusive-buffers,variable-buffers,use-psa"
 if [ "$variant" = legacy ]; then
     flags="-O2 -g -fPIC -I$PWD/test/mbedtls -DMBEDTLS_USER_CONFIG_FILE=\\\"mqtls_legacy36.h\\\" threading,legacy"
 fi

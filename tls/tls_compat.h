@@ -124,6 +124,22 @@ int mqtls_pk_generate_p256(mbedtls_pk_context *pk, mqtls_rng *rng);
 int mqtls_p256_verify(const uint8_t point[65], const uint8_t hash[32], const uint8_t *sig,
                       size_t sig_len);
 
+/* Our private key, moved into PSA's key store (3.6 with
+ * MBEDTLS_USE_PSA_CRYPTO, EC keys): pk then wraps the PSA key (opaque),
+ * TLS signs through PSA, and the key is the same kind of handle a secure
+ * element's would be. Elsewhere (2.28, RSA keys, 3.6 without
+ * MBEDTLS_USE_PSA_CRYPTO) the key stays as it is and *handle is 0. 0, or
+ * -1 with pk unchanged. */
+#if MQTLS_COMPAT_PSA && defined(MBEDTLS_USE_PSA_CRYPTO)
+typedef mbedtls_svc_key_id_t mqtls_key_handle;
+#else
+typedef unsigned mqtls_key_handle;
+#endif
+int mqtls_pk_seal(mbedtls_pk_context *pk, mqtls_key_handle *handle);
+/* Destroys a sealed key (after mbedtls_pk_free() of its wrapper); 0 is
+ * none. */
+void mqtls_pk_unseal(mqtls_key_handle handle);
+
 /* ---- certificates ----------------------------------------------------------------- */
 
 /* basicConstraints cA is true. */

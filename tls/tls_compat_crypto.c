@@ -359,3 +359,48 @@ int mqtls_p256_verify(const uint8_t point[65], const uint8_t hash[32], const uin
     return ret;
 #endif
 }
+
+/* ---- our key in PSA -------------------------------------------------------------- */
+
+int mqtls_pk_seal(mbedtls_pk_context *pk, mqtls_key_handle *handle)
+{
+#if MQTLS_COMPAT_PSA && defined(MBEDTLS_USE_PSA_CRYPTO)
+    psa_key_attributes_t attr = PSA_KEY_ATTRIBUTES_INIT;
+    mbedtls_svc_key_id_t id = MBEDTLS_SVC_KEY_ID_INIT;
+    mbedtls_pk_context opaque;
+
+    *handle = MBEDTLS_SVC_KEY_ID_INIT;
+    if (mbedtls_pk_get_type(pk) != MBEDTLS_PK_ECKEY && mbedtls_pk_get_type(pk) != MBEDTLS_PK_ECDSA)
+        return 0; /* RSA keys stay as they are (TLS 1.3 wants PSS from them) */
+    if (mqtls_crypto_start() != 0 ||
+        mbedtls_pk_get_psa_attributes(pk, PSA_KEY_USAGE_SIGN_HASH, &attr) != 0 ||
+        mbedtls_pk_import_into_psa(pk, &attr, &id) != 0) {
+        psa_reset_key_attributes(&attr);
+        return -1;
+    }
+    psa_reset_key_attributes(&attr);
+    mbedtls_pk_init(&opaque);
+    if (mbedtls_pk_setup_opaque(&opaque, id) != 0) {
+        (void)psa_destroy_key(id);
+        return -1;
+    }
+    mbedtls_pk_free(pk); /* wipes the key's copy outside PSA */
+    *pk = opaque;        /* moved: opaque is not freed */
+    *handle = id;
+    return 0;
+#else
+    (void)pk;
+    *handle = 0;
+    return 0;
+#endif
+}
+
+void mqtls_pk_unseal(mqtls_key_handle handle)
+{
+#if MQTLS_COMPAT_PSA && defined(MBEDTLS_USE_PSA_CRYPTO)
+    if (!mbedtls_svc_key_id_is_null(handle))
+        (void)psa_destroy_key(handle); /* PSA wipes the key material */
+#else
+    (void)handle;
+#endif
+}

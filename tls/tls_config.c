@@ -228,8 +228,11 @@ int mqtls_tls_config_set_identity(mqtls_tls_config *pub, const uint8_t *cert, si
     const size_t pass_len = passphrase != NULL ? strlen(passphrase) : 0;
     mbedtls_x509_crt new_cert;
     mbedtls_pk_context new_key;
+    mqtls_key_handle new_handle;
     int ret = MQTLS_OK, mret;
     CFG(pub);
+
+    memset(&new_handle, 0, sizeof new_handle);
 
     if (cert == NULL || key == NULL || cert_len == 0 || key_len == 0)
         return MQTLS_ERR_INVALID_ARG;
@@ -261,6 +264,11 @@ int mqtls_tls_config_set_identity(mqtls_tls_config *pub, const uint8_t *cert, si
         ret = MQTLS_ERR_TLS_KEY_MISMATCH;
         goto out;
     }
+    /* On 3.6 with MBEDTLS_USE_PSA_CRYPTO the key moves into PSA's store. */
+    if (mqtls_pk_seal(&new_key, &new_handle) != 0) {
+        ret = MQTLS_ERR_TLS_BAD_KEY;
+        goto out;
+    }
     /* mbedTLS appends to a list on every call; own_cert and own_key are
      * the same objects each time, so register them once. */
     if (!cfg->own_registered &&
@@ -273,14 +281,18 @@ int mqtls_tls_config_set_identity(mqtls_tls_config *pub, const uint8_t *cert, si
      * into the objects the configuration points at. */
     mbedtls_x509_crt_free(&cfg->own_cert);
     mbedtls_pk_free(&cfg->own_key);
+    mqtls_pk_unseal(cfg->own_key_psa);
     cfg->own_cert = new_cert;
     cfg->own_key = new_key;
+    cfg->own_key_psa = new_handle;
+    memset(&new_handle, 0, sizeof new_handle);
     cfg->has_identity = true;
     mbedtls_x509_crt_init(&new_cert);
     mbedtls_pk_init(&new_key);
 out:
     mbedtls_x509_crt_free(&new_cert);
     mbedtls_pk_free(&new_key); /* zeroizes a key that was not taken */
+    mqtls_pk_unseal(new_handle);
     free(c);
     wipe_free(k, key_len + 1);
     return ret;
@@ -457,7 +469,8 @@ void mqtls_tls_config_free(mqtls_tls_config *pub)
     mbedtls_ssl_config_free(&cfg->conf);
     mbedtls_x509_crt_free(&cfg->ca);
     mbedtls_x509_crt_free(&cfg->own_cert);
-    mbedtls_pk_free(&cfg->own_key); /* zeroizes the key */
+    mbedtls_pk_free(&cfg->own_key); /* zeroizes the key, or its PSA wrapper */
+    mqtls_pk_unseal(cfg->own_key_psa); /* PSA wipes it */
     mqtls_rng_free(&cfg->rng);
     mbedtls_platform_zeroize(pub, sizeof *pub); /* init again to reuse */
 }

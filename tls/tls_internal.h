@@ -19,7 +19,9 @@ typedef struct mqtls_tls_cfg_impl {
     mbedtls_ssl_config conf;
     mbedtls_x509_crt ca;        /* trusted CAs */
     mbedtls_x509_crt own_cert;  /* our certificate and its chain */
-    mbedtls_pk_context own_key; /* our private key (wiped on free) */
+    mbedtls_pk_context own_key; /* our private key (wiped on free), or a
+                                   wrapper of own_key_psa */
+    mqtls_key_handle own_key_psa; /* the key in PSA's store, or 0 */
     mqtls_rng rng;
     const char *alpn[MQTLS_TLS_MAX_ALPN + 1]; /* NULL-terminated, caller's strings */
     mqtls_clock clock;          /* for the handshake timeout */

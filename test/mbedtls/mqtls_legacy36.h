@@ -6,6 +6,7 @@
  * suites on it, so mqtls's legacy crypto path on 3.6 (tls_compat_crypto.c)
  * is tested, not only compiled. TLS 1.3 needs PSA: it goes too. */
 #undef MBEDTLS_PSA_CRYPTO_C
+#undef MBEDTLS_USE_PSA_CRYPTO
 #undef MBEDTLS_PSA_CRYPTO_CLIENT
 #undef MBEDTLS_PSA_CRYPTO_STORAGE_C
 #undef MBEDTLS_PSA_ITS_FILE_C

@@ -127,6 +127,45 @@ START_TEST(der_and_files)
 }
 END_TEST
 
+/* On mbedTLS 3.6 with MBEDTLS_USE_PSA_CRYPTO our EC key lives in PSA's
+ * key store, the configuration holding only a handle; freeing destroys
+ * it. Elsewhere the key stays a plain mbedTLS key (and this says so). */
+START_TEST(our_ec_key_lives_in_psa_where_it_can)
+{
+    mqtls_tls_cfg_impl *impl;
+    ck_assert_int_eq(mqtls_tls_config_set_identity_files(&cfg, CERTS "device-001.crt",
+                                                         CERTS "device-001.key", NULL),
+                     MQTLS_OK);
+    impl = mqtls_tls_cfg_of(&cfg);
+#if MQTLS_COMPAT_PSA && defined(MBEDTLS_USE_PSA_CRYPTO)
+    {
+        const mqtls_key_handle id = impl->own_key_psa;
+        psa_key_attributes_t attr = PSA_KEY_ATTRIBUTES_INIT;
+        ck_assert_int_eq(mbedtls_pk_get_type(&impl->own_key), MBEDTLS_PK_OPAQUE);
+        ck_assert_int_eq(psa_get_key_attributes(id, &attr), PSA_SUCCESS);
+        ck_assert(PSA_KEY_TYPE_IS_ECC_KEY_PAIR(psa_get_key_type(&attr)));
+        psa_reset_key_attributes(&attr);
+        ck_assert_int_eq(mqtls_pk_check_pair(&impl->own_cert.pk, &impl->own_key), 0);
+        /* A new identity replaces it: the old PSA key is destroyed. */
+        ck_assert_int_eq(mqtls_tls_config_set_identity_files(&cfg, CERTS "device-002.crt",
+                                                             CERTS "device-002.key", NULL),
+                         MQTLS_OK);
+        ck_assert_int_ne(psa_get_key_attributes(id, &attr), PSA_SUCCESS);
+        {
+            const mqtls_key_handle id2 = impl->own_key_psa;
+            ck_assert_int_eq(psa_get_key_attributes(id2, &attr), PSA_SUCCESS);
+            psa_reset_key_attributes(&attr);
+            mqtls_tls_config_free(&cfg);
+            ck_assert_int_ne(psa_get_key_attributes(id2, &attr), PSA_SUCCESS);
+        }
+        mqtls_tls_config_init(&cfg);
+    }
+#else
+    ck_assert_int_ne(mbedtls_pk_get_type(&impl->own_key), MBEDTLS_PK_OPAQUE);
+#endif
+}
+END_TEST
+
 START_TEST(identities_in_every_format)
 {
     ck_assert_int_eq(mqtls_tls_config_set_identity_files(&cfg, CERTS "device-001.crt",
@@ -307,6 +346,7 @@ Suite *tls_config_suite(void)
     tcase_add_test(tc, a_truncated_bundle_is_refused);
     tcase_add_test(tc, der_and_files);
     tcase_add_test(tc, identities_in_every_format);
+    tcase_add_test(tc, our_ec_key_lives_in_psa_where_it_can);
     tcase_add_test(tc, identity_failures_say_which);
     tcase_add_test(tc, pins_can_be_turned_off_with_null);
     tcase_add_test(tc, options_are_checked);
