@@ -49,7 +49,7 @@ WARNINGS := -Wall -Wextra -Werror -Wshadow -Wconversion -Wsign-conversion \
             -Wvla -Wformat=2 -Wwrite-strings -Wswitch-default -Wnull-dereference
 # Ours come after the user's CFLAGS, so a user's flags cannot remove them.
 REQUIRED := -std=c99 $(WARNINGS) -I. $(MBEDTLS_CFLAGS) -DMQTLS_CLIENT_LOG=1 -DMQTLS_CLIENT_LOCK=1 -DMQTLS_CLIENT_QOS2_GUARD=1 \
-            -DMQTLS_TCP_CARES=1
+            -DMQTLS_CLIENT_ACK_BATCH=1 -DMQTLS_TCP_CARES=1
 ALL_CFLAGS = $(CFLAGS) $(REQUIRED)
 # Dependency files for single-object compiles; the multi-source test and
 # tool builds depend on every header instead.
@@ -220,7 +220,8 @@ $(UNIT_BIN): $(UNIT_SRCS) $(STATIC_LIB) $(HEADERS)
 ASAN_CONFIGS := default words small
 ASAN_DEFS_default :=
 ASAN_DEFS_words   := -DMQTLS_CONFIG_STRING_SCAN=1
-ASAN_DEFS_small   := -DMQTLS_CONFIG_SMALL=1
+# The device profile: smallest code, acknowledgements one write each.
+ASAN_DEFS_small   := -DMQTLS_CONFIG_SMALL=1 -UMQTLS_CLIENT_ACK_BATCH -DMQTLS_CLIENT_ACK_BATCH=0
 ASAN_BINS := $(ASAN_CONFIGS:%=$(BUILD)/asan/unit_tests_%)
 
 $(BUILD)/asan/unit_tests_%: $(UNIT_SRCS) $(LIB_SRCS) $(HEADERS)

@@ -121,6 +121,9 @@ static void end(mqtls_client *c, int reason)
     c->state = MQTLS_CLIENT_DISCONNECTED;
     c->last_error = reason;
     c->rx_len = 0;
+#if MQTLS_CLIENT_ACK_BATCH
+    c->acks_len = 0; /* the broker resends what they answered */
+#endif
     if (c->sent > c->resend)
         c->resend = c->sent;
     c->sent = 0;
@@ -187,6 +190,39 @@ static int send_encoded(mqtls_client *c, int n)
         return MQTLS_ERR_TX_BUF_TOO_SMALL;
     return n < 0 ? n : send_all(c, c->cfg.tx_buf, (size_t)n);
 }
+
+/* An acknowledgement (PUBACK, PUBREC, PUBREL, PUBCOMP; 4 bytes) for
+ * packet_id. With MQTLS_CLIENT_ACK_BATCH it waits in acks for the end of
+ * the read being handled (read_and_handle() sends them in one write, in
+ * the order they were made); otherwise it goes at once. */
+#if MQTLS_CLIENT_ACK_BATCH
+typedef int (*ack_encoder)(uint8_t *buf, size_t cap, uint16_t packet_id);
+static int flush_acks(mqtls_client *c)
+{
+    const size_t len = c->acks_len;
+    c->acks_len = 0;
+    return len > 0 ? send_all(c, c->acks, len) : MQTLS_OK;
+}
+
+static int send_ack(mqtls_client *c, ack_encoder encode, uint16_t packet_id)
+{
+    int n;
+    if (c->acks_len + 4 > sizeof c->acks) {
+        n = flush_acks(c);
+        if (n != MQTLS_OK)
+            return n;
+    }
+    n = encode(c->acks + c->acks_len, sizeof c->acks - c->acks_len, packet_id);
+    if (n < 0)
+        return n;
+    c->acks_len += (size_t)n;
+    return MQTLS_OK;
+}
+#else /* the same code as sending it directly */
+#define flush_acks(c) MQTLS_OK
+#define send_ack(c, encode, packet_id)                                                     \
+    send_encoded((c), encode((c)->cfg.tx_buf, (c)->cfg.tx_cap, (packet_id)))
+#endif
 
 /* A packet id that is not 0 and not held by a stored message [MQTT-2.3.1-2];
  * 0 when all 65,535 are taken. Wraps from 65535 to 1. */
@@ -362,7 +398,7 @@ static int received_pubrec(mqtls_client *c, uint16_t packet_id)
         if (e.state == MQTLS_STORE_PUBLISH)
             c->cfg.store.set_state(c->cfg.store.ctx, packet_id, MQTLS_STORE_PUBREL);
     }
-    return send_encoded(c, mqtls_codec_encode_pubrel(c->cfg.tx_buf, c->cfg.tx_cap, packet_id));
+    return send_ack(c, mqtls_codec_encode_pubrel, packet_id);
 }
 
 #if MQTLS_CLIENT_QOS2_GUARD
@@ -414,8 +450,7 @@ static int inbound_publish(mqtls_client *c, const mqtls_publish *p, bool untrack
         EVENT(c, received, p);
         if (p->qos == 0)
             return MQTLS_OK;
-        return send_encoded(c, mqtls_codec_encode_puback(c->cfg.tx_buf, c->cfg.tx_cap,
-                                                         p->packet_id));
+        return send_ack(c, mqtls_codec_encode_puback, p->packet_id);
     }
     /* QoS 2: deliver once, remember the id until PUBREL [MQTT-4.3.3-2]. */
     for (i = 0; i < c->qos2_count && c->cfg.qos2_ids[i] != p->packet_id; i++)
@@ -435,8 +470,7 @@ static int inbound_publish(mqtls_client *c, const mqtls_publish *p, bool untrack
             (void)resent_after_completion(c, p, true);
         EVENT(c, received, p);
     }
-    return send_encoded(c, mqtls_codec_encode_pubrec(c->cfg.tx_buf, c->cfg.tx_cap,
-                                                     p->packet_id));
+    return send_ack(c, mqtls_codec_encode_pubrec, p->packet_id);
 }
 
 static int released(mqtls_client *c, uint16_t packet_id)
@@ -448,7 +482,7 @@ static int released(mqtls_client *c, uint16_t packet_id)
             break;
         }
     }
-    return send_encoded(c, mqtls_codec_encode_pubcomp(c->cfg.tx_buf, c->cfg.tx_cap, packet_id));
+    return send_ack(c, mqtls_codec_encode_pubcomp, packet_id);
 }
 
 /* A session the broker did not keep: its flows are gone [MQTT-3.1.2-6].
@@ -622,7 +656,8 @@ static int read_and_handle(mqtls_client *c, uint32_t timeout_ms)
         c->rx_len += (size_t)n;
         ret = handle_received(c);
     }
-    return ret;
+    /* What the reads made answers to, in one write. */
+    return ret == MQTLS_OK ? flush_acks(c) : ret;
 }
 
 /* Milliseconds until keep_alive() has something to do: a PINGREQ after

@@ -142,6 +142,15 @@ typedef void (*mqtls_client_log_fn)(void *ctx, int level, const char *what, bool
 #ifndef MQTLS_CLIENT_QOS2_GUARD
 #define MQTLS_CLIENT_QOS2_GUARD 0
 #endif
+/* 1: the acknowledgements one poll makes (PUBACK, PUBREC, PUBREL,
+ * PUBCOMP) go out together in one write after what it read is handled:
+ * one TLS record for a burst of PUBRECs instead of one per PUBREL, which
+ * is what a broker pays for most at QoS 2. 1 in the host library, 0 by
+ * default (a device's flash budget); the client's 64-byte buffer for it
+ * is there either way. */
+#ifndef MQTLS_CLIENT_ACK_BATCH
+#define MQTLS_CLIENT_ACK_BATCH 0
+#endif
 
 typedef struct mqtls_client_config {
     mqtls_connect connect;      /* client id, will, credentials, keep-alive;
@@ -226,6 +235,10 @@ typedef struct mqtls_client {
     bool ping_outstanding;
     bool stopped;           /* disconnect() was called: no automatic reconnect */
     mqtls_backoff backoff;
+    /* acknowledgements waiting for the end of a read (MQTLS_CLIENT_ACK_BATCH;
+       always here, so the layout does not depend on the option) */
+    uint8_t acks[64];
+    size_t acks_len;
 } mqtls_client;
 
 /* Cannot fail. */

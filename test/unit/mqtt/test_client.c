@@ -82,6 +82,33 @@ START_TEST(qos2_flow)
 }
 END_TEST
 
+/* The answers to what one read brought go out in one write, in order
+ * (MQTLS_CLIENT_ACK_BATCH, on in the host library): three PUBRECs and an
+ * inbound QoS 1 message make three PUBRELs and a PUBACK, one send call. */
+START_TEST(the_answers_to_one_read_go_in_one_write)
+{
+    mqtls_publish p = message(2, "b");
+    unsigned long sends;
+    int i;
+    connect_ok();
+    for (i = 0; i < 3; i++)
+        ck_assert_int_eq(mqtls_client_publish(&cl, &p, NULL), MQTLS_OK);
+    fake_transport_clear_tx(&ft);
+    FEED(0x50, 0x02, 0x00, 0x01, 0x50, 0x02, 0x00, 0x02, 0x50, 0x02, 0x00, 0x03, /* PUBRECs */
+         0x32, 0x06, 0x00, 0x01, 'q', 0x00, 0x07, 'm'); /* a QoS 1 PUBLISH, id 7 */
+    sends = ft.sends;
+    ck_assert_int_eq(mqtls_client_poll(&cl, 10), MQTLS_OK);
+#if MQTLS_CLIENT_ACK_BATCH
+    ck_assert_uint_eq(ft.sends - sends, 1);
+#else
+    ck_assert_uint_eq(ft.sends - sends, 4);
+#endif
+    SENT(0x62, 0x02, 0x00, 0x01, 0x62, 0x02, 0x00, 0x02, 0x62, 0x02, 0x00, 0x03, 0x40, 0x02, 0x00,
+         0x07);
+    ck_assert_int_eq(seen.received, 1);
+}
+END_TEST
+
 /* Window 2: two on the wire, the rest wait in order; each PUBACK lets one
  * more out. */
 START_TEST(the_window_pipelines_and_holds_the_rest_in_order)
@@ -771,6 +798,7 @@ Suite *client_suite(void)
     tcase_add_test(tc, qos0_publish_is_sent_at_once);
     tcase_add_test(tc, qos1_flow);
     tcase_add_test(tc, qos2_flow);
+    tcase_add_test(tc, the_answers_to_one_read_go_in_one_write);
     tcase_add_test(tc, the_window_pipelines_and_holds_the_rest_in_order);
     tcase_add_test(tc, inbound_qos0_and_qos1);
     tcase_add_test(tc, inbound_qos2_is_delivered_exactly_once);
