@@ -47,13 +47,11 @@ void mqtls_castore_init_sized(mqtls_castore *pub, size_t size)
 {
     castore_impl *s;
 
-    if (pub == NULL || size < sizeof pub->size_)
-        return;
-    pub->size_ = size;
-    s = castore_of(pub);
-    if (s == NULL)
-        return;
-    memset(s, 0, sizeof *s);
+    if (pub == NULL ||
+        !mqtls_opaque_init(&pub->size_, pub->opaque_.bytes, sizeof pub->opaque_.bytes,
+                           sizeof *pub, size))
+        return; /* another layout: every call refuses it */
+    s = (castore_impl *)(uintptr_t)pub->opaque_.bytes;
     mbedtls_x509_crt_init(&s->slot[0]);
     mbedtls_x509_crt_init(&s->slot[1]);
     mbedtls_x509_crt_init(&s->trusted);

@@ -115,19 +115,29 @@ static int apply_versions(mqtls_tls_cfg_impl *cfg, unsigned versions, const int 
     return 0;
 }
 
+bool mqtls_opaque_init(size_t *size_field, unsigned char *bytes, size_t nbytes, size_t whole,
+                       size_t given)
+{
+    if (given < sizeof *size_field)
+        return false; /* not even the size field is ours to write */
+    *size_field = given;
+    if (given != whole)
+        return false;
+    memset(bytes, 0, nbytes);
+    return true;
+}
+
 /* ---- configuration: options, trust, identity ------------------------------- */
 
 void mqtls_tls_config_init_sized(mqtls_tls_config *pub, size_t size)
 {
     mqtls_tls_cfg_impl *cfg;
 
-    if (pub == NULL || size < sizeof pub->size_)
-        return;
-    pub->size_ = size;
-    if (size != sizeof *pub)
+    if (pub == NULL ||
+        !mqtls_opaque_init(&pub->size_, pub->opaque_.bytes, sizeof pub->opaque_.bytes,
+                           sizeof *pub, size))
         return; /* another layout: every call says MQTLS_ERR_TLS_STORAGE */
-    memset(pub->opaque_.bytes, 0, sizeof pub->opaque_.bytes);
-    cfg = mqtls_tls_cfg_of(pub);
+    cfg = (mqtls_tls_cfg_impl *)(uintptr_t)pub->opaque_.bytes;
     mbedtls_ssl_config_init(&cfg->conf);
     mbedtls_x509_crt_init(&cfg->ca);
     mbedtls_x509_crt_init(&cfg->own_cert);

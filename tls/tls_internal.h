@@ -104,6 +104,13 @@ typedef struct mqtls_tls_impl {
     ((pub) == NULL ? MQTLS_ERR_INVALID_ARG                                   \
                    : (pub)->size_ == sizeof *(pub) ? MQTLS_OK : MQTLS_ERR_TLS_STORAGE)
 
+/* An opaque object's init: records the size the application reserved
+ * (*size_field = given) and, when it is this library's own (whole bytes),
+ * zeroes the storage and returns true; false leaves the storage alone, and
+ * every call then refuses the object. */
+bool mqtls_opaque_init(size_t *size_field, unsigned char *bytes, size_t nbytes, size_t whole,
+                       size_t given);
+
 /* The state behind a public object, or NULL when pub is NULL or its
  * storage is not what this library was built for. */
 mqtls_tls_cfg_impl *mqtls_tls_cfg_of(const mqtls_tls_config *pub);

@@ -164,13 +164,11 @@ void mqtls_tls_init_sized(mqtls_tls *pub, size_t size)
 {
     mqtls_tls_impl *tls;
 
-    if (pub == NULL || size < sizeof pub->size_)
-        return;
-    pub->size_ = size;
-    if (size != sizeof *pub)
+    if (pub == NULL ||
+        !mqtls_opaque_init(&pub->size_, pub->opaque_.bytes, sizeof pub->opaque_.bytes,
+                           sizeof *pub, size))
         return; /* another layout: every call says MQTLS_ERR_TLS_STORAGE */
-    memset(pub->opaque_.bytes, 0, sizeof pub->opaque_.bytes);
-    tls = mqtls_tls_of(pub);
+    tls = (mqtls_tls_impl *)(uintptr_t)pub->opaque_.bytes;
     tls->rep.ciphersuite = "";
     tls->self = pub;
     mbedtls_ssl_init(&tls->ssl);

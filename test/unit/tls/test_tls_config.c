@@ -16,6 +16,7 @@
 
 #include "test/unit/suites.h"
 #include "net/tcp_posix.h"
+#include "tls/castore.h"
 #include "tls/tls_internal.h" /* white box: the config's state */
 #include "tls/tls_mbedtls.h"
 
@@ -124,6 +125,54 @@ START_TEST(der_and_files)
     ck_assert_int_eq(mqtls_tls_config_add_ca_file(&cfg, CERTS "no-such-file.pem", &bad),
                      MQTLS_ERR_TLS_FILE);
     free(der);
+}
+END_TEST
+
+/* A lower transport that is never called. */
+static int never_send(void *ctx, const uint8_t *buf, size_t len, uint32_t timeout_ms)
+{
+    (void)ctx, (void)buf, (void)len, (void)timeout_ms;
+    ck_abort_msg("a refused object reached its transport");
+    return -1;
+}
+
+static int never_recv(void *ctx, uint8_t *buf, size_t len, uint32_t timeout_ms)
+{
+    (void)ctx, (void)buf, (void)len, (void)timeout_ms;
+    ck_abort_msg("a refused object reached its transport");
+    return -1;
+}
+
+/* An application compiled with other storage sizes than the library:
+ * init records the size it was given and touches nothing else, and every
+ * call refuses the object with the error that says why. */
+START_TEST(storage_of_another_size_is_refused_not_corrupted)
+{
+    static mqtls_tls_config other;
+    static mqtls_tls conn;
+    static mqtls_castore cas;
+    const mqtls_transport lower = {NULL, never_send, never_recv, NULL};
+
+    memset(&other, 0x5a, sizeof other);
+    mqtls_tls_config_init_sized(&other, sizeof other - 16);
+    ck_assert_uint_eq(other.size_, sizeof other - 16);
+    ck_assert_uint_eq(other.opaque_.bytes[0], 0x5a); /* untouched */
+    ck_assert_int_eq(mqtls_tls_config_setup(&other), MQTLS_ERR_TLS_STORAGE);
+    ck_assert_int_eq(mqtls_tls_config_set_versions(&other, MQTLS_TLS_1_2), MQTLS_ERR_TLS_STORAGE);
+    mqtls_tls_config_free(&other); /* safe: nothing of it is ours */
+    ck_assert_uint_eq(other.opaque_.bytes[0], 0x5a);
+
+    /* A connection of another size, with a good configuration. */
+    mqtls_tls_init_sized(&conn, sizeof conn + 8);
+    ck_assert_str_eq(mqtls_tls_why(&conn), "");
+    ck_assert_int_eq(mqtls_tls_get_report(&conn)->version, 0);
+    ck_assert_int_eq(mqtls_tls_connect(&conn, &cfg, &lower, "localhost"), MQTLS_ERR_TLS_STORAGE);
+    ck_assert_int_eq(mqtls_tls_session_load(&conn, (const uint8_t *)"x", 1), MQTLS_ERR_TLS_STORAGE);
+    mqtls_tls_free(&conn);
+
+    mqtls_castore_init_sized(&cas, sizeof cas / 2);
+    ck_assert_int_eq(mqtls_castore_trust(&cas, MQTLS_TRUST_ACTIVE), MQTLS_ERR_INVALID_ARG);
+    mqtls_castore_free(&cas);
 }
 END_TEST
 
@@ -347,6 +396,7 @@ Suite *tls_config_suite(void)
     tcase_add_test(tc, der_and_files);
     tcase_add_test(tc, identities_in_every_format);
     tcase_add_test(tc, our_ec_key_lives_in_psa_where_it_can);
+    tcase_add_test(tc, storage_of_another_size_is_refused_not_corrupted);
     tcase_add_test(tc, identity_failures_say_which);
     tcase_add_test(tc, pins_can_be_turned_off_with_null);
     tcase_add_test(tc, options_are_checked);
