@@ -21,6 +21,7 @@ Suite *tls_config_suite(void);
 Suite *tls_pipe_suite(void);
 Suite *tls_explain_suite(void);
 Suite *blobs_suite(void);
+Suite *flash_sim_suite(void);
 Suite *castore_suite(void);
 Suite *ca_update_suite(void);
 Suite *identity_suite(void);
