@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The RAM store built for a 32-bit target (-m32): a length near SIZE_MAX
- * must be refused before any arithmetic with it (with a 32-bit size_t the
- * record size used to wrap to almost nothing, and the copy ran off the
- * buffer). Run by make store32 (in make check). */
+/* The RAM store built for a 32-bit target (ARM, run by qemu-arm): a
+ * length near SIZE_MAX must be refused before any arithmetic with it (with
+ * a 32-bit size_t the record size used to wrap to almost nothing, and the
+ * copy ran off the buffer). Run by make store32 (in make check). */
 #include <stdint.h>
 #include <stdio.h>
 
