@@ -5,8 +5,9 @@
  * A port supplies three calls. The one promise that matters is in write:
  * a crash or power cut at any moment leaves the blob holding either its
  * old content or its new content, never a mix, never nothing-but-old-gone.
- * net/blobs_posix.h keeps that promise with write-new, fsync, rename; a
- * flash port does it with two sectors and a sequence number.
+ * net/blobs_posix.h keeps that promise with write-new, fsync, rename;
+ * net/blobs_flash.h on NOR flash with checked records and a committed
+ * copy between sectors.
  *
  * Names are short ASCII ([A-Za-z0-9._-], at most MQTLS_BLOB_NAME_MAX
  * bytes), chosen by mqtls ("ca.active", "id.current.crt", ...).
