@@ -312,7 +312,8 @@ static int copy_one(void *ctx, const rec *r)
     int ret;
     if (strcmp(r->name, c->skip) == 0)
         return 0;
-    /* Only the newest record of each name, and only a live one. */
+    /* Only the newest record of each name, and only a live one (a walk
+     * per record: quadratic, over the few blobs a sector holds). */
     ret = newest(c->b, c->from, r->name, &n);
     if (ret < 0)
         return ret;
@@ -327,21 +328,16 @@ static int copy_one(void *ctx, const rec *r)
     return 0;
 }
 
-static int header_and_commit(mqtls_blobs_flash *b, uint32_t s, uint32_t seq, int commit_at,
-                             uint32_t at)
+/* The header that opens sector s with sequence seq. */
+static int write_header(mqtls_blobs_flash *b, uint32_t s, uint32_t seq)
 {
-    if (commit_at)
-        return program_record(b, s, at, KIND_COMMIT, "", NULL, 0xFFFFFFFFu, 0);
-    {
-        uint8_t h[HEADER + 16];
-        uint32_t n = round_up(b, HEADER);
-        memset(h, 0xFF, sizeof h);
-        put32(h, SECTOR_MAGIC);
-        put32(h + 4, seq);
-        put32(h + 8, MQTLS_BLOBS_FLASH_FORMAT);
-        put32(h + 12, mqtls_crc32(0, h, 12));
-        return b->flash.program(b->flash.ctx, s * b->flash.sector_size, h, n);
-    }
+    uint8_t h[HEADER + 16];
+    memset(h, 0xFF, sizeof h);
+    put32(h, SECTOR_MAGIC);
+    put32(h + 4, seq);
+    put32(h + 8, MQTLS_BLOBS_FLASH_FORMAT);
+    put32(h + 12, mqtls_crc32(0, h, 12));
+    return b->flash.program(b->flash.ctx, s * b->flash.sector_size, h, round_up(b, HEADER));
 }
 
 static int write_record(mqtls_blobs_flash *b, uint8_t kind, const char *name, const uint8_t *data,
@@ -369,7 +365,7 @@ static int write_record(mqtls_blobs_flash *b, uint8_t kind, const char *name, co
     to = have ? (cur + 1) % b->flash.sector_count : 0;
     ret = b->flash.erase(b->flash.ctx, to);
     if (ret == MQTLS_OK)
-        ret = header_and_commit(b, to, seq + 1, 0, 0);
+        ret = write_header(b, to, seq + 1);
     if (ret != MQTLS_OK)
         return ret;
     at = round_up(b, HEADER);
@@ -394,7 +390,7 @@ static int write_record(mqtls_blobs_flash *b, uint8_t kind, const char *name, co
             return ret;
         at += need;
     }
-    ret = header_and_commit(b, to, 0, 1, at);
+    ret = program_record(b, to, at, KIND_COMMIT, "", NULL, 0xFFFFFFFFu, 0);
     if (ret != 0)
         return ret;
     b->compactions++;
