@@ -62,7 +62,7 @@ CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 # The SDK. mqtt/ is portable C99 (no POSIX, no heap); net/ holds the
 # interfaces below it.
 LIB_SRCS := net/error.c net/version.c net/clock_posix.c net/tcp_posix.c mqtt/utf8.c mqtt/topic.c mqtt/store.c \
-            mqtt/backoff.c mqtt/client.c mqtt/posix/store_file.c \
+            mqtt/backoff.c mqtt/client.c mqtt/posix/store_file.c mqtt/store_flash.c \
             mqtt/codec.c net/flash.c net/blobs_flash.c tls/tls_mbedtls.c tls/tls_config.c tls/tls_verify.c tls/tls_explain.c tls/tls_compat.c tls/tls_compat_crypto.c tls/bundle.c tls/castore.c tls/ca_update.c tls/identity.c tls/onboard.c tls/tcp_tls.c net/crc32.c net/blobs.c \
             net/blobs_posix.c
 # Debian 12 ships no mbedtls.pc.
@@ -84,6 +84,7 @@ UNIT_SRCS := test/unit/runner.c test/unit/net/test_error.c test/unit/net/test_tc
              test/unit/tls/test_tls_explain.c \
              test/unit/net/test_blobs.c test/unit/tls/test_castore.c test/unit/tls/test_ca_update.c \
              test/unit/net/test_flash_sim.c test/unit/flash_sim.c test/unit/net/test_blobs_flash.c \
+             test/unit/mqtt/test_store_flash.c \
              test/unit/tls/test_identity.c \
              test/unit/fake.c test/unit/test_fake.c test/unit/testutil.c
 UNIT_BIN  := $(BUILD)/test/unit_tests

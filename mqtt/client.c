@@ -340,6 +340,12 @@ static int fill_window(mqtls_client *c)
         const size_t need = wire_len(&e);
         /* on the wire before a drop: again, with DUP [MQTT-3.3.1-1] */
         const bool dup = c->sent + count < c->resend;
+        /* A store that survives a reboot learns it goes out, first: then a
+         * reboot resends it with DUP and no policy drops it. */
+        if (e.state == MQTLS_STORE_PUBLISH && !(e.flags & MQTLS_STORE_SENT) &&
+            c->cfg.store.mark_sent != NULL &&
+            c->cfg.store.mark_sent(c->cfg.store.ctx, e.packet_id) != MQTLS_OK)
+            break; /* it waits (and the store's error shows again) */
         if (used > 0 && used + need > c->cfg.tx_cap) {
             ret = send_batch(c, used, count);
             used = count = 0;
@@ -727,6 +733,17 @@ int mqtls_client_setup(mqtls_client *c, const mqtls_client_config *cfg)
             return ret;
     }
     c->next_id = 1;
+    c->aged_ms = now(c) - 1000u;
+    /* What the store holds from before (a reboot): resent with DUP up to
+     * the last one it knows went out; all of it when it cannot know. */
+    {
+        mqtls_store_iter it = {0, 0};
+        mqtls_store_entry e;
+        size_t i = 0;
+        while (c->cfg.store.next(c->cfg.store.ctx, &it, &e) == 1)
+            if (++i, c->cfg.store.mark_sent == NULL || (e.flags & MQTLS_STORE_SENT))
+                c->resend = i;
+    }
     return MQTLS_OK;
 }
 
@@ -819,6 +836,63 @@ static int reconnect(mqtls_client *c, uint32_t timeout_ms)
     return start(c, c->cfg.connect_timeout_ms);
 }
 
+/* The oldest stored message never put on the wire (a policy may drop
+ * only those) that is older than max_age_s (expired true) or any (false):
+ * 1 and *out, or 0. Stops at the first unsent one young enough: messages
+ * are stored in time order. */
+static int unsent(mqtls_client *c, bool expired, mqtls_store_entry *out)
+{
+    const size_t from = c->sent > c->resend ? c->sent : c->resend;
+    const uint32_t t = c->cfg.clock.now_s != NULL ? c->cfg.clock.now_s(c->cfg.clock.ctx) : 0;
+    mqtls_store_iter it = {0, 0};
+    size_t i = 0;
+
+    while (c->cfg.store.next(c->cfg.store.ctx, &it, out) == 1) {
+        if (i++ < from || (out->flags & MQTLS_STORE_SENT) || out->state != MQTLS_STORE_PUBLISH)
+            continue;
+        if (!expired)
+            return 1;
+        if (out->time != 0 && t >= out->time) /* a later stamp: age not known */
+            return t - out->time > c->cfg.max_age_s;
+    }
+    return 0;
+}
+
+/* Drops messages past max_age_s, at most 64 (the rest next time). */
+static void expire(mqtls_client *c)
+{
+    mqtls_store_entry e;
+    int rounds;
+
+    if (c->cfg.max_age_s == 0 || mqtls_clock_elapsed_ms(c->aged_ms, now(c)) < 1000u)
+        return;
+    c->aged_ms = now(c);
+    for (rounds = 0; rounds < 64 && unsent(c, true, &e) == 1; rounds++) {
+        c->cfg.store.remove(c->cfg.store.ctx, e.packet_id);
+        EVENT(c, publish_dropped, e.packet_id, MQTLS_ERR_STORE_EXPIRED);
+    }
+}
+
+/* Stores tx_buf's n bytes as packet_id; with drop_oldest, a full store
+ * gives up its oldest unsent messages (up to 8) for it, reported after. */
+static int store(mqtls_client *c, uint16_t packet_id, size_t n)
+{
+    const uint32_t t = c->cfg.clock.now_s != NULL ? c->cfg.clock.now_s(c->cfg.clock.ctx) : 0;
+    mqtls_store_entry e;
+    uint16_t gone[8];
+    size_t k = 0, i;
+    int ret = c->cfg.store.add(c->cfg.store.ctx, packet_id, c->cfg.tx_buf, n, t);
+
+    while (ret == MQTLS_ERR_STORE_FULL && c->cfg.drop_oldest && k < 8 && unsent(c, false, &e)) {
+        c->cfg.store.remove(c->cfg.store.ctx, e.packet_id);
+        gone[k++] = e.packet_id;
+        ret = c->cfg.store.add(c->cfg.store.ctx, packet_id, c->cfg.tx_buf, n, t);
+    }
+    for (i = 0; i < k; i++) /* after the add: a handler may publish (tx_buf) */
+        EVENT(c, publish_dropped, gone[i], MQTLS_ERR_STORE_DROPPED);
+    return ret;
+}
+
 /* What is left of timeout_ms since t0. */
 static uint32_t left(const mqtls_client *c, uint32_t t0, uint32_t timeout_ms)
 {
@@ -843,6 +917,7 @@ int mqtls_client_poll(mqtls_client *c, uint32_t timeout_ms)
         /* Stable long enough: the next failure starts the backoff over. */
         if (mqtls_clock_elapsed_ms(c->connected_ms, now(c)) >= c->cfg.stable_ms)
             mqtls_backoff_reset(&c->backoff);
+        expire(c);
         ret = fill_window(c);
         wait = left(c, t0, timeout_ms);
         ping = until_keep_alive(c);
@@ -887,7 +962,7 @@ static int publish(mqtls_client *c, const mqtls_publish *msg, uint16_t *packet_i
     }
     if (n < 0 || p.qos == 0)
         return send_encoded(c, n);
-    ret = c->cfg.store.add(c->cfg.store.ctx, p.packet_id, c->cfg.tx_buf, (size_t)n);
+    ret = store(c, p.packet_id, (size_t)n);
     if (ret != MQTLS_OK)
         return ret;
     if (packet_id != NULL)

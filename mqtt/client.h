@@ -77,7 +77,9 @@ typedef struct mqtls_client_events {
      * PUBCOMP (QoS 2) arrived, and it left the store. */
     void (*publish_acked)(void *ctx, uint16_t packet_id);
     /* A stored QoS 1/2 message was given up, never to be sent again
-     * (reason: MQTLS_ERR_SESSION_DISCARDED under MQTLS_NEW_SESSION_DISCARD). */
+     * (reason: MQTLS_ERR_SESSION_DISCARDED under MQTLS_NEW_SESSION_DISCARD,
+     * MQTLS_ERR_STORE_EXPIRED under max_age_s, MQTLS_ERR_STORE_DROPPED
+     * under drop_oldest). */
     void (*publish_dropped)(void *ctx, uint16_t packet_id, int reason);
     /* SUBACK: one code per filter, 0x80 a refusal for that filter. */
     void (*subscribe_acked)(void *ctx, uint16_t packet_id, const uint8_t *codes, size_t count);
@@ -178,6 +180,16 @@ typedef struct mqtls_client_config {
     size_t qos2_recent_cap;
     mqtls_store store;          /* outgoing QoS 1/2 messages */
     mqtls_client_new_session_policy new_session;
+    /* Telemetry policies (docs/store.md), off by default. Both drop only
+     * messages never put on the wire (one the broker holds a packet id
+     * for stays until its flow ends), each reported by
+     * events.publish_dropped. max_age_s: a waiting message older than
+     * this by clock.now_s is dropped (MQTLS_ERR_STORE_EXPIRED), checked
+     * by poll() at most once a second, 64 at a time; 0: never. drop_oldest:
+     * a full store drops its oldest unsent message to take the new one
+     * (MQTLS_ERR_STORE_DROPPED) instead of publish() refusing. */
+    uint32_t max_age_s;
+    bool drop_oldest;
     mqtls_clock clock;
     mqtls_client_open_fn open;  /* called by connect, start and reconnects */
     void *open_ctx;
@@ -231,6 +243,7 @@ typedef struct mqtls_client {
     uint32_t retry_at_ms;   /* when poll() tries to reconnect */
     uint32_t connected_ms;  /* when the current connection got its CONNACK */
     uint32_t connack_by_ms; /* CONNECTING: when waiting for CONNACK ends */
+    uint32_t aged_ms;       /* when poll() last looked for expired messages */
     uint16_t next_id;       /* the next packet id to try */
     bool ping_outstanding;
     bool stopped;           /* disconnect() was called: no automatic reconnect */

@@ -8,6 +8,7 @@
  * next record does not fit there, so every record stays contiguous. */
 typedef struct record {
     uint32_t len;       /* packet bytes; for a pad, the pad's whole size */
+    uint32_t time;      /* the add's time stamp */
     uint16_t packet_id;
     uint8_t state;      /* mqtls_store_state */
     uint8_t kind;       /* KIND_* */
@@ -56,7 +57,8 @@ static size_t locate(const mqtls_ram_store *s, uint16_t packet_id, record *r)
     return s->cap;
 }
 
-static int ram_add(void *ctx, uint16_t packet_id, const uint8_t *packet, size_t len)
+static int ram_add(void *ctx, uint16_t packet_id, const uint8_t *packet, size_t len,
+                   uint32_t time)
 {
     mqtls_ram_store *s = ctx;
     record r;
@@ -81,7 +83,7 @@ static int ram_add(void *ctx, uint16_t packet_id, const uint8_t *packet, size_t 
         if (need <= s->cap - s->tail) {
             where = s->tail;
         } else if (need <= s->head) {
-            record pad = {0, 0, 0, KIND_PAD};
+            record pad = {0, 0, 0, 0, KIND_PAD};
             pad.len = (uint32_t)(s->cap - s->tail);
             write_record(s, s->tail, &pad);
             s->used += pad.len;
@@ -95,6 +97,7 @@ static int ram_add(void *ctx, uint16_t packet_id, const uint8_t *packet, size_t 
         return MQTLS_ERR_STORE_FULL;
     }
     r.len = (uint32_t)len;
+    r.time = time;
     r.packet_id = packet_id;
     r.state = MQTLS_STORE_PUBLISH;
     r.kind = KIND_LIVE;
@@ -158,8 +161,10 @@ static void fill_entry(const mqtls_ram_store *s, size_t off, const record *r,
 {
     out->packet = s->buf + off + sizeof *r;
     out->len = r->len;
+    out->time = r->time;
     out->packet_id = r->packet_id;
     out->state = r->state;
+    out->flags = 0;
 }
 
 static int ram_next(void *ctx, mqtls_store_iter *it, mqtls_store_entry *out)

@@ -31,11 +31,17 @@ typedef enum mqtls_store_state {
                                 the PUBLISH bytes stay, so a new session can publish it again */
 } mqtls_store_state;
 
+/* Entry flags: what a store that survives a reboot remembers of a flow. */
+#define MQTLS_STORE_SENT 1u /* put on the wire at least once (mark_sent) */
+
 typedef struct mqtls_store_entry {
-    const uint8_t *packet; /* the encoded PUBLISH; valid until the next add, set_state or remove */
+    const uint8_t *packet; /* the encoded PUBLISH; valid until the next add, set_state,
+                              remove, next or find */
     size_t len;            /* its length */
+    uint32_t time;         /* the time given to add (seconds; 0: unknown) */
     uint16_t packet_id;
     uint8_t state;         /* an mqtls_store_state */
+    uint8_t flags;         /* MQTLS_STORE_SENT, where the store keeps it */
 } mqtls_store_entry;
 
 /* A walk through the entries, oldest first. Zero it to start. */
@@ -46,10 +52,11 @@ typedef struct mqtls_store_iter {
 
 typedef struct mqtls_store {
     void *ctx; /* the implementation's state, owned by the caller */
-    /* Appends a copy of packet (len bytes) as packet_id in state PUBLISH.
+    /* Appends a copy of packet (len bytes) as packet_id in state PUBLISH,
+     * stamped with time (the client's age clock, seconds; 0 when unknown).
      * MQTLS_OK, MQTLS_ERR_STORE_FULL, MQTLS_ERR_STORE_ID_IN_USE,
      * MQTLS_ERR_PACKET_TOO_LARGE (could never fit). */
-    int (*add)(void *ctx, uint16_t packet_id, const uint8_t *packet, size_t len);
+    int (*add)(void *ctx, uint16_t packet_id, const uint8_t *packet, size_t len, uint32_t time);
     /* MQTLS_OK or MQTLS_ERR_STORE_NOT_FOUND. */
     int (*set_state)(void *ctx, uint16_t packet_id, mqtls_store_state state);
     /* Forgets packet_id (acknowledged). MQTLS_OK or MQTLS_ERR_STORE_NOT_FOUND. */
@@ -59,13 +66,23 @@ typedef struct mqtls_store {
     int (*next)(void *ctx, mqtls_store_iter *it, mqtls_store_entry *out);
     /* The entry with packet_id: MQTLS_OK or MQTLS_ERR_STORE_NOT_FOUND. */
     int (*find)(void *ctx, uint16_t packet_id, mqtls_store_entry *out);
+    /* Optional (NULL: the store forgets across a reboot, like the RAM
+     * ring). Remembers, durably, that packet_id is about to go on the wire
+     * for the first time; entries then carry MQTLS_STORE_SENT. The client
+     * calls it before the first send, so after a reboot it knows which
+     * messages need DUP and which were never sent (only those may be
+     * dropped by a policy). Does not end a walk or move entry.packet.
+     * MQTLS_OK, MQTLS_ERR_STORE_NOT_FOUND or an I/O error (then the
+     * client does not send it). Without it, every entry found in the store
+     * when the client is set up counts as sent. */
+    int (*mark_sent)(void *ctx, uint16_t packet_id);
 } mqtls_store;
 
 /* ---- the RAM ring --------------------------------------------------------
  * Records sit in one caller-owned buffer, each contiguous (a record that
  * would cross the end starts again at the beginning), so a resend is one
- * write straight from the buffer. Each record costs 8 bytes of header plus
- * the packet, rounded up to 4. Removing from the middle leaves a gap that
+ * write straight from the buffer. Each record costs 12 bytes of header plus
+ * the packet, rounded up to 8. Removing from the middle leaves a gap that
  * is reclaimed when everything before it is gone: ordered acknowledgements
  * (the usual case) free space at once. */
 typedef struct mqtls_ram_store {

@@ -22,6 +22,13 @@ typedef struct mqtls_clock {
      * is nothing to wait on, such as the pause before a reconnect; NULL
      * makes such calls return at once. */
     void (*sleep_ms)(void *ctx, uint32_t ms);
+    /* Optional: calendar time in seconds (Unix time from an RTC or SNTP,
+     * which survives a reboot), 0 while not known. Stamps each stored
+     * message for the client's max_age_s; NULL: messages carry no time
+     * and are never dropped for age. Do not pass seconds since boot with
+     * a store that survives a reboot: after one, old messages would look
+     * new (a time stamp later than now counts as unknown age). */
+    uint32_t (*now_s)(void *ctx);
 } mqtls_clock;
 
 /* Milliseconds from since to now, correct across one wrap. */

@@ -27,6 +27,13 @@ static void sleep_for(void *ctx, uint32_t ms)
         ; /* interrupted: sleep what is left */
 }
 
+static uint32_t calendar_s(void *ctx)
+{
+    const time_t t = time(NULL);
+    (void)ctx;
+    return t > 0 ? (uint32_t)t : 0u;
+}
+
 int mqtls_clock_posix(mqtls_clock *out)
 {
     if (out == NULL)
@@ -34,5 +41,6 @@ int mqtls_clock_posix(mqtls_clock *out)
     out->ctx = NULL;
     out->now_ms = monotonic_ms;
     out->sleep_ms = sleep_for;
+    out->now_s = calendar_s;
     return MQTLS_OK;
 }

@@ -152,12 +152,18 @@ extern "C" {
     X(MQTLS_ERR_STORE_IO, -423, "message store file could not be read or written") \
     X(MQTLS_ERR_STORE_CORRUPT, -424,                                             \
       "message store file is not an mqtls store, or its records contradict")    \
+    X(MQTLS_ERR_STORE_EXPIRED, -425,                                             \
+      "a queued message outlived max_age_s and was dropped before it was sent")  \
+    X(MQTLS_ERR_STORE_DROPPED, -426,                                             \
+      "store full: the oldest message never sent was dropped for a new one")     \
     X(MQTLS_ERR_BLOB_NOT_FOUND, -430, "nothing is stored under that name")        \
     X(MQTLS_ERR_BLOB_IO, -431, "stored blob could not be read or written")        \
     X(MQTLS_ERR_BLOB_CORRUPT, -432, "stored blob is damaged (fails its check)")   \
     X(MQTLS_ERR_FLASH_IO, -440, "the flash did not read, program or erase")        \
     X(MQTLS_ERR_FLASH_ALIGN, -441,                                               \
       "flash geometry or address not usable (program unit, alignment, sectors)") \
+    X(MQTLS_ERR_FLASH_FORMAT, -442,                                              \
+      "flash holds a layout this firmware does not know (nothing was erased)")   \
     X(MQTLS_ERR_CA_NONE_STAGED, -500, "no CA bundle is staged")                   \
     X(MQTLS_ERR_CA_SLOT_FULL, -501,                                              \
       "CA bundle holds more certificates than a slot takes")                     \

@@ -14,11 +14,14 @@
 
 /* Journal: MAGIC, then records, each
  *   u8 op, u8 state, u16 packet_id, u32 len, len bytes, u32 crc32
- * little-endian; the CRC covers the header and the bytes. */
+ * little-endian; the CRC covers the header and the bytes. OP_ADD_AT's
+ * bytes are the u32 time stamp, then the packet; OP_ADD (written before
+ * time stamps existed, still read) is the packet alone, time 0. */
 static const char MAGIC[8] = {'m', 'q', 't', 'l', 's', 'J', '1', '\n'};
 #define OP_ADD 1
 #define OP_STATE 2
 #define OP_REMOVE 3
+#define OP_ADD_AT 4
 #define HEADER 8u
 #define TRAILER 4u
 
@@ -50,21 +53,25 @@ static int write_all(int fd, const uint8_t *p, size_t n)
 }
 
 /* One record to fd; *bytes gets its size. */
+/* One record to fd; *bytes gets its size. OP_ADD_AT: the time stamp goes
+ * before data. */
 static int write_record(int fd, unsigned op, unsigned state, uint16_t id, const uint8_t *data,
-                        size_t len, size_t *bytes)
+                        size_t len, uint32_t time, size_t *bytes)
 {
-    uint8_t head[HEADER], tail[TRAILER];
+    uint8_t head[HEADER + 4], tail[TRAILER];
+    const size_t pre = op == OP_ADD_AT ? 4u : 0u;
 
     head[0] = (uint8_t)op;
     head[1] = (uint8_t)state;
     head[2] = (uint8_t)id;
     head[3] = (uint8_t)(id >> 8);
-    put_le32(head + 4, (uint32_t)len);
-    put_le32(tail, mqtls_crc32(mqtls_crc32(0, head, HEADER), data, len));
-    if (write_all(fd, head, HEADER) != 0 || (len != 0 && write_all(fd, data, len) != 0) ||
+    put_le32(head + 4, (uint32_t)(len + pre));
+    put_le32(head + HEADER, time);
+    put_le32(tail, mqtls_crc32(mqtls_crc32(0, head, HEADER + pre), data, len));
+    if (write_all(fd, head, HEADER + pre) != 0 || (len != 0 && write_all(fd, data, len) != 0) ||
         write_all(fd, tail, TRAILER) != 0)
         return -1;
-    *bytes = HEADER + len + TRAILER;
+    *bytes = HEADER + pre + len + TRAILER;
     return 0;
 }
 
@@ -98,11 +105,11 @@ static int sync_dir_of(const char *path)
  * back to where it was, so a later record is never stuck behind a torn
  * one. */
 static int journal(mqtls_file_store *s, unsigned op, unsigned state, uint16_t id,
-                   const uint8_t *data, size_t len)
+                   const uint8_t *data, size_t len, uint32_t time)
 {
     size_t bytes = 0;
 
-    if (write_record(s->fd, op, state, id, data, len, &bytes) != 0 || fdatasync(s->fd) != 0) {
+    if (write_record(s->fd, op, state, id, data, len, time, &bytes) != 0 || fdatasync(s->fd) != 0) {
         int ret = io_fail(s);
         if (ftruncate(s->fd, (off_t)s->journal_bytes) == 0)
             (void)fdatasync(s->fd);
@@ -136,7 +143,7 @@ static int compact(mqtls_file_store *s)
     if (write_all(fd, (const uint8_t *)MAGIC, sizeof MAGIC) != 0)
         goto fail;
     while (ram.next(ram.ctx, &it, &e) == 1) {
-        if (write_record(fd, OP_ADD, e.state, e.packet_id, e.packet, e.len, &bytes) != 0)
+        if (write_record(fd, OP_ADD_AT, e.state, e.packet_id, e.packet, e.len, e.time, &bytes) != 0)
             goto fail;
         total += bytes;
     }
@@ -173,7 +180,8 @@ static void maybe_compact(mqtls_file_store *s)
 
 /* ---- the mqtls_store operations ---------------------------------------------- */
 
-static int file_add(void *ctx, uint16_t packet_id, const uint8_t *packet, size_t len)
+static int file_add(void *ctx, uint16_t packet_id, const uint8_t *packet, size_t len,
+                    uint32_t time)
 {
     mqtls_file_store *s = ctx;
     mqtls_store ram;
@@ -184,10 +192,10 @@ static int file_add(void *ctx, uint16_t packet_id, const uint8_t *packet, size_t
     if (s->fd < 0)
         return MQTLS_ERR_STORE_IO; /* closed, or stopped by a failed compaction */
     mqtls_ram_store_interface(&s->ram, &ram);
-    ret = ram.add(ram.ctx, packet_id, packet, len); /* checks room and the id */
+    ret = ram.add(ram.ctx, packet_id, packet, len, time); /* checks room and the id */
     if (ret != MQTLS_OK)
         return ret;
-    ret = journal(s, OP_ADD, MQTLS_STORE_PUBLISH, packet_id, packet, len);
+    ret = journal(s, OP_ADD_AT, MQTLS_STORE_PUBLISH, packet_id, packet, len, time);
     if (ret != MQTLS_OK) {
         (void)ram.remove(ram.ctx, packet_id); /* not durable: not taken */
         return ret;
@@ -210,7 +218,7 @@ static int file_set_state(void *ctx, uint16_t packet_id, mqtls_store_state state
     mqtls_ram_store_interface(&s->ram, &ram);
     ret = ram.find(ram.ctx, packet_id, &e);
     if (ret == MQTLS_OK)
-        ret = journal(s, OP_STATE, state, packet_id, NULL, 0);
+        ret = journal(s, OP_STATE, state, packet_id, NULL, 0, 0);
     if (ret == MQTLS_OK)
         ret = ram.set_state(ram.ctx, packet_id, state);
     if (ret == MQTLS_OK)
@@ -232,7 +240,7 @@ static int file_remove(void *ctx, uint16_t packet_id)
     mqtls_ram_store_interface(&s->ram, &ram);
     ret = ram.find(ram.ctx, packet_id, &e);
     if (ret == MQTLS_OK)
-        ret = journal(s, OP_REMOVE, 0, packet_id, NULL, 0);
+        ret = journal(s, OP_REMOVE, 0, packet_id, NULL, 0, 0);
     if (ret == MQTLS_OK)
         ret = ram.remove(ram.ctx, packet_id);
     if (ret == MQTLS_OK)
@@ -281,10 +289,18 @@ static int replay(mqtls_file_store *s, const uint8_t *map, size_t size, size_t *
             break; /* torn: not what was written */
         switch (r[0]) {
         case OP_ADD:
-            ret = ram.add(ram.ctx, id, r + HEADER, len);
+        case OP_ADD_AT: {
+            const size_t pre = r[0] == OP_ADD_AT ? 4u : 0u;
+            if (len < pre) {
+                ret = MQTLS_ERR_STORE_CORRUPT;
+                break;
+            }
+            ret = ram.add(ram.ctx, id, r + HEADER + pre, len - pre,
+                          pre != 0 ? get_le32(r + HEADER) : 0u);
             if (ret == MQTLS_OK && r[1] == MQTLS_STORE_PUBREL)
                 ret = ram.set_state(ram.ctx, id, MQTLS_STORE_PUBREL);
             break;
+        }
         case OP_STATE:
             ret = ram.set_state(ram.ctx, id, (mqtls_store_state)r[1]);
             break;

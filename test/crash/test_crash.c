@@ -360,7 +360,7 @@ static int store_op(mqtls_store *st, uint16_t id, int remove)
         o->ok = st->remove(st->ctx, id) == MQTLS_OK;
     } else {
         packet_for(id, 60);
-        o->ok = st->add(st->ctx, id, packet, 60) == MQTLS_OK;
+        o->ok = st->add(st->ctx, id, packet, 60, 0) == MQTLS_OK;
     }
     o->end = calls;
     return o->ok;

@@ -25,7 +25,7 @@ int main(void)
     mqtls_ram_store_setup(&rs, ring, sizeof ring);
     mqtls_ram_store_interface(&rs, &st);
     for (i = 0; i < sizeof lens / sizeof lens[0]; i++)
-        if (st.add(st.ctx, (uint16_t)(i + 1), packet, lens[i]) != MQTLS_ERR_PACKET_TOO_LARGE) {
+        if (st.add(st.ctx, (uint16_t)(i + 1), packet, lens[i], 0) != MQTLS_ERR_PACKET_TOO_LARGE) {
             printf("store32: a %lu-byte packet was not refused\n", (unsigned long)lens[i]);
             failed++;
         }

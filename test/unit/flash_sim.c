@@ -53,6 +53,13 @@ static int sim_program(void *ctx, uint32_t addr, const void *buf, size_t len)
         if ((p[i] & ~s->mem[addr + i]) != 0)
             s->violations++;
     }
+    for (i = 0; i < len; i += s->unit) {
+        const size_t b = addr + i;
+        if (s->written[b / 8] & (1u << (b % 8)))
+            s->reprograms++;
+    }
+    for (i = 0; i < len; i++)
+        s->written[(addr + i) / 8] |= (uint8_t)(1u << ((addr + i) % 8));
     if (!tear) {
         for (i = 0; i < len; i++)
             s->mem[addr + i] &= p[i];
@@ -91,6 +98,7 @@ static int sim_erase(void *ctx, uint32_t sector)
     s->erases[sector]++;
     if (!tear) {
         memset(base, 0xFF, s->sector_size);
+        memset(s->written + (size_t)sector * s->sector_size / 8, 0, s->sector_size / 8);
         return MQTLS_OK;
     }
     /* Interrupted: a random part of the sector erased, the rest as it was

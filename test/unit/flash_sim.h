@@ -6,7 +6,8 @@
  * partly erased — and from then on every call fails with
  * MQTLS_ERR_FLASH_IO until flash_sim_reboot(), which keeps the image, as
  * a real chip does. It also checks the callers' manners: programming a
- * bit from 0 to 1 (NOR cannot) is counted in `violations`. */
+ * bit from 0 to 1 (NOR cannot) is counted in `violations`, programming a
+ * unit twice between erases in `reprograms`. */
 #ifndef MQTLS_TEST_FLASH_SIM_H
 #define MQTLS_TEST_FLASH_SIM_H
 
@@ -34,6 +35,9 @@ typedef struct flash_sim {
     flash_sim_tear tear;
     uint32_t seed;            /* for the torn bits */
     unsigned long violations; /* programs that wanted a 0 -> 1 */
+    unsigned long reprograms; /* programs of a unit already programmed since its
+                                 erase (flash with ECC, e.g. STM32L4, forbids it) */
+    uint8_t written[FLASH_SIM_MAX / 8]; /* a bit per byte programmed since erase */
 } flash_sim;
 
 /* An erased flash of count sectors of size bytes, program unit unit. */

@@ -28,7 +28,7 @@ int test_store_add(const mqtls_store *st, uint16_t id, size_t len)
     if (len > sizeof p)
         return MQTLS_ERR_INVALID_ARG;
     test_store_packet(p, len, id);
-    return st->add(st->ctx, id, p, len);
+    return st->add(st->ctx, id, p, len, 0);
 }
 
 void test_store_holds(const mqtls_store *st, const uint16_t *ids, const size_t *lens,

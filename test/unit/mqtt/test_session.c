@@ -215,7 +215,7 @@ START_TEST(a_stored_message_larger_than_tx_buf_is_resent_with_dup)
     p.packet_id = 7;
     n = mqtls_codec_encode_publish(big, sizeof big, &p);
     ck_assert_int_gt(n, 64);
-    ck_assert_int_eq(cfg.store.add(cfg.store.ctx, 7, big, (size_t)n), MQTLS_OK);
+    ck_assert_int_eq(cfg.store.add(cfg.store.ctx, 7, big, (size_t)n, 0), MQTLS_OK);
     cfg.tx_cap = 64;
     cfg.reconnect = true;
     cfg.connect.clean_session = false;

@@ -64,13 +64,13 @@ START_TEST(refuses_what_it_cannot_hold)
     setup_cap(sizeof ring);
     ck_assert_int_eq(add(7, 5), MQTLS_OK);
     ck_assert_int_eq(add(7, 5), MQTLS_ERR_STORE_ID_IN_USE);
-    ck_assert_int_eq(st.add(st.ctx, 9, ring, sizeof ring), MQTLS_ERR_PACKET_TOO_LARGE);
+    ck_assert_int_eq(st.add(st.ctx, 9, ring, sizeof ring, 0), MQTLS_ERR_PACKET_TOO_LARGE);
     /* Lengths whose record size would wrap around size_t (a 32-bit target's
      * 4 GB; here the 64-bit one): refused, never stored. */
-    ck_assert_int_eq(st.add(st.ctx, 9, ring, SIZE_MAX - 3), MQTLS_ERR_PACKET_TOO_LARGE);
-    ck_assert_int_eq(st.add(st.ctx, 9, ring, SIZE_MAX), MQTLS_ERR_PACKET_TOO_LARGE);
-    ck_assert_int_eq(st.add(st.ctx, 9, ring, sizeof ring - 7), MQTLS_ERR_PACKET_TOO_LARGE);
-    ck_assert_int_eq(st.add(st.ctx, 9, NULL, 3), MQTLS_ERR_INVALID_ARG);
+    ck_assert_int_eq(st.add(st.ctx, 9, ring, SIZE_MAX - 3, 0), MQTLS_ERR_PACKET_TOO_LARGE);
+    ck_assert_int_eq(st.add(st.ctx, 9, ring, SIZE_MAX, 0), MQTLS_ERR_PACKET_TOO_LARGE);
+    ck_assert_int_eq(st.add(st.ctx, 9, ring, sizeof ring - 7, 0), MQTLS_ERR_PACKET_TOO_LARGE);
+    ck_assert_int_eq(st.add(st.ctx, 9, NULL, 3, 0), MQTLS_ERR_INVALID_ARG);
     ck_assert_int_eq(st.set_state(st.ctx, 7, (mqtls_store_state)9), MQTLS_ERR_INVALID_ARG);
     ck_assert_int_eq(mqtls_ram_store_setup(&rs, ring, 32), MQTLS_ERR_INVALID_ARG);
 }
@@ -94,7 +94,7 @@ START_TEST(a_full_store_refuses_and_loses_nothing)
         n++;
     }
     ck_assert_int_eq(ret, MQTLS_ERR_STORE_FULL);
-    ck_assert_uint_eq(n, 256 / 48); /* 8 header + 40, rounded to 8 */
+    ck_assert_uint_eq(n, 256 / 56); /* 12 header + 40, rounded to 8 */
     assert_holds(ids, lens, NULL, n);
     ck_assert_int_eq(st.remove(st.ctx, ids[0]), MQTLS_OK);
     ck_assert_int_eq(add(100, 40), MQTLS_OK);

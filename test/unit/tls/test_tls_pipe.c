@@ -246,7 +246,7 @@ END_TEST
 
 static void fake_clock(void)
 {
-    const mqtls_clock clock = {NULL, fake_now_ms, NULL};
+    const mqtls_clock clock = {NULL, fake_now_ms, NULL, NULL};
     fake_now = 1000;
     ck_assert_int_eq(mqtls_tls_config_set_clock(&cfg, &clock), MQTLS_OK);
 }
