@@ -49,7 +49,7 @@ WARNINGS := -Wall -Wextra -Werror -Wshadow -Wconversion -Wsign-conversion \
             -Wvla -Wformat=2 -Wwrite-strings -Wswitch-default -Wnull-dereference
 # Ours come after the user's CFLAGS, so a user's flags cannot remove them.
 REQUIRED := -std=c99 $(WARNINGS) -I. $(MBEDTLS_CFLAGS) -DMQTLS_CLIENT_LOG=1 -DMQTLS_CLIENT_LOCK=1 -DMQTLS_CLIENT_QOS2_GUARD=1 \
-            -DMQTLS_CLIENT_ACK_BATCH=1 -DMQTLS_TCP_CARES=1
+            -DMQTLS_CLIENT_ACK_BATCH=1 -DMQTLS_CLIENT_STORE_POLICY=1 -DMQTLS_TCP_CARES=1
 ALL_CFLAGS = $(CFLAGS) $(REQUIRED)
 # Dependency files for single-object compiles; the multi-source test and
 # tool builds depend on every header instead.
@@ -84,7 +84,7 @@ UNIT_SRCS := test/unit/runner.c test/unit/net/test_error.c test/unit/net/test_tc
              test/unit/tls/test_tls_explain.c \
              test/unit/net/test_blobs.c test/unit/tls/test_castore.c test/unit/tls/test_ca_update.c \
              test/unit/net/test_flash_sim.c test/unit/flash_sim.c test/unit/net/test_blobs_flash.c \
-             test/unit/mqtt/test_store_flash.c \
+             test/unit/mqtt/test_store_flash.c test/unit/mqtt/test_client_store.c \
              test/unit/tls/test_identity.c \
              test/unit/fake.c test/unit/test_fake.c test/unit/testutil.c
 UNIT_BIN  := $(BUILD)/test/unit_tests

@@ -713,6 +713,9 @@ int mqtls_client_setup(mqtls_client *c, const mqtls_client_config *cfg)
         return MQTLS_ERR_CONFIG_STORE; /* the interface functions fill all five */
     if (cfg->clock.now_ms == NULL)
         return MQTLS_ERR_CONFIG_CLOCK;
+    if ((cfg->max_age_s != 0 || cfg->drop_oldest) &&
+        (!MQTLS_CLIENT_STORE_POLICY || (cfg->max_age_s != 0 && cfg->clock.now_s == NULL)))
+        return MQTLS_ERR_CONFIG_POLICY;
     if (cfg->open == NULL)
         return MQTLS_ERR_CONFIG_OPEN;
     mqtls_client_init(c);
@@ -836,6 +839,7 @@ static int reconnect(mqtls_client *c, uint32_t timeout_ms)
     return start(c, c->cfg.connect_timeout_ms);
 }
 
+#if MQTLS_CLIENT_STORE_POLICY
 /* The oldest stored message never put on the wire (a policy may drop
  * only those) that is older than max_age_s (expired true) or any (false):
  * 1 and *out, or 0. Stops at the first unsent one young enough: messages
@@ -892,6 +896,18 @@ static int store(mqtls_client *c, uint16_t packet_id, size_t n)
         EVENT(c, publish_dropped, gone[i], MQTLS_ERR_STORE_DROPPED);
     return ret;
 }
+#else
+static void expire(mqtls_client *c)
+{
+    (void)c;
+}
+
+static int store(mqtls_client *c, uint16_t packet_id, size_t n)
+{
+    return c->cfg.store.add(c->cfg.store.ctx, packet_id, c->cfg.tx_buf, n,
+                            c->cfg.clock.now_s != NULL ? c->cfg.clock.now_s(c->cfg.clock.ctx) : 0);
+}
+#endif
 
 /* What is left of timeout_ms since t0. */
 static uint32_t left(const mqtls_client *c, uint32_t t0, uint32_t timeout_ms)
@@ -909,6 +925,7 @@ int mqtls_client_poll(mqtls_client *c, uint32_t timeout_ms)
         return MQTLS_ERR_INVALID_ARG;
     lock(c);
     t0 = now(c);
+    expire(c); /* offline too: that is when messages wait */
     if (c->state == MQTLS_CLIENT_DISCONNECTED)
         ret = reconnect(c, timeout_ms);
     if (ret == MQTLS_OK && c->state == MQTLS_CLIENT_CONNECTING)
@@ -917,7 +934,6 @@ int mqtls_client_poll(mqtls_client *c, uint32_t timeout_ms)
         /* Stable long enough: the next failure starts the backoff over. */
         if (mqtls_clock_elapsed_ms(c->connected_ms, now(c)) >= c->cfg.stable_ms)
             mqtls_backoff_reset(&c->backoff);
-        expire(c);
         ret = fill_window(c);
         wait = left(c, t0, timeout_ms);
         ping = until_keep_alive(c);

@@ -153,6 +153,11 @@ typedef void (*mqtls_client_log_fn)(void *ctx, int level, const char *what, bool
 #ifndef MQTLS_CLIENT_ACK_BATCH
 #define MQTLS_CLIENT_ACK_BATCH 0
 #endif
+/* 1: the max_age_s and drop_oldest policies are compiled in (the host
+ * library); 0 (default): setup refuses them, and a device pays nothing. */
+#ifndef MQTLS_CLIENT_STORE_POLICY
+#define MQTLS_CLIENT_STORE_POLICY 0
+#endif
 
 typedef struct mqtls_client_config {
     mqtls_connect connect;      /* client id, will, credentials, keep-alive;
@@ -187,7 +192,9 @@ typedef struct mqtls_client_config {
      * this by clock.now_s is dropped (MQTLS_ERR_STORE_EXPIRED), checked
      * by poll() at most once a second, 64 at a time; 0: never. drop_oldest:
      * a full store drops its oldest unsent message to take the new one
-     * (MQTLS_ERR_STORE_DROPPED) instead of publish() refusing. */
+     * (MQTLS_ERR_STORE_DROPPED) instead of publish() refusing. Compiled
+     * in where MQTLS_CLIENT_STORE_POLICY is 1 (MQTLS_ERR_CONFIG_POLICY
+     * otherwise, and when max_age_s has no clock.now_s). */
     uint32_t max_age_s;
     bool drop_oldest;
     mqtls_clock clock;

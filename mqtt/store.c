@@ -140,19 +140,25 @@ static int ram_remove(void *ctx, uint16_t packet_id)
     r.kind = KIND_REMOVED;
     write_record(s, off, &r);
     s->live--;
-    /* Reclaim from the head: removed records and pads before the oldest
-     * live one. Bounded by the bytes in use. */
-    while (s->used != 0) {
-        size_t size;
-        read_record(s, s->head, &r);
-        if (r.kind == KIND_LIVE)
-            break;
-        size = record_size(&r);
-        s->used -= size;
-        s->head = s->head + size >= s->cap ? s->head + size - s->cap : s->head + size;
+    /* Keep only the span from the first live record to the end of the
+     * last: removed records and pads at either end are free again (a
+     * message dropped from the end makes room at once). Bounded by the
+     * bytes in use. */
+    {
+        size_t pos = 0, first = s->used, last = 0, tail;
+        while (pos < s->used) {
+            read_record(s, at(s, pos), &r);
+            if (r.kind == KIND_LIVE) {
+                first = first == s->used ? pos : first;
+                last = pos + record_size(&r);
+            }
+            pos += record_size(&r);
+        }
+        tail = at(s, last);
+        s->head = last == 0 ? 0 : at(s, first);
+        s->tail = last == 0 ? 0 : tail;
+        s->used = last == 0 ? 0 : last - first;
     }
-    if (s->used == 0)
-        s->head = s->tail = 0;
     return MQTLS_OK;
 }
 

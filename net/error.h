@@ -156,6 +156,8 @@ extern "C" {
       "a queued message outlived max_age_s and was dropped before it was sent")  \
     X(MQTLS_ERR_STORE_DROPPED, -426,                                             \
       "store full: the oldest message never sent was dropped for a new one")     \
+    X(MQTLS_ERR_CONFIG_POLICY, -427,                                             \
+      "client config: max_age_s needs clock.now_s; policies need MQTLS_CLIENT_STORE_POLICY") \
     X(MQTLS_ERR_BLOB_NOT_FOUND, -430, "nothing is stored under that name")        \
     X(MQTLS_ERR_BLOB_IO, -431, "stored blob could not be read or written")        \
     X(MQTLS_ERR_BLOB_CORRUPT, -432, "stored blob is damaged (fails its check)")   \

@@ -24,6 +24,7 @@ Suite *blobs_suite(void);
 Suite *flash_sim_suite(void);
 Suite *blobs_flash_suite(void);
 Suite *store_flash_suite(void);
+Suite *client_store_suite(void);
 Suite *castore_suite(void);
 Suite *ca_update_suite(void);
 Suite *identity_suite(void);
