@@ -103,9 +103,10 @@ static int read_header(mqtls_blobs_flash *b, uint32_t s, uint32_t *seq)
     int ret = b->flash.read(b->flash.ctx, s * b->flash.sector_size, h, HEADER);
     if (ret != MQTLS_OK)
         return ret;
-    if (get32(h) != SECTOR_MAGIC || get32(h + 8) != MQTLS_BLOBS_FLASH_FORMAT ||
-        get32(h + 12) != mqtls_crc32(0, h, 12))
+    if (get32(h) != SECTOR_MAGIC || get32(h + 12) != mqtls_crc32(0, h, 12))
         return 0;
+    if (get32(h + 8) != MQTLS_BLOBS_FLASH_FORMAT)
+        return MQTLS_ERR_FLASH_FORMAT; /* a newer firmware's: never overwritten */
     *seq = get32(h + 4);
     return 1;
 }

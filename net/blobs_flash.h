@@ -10,7 +10,9 @@
  * sector is full, or its free space is not clean, the live blobs are
  * copied into the next sector, which becomes current only when a commit
  * record, written last, says the copy is complete. Every sector starts
- * with a header carrying the format version (1) and a sequence number.
+ * with a header carrying the format version (1) and a sequence number; a
+ * sector of another format (a newer firmware's) makes every call fail with
+ * MQTLS_ERR_FLASH_FORMAT and nothing is written.
  *
  * RAM: the struct below; no heap, no cache. A read or a write scans the
  * current sector (sectors are a few KB; blobs change rarely).

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "mqtt/posix/store_file.h"
+#include "net/crc32.h"
 #include "test/unit/suites.h"
 #include "test/unit/testutil.h"
 
@@ -183,6 +184,46 @@ START_TEST(a_corrupted_last_record_is_dropped)
 }
 END_TEST
 
+/* A journal written before time stamps existed (OP_ADD records) is read
+ * after the update, its messages with time 0; new ones carry their time. */
+START_TEST(a_journal_from_before_time_stamps_is_read)
+{
+    static const uint8_t magic[8] = {'m', 'q', 't', 'l', 's', 'J', '1', '\n'};
+    uint8_t rec[8 + 20 + 4], packet[20];
+    uint32_t crc;
+    mqtls_store_entry e;
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    test_store_packet(packet, sizeof packet, 5);
+    rec[0] = 1; /* OP_ADD */
+    rec[1] = MQTLS_STORE_PUBLISH;
+    rec[2] = 5;
+    rec[3] = 0;
+    rec[4] = sizeof packet;
+    rec[5] = rec[6] = rec[7] = 0;
+    memcpy(rec + 8, packet, sizeof packet);
+    crc = mqtls_crc32(0, rec, 8 + sizeof packet);
+    rec[28] = (uint8_t)crc;
+    rec[29] = (uint8_t)(crc >> 8);
+    rec[30] = (uint8_t)(crc >> 16);
+    rec[31] = (uint8_t)(crc >> 24);
+    ck_assert_uint_eq(fwrite(magic, 1, sizeof magic, f), sizeof magic);
+    ck_assert_uint_eq(fwrite(rec, 1, sizeof rec, f), sizeof rec);
+    ck_assert_int_eq(fclose(f), 0);
+    ck_assert_int_eq(open_store(sizeof ring), MQTLS_OK);
+    ck_assert_int_eq(st.find(st.ctx, 5, &e), MQTLS_OK);
+    ck_assert_uint_eq(e.len, sizeof packet);
+    ck_assert_mem_eq(e.packet, packet, sizeof packet);
+    ck_assert_uint_eq(e.time, 0);
+    ck_assert_int_eq(st.add(st.ctx, 6, packet, sizeof packet, 1234), MQTLS_OK);
+    mqtls_file_store_close(&fs);
+    ck_assert_int_eq(open_store(sizeof ring), MQTLS_OK);
+    ck_assert_int_eq(st.find(st.ctx, 5, &e), MQTLS_OK);
+    ck_assert_int_eq(st.find(st.ctx, 6, &e), MQTLS_OK);
+    ck_assert_uint_eq(e.time, 1234);
+}
+END_TEST
+
 START_TEST(the_journal_stays_bounded)
 {
     const uint16_t ids[] = {4001};
@@ -289,6 +330,7 @@ Suite *store_file_suite(void)
     tcase_add_loop_test(tc, survives_kill_9_at_any_point, 0, 5);
     tcase_add_test(tc, a_torn_last_record_is_dropped);
     tcase_add_test(tc, a_corrupted_last_record_is_dropped);
+    tcase_add_test(tc, a_journal_from_before_time_stamps_is_read);
     tcase_add_test(tc, the_journal_stays_bounded);
     tcase_add_test(tc, refusals);
     tcase_add_test(tc, random_operations_survive_reopens);

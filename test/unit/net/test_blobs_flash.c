@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "net/blobs_flash.h"
+#include "net/crc32.h"
 #include "test/unit/flash_sim.h"
 #include "test/unit/suites.h"
 
@@ -49,6 +50,7 @@ START_TEST(write_read_replace_remove)
     ck_assert_int_eq(bl.remove(bl.ctx, "ca.active"), MQTLS_OK);
     ck_assert_int_eq(bl.write(bl.ctx, "../x", (const uint8_t *)"x", 1), MQTLS_ERR_INVALID_ARG);
     ck_assert_uint_eq(sim.violations, 0);
+    ck_assert_uint_eq(sim.reprograms, 0); /* each unit once: flash with ECC takes it */
 }
 END_TEST
 
@@ -76,6 +78,30 @@ START_TEST(replacements_move_through_the_sectors)
     mount();
     ck_assert_int_eq(bl.read(bl.ctx, "ca.active", buf, sizeof buf, &len), MQTLS_OK);
     ck_assert_uint_eq(len, 69);
+}
+END_TEST
+
+/* A sector written by a later firmware (format 2): nothing is read as
+ * missing, nothing is written, the image stays as it was. */
+START_TEST(a_newer_format_is_refused_and_left_alone)
+{
+    static uint8_t before[FLASH_SIM_MAX];
+    uint8_t buf[16], *h = sim.mem + 512;
+    size_t len;
+    uint32_t crc;
+    ck_assert_int_eq(bl.write(bl.ctx, "ca.active", (const uint8_t *)"one", 3), MQTLS_OK);
+    memcpy(h, "MQBS", 4);
+    h[4] = 9; h[5] = h[6] = h[7] = 0;
+    h[8] = 2; h[9] = h[10] = h[11] = 0;
+    crc = mqtls_crc32(0, h, 12);
+    h[12] = (uint8_t)crc; h[13] = (uint8_t)(crc >> 8); h[14] = (uint8_t)(crc >> 16);
+    h[15] = (uint8_t)(crc >> 24);
+    memcpy(before, sim.mem, sizeof before);
+    ck_assert_int_eq(bl.read(bl.ctx, "ca.active", buf, sizeof buf, &len), MQTLS_ERR_FLASH_FORMAT);
+    ck_assert_int_eq(bl.write(bl.ctx, "ca.active", (const uint8_t *)"two", 3),
+                     MQTLS_ERR_FLASH_FORMAT);
+    ck_assert_int_eq(bl.remove(bl.ctx, "ca.active"), MQTLS_ERR_FLASH_FORMAT);
+    ck_assert_int_eq(memcmp(before, sim.mem, sizeof before), 0);
 }
 END_TEST
 
@@ -161,6 +187,7 @@ START_TEST(a_power_cut_at_every_flash_operation_leaves_old_or_new)
                                   failed_at, tear, names[n]);
                 }
             }
+            ck_assert_uint_eq(sim.reprograms, 0);
             /* And the store goes on working after the reboot. */
             ck_assert_int_eq(bl.write(bl.ctx, "probe", (const uint8_t *)"ok", 2), MQTLS_OK);
             ck_assert_int_eq(reads_as(0, failed_at ? failed_at - 1 : STEPS) ||
@@ -183,6 +210,7 @@ Suite *blobs_flash_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, write_read_replace_remove);
     tcase_add_test(tc, replacements_move_through_the_sectors);
+    tcase_add_test(tc, a_newer_format_is_refused_and_left_alone);
     tcase_add_test(tc, a_power_cut_at_every_flash_operation_leaves_old_or_new);
     suite_add_tcase(s, tc);
     return s;
