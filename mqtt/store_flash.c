@@ -422,8 +422,6 @@ static int fs_set_state(void *ctx, uint16_t packet_id, mqtls_store_state state)
     mqtls_flash_store *s = ctx;
     mqtls_flash_store_slot *e = s != NULL ? slot_of(s, packet_id) : NULL;
     mqtls_flash_store_slot old;
-    uint8_t h[HEAD], t[4] = {0, 0, 0, 0};
-    uint32_t at;
     int ret;
 
     if (s == NULL || (state != MQTLS_STORE_PUBLISH && state != MQTLS_STORE_PUBREL))
@@ -439,21 +437,16 @@ static int fs_set_state(void *ctx, uint16_t packet_id, mqtls_store_state state)
         return mark(s, e, 1);
     }
     /* Back to PUBLISH (a new session republishes it): a mark cannot be
-     * unmade, so the record is written again without it, then the old one
-     * is marked DONE. Cut between the two, mount keeps the newer. */
+     * unmade, so the record is copied without it, then the old one is
+     * marked DONE. Cut between the two, mount keeps the newer. */
     if ((ret = room(s, rec_size(s, 2, e->len))) != MQTLS_OK)
         return ret;
     old = *e; /* after room(): a reclaim may have moved it */
-    if (e->format != 1 && (ret = s->flash.read(s->flash.ctx, e->addr + 12, t, 4)) != 0)
-        return ret;
-    make_head(h, K_MSG, F_SENT, e->packet_id, e->len, e->seq, get32(t));
-    if ((ret = append(s, h, NULL, e->addr + head_len(e->format), e->len, &at)) != MQTLS_OK)
-        return ret;
-    e->addr = at;
-    e->format = 2;
     e->flags = F_SENT;
-    s->sectors[sector_of(s, old.addr)].live -= rec_size(s, old.format, old.len);
-    s->cached = NONE;
+    if ((ret = copy_slot(s, e)) != MQTLS_OK) {
+        *e = old;
+        return ret;
+    }
     return mark(s, &old, 2);
 }
 
