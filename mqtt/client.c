@@ -902,10 +902,10 @@ static void expire(mqtls_client *c)
     (void)c;
 }
 
+/* Without the policies nothing reads a time stamp: none is taken. */
 static int store(mqtls_client *c, uint16_t packet_id, size_t n)
 {
-    return c->cfg.store.add(c->cfg.store.ctx, packet_id, c->cfg.tx_buf, n,
-                            c->cfg.clock.now_s != NULL ? c->cfg.clock.now_s(c->cfg.clock.ctx) : 0);
+    return c->cfg.store.add(c->cfg.store.ctx, packet_id, c->cfg.tx_buf, n, 0);
 }
 #endif
 

@@ -68,6 +68,17 @@ static uint32_t sector_of(const mqtls_flash_store *s, uint32_t addr)
     return addr / s->flash.sector_size;
 }
 
+/* The port's calls, through one place each (smaller code). */
+static int rd(const mqtls_flash_store *s, uint32_t addr, void *buf, uint32_t len)
+{
+    return s->flash.read(s->flash.ctx, addr, buf, len);
+}
+
+static int pg(const mqtls_flash_store *s, uint32_t addr, const void *buf, uint32_t len)
+{
+    return s->flash.program(s->flash.ctx, addr, buf, len);
+}
+
 /* A record read back. */
 typedef struct rec {
     uint32_t len, seq, time, size;
@@ -87,7 +98,7 @@ static int read_rec(mqtls_flash_store *s, uint32_t addr, unsigned format, rec *r
 
     if (room < hl + 4 + 3 * u)
         return 0;
-    ret = s->flash.read(s->flash.ctx, addr, h, hl);
+    ret = rd(s, addr, h, hl);
     if (ret != MQTLS_OK)
         return ret;
     r->kind = h[0];
@@ -98,16 +109,16 @@ static int read_rec(mqtls_flash_store *s, uint32_t addr, unsigned format, rec *r
     crc = mqtls_crc32(0, h, hl);
     for (i = 0; i < r->len; i += m) {
         m = r->len - i < sizeof c ? r->len - i : (uint32_t)sizeof c;
-        if ((ret = s->flash.read(s->flash.ctx, addr + hl + i, c, m)) != MQTLS_OK)
+        if ((ret = rd(s, addr + hl + i, c, m)) != MQTLS_OK)
             return ret;
         crc = mqtls_crc32(crc, c, m);
     }
-    if ((ret = s->flash.read(s->flash.ctx, addr + hl + r->len, c, 4)) != MQTLS_OK)
+    if ((ret = rd(s, addr + hl + r->len, c, 4)) != MQTLS_OK)
         return ret;
     if (get32(c) != crc)
         return 0;
     /* The marks: a unit not fully erased counts as made. */
-    if ((ret = s->flash.read(s->flash.ctx, addr + marks_at(s, format, r->len), c, 3 * u)) != 0)
+    if ((ret = rd(s, addr + marks_at(s, format, r->len), c, 3 * u)) != 0)
         return ret;
     r->flags = (uint8_t)(h[1] & (F_SENT | F_PUBREL));
     for (i = 0; i < 3 * u; i++)
@@ -144,14 +155,14 @@ static int program_rec(mqtls_flash_store *s, uint32_t addr, const uint8_t *h, co
                 continue;
             } else if (src != NULL) {
                 memcpy(c + n, src + (i - HEAD), k);
-            } else if ((ret = s->flash.read(s->flash.ctx, from + (i - HEAD), c + n, k)) != 0) {
+            } else if ((ret = rd(s, from + (i - HEAD), c + n, k)) != 0) {
                 return ret;
             }
             crc = mqtls_crc32(crc, c + n, k);
         }
         while (n % s->flash.program_unit != 0)
             c[n++] = 0xFF;
-        if ((ret = s->flash.program(s->flash.ctx, addr, c, n)) != MQTLS_OK)
+        if ((ret = pg(s, addr, c, n)) != MQTLS_OK)
             return ret;
         addr += n;
     }
@@ -162,8 +173,7 @@ static int program_rec(mqtls_flash_store *s, uint32_t addr, const uint8_t *h, co
 static int mark(mqtls_flash_store *s, const mqtls_flash_store_slot *e, unsigned m)
 {
     static const uint8_t zero[16];
-    return s->flash.program(s->flash.ctx,
-                            e->addr + marks_at(s, e->format, e->len) + m * s->flash.program_unit,
+    return pg(s, e->addr + marks_at(s, e->format, e->len) + m * s->flash.program_unit,
                             zero, s->flash.program_unit);
 }
 
@@ -215,7 +225,7 @@ static int open_next(mqtls_flash_store *s)
     put32(h + 16, MQTLS_FLASH_STORE_FORMAT);
     put32(h + 20, mqtls_crc32(0, h, 20));
     if ((ret = s->flash.erase(s->flash.ctx, i % n)) != MQTLS_OK ||
-        (ret = s->flash.program(s->flash.ctx, i % n * s->flash.sector_size, h, rup(s, HDR))) != 0)
+        (ret = pg(s, i % n * s->flash.sector_size, h, rup(s, HDR))) != 0)
         return ret;
     sec->seq = ++s->sector_seq;
     sec->end = rup(s, HDR);
@@ -268,7 +278,7 @@ static int copy_slot(mqtls_flash_store *s, mqtls_flash_store_slot *e)
     uint32_t at;
     int ret;
 
-    if (e->format != 1 && (ret = s->flash.read(s->flash.ctx, e->addr + 12, t, 4)) != 0)
+    if (e->format != 1 && (ret = rd(s, e->addr + 12, t, 4)) != 0)
         return ret;
     make_head(h, K_MSG, e->flags & (F_SENT | F_PUBREL), e->packet_id, e->len, e->seq, get32(t));
     if ((ret = append(s, h, NULL, e->addr + hl, e->len, &at)) != MQTLS_OK)
@@ -352,11 +362,11 @@ static int fill(mqtls_flash_store *s, const mqtls_flash_store_slot *e, mqtls_sto
     int ret;
 
     if (s->cached != e->addr) {
-        if ((ret = s->flash.read(s->flash.ctx, e->addr + hl, s->buf, e->len)) != MQTLS_OK)
+        if ((ret = rd(s, e->addr + hl, s->buf, e->len)) != MQTLS_OK)
             return ret;
         s->cached = e->addr;
     }
-    if (e->format != 1 && (ret = s->flash.read(s->flash.ctx, e->addr + 12, t, 4)) != 0)
+    if (e->format != 1 && (ret = rd(s, e->addr + 12, t, 4)) != 0)
         return ret;
     out->packet = s->buf;
     out->len = e->len;
@@ -552,7 +562,7 @@ static int blank(mqtls_flash_store *s, uint32_t i, uint32_t at)
 
     for (; at < s->flash.sector_size; at += n) {
         n = s->flash.sector_size - at < sizeof c ? s->flash.sector_size - at : 16u;
-        if ((ret = s->flash.read(s->flash.ctx, i * s->flash.sector_size + at, c, n)) != 0)
+        if ((ret = rd(s, i * s->flash.sector_size + at, c, n)) != 0)
             return ret;
         for (k = 0; k < n; k++)
             if (c[k] != 0xFF)
@@ -605,7 +615,7 @@ static int walk(mqtls_flash_store *s, uint32_t i, unsigned format, int pass)
 /* Sector i's header: its format (1 or 2) when it checks, 0 when not. */
 static int header(mqtls_flash_store *s, uint32_t i, uint8_t *h)
 {
-    int ret = s->flash.read(s->flash.ctx, i * s->flash.sector_size, h, HDR);
+    int ret = rd(s, i * s->flash.sector_size, h, HDR);
     if (ret != MQTLS_OK)
         return ret;
     if (get32(h) != MAGIC || get32(h + 20) != mqtls_crc32(0, h, 20))
