@@ -326,7 +326,7 @@ static int reclaim(mqtls_flash_store *s)
 }
 
 /* Room for a record of size bytes (plus the reclaim reserve) in the head:
- * opens a sector while two are free (one stays for a reclaim's copies),
+ * opens a sector while two are free, one staying for a reclaim's copies;
  * else reclaims the oldest, while any sector holds dead records. */
 static int room(mqtls_flash_store *s, uint32_t size)
 {

@@ -17,7 +17,7 @@
  *  - when space runs out, the oldest sector is reclaimed: its live
  *    messages are copied to the newest one (keeping their order number
  *    and marks), a reclaim record is written, and only then is the sector
- *    free (it is erased when next used). A cut at any point leaves each
+ *    free, erased when next used. A cut at any point leaves each
  *    message in at least one checked copy; duplicates are settled at
  *    mount, the newer copy winning.
  *
