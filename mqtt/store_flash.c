@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "net/crc32.h"
+#include "net/le32.h"
 
 #define MAGIC 0x5346514Du /* "MQFS" */
 #define HDR 24u
@@ -26,19 +27,6 @@
 #define F_PUBREL 2u
 #define F_DONE 4u
 #define NONE 0xFFFFFFFFu
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 static uint32_t rup(const mqtls_flash_store *s, uint32_t n)
 {
@@ -102,7 +90,7 @@ static int read_rec(mqtls_flash_store *s, uint32_t addr, unsigned format, rec *r
     if (ret != MQTLS_OK)
         return ret;
     r->kind = h[0];
-    r->len = get32(h + 4);
+    r->len = mqtls_get_le32(h + 4);
     if ((r->kind != K_MSG && r->kind != K_RECLAIM) || r->len > room - hl - 4 - 3 * u ||
         rec_size(s, format, r->len) > room)
         return 0;
@@ -115,7 +103,7 @@ static int read_rec(mqtls_flash_store *s, uint32_t addr, unsigned format, rec *r
     }
     if ((ret = rd(s, addr + hl + r->len, c, 4)) != MQTLS_OK)
         return ret;
-    if (get32(c) != crc)
+    if (mqtls_get_le32(c) != crc)
         return 0;
     /* The marks: a unit not fully erased counts as made. */
     if ((ret = rd(s, addr + marks_at(s, format, r->len), c, 3 * u)) != 0)
@@ -125,8 +113,8 @@ static int read_rec(mqtls_flash_store *s, uint32_t addr, unsigned format, rec *r
         if (c[i] != 0xFF)
             r->flags |= (uint8_t)(1u << (i / u));
     r->id = (uint16_t)(h[2] | h[3] << 8);
-    r->seq = get32(h + 8);
-    r->time = format == 1 ? 0 : get32(h + 12);
+    r->seq = mqtls_get_le32(h + 8);
+    r->time = format == 1 ? 0 : mqtls_get_le32(h + 12);
     r->size = rec_size(s, format, r->len);
     return 1;
 }
@@ -150,7 +138,7 @@ static int program_rec(mqtls_flash_store *s, uint32_t addr, const uint8_t *h, co
                 memcpy(c + n, h + i, k);
             } else if (i >= data) {
                 if (i == data)
-                    put32(tail, crc);
+                    mqtls_put_le32(tail, crc);
                 memcpy(c + n, tail + (i - data), k);
                 continue;
             } else if (src != NULL) {
@@ -218,12 +206,12 @@ static int open_next(mqtls_flash_store *s)
         return MQTLS_ERR_STORE_FULL;
     sec = &s->sectors[i % n];
     memset(h, 0xFF, sizeof h);
-    put32(h, MAGIC);
-    put32(h + 4, s->sector_seq + 1);
-    put32(h + 8, s->floor);
-    put32(h + 12, ++sec->erases);
-    put32(h + 16, MQTLS_FLASH_STORE_FORMAT);
-    put32(h + 20, mqtls_crc32(0, h, 20));
+    mqtls_put_le32(h, MAGIC);
+    mqtls_put_le32(h + 4, s->sector_seq + 1);
+    mqtls_put_le32(h + 8, s->floor);
+    mqtls_put_le32(h + 12, ++sec->erases);
+    mqtls_put_le32(h + 16, MQTLS_FLASH_STORE_FORMAT);
+    mqtls_put_le32(h + 20, mqtls_crc32(0, h, 20));
     if ((ret = s->flash.erase(s->flash.ctx, i % n)) != MQTLS_OK ||
         (ret = pg(s, i % n * s->flash.sector_size, h, rup(s, HDR))) != 0)
         return ret;
@@ -265,9 +253,9 @@ static void make_head(uint8_t *h, unsigned kind, unsigned flags, uint16_t id, ui
     h[1] = (uint8_t)flags;
     h[2] = (uint8_t)id;
     h[3] = (uint8_t)(id >> 8);
-    put32(h + 4, len);
-    put32(h + 8, seq);
-    put32(h + 12, time);
+    mqtls_put_le32(h + 4, len);
+    mqtls_put_le32(h + 8, seq);
+    mqtls_put_le32(h + 12, time);
 }
 
 /* Copies e's record to the head as format 2, flags and order kept. */
@@ -280,7 +268,7 @@ static int copy_slot(mqtls_flash_store *s, mqtls_flash_store_slot *e)
 
     if (e->format != 1 && (ret = rd(s, e->addr + 12, t, 4)) != 0)
         return ret;
-    make_head(h, K_MSG, e->flags & (F_SENT | F_PUBREL), e->packet_id, e->len, e->seq, get32(t));
+    make_head(h, K_MSG, e->flags & (F_SENT | F_PUBREL), e->packet_id, e->len, e->seq, mqtls_get_le32(t));
     if ((ret = append(s, h, NULL, e->addr + hl, e->len, &at)) != MQTLS_OK)
         return ret;
     s->sectors[sector_of(s, e->addr)].live -= rec_size(s, e->format, e->len);
@@ -370,7 +358,7 @@ static int fill(mqtls_flash_store *s, const mqtls_flash_store_slot *e, mqtls_sto
         return ret;
     out->packet = s->buf;
     out->len = e->len;
-    out->time = get32(t);
+    out->time = mqtls_get_le32(t);
     out->packet_id = e->packet_id;
     out->state = (e->flags & F_PUBREL) ? MQTLS_STORE_PUBREL : MQTLS_STORE_PUBLISH;
     out->flags = (e->flags & (F_SENT | F_PUBREL)) ? MQTLS_STORE_SENT : 0;
@@ -618,11 +606,11 @@ static int header(mqtls_flash_store *s, uint32_t i, uint8_t *h)
     int ret = rd(s, i * s->flash.sector_size, h, HDR);
     if (ret != MQTLS_OK)
         return ret;
-    if (get32(h) != MAGIC || get32(h + 20) != mqtls_crc32(0, h, 20))
+    if (mqtls_get_le32(h) != MAGIC || mqtls_get_le32(h + 20) != mqtls_crc32(0, h, 20))
         return 0;
-    if (get32(h + 16) == 0 || get32(h + 16) > MQTLS_FLASH_STORE_FORMAT)
+    if (mqtls_get_le32(h + 16) == 0 || mqtls_get_le32(h + 16) > MQTLS_FLASH_STORE_FORMAT)
         return MQTLS_ERR_FLASH_FORMAT;
-    return (int)get32(h + 16);
+    return (int)mqtls_get_le32(h + 16);
 }
 
 int mqtls_flash_store_mount(mqtls_flash_store *s, const mqtls_flash *flash,
@@ -656,13 +644,13 @@ int mqtls_flash_store_mount(mqtls_flash_store *s, const mqtls_flash *flash,
             if (pass == 0) {
                 /* Every header counts, reclaimed ones too: the sequence
                  * and erase count go on from them. */
-                sec->seq = ret != 0 ? get32(h + 4) : 0;
-                sec->erases = ret != 0 ? get32(h + 12) : 0;
+                sec->seq = ret != 0 ? mqtls_get_le32(h + 4) : 0;
+                sec->erases = ret != 0 ? mqtls_get_le32(h + 12) : 0;
                 top = sec->erases > top ? sec->erases : top;
                 if (sec->seq > s->sector_seq)
                     s->sector_seq = sec->seq;
-                if (ret != 0 && get32(h + 8) > s->floor)
-                    s->floor = get32(h + 8);
+                if (ret != 0 && mqtls_get_le32(h + 8) > s->floor)
+                    s->floor = mqtls_get_le32(h + 8);
             }
             if (pass == 2 && (ret == 0 || sec->seq <= s->floor)) {
                 sec->seq = 0; /* free: erased when used */

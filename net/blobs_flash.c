@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "net/crc32.h"
+#include "net/le32.h"
 
 #define SECTOR_MAGIC 0x5342514Du /* "MQBS" */
 #define RECORD_MAGIC 0x3142514Du /* "MQB1" */
@@ -21,19 +22,6 @@
 #define KIND_COMMIT 3u
 #define HEADER 16u
 #define REC_HEAD 12u
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 static uint32_t round_up(const mqtls_blobs_flash *b, uint32_t n)
 {
@@ -63,12 +51,12 @@ static int read_record(mqtls_blobs_flash *b, uint32_t s, uint32_t at, rec *r)
     ret = b->flash.read(b->flash.ctx, base + at, head, REC_HEAD);
     if (ret != MQTLS_OK)
         return ret;
-    if (get32(head) != RECORD_MAGIC || head[4] < KIND_DATA || head[4] > KIND_COMMIT ||
+    if (mqtls_get_le32(head) != RECORD_MAGIC || head[4] < KIND_DATA || head[4] > KIND_COMMIT ||
         head[5] > MQTLS_BLOB_NAME_MAX)
         return 0;
     r->kind = head[4];
     r->name_len = head[5];
-    r->data_len = get32(head + 8);
+    r->data_len = mqtls_get_le32(head + 8);
     if (r->data_len > b->flash.sector_size)
         return 0;
     len = REC_HEAD + r->name_len + r->data_len;
@@ -88,7 +76,7 @@ static int read_record(mqtls_blobs_flash *b, uint32_t s, uint32_t at, rec *r)
     ret = b->flash.read(b->flash.ctx, base + at + len, tail, 4);
     if (ret != MQTLS_OK)
         return ret;
-    if (get32(tail) != crc)
+    if (mqtls_get_le32(tail) != crc)
         return 0;
     r->name[r->name_len] = '\0';
     r->at = at;
@@ -103,11 +91,11 @@ static int read_header(mqtls_blobs_flash *b, uint32_t s, uint32_t *seq)
     int ret = b->flash.read(b->flash.ctx, s * b->flash.sector_size, h, HEADER);
     if (ret != MQTLS_OK)
         return ret;
-    if (get32(h) != SECTOR_MAGIC || get32(h + 12) != mqtls_crc32(0, h, 12))
+    if (mqtls_get_le32(h) != SECTOR_MAGIC || mqtls_get_le32(h + 12) != mqtls_crc32(0, h, 12))
         return 0;
-    if (get32(h + 8) != MQTLS_BLOBS_FLASH_FORMAT)
+    if (mqtls_get_le32(h + 8) != MQTLS_BLOBS_FLASH_FORMAT)
         return MQTLS_ERR_FLASH_FORMAT; /* a newer firmware's: never overwritten */
-    *seq = get32(h + 4);
+    *seq = mqtls_get_le32(h + 4);
     return 1;
 }
 
@@ -243,11 +231,11 @@ static int program_record(mqtls_blobs_flash *b, uint32_t s, uint32_t at, uint8_t
         uint8_t byte;
         if (i < REC_HEAD) {
             uint8_t head[REC_HEAD];
-            put32(head, RECORD_MAGIC);
+            mqtls_put_le32(head, RECORD_MAGIC);
             head[4] = kind;
             head[5] = name_len;
             head[6] = head[7] = 0;
-            put32(head + 8, data_len);
+            mqtls_put_le32(head + 8, data_len);
             byte = head[i];
         } else if (i < (uint32_t)REC_HEAD + name_len) {
             byte = (uint8_t)name[i - REC_HEAD];
@@ -334,10 +322,10 @@ static int write_header(mqtls_blobs_flash *b, uint32_t s, uint32_t seq)
 {
     uint8_t h[HEADER + 16];
     memset(h, 0xFF, sizeof h);
-    put32(h, SECTOR_MAGIC);
-    put32(h + 4, seq);
-    put32(h + 8, MQTLS_BLOBS_FLASH_FORMAT);
-    put32(h + 12, mqtls_crc32(0, h, 12));
+    mqtls_put_le32(h, SECTOR_MAGIC);
+    mqtls_put_le32(h + 4, seq);
+    mqtls_put_le32(h + 8, MQTLS_BLOBS_FLASH_FORMAT);
+    mqtls_put_le32(h + 12, mqtls_crc32(0, h, 12));
     return b->flash.program(b->flash.ctx, s * b->flash.sector_size, h, round_up(b, HEADER));
 }
 

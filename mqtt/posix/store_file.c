@@ -3,6 +3,7 @@
 
 #include "mqtt/posix/store_file.h"
 #include "net/crc32.h"
+#include "net/le32.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,19 +25,6 @@ static const char MAGIC[8] = {'m', 'q', 't', 'l', 's', 'J', '1', '\n'};
 #define OP_ADD_AT 4
 #define HEADER 8u
 #define TRAILER 4u
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
-
-static uint32_t get_le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 static int write_all(int fd, const uint8_t *p, size_t n)
 {
@@ -65,9 +53,9 @@ static int write_record(int fd, unsigned op, unsigned state, uint16_t id, const 
     head[1] = (uint8_t)state;
     head[2] = (uint8_t)id;
     head[3] = (uint8_t)(id >> 8);
-    put_le32(head + 4, (uint32_t)(len + pre));
-    put_le32(head + HEADER, time);
-    put_le32(tail, mqtls_crc32(mqtls_crc32(0, head, HEADER + pre), data, len));
+    mqtls_put_le32(head + 4, (uint32_t)(len + pre));
+    mqtls_put_le32(head + HEADER, time);
+    mqtls_put_le32(tail, mqtls_crc32(mqtls_crc32(0, head, HEADER + pre), data, len));
     if (write_all(fd, head, HEADER + pre) != 0 || (len != 0 && write_all(fd, data, len) != 0) ||
         write_all(fd, tail, TRAILER) != 0)
         return -1;
@@ -281,11 +269,11 @@ static int replay(mqtls_file_store *s, const uint8_t *map, size_t size, size_t *
     mqtls_ram_store_interface(&s->ram, &ram);
     while (size - off >= HEADER + TRAILER) {
         const uint8_t *r = map + off;
-        const size_t len = get_le32(r + 4);
+        const size_t len = mqtls_get_le32(r + 4);
         const uint16_t id = (uint16_t)(r[2] | r[3] << 8);
         if (len > size - off - HEADER - TRAILER)
             break; /* torn: runs past the end */
-        if (mqtls_crc32(0, r, HEADER + len) != get_le32(r + HEADER + len))
+        if (mqtls_crc32(0, r, HEADER + len) != mqtls_get_le32(r + HEADER + len))
             break; /* torn: not what was written */
         switch (r[0]) {
         case OP_ADD:
@@ -296,7 +284,7 @@ static int replay(mqtls_file_store *s, const uint8_t *map, size_t size, size_t *
                 break;
             }
             ret = ram.add(ram.ctx, id, r + HEADER + pre, len - pre,
-                          pre != 0 ? get_le32(r + HEADER) : 0u);
+                          pre != 0 ? mqtls_get_le32(r + HEADER) : 0u);
             if (ret == MQTLS_OK && r[1] == MQTLS_STORE_PUBREL)
                 ret = ram.set_state(ram.ctx, id, MQTLS_STORE_PUBREL);
             break;
