@@ -608,7 +608,7 @@ static void start_workload(unsigned long cut, int tear)
 
 START_TEST(a_power_cut_at_every_flash_operation_loses_nothing)
 {
-    unsigned long total, cut, tried = 0, dups = 0;
+    unsigned long total, cut, tried = 0, dups = 0, double_cuts = 0;
     uint32_t reclaims;
     int k, tear;
 
@@ -632,14 +632,30 @@ START_TEST(a_power_cut_at_every_flash_operation_loses_nothing)
                 failed = run(k) != MQTLS_OK;
             ck_assert_msg(failed || cut >= total, "cut %lu: no operation failed", cut);
             flash_sim_reboot(&sim);
-            if (mount() != MQTLS_OK) {
-                int q;
-                for (q = 0; q < 5; q++)
-                    fprintf(stderr, "sector %d seq %u end %u live %u\n", q, sectors[q].seq, sectors[q].end, sectors[q].live);
-                fprintf(stderr, "head %u floor %u count %zu\n", fs.head, fs.floor, fs.count);
-                ck_abort_msg("cut %lu (tear %d): mount %d", cut, tear, mount());
+            /* The recovery itself may write (settle a duplicate, redo a
+             * reclaim): cut it too, at each of its operations. */
+            {
+                static flash_sim before;
+                unsigned long start, j, n;
+                before = sim;
+                start = sim.ops;
+                ck_assert_msg(mount() == MQTLS_OK, "cut %lu (tear %d): mount", cut, tear);
+                n = sim.ops - start;
+                if (memcmp(before.mem, sim.mem, sizeof sim.mem) != 0) {
+                    for (j = 0; j < n; j++) {
+                        sim = before;
+                        sim.cut_at = (long)(start + j);
+                        (void)mount();
+                        flash_sim_reboot(&sim);
+                        ck_assert_msg(mount() == MQTLS_OK, "cut %lu, then %lu into the recovery",
+                                      cut, j);
+                        check_after(cut, tear);
+                        double_cuts++;
+                    }
+                    sim = before;
+                    ck_assert_int_eq(mount(), MQTLS_OK);
+                }
             }
-            dups += fs.copies; /* not expected: a mount copies only to finish a reclaim */
             check_after(cut, tear);
             /* The store goes on: everything acknowledged, a message in, a
              * reboot: that message alone (nothing acknowledged comes back). */
@@ -665,8 +681,9 @@ START_TEST(a_power_cut_at_every_flash_operation_loses_nothing)
         }
     }
     printf("  flash store: nothing lost, no PUBREL undone, every blob old or new after a power cut "
-           "at each of %lu flash operations (%u reclaims), torn two ways: %lu cuts\n",
-           total, reclaims, tried);
+           "at each of %lu flash operations (%u reclaims), torn two ways: %lu cuts, and %lu more "
+           "into the recoveries that write\n",
+           total, reclaims, tried, double_cuts);
     (void)dups;
 }
 END_TEST
