@@ -108,7 +108,8 @@ EXAMPLES     := $(BUILD)/examples/mqtls-decode $(BUILD)/examples/telemetry \
                 $(BUILD)/examples/porting/transport_lwip.o
 BENCH_CODEC  := $(BUILD)/bench/bench_codec
 
-.PHONY: check-mbedtls36 bench-deps all lib check unit integration asan fuzz-replay lint examples examples-test deps size bench bench-build fuzz \
+PHONY_FW := firmware firmware-check
+.PHONY: $(PHONY_FW) check-mbedtls36 bench-deps all lib check unit integration asan fuzz-replay lint examples examples-test deps size bench bench-build fuzz \
         install uninstall install-check cxx-check tsan crash faults store32 mbedtls36 docs \
         fuzz-seed demo help clean certs
 
@@ -301,6 +302,26 @@ lint:
 certs:
 	@$(MAKE) --no-print-directory -C certs OUT=$(CURDIR)/$(CERTS_OUT)
 
+# The firmware port (ports/qemu-mps2): bare-metal Cortex-M4 images run on
+# QEMU's mps2-an386, with picolibc (its integer printf needs no heap and
+# is smaller than newlib-nano's: docs/porting.md).
+FW_CC      ?= arm-none-eabi-gcc
+FW_DIR     := $(BUILD)/firmware
+FW_CFLAGS  := -std=c99 -mcpu=cortex-m4 -mthumb -Os -g -ffunction-sections -fdata-sections \
+              $(WARNINGS) -I. -DPICOLIBC_INTEGER_PRINTF_SCANF --specs=picolibc.specs
+FW_LDFLAGS := -nostartfiles -T ports/qemu-mps2/mps2.ld -Wl,--gc-sections
+FW_PORT    := ports/qemu-mps2/startup.c ports/qemu-mps2/semihost.c ports/qemu-mps2/flash_semihost.c
+
+$(FW_DIR)/hello.elf: $(FW_PORT) ports/qemu-mps2/hello.c mqtt/store_flash.c net/flash.c net/crc32.c \
+                     ports/qemu-mps2/mps2.ld $(wildcard ports/qemu-mps2/*.h) $(HEADERS)
+	@mkdir -p $(FW_DIR)
+	$(FW_CC) $(FW_CFLAGS) $(FW_LDFLAGS) $(filter %.c,$^) -o $@
+
+firmware: deps $(FW_DIR)/hello.elf
+
+firmware-check: firmware
+	@sh test/firmware/hello.sh $(FW_DIR)/hello.elf
+
 check: deps
 	$(MAKE) all
 	$(MAKE) certs
@@ -313,6 +334,7 @@ check: deps
 	$(MAKE) crash
 	$(MAKE) faults
 	$(MAKE) store32
+	$(MAKE) firmware-check
 	$(MAKE) fuzz-replay
 	$(MAKE) examples-test
 	$(MAKE) bench-build

@@ -26,6 +26,8 @@ qemu-user
 libc6-dev-armhf-cross
 libgcc-12-dev-armhf-cross
 binutils-arm-linux-gnueabihf
+qemu-system-arm
+picolibc-arm-none-eabi
 "
 
 # 32-bit builds run on ARM Linux under QEMU's user-mode emulator (make

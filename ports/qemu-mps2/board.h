@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* mqtls port for QEMU mps2-an386 (Cortex-M4): the board. A worked example
+ * of what a port supplies: a millisecond clock (SysTick), a byte pipe to
+ * the modem (the CMSDK UART), and where entropy, calendar time and the
+ * flash come from (semihosting here; the TRNG, the RTC and the flash
+ * controller on a real board). Everything is polled: a superloop. */
+#ifndef MPS2_BOARD_H
+#define MPS2_BOARD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define MPS2_SYSCLK_HZ 25000000u /* QEMU's mps2 system clock */
+
+/* Starts SysTick at 1 kHz and UART0. */
+void board_init(void);
+/* Milliseconds since board_init (wraps after 49.7 days). */
+uint32_t board_ms(void);
+
+/* UART0 (CMSDK APB UART at 0x40004000): one byte in or out, never
+ * blocking. 1 and the byte, or 0 when none is waiting / no room. */
+int uart_getc(uint8_t *out);
+int uart_putc(uint8_t c);
+
+/* The stack's lowest address ever used so far (painted at reset). */
+size_t board_stack_high_water(void);
+
+#endif

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Reset, the vector table and the board: SysTick, UART0, the painted
+ * stack. Bare metal, no vendor headers: the registers are written out. */
+#include "ports/qemu-mps2/board.h"
+#include "ports/qemu-mps2/semihost.h"
+
+#include <string.h>
+
+#define REG(addr) (*(volatile uint32_t *)(addr))
+/* SysTick (Armv7-M system control space). */
+#define SYST_CSR REG(0xE000E010u)
+#define SYST_RVR REG(0xE000E014u)
+#define SYST_CVR REG(0xE000E018u)
+/* CMSDK APB UART0. */
+#define UART0 0x40004000u
+#define UART_DATA REG(UART0 + 0x00u)
+#define UART_STATE REG(UART0 + 0x04u) /* bit 0: TX full, bit 1: RX full */
+#define UART_CTRL REG(UART0 + 0x08u)  /* bit 0: TX enable, bit 1: RX enable */
+#define UART_BAUDDIV REG(UART0 + 0x10u)
+
+#define STACK_PAINT 0xC5C5C5C5u
+
+extern uint32_t __data_start[], __data_end[], __data_load[], __bss_start[], __bss_end[];
+extern uint32_t __stack_bottom[], __stack_top[];
+int main(void);
+
+static volatile uint32_t ticks;
+
+void mps2_reset(void);
+void mps2_systick(void);
+void mps2_fault(void);
+
+void mps2_systick(void)
+{
+    ticks++;
+}
+
+void mps2_fault(void)
+{
+    sh_puts("mps2: fault\n");
+    sh_exit(3);
+}
+
+/* Initial stack, then handlers: reset, NMI, hard fault, memory, bus,
+ * usage faults, four reserved, SVC, debug, reserved, PendSV, SysTick. */
+__attribute__((section(".vectors"), used)) static void (*const vectors[16])(void) = {
+    (void (*)(void))__stack_top, mps2_reset, mps2_fault, mps2_fault, mps2_fault,
+    mps2_fault, mps2_fault, 0, 0, 0, 0, mps2_fault, mps2_fault, 0, mps2_fault, mps2_systick,
+};
+
+void mps2_reset(void)
+{
+    uint32_t *p, *sp;
+    /* Paint the stack below the frame we run in, to find the high-water
+     * mark later. */
+    __asm__ volatile("mov %0, sp" : "=r"(sp));
+    for (p = __stack_bottom; p + 16 < sp; p++)
+        *p = STACK_PAINT;
+    memcpy(__data_start, __data_load, (size_t)((char *)__data_end - (char *)__data_start));
+    memset(__bss_start, 0, (size_t)((char *)__bss_end - (char *)__bss_start));
+    sh_exit(main());
+}
+
+void board_init(void)
+{
+    SYST_RVR = MPS2_SYSCLK_HZ / 1000u - 1u;
+    SYST_CVR = 0;
+    SYST_CSR = 7u; /* processor clock, interrupt, enable */
+    UART_BAUDDIV = 16u;
+    UART_CTRL = 3u;
+}
+
+uint32_t board_ms(void)
+{
+    return ticks;
+}
+
+int uart_getc(uint8_t *out)
+{
+    if ((UART_STATE & 2u) == 0)
+        return 0;
+    *out = (uint8_t)UART_DATA;
+    return 1;
+}
+
+int uart_putc(uint8_t c)
+{
+    if (UART_STATE & 1u)
+        return 0;
+    UART_DATA = c;
+    return 1;
+}
+
+size_t board_stack_high_water(void)
+{
+    const uint32_t *p = __stack_bottom;
+    while (p < __stack_top && *p == STACK_PAINT)
+        p++;
+    return (size_t)((const char *)__stack_top - (const char *)p);
+}
