@@ -105,7 +105,7 @@ FUZZ_SECONDS ?= 60
 EXAMPLES     := $(BUILD)/examples/mqtls-decode $(BUILD)/examples/telemetry \
                 $(BUILD)/examples/mqtls-ca-sign $(BUILD)/examples/provisioner \
                 $(BUILD)/examples/mqtls-pub $(BUILD)/examples/mqtls-sub $(BUILD)/examples/first \
-                $(BUILD)/examples/porting/transport_lwip.o
+                $(BUILD)/examples/mqtls-pem2c $(BUILD)/examples/porting/transport_lwip.o
 BENCH_CODEC  := $(BUILD)/bench/bench_codec
 
 PHONY_FW := firmware firmware-check
@@ -180,6 +180,10 @@ $(BUILD)/examples/mqtls-ca-sign: examples/mqtls_ca_sign.c $(STATIC_LIB) $(HEADER
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $< $(STATIC_LIB) $(TLS_LIBS) $(LDFLAGS) -o $@
 
+$(BUILD)/examples/mqtls-pem2c: examples/mqtls_pem2c.c $(STATIC_LIB) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $< $(STATIC_LIB) $(TLS_LIBS) $(LDFLAGS) -o $@
+
 $(BUILD)/examples/mqtls-pub: examples/mqtls_pub.c examples/cli.c examples/cli.h $(STATIC_LIB) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(filter %.c,$^) $(STATIC_LIB) $(TLS_LIBS) $(LDFLAGS) -o $@
@@ -206,6 +210,8 @@ $(BUILD)/examples/provisioner: examples/provisioner.c $(STATIC_LIB) $(HEADERS)
 examples-test: examples $(CERTS_OUT)/root-a.crt
 	@sh test/examples/test_mqtls_decode.sh $(BUILD)/examples/mqtls-decode
 	@sh test/examples/test_mqtls_ca_sign.sh $(BUILD)/examples/mqtls-ca-sign $(CERTS_OUT)
+	@sh test/examples/test_mqtls_pem2c.sh $(BUILD)/examples/mqtls-pem2c $(CERTS_OUT) "$(CC)" \
+	    "$(ALL_CFLAGS)" "$(STATIC_LIB) $(TLS_LIBS) $(LDFLAGS)"
 	@sh test/examples/test_docs_code.sh
 
 # ---- tests -------------------------------------------------------------------
@@ -371,7 +377,7 @@ BINDIR      = $(PREFIX)/bin
 PUBLIC_HEADERS := $(filter-out mqtt/scan.h,$(wildcard mqtt/*.h)) mqtt/posix/store_file.h \
                   $(wildcard net/*.h) $(filter-out tls/bundle.h tls/tls_internal.h tls/tls_compat.h,$(wildcard tls/*.h))
 # Installed name -> built program.
-TOOLS := mqtls-pub mqtls-sub mqtls-decode mqtls-ca-sign
+TOOLS := mqtls-pub mqtls-sub mqtls-decode mqtls-ca-sign mqtls-pem2c
 
 # mqtls.pc is written for this PREFIX on every install.
 install: lib examples

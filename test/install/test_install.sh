@@ -24,7 +24,8 @@ prefix=$dir/prefix
 make -s install PREFIX="$prefix" >/dev/null
 for f in lib/libmqtls.a lib/libmqtls.so lib/pkgconfig/mqtls.pc \
          include/mqtls/mqtt/client.h include/mqtls/tls/castore.h include/mqtls/net/blobs.h \
-         bin/mqtls-pub bin/mqtls-sub bin/mqtls-decode bin/mqtls-ca-sign bin/mqtls-provisioner; do
+         bin/mqtls-pub bin/mqtls-sub bin/mqtls-decode bin/mqtls-ca-sign bin/mqtls-provisioner \
+         bin/mqtls-pem2c; do
     [ -e "$prefix/$f" ] || fail "make install did not install $f"
 done
 for f in mqtt/scan.h tls/bundle.h tls/tls_internal.h tls/tls_compat.h; do
