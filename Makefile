@@ -85,6 +85,7 @@ UNIT_SRCS := test/unit/runner.c test/unit/net/test_error.c test/unit/net/test_tc
              test/unit/net/test_blobs.c test/unit/tls/test_castore.c test/unit/tls/test_ca_update.c \
              test/unit/net/test_flash_sim.c test/unit/flash_sim.c test/unit/net/test_blobs_flash.c \
              test/unit/mqtt/test_store_flash.c test/unit/mqtt/test_client_store.c \
+             test/unit/net/test_modem.c ports/qemu-mps2/modem.c \
              test/unit/tls/test_identity.c \
              test/unit/fake.c test/unit/test_fake.c test/unit/testutil.c
 UNIT_BIN  := $(BUILD)/test/unit_tests
@@ -323,10 +324,24 @@ $(FW_DIR)/hello.elf: $(FW_PORT) ports/qemu-mps2/hello.c mqtt/store_flash.c net/f
 	@mkdir -p $(FW_DIR)
 	$(FW_CC) $(FW_CFLAGS) $(FW_LDFLAGS) $(filter %.c,$^) -o $@
 
-firmware: deps $(FW_DIR)/hello.elf
+FW_MQTT    := mqtt/client.c mqtt/codec.c mqtt/topic.c mqtt/utf8.c mqtt/backoff.c \
+              mqtt/store_flash.c net/flash.c net/crc32.c net/error.c
+
+$(FW_DIR)/modem_pub.elf: $(FW_PORT) ports/qemu-mps2/modem.c ports/qemu-mps2/modem_pub.c $(FW_MQTT) \
+                         ports/qemu-mps2/mps2.ld $(wildcard ports/qemu-mps2/*.h) $(HEADERS)
+	@mkdir -p $(FW_DIR)
+	$(FW_CC) $(FW_CFLAGS) $(FW_LDFLAGS) $(filter %.c,$^) -o $@
+
+# The host side: the modem the emulated device dials through.
+$(FW_DIR)/modem_bridge: test/firmware/modem_bridge.c
+	@mkdir -p $(FW_DIR)
+	$(CC) $(ALL_CFLAGS) $< -o $@
+
+firmware: deps $(FW_DIR)/hello.elf $(FW_DIR)/modem_pub.elf $(FW_DIR)/modem_bridge
 
 firmware-check: firmware
 	@sh test/firmware/hello.sh $(FW_DIR)/hello.elf
+	@bash test/firmware/modem.sh $(FW_DIR)/modem_pub.elf $(FW_DIR)/modem_bridge
 
 check: deps
 	$(MAKE) all

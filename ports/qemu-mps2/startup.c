@@ -44,7 +44,7 @@ void mps2_fault(void)
 /* Initial stack, then handlers: reset, NMI, hard fault, memory, bus,
  * usage faults, four reserved, SVC, debug, reserved, PendSV, SysTick. */
 __attribute__((section(".vectors"), used)) static void (*const vectors[16])(void) = {
-    (void (*)(void))__stack_top, mps2_reset, mps2_fault, mps2_fault, mps2_fault,
+    (void (*)(void))(uintptr_t)__stack_top, mps2_reset, mps2_fault, mps2_fault, mps2_fault,
     mps2_fault, mps2_fault, 0, 0, 0, 0, mps2_fault, mps2_fault, 0, mps2_fault, mps2_systick,
 };
 
