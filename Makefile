@@ -337,11 +337,41 @@ $(FW_DIR)/modem_bridge: test/firmware/modem_bridge.c
 	@mkdir -p $(FW_DIR)
 	$(CC) $(ALL_CFLAGS) $< -o $@
 
-firmware: deps $(FW_DIR)/hello.elf $(FW_DIR)/modem_pub.elf $(FW_DIR)/modem_bridge
+# MQTT over mutual TLS on the device: mbedTLS 2.28 from Debian's source
+# package with the device configuration (scripts/fw-mbedtls.sh), the
+# factory trust and identity compiled in by mqtls-pem2c.
+FW_MBED     := $(FW_DIR)/mbedtls/libmbed_fw.a
+FW_TLS_DEFS := -DMBEDTLS_CONFIG_FILE='"mbedtls_device_config.h"' -DMBEDTLS_MEMORY_DEBUG \
+               -DMQTLS_TLS_READ_AHEAD=0 -DMQTLS_TLS_POSIX_CLOCK=0
+FW_TLS      := tls/tls_mbedtls.c tls/tls_config.c tls/tls_verify.c tls/tls_explain.c \
+               tls/tls_compat.c tls/tls_compat_crypto.c tls/bundle.c tls/castore.c
+FW_GEN      := $(FW_DIR)/gen/fw_trust.c $(FW_DIR)/gen/fw_device_crt.c $(FW_DIR)/gen/fw_device_key.c
+
+$(FW_MBED): scripts/fw-mbedtls.sh scripts/mbedtls-source.sh test/fwprofile/mbedtls_device_config.h
+	bash scripts/fw-mbedtls.sh $(FW_DIR)/mbedtls $(FW_CC) -mcpu=cortex-m4 -mthumb -Os -g \
+	    -ffunction-sections -fdata-sections -std=c99 --specs=picolibc.specs -DMBEDTLS_MEMORY_DEBUG
+
+$(FW_DIR)/gen/fw_trust.c: $(CERTS_OUT)/root-a.crt $(BUILD)/examples/mqtls-pem2c
+	@mkdir -p $(dir $@)
+	$(BUILD)/examples/mqtls-pem2c -n fw_trust -o $(FW_DIR)/gen/fw_trust $(CERTS_OUT)/root-a.crt
+$(FW_DIR)/gen/fw_device_crt.c: $(CERTS_OUT)/root-a.crt $(BUILD)/examples/mqtls-pem2c
+	@mkdir -p $(dir $@)
+	$(BUILD)/examples/mqtls-pem2c -n fw_device_crt -o $(FW_DIR)/gen/fw_device_crt $(CERTS_OUT)/device-001.crt
+$(FW_DIR)/gen/fw_device_key.c: $(CERTS_OUT)/root-a.crt $(BUILD)/examples/mqtls-pem2c
+	@mkdir -p $(dir $@)
+	$(BUILD)/examples/mqtls-pem2c -n fw_device_key -o $(FW_DIR)/gen/fw_device_key $(CERTS_OUT)/device-001.key
+
+$(FW_DIR)/tls_pub.elf: $(FW_PORT) ports/qemu-mps2/modem.c ports/qemu-mps2/tls_pub.c $(FW_MQTT) $(FW_TLS) \
+                       $(FW_GEN) $(FW_MBED) ports/qemu-mps2/mps2.ld $(wildcard ports/qemu-mps2/*.h) $(HEADERS)
+	$(FW_CC) $(FW_CFLAGS) -I$(FW_DIR)/gen -Itest/fwprofile -I$$(cat $(FW_DIR)/mbedtls/source)/include \
+	    $(FW_TLS_DEFS) $(FW_LDFLAGS) -Wl,-Map,$(FW_DIR)/tls_pub.map $(filter %.c,$^) $(FW_MBED) -o $@
+
+firmware: deps $(FW_DIR)/hello.elf $(FW_DIR)/modem_pub.elf $(FW_DIR)/modem_bridge $(FW_DIR)/tls_pub.elf
 
 firmware-check: firmware
 	@sh test/firmware/hello.sh $(FW_DIR)/hello.elf
 	@bash test/firmware/modem.sh $(FW_DIR)/modem_pub.elf $(FW_DIR)/modem_bridge
+	@bash test/firmware/tls.sh $(FW_DIR)/tls_pub.elf $(FW_DIR)/modem_bridge
 
 check: deps
 	$(MAKE) all

@@ -83,3 +83,26 @@ void sh_exit(int status)
     for (;;)
         ;
 }
+
+/* picolibc's hooks: stdout and stderr write to the host's console (a
+ * character at a time: for error paths and diagnostics), and _exit ends
+ * the emulation. */
+#include <stdio.h>
+
+static int console_putc(char c, FILE *f)
+{
+    char s[2] = {c, '\0'};
+    (void)f;
+    sh_puts(s);
+    return (unsigned char)c;
+}
+
+static FILE console = FDEV_SETUP_STREAM(console_putc, NULL, NULL, _FDEV_SETUP_WRITE);
+FILE *const stdout = &console;
+FILE *const stderr = &console;
+
+void _exit(int status);
+void _exit(int status)
+{
+    sh_exit(status);
+}
