@@ -51,3 +51,34 @@ for n in $(seq 1 "$count"); do
 done
 sed 's/^/  /' "$dir/qemu.out"
 echo "firmware tls: $count readings over mutual TLS from the emulated Cortex-M4, every one arrived"
+
+# An impostor: a broker whose certificate chains to a root of the same
+# name that the device does not hold. The device refuses it and says why
+# in the same words the host library prints for the same broker.
+stop_broker
+pick_port || exit 1
+cat >"$dir/fake.conf" <<CONF
+persistence false
+user $(id -un)
+log_dest file $dir/fake.log
+listener $port 127.0.0.1
+cafile $certs/root-a.crt
+certfile $certs/server-fake.crt
+keyfile $certs/server-fake.key
+require_certificate true
+CONF
+"$(command -v mosquitto || echo /usr/sbin/mosquitto)" -c "$dir/fake.conf" >"$dir/fake.out" 2>&1 &
+pids="$pids $!"
+for _ in $(seq 1 50); do listening "$port" && break; sleep 0.1; done
+listening "$port" || fail "the impostor broker did not start"
+echo "127.0.0.1:$port 1" >"$dir/device.cfg"
+(cd "$dir" && timeout 120 qemu-system-arm -M mps2-an386 -display none -monitor none \
+    -semihosting-config enable=on,target=native \
+    -chardev socket,id=modem,host=127.0.0.1,port="$bport" -serial chardev:modem \
+    -kernel "$elf" >"$dir/qemu.out" 2>&1) && fail "the device connected to an impostor"
+device=$(sed -n 's/^mps2: connect: //p' "$dir/qemu.out")
+host=$(cd "$PWD" && build/examples/first "$port" 2>&1 | sed -n 's/^first: //p')
+[ -n "$device" ] || fail "the device gave no reason"
+[ "$device" = "$host" ] || fail "device and host disagree: device '$device', host '$host'"
+echo "  device and host: $device"
+echo "firmware tls: the impostor is refused on the device, in the host's words"
