@@ -20,19 +20,25 @@ static void format_date(char *out, size_t cap, const mbedtls_x509_time *t)
 }
 
 /* The library's build date, from __DATE__ ("Nov 21 2026"), as seconds
- * since the epoch: a clock reading earlier than this was never set. */
+ * since the epoch (UTC, counted here: mktime would take the local zone
+ * and pull a time-zone database into firmware): a clock reading earlier
+ * than this was never set. */
 static time_t build_time(void)
 {
     static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+    static const unsigned short before[12] = {0,   31,  59,  90,  120, 151,
+                                              181, 212, 243, 273, 304, 334};
     const char *d = __DATE__;
     const char *m = strstr(months, (char[4]){d[0], d[1], d[2], 0});
-    struct tm tm;
+    const int year = atoi(d + 7), mon = m != NULL ? (int)(m - months) / 3 : 0;
+    long days = 0;
+    int y;
 
-    memset(&tm, 0, sizeof tm);
-    tm.tm_year = atoi(d + 7) - 1900;
-    tm.tm_mon = m != NULL ? (int)(m - months) / 3 : 0;
-    tm.tm_mday = atoi(d + 4);
-    return mktime(&tm);
+    for (y = 1970; y <= year; y++) {
+        const int leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+        days += y < year ? 365 + leap : before[mon] + (mon > 1 && leap) + atoi(d + 4) - 1;
+    }
+    return (time_t)days * 86400;
 }
 
 bool mqtls_tls_clock_not_set(const mqtls_tls_cfg_impl *cfg)
@@ -193,7 +199,7 @@ int mqtls_tls_explain_failure(mqtls_tls_impl *tls, int mret)
         time_t t = tls->cfg->wall_clock();
         struct tm tm;
         gmtime_r(&t, &tm);
-        strftime(now, sizeof now, "%Y-%m-%d", &tm);
+        snprintf(now, sizeof now, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
         f.kind = MQTLS_FAIL_VERIFY;
         f.flags = v;
         f.not_trusted = (v & MBEDTLS_X509_BADCERT_NOT_TRUSTED) != 0;

@@ -16,6 +16,8 @@
 void board_init(void);
 /* Milliseconds since board_init (wraps after 49.7 days). */
 uint32_t board_ms(void);
+/* Sleeps ms with the core halted between SysTicks (WFI). */
+void board_sleep_ms(uint32_t ms);
 
 /* UART0 (CMSDK APB UART at 0x40004000): one byte in or out, never
  * blocking. 1 and the byte, or 0 when none is waiting / no room. */

@@ -75,6 +75,13 @@ uint32_t board_ms(void)
     return ticks;
 }
 
+void board_sleep_ms(uint32_t ms)
+{
+    const uint32_t t0 = ticks;
+    while (ticks - t0 < ms)
+        __asm__ volatile("wfi");
+}
+
 int uart_getc(uint8_t *out)
 {
     if ((UART_STATE & 2u) == 0)

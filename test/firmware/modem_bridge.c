@@ -29,6 +29,13 @@
 #define GUARD_MS 1000
 
 static volatile sig_atomic_t drop_link, stop;
+static int verbose; /* MODEM_BRIDGE_LOG set: each event on stderr */
+
+static void note(const char *what, const char *detail)
+{
+    if (verbose)
+        fprintf(stderr, "modem_bridge: %s %s\n", what, detail);
+}
 
 static void on_signal(int sig)
 {
@@ -117,6 +124,7 @@ static void serve(int uart)
         ssize_t r;
 
         if (drop_link || (net >= 0 && plus == 3 && now_ms() - plus_at >= GUARD_MS)) {
+            note(drop_link ? "drop" : "escape", net >= 0 ? "(link up)" : "(no link)");
             if (drop_link && net >= 0) { /* a modem reset: the link is gone */
                 close(net);
                 net = -1;
@@ -134,6 +142,7 @@ static void serve(int uart)
         if (net >= 0 && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
             r = read(net, buf, sizeof buf);
             if (r <= 0) {
+                note("NO CARRIER", "(the far end closed)");
                 close(net);
                 net = -1;
                 put(uart, "\r\nNO CARRIER\r\n");
@@ -173,10 +182,12 @@ static void serve(int uart)
             }
             cmd[ncmd] = '\0';
             ncmd = 0;
+            note("command", cmd);
             if (strcmp(cmd, "AT") == 0 || strcmp(cmd, "ATH") == 0 || strcmp(cmd, "+++") == 0) {
                 put(uart, "OK\r\n");
             } else if (strncmp(cmd, "ATD", 3) == 0) {
                 net = dial(cmd + 3);
+                note(net >= 0 ? "CONNECT" : "NO CARRIER", cmd);
                 put(uart, net >= 0 ? "CONNECT\r\n" : "NO CARRIER\r\n");
                 last_rx = now_ms();
                 if (net >= 0 && i + 1 < r && write_all(net, buf + i + 1, (size_t)(r - i - 1)) != 0) {
@@ -201,6 +212,7 @@ int main(int argc, char **argv)
     FILE *f;
     int srv, one = 1;
 
+    verbose = getenv("MODEM_BRIDGE_LOG") != NULL;
     if (argc != 2) {
         fprintf(stderr, "usage: modem_bridge PORTFILE\n");
         return 2;
@@ -234,8 +246,10 @@ int main(int argc, char **argv)
         uart = accept(srv, NULL, NULL);
         if (uart < 0)
             continue;
+        note("UART", "connected");
         (void)setsockopt(uart, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         serve(uart);
+        note("UART", "closed");
         close(uart);
     }
     close(srv);
