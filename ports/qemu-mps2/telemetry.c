@@ -44,6 +44,8 @@ static mqtls_tls_config tls_cfg;
 static mqtls_tls tls;
 static modem mdm;
 static char target[64];
+static int no_clock; /* device.cfg "notime": boots with no calendar time */
+static int strict;   /* device.cfg "strict": dates always checked */
 static int entropy_fd = -1;
 
 /* THE EMULATOR ONLY: entropy from the host's /dev/urandom. A real board
@@ -60,19 +62,21 @@ int mbedtls_hardware_poll(void *data, unsigned char *output, size_t len, size_t 
     return 0;
 }
 
+/* The calendar clock: the RTC, or 0 (never set) for a board without one
+ * until SNTP answers. */
+static time_t wall(void)
+{
+    return no_clock ? 0 : (time_t)sh_time();
+}
+
 /* Calendar time (the RTC on a real board): certificate dates. */
 int gettimeofday(struct timeval *tv, void *tz);
 int gettimeofday(struct timeval *tv, void *tz)
 {
     (void)tz;
-    tv->tv_sec = (time_t)sh_time();
+    tv->tv_sec = wall();
     tv->tv_usec = 0;
     return 0;
-}
-
-static time_t wall(void)
-{
-    return (time_t)sh_time();
 }
 
 static int line_getc(void *ctx, uint8_t *out)
@@ -152,7 +156,8 @@ static void on_closed(void *ctx, int reason)
     sh_puts(line);
 }
 
-/* "host:port count [period_ms]" (no scanf: it would cost a kilobyte). */
+/* "host:port count [period_ms] [notime] [strict]" (no scanf: it would
+ * cost a kilobyte). */
 static int parse_cfg(const char *p, long *count, long *period)
 {
     size_t n = strcspn(p, " \t\r\n");
@@ -163,6 +168,8 @@ static int parse_cfg(const char *p, long *count, long *period)
     target[n] = '\0';
     *count = strtol(p + n, &end, 10);
     *period = strtol(end, NULL, 10);
+    no_clock = strstr(end, "notime") != NULL;
+    strict = strstr(end, "strict") != NULL;
     return *count > 0;
 }
 
@@ -212,9 +219,10 @@ int main(void)
               (uint32_t)seqbuf[3] << 24;
     if (blobs.read(blobs.ctx, "tls.session", session, sizeof session, &session_len) != MQTLS_OK)
         session_len = 0;
-    snprintf(text, sizeof text, "mps2: boot: next reading %lu, %u stored, %s session\n",
+    snprintf(text, sizeof text, "mps2: boot: next reading %lu, %u stored, %s session, %s\n",
              (unsigned long)seq, (unsigned)mqtls_flash_store_count(&fs),
-             session_len > 0 ? "a saved" : "no");
+             session_len > 0 ? "a saved" : "no",
+             no_clock ? "no calendar time (dates wait for the clock)" : "calendar time set");
     sh_puts(text);
     mqtls_tls_config_init(&tls_cfg);
     mqtls_tls_init(&tls);
@@ -225,7 +233,12 @@ int main(void)
                                              fw_device_key, fw_device_key_len, NULL)) !=
             MQTLS_OK ||
         (ret = mqtls_tls_config_set_clock(&tls_cfg, &clock)) != MQTLS_OK ||
-        (ret = mqtls_tls_config_set_wall_clock(&tls_cfg, wall)) != MQTLS_OK) {
+        (ret = mqtls_tls_config_set_wall_clock(&tls_cfg, wall)) != MQTLS_OK ||
+        /* A board without a real-time clock: dates are checked once the
+         * clock is set, chains and signatures always (docs/tls.md). */
+        (ret = mqtls_tls_config_set_time_policy(&tls_cfg, strict ? MQTLS_TLS_TIME_STRICT
+                                                                  : MQTLS_TLS_TIME_DEFER_UNTIL_CLOCK_SET)) !=
+            MQTLS_OK) {
         say("TLS configuration", ret);
         return 12;
     }
