@@ -10,6 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "net/clock.h"
+#include "ports/qemu-mps2/modem.h"
+
 #define MPS2_SYSCLK_HZ 25000000u /* QEMU's mps2 system clock */
 
 /* Starts SysTick at 1 kHz and UART0. */
@@ -23,6 +26,10 @@ void board_sleep_ms(uint32_t ms);
  * blocking. 1 and the byte, or 0 when none is waiting / no room. */
 int uart_getc(uint8_t *out);
 int uart_putc(uint8_t c);
+
+/* UART0 as the modem's serial line, and SysTick as mqtls's clock. */
+void board_modem_line(modem_line *out);
+void board_clock(mqtls_clock *out);
 
 /* The stack's lowest address ever used so far (painted at reset). */
 size_t board_stack_high_water(void);

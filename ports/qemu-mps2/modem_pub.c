@@ -24,24 +24,6 @@ static mqtls_client client;
 static modem mdm;
 static char target[64];
 
-static int line_getc(void *ctx, uint8_t *out)
-{
-    (void)ctx;
-    return uart_getc(out);
-}
-
-static int line_putc(void *ctx, uint8_t c)
-{
-    (void)ctx;
-    return uart_putc(c);
-}
-
-static uint32_t ms(void *ctx)
-{
-    (void)ctx;
-    return board_ms();
-}
-
 static int open_modem(void *ctx, mqtls_transport *out)
 {
     int ret = modem_dial(ctx, target, 10000);
@@ -59,7 +41,7 @@ static void say(const char *what, int ret)
 
 int main(void)
 {
-    const modem_line line = {NULL, line_getc, line_putc, ms};
+    modem_line line;
     mqtls_client_config cfg;
     mps2_flash mf;
     mqtls_flash fl;
@@ -70,6 +52,7 @@ int main(void)
     int fd, ret, n;
 
     board_init();
+    board_modem_line(&line);
     fd = sh_open("device.cfg", "rb");
     memset(text, 0, sizeof text);
     if (fd < 0 || (n = (int)sh_flen(fd)) <= 0 || n >= (int)sizeof text ||
@@ -87,7 +70,7 @@ int main(void)
     cfg.tx_cap = sizeof tx;
     cfg.rx_buf = rx;
     cfg.rx_cap = sizeof rx;
-    cfg.clock.now_ms = ms;
+    board_clock(&cfg.clock);
     cfg.open = open_modem;
     cfg.open_ctx = &mdm;
     cfg.window = 4;

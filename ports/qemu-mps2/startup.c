@@ -98,6 +98,46 @@ int uart_putc(uint8_t c)
     return 1;
 }
 
+static int line_getc(void *ctx, uint8_t *out)
+{
+    (void)ctx;
+    return uart_getc(out);
+}
+
+static int line_putc(void *ctx, uint8_t c)
+{
+    (void)ctx;
+    return uart_putc(c);
+}
+
+static uint32_t clock_ms(void *ctx)
+{
+    (void)ctx;
+    return ticks;
+}
+
+static void clock_sleep(void *ctx, uint32_t ms)
+{
+    (void)ctx;
+    board_sleep_ms(ms);
+}
+
+void board_modem_line(modem_line *out)
+{
+    out->ctx = NULL;
+    out->getc = line_getc;
+    out->putc = line_putc;
+    out->now_ms = clock_ms;
+}
+
+void board_clock(mqtls_clock *out)
+{
+    out->ctx = NULL;
+    out->now_ms = clock_ms;
+    out->sleep_ms = clock_sleep;
+    out->now_s = NULL;
+}
+
 size_t board_stack_high_water(void)
 {
     const uint32_t *p = __stack_bottom;

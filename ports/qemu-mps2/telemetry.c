@@ -79,30 +79,6 @@ int gettimeofday(struct timeval *tv, void *tz)
     return 0;
 }
 
-static int line_getc(void *ctx, uint8_t *out)
-{
-    (void)ctx;
-    return uart_getc(out);
-}
-
-static int line_putc(void *ctx, uint8_t c)
-{
-    (void)ctx;
-    return uart_putc(c);
-}
-
-static uint32_t ms(void *ctx)
-{
-    (void)ctx;
-    return board_ms();
-}
-
-static void sleep_ms(void *ctx, uint32_t t)
-{
-    (void)ctx;
-    board_sleep_ms(t);
-}
-
 /* Each (re)connect: dial, then a TLS session over the modem link,
  * resuming the one kept in flash when there is one. */
 static int open_tls(void *ctx, mqtls_transport *out)
@@ -183,13 +159,13 @@ static void say(const char *what, int ret)
 
 int main(void)
 {
-    const modem_line line = {NULL, line_getc, line_putc, ms};
+    modem_line line;
     static mps2_flash mf, mb;
     static mqtls_blobs_flash bf;
     mqtls_client_config cfg;
     mqtls_flash fl, fb;
     mqtls_flash_store fs;
-    mqtls_clock clock = {NULL, ms, sleep_ms, NULL};
+    mqtls_clock clock;
     char text[200];
     long count = 0, period = 0;
     size_t peak, blocks, len;
@@ -198,6 +174,8 @@ int main(void)
     int fd, ret, n;
 
     board_init();
+    board_modem_line(&line);
+    board_clock(&clock);
     sh_puts("mps2: entropy from the host's /dev/urandom (emulator only: a real board "
             "must use its TRNG)\n");
     mbedtls_memory_buffer_alloc_init(arena, sizeof arena);
