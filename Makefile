@@ -598,6 +598,8 @@ bench: bench-deps bench-build $(CERTS_OUT)/root-a.crt
 	@$(BENCH_PEERS) $(BENCH_RUNS) docs/performance.md
 	@bash scripts/bench-tls.sh 50 $(BENCH_TLS) build/m36/bench/bench_tls
 	@bash scripts/fwprofile.sh
+	@$(MAKE) --no-print-directory firmware
+	@bash scripts/fw-icount.sh $(FW_DIR)/telemetry.elf $(FW_DIR)/modem_bridge
 
 $(FUZZ_BIN): $(FUZZ_SRCS) test/unit/vectors.c $(LIB_SRCS) $(HEADERS)
 	@mkdir -p $(dir $@)

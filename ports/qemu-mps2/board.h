@@ -21,6 +21,12 @@ void board_init(void);
 uint32_t board_ms(void);
 /* Sleeps ms with the core halted between SysTicks (WFI). */
 void board_sleep_ms(uint32_t ms);
+/* Halts the core until the next interrupt (WFI), and counts the time. */
+void board_idle(void);
+/* Microseconds since board_init not spent halted. Under QEMU's -icount
+ * shift=0 one microsecond of the board's clock is 1,000 instructions, so
+ * this counts the instructions executed (in thousands). */
+uint64_t board_busy_us(void);
 
 /* UART0 (CMSDK APB UART at 0x40004000): one byte in or out, never
  * blocking. 1 and the byte, or 0 when none is waiting / no room. */

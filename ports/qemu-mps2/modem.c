@@ -11,6 +11,12 @@ static uint32_t now(const modem *m)
     return m->line.now_ms(m->line.ctx);
 }
 
+static void idle(const modem *m)
+{
+    if (m->line.idle != NULL)
+        m->line.idle(m->line.ctx);
+}
+
 static int left(const modem *m, uint32_t t0, uint32_t timeout_ms)
 {
     return timeout_ms == MQTLS_WAIT_FOREVER || (uint32_t)(now(m) - t0) < timeout_ms;
@@ -42,8 +48,10 @@ static int read_line(modem *m, char *buf, size_t cap, uint32_t t0, uint32_t time
     size_t n = 0;
     uint8_t c;
     while (left(m, t0, timeout_ms)) {
-        if (!m->line.getc(m->line.ctx, &c))
+        if (!m->line.getc(m->line.ctx, &c)) {
+            idle(m);
             continue;
+        }
         if (c == '\n') {
             if (n > 0 && buf[n - 1] == '\r')
                 n--;
@@ -142,6 +150,7 @@ static int m_recv(void *ctx, uint8_t *buf, size_t len, uint32_t timeout_ms)
         if (!m->line.getc(m->line.ctx, &c)) {
             if (n > 0 || !left(m, t0, timeout_ms))
                 break;
+            idle(m);
             continue;
         }
         if (c == (uint8_t)NO_CARRIER[m->held]) {

@@ -28,6 +28,9 @@ typedef struct modem_line {
     int (*getc)(void *ctx, uint8_t *out); /* 1 and a byte, or 0: none waiting */
     int (*putc)(void *ctx, uint8_t c);    /* 1, or 0: no room now */
     uint32_t (*now_ms)(void *ctx);
+    /* Optional: nothing to read, wait a little (a board halts the core
+     * until its next interrupt). NULL: poll again at once. */
+    void (*idle)(void *ctx);
 } modem_line;
 
 typedef struct modem {

@@ -15,7 +15,9 @@
 #define UART0 0x40004000u
 #define UART_DATA REG(UART0 + 0x00u)
 #define UART_STATE REG(UART0 + 0x04u) /* bit 0: TX full, bit 1: RX full */
-#define UART_CTRL REG(UART0 + 0x08u)  /* bit 0: TX enable, bit 1: RX enable */
+#define UART_CTRL REG(UART0 + 0x08u)  /* bit 0: TX enable, bit 1: RX enable, bit 3: RX interrupt */
+#define UART_INTCLEAR REG(UART0 + 0x0Cu)
+#define NVIC_ISER0 REG(0xE000E100u)    /* IRQ 0: UART0 RX on mps2-an385/386 */
 #define UART_BAUDDIV REG(UART0 + 0x10u)
 
 #define STACK_PAINT 0xC5C5C5C5u
@@ -25,10 +27,19 @@ extern uint32_t __stack_bottom[], __stack_top[];
 int main(void);
 
 static volatile uint32_t ticks;
+static uint64_t halted_us;
 
 void mps2_reset(void);
 void mps2_systick(void);
 void mps2_fault(void);
+void mps2_uart0_rx(void);
+
+/* A byte came in: the interrupt only wakes a core halted in WFI; the
+ * superloop reads the byte. */
+void mps2_uart0_rx(void)
+{
+    UART_INTCLEAR = 2u;
+}
 
 void mps2_systick(void)
 {
@@ -42,10 +53,12 @@ void mps2_fault(void)
 }
 
 /* Initial stack, then handlers: reset, NMI, hard fault, memory, bus,
- * usage faults, four reserved, SVC, debug, reserved, PendSV, SysTick. */
-__attribute__((section(".vectors"), used)) static void (*const vectors[16])(void) = {
+ * usage faults, four reserved, SVC, debug, reserved, PendSV, SysTick;
+ * then IRQ 0 (UART0 RX) and IRQ 1 (UART0 TX, not enabled). */
+__attribute__((section(".vectors"), used)) static void (*const vectors[18])(void) = {
     (void (*)(void))(uintptr_t)__stack_top, mps2_reset, mps2_fault, mps2_fault, mps2_fault,
     mps2_fault, mps2_fault, 0, 0, 0, 0, mps2_fault, mps2_fault, 0, mps2_fault, mps2_systick,
+    mps2_uart0_rx, mps2_fault,
 };
 
 void mps2_reset(void)
@@ -67,7 +80,8 @@ void board_init(void)
     SYST_CVR = 0;
     SYST_CSR = 7u; /* processor clock, interrupt, enable */
     UART_BAUDDIV = 16u;
-    UART_CTRL = 3u;
+    UART_CTRL = 3u | 8u; /* TX, RX, and the RX interrupt that ends a WFI */
+    NVIC_ISER0 = 1u;
 }
 
 uint32_t board_ms(void)
@@ -75,11 +89,34 @@ uint32_t board_ms(void)
     return ticks;
 }
 
+/* Microseconds since board_init: SysTick's count within the tick. */
+static uint64_t board_us(void)
+{
+    uint32_t t, v;
+    do {
+        t = ticks;
+        v = SYST_CVR;
+    } while (t != ticks);
+    return (uint64_t)t * 1000u + (MPS2_SYSCLK_HZ / 1000u - 1u - v) / (MPS2_SYSCLK_HZ / 1000000u);
+}
+
+void board_idle(void)
+{
+    const uint64_t t0 = board_us();
+    __asm__ volatile("wfi");
+    halted_us += board_us() - t0;
+}
+
+uint64_t board_busy_us(void)
+{
+    return board_us() - halted_us;
+}
+
 void board_sleep_ms(uint32_t ms)
 {
     const uint32_t t0 = ticks;
     while (ticks - t0 < ms)
-        __asm__ volatile("wfi");
+        board_idle();
 }
 
 int uart_getc(uint8_t *out)
@@ -116,6 +153,12 @@ static uint32_t clock_ms(void *ctx)
     return ticks;
 }
 
+static void line_idle(void *ctx)
+{
+    (void)ctx;
+    board_idle();
+}
+
 static void clock_sleep(void *ctx, uint32_t ms)
 {
     (void)ctx;
@@ -128,6 +171,7 @@ void board_modem_line(modem_line *out)
     out->getc = line_getc;
     out->putc = line_putc;
     out->now_ms = clock_ms;
+    out->idle = line_idle;
 }
 
 void board_clock(mqtls_clock *out)

@@ -40,6 +40,7 @@ static uint8_t session[1024];
 static size_t session_len;
 static unsigned connects, resumed;
 static uint32_t dial_ms;
+static uint64_t dial_busy;
 static mqtls_tls_config tls_cfg;
 static mqtls_tls tls;
 static modem mdm;
@@ -86,6 +87,7 @@ static int open_tls(void *ctx, mqtls_transport *out)
     mqtls_transport lower;
     int ret;
     dial_ms = board_ms();
+    dial_busy = board_busy_us();
     ret = modem_dial(ctx, target, 10000);
     if (ret != MQTLS_OK)
         return ret;
@@ -113,10 +115,11 @@ static void on_connected(void *ctx, bool session_present)
     resumed += (unsigned)was_resumed;
     mbedtls_memory_buffer_alloc_max_get(&peak, &blocks);
     snprintf(line, sizeof line,
-             "mps2: connected over mutual TLS (%s, %s handshake%s) in %lu ms, TLS heap peak %u "
-             "bytes\n",
+             "mps2: connected over mutual TLS (%s, %s handshake%s) in %lu ms, busy %lu us, TLS "
+             "heap peak %u bytes\n",
              mqtls_tls_version_name(&tls), was_resumed ? "resumed" : "full",
              session_present ? ", session present" : "", (unsigned long)(board_ms() - dial_ms),
+             (unsigned long)(board_busy_us() - dial_busy),
              (unsigned)peak);
     sh_puts(line);
     if (mqtls_tls_session_save(&tls, session, sizeof session, &session_len) == MQTLS_OK)

@@ -48,7 +48,7 @@ static void feed(const char *s, size_t n)
 
 static void setup(void)
 {
-    const modem_line line = {NULL, fake_getc, fake_putc, fake_ms};
+    const modem_line line = {NULL, fake_getc, fake_putc, fake_ms, NULL};
     in_len = in_pos = out_len = 0;
     clock_ms = gate_ms = 0;
     modem_init(&m, &line);
