@@ -9,15 +9,8 @@ set -u
 elf=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 bridge=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
 count=20
-dir=$(mktemp -d)
-pids=""
-cleanup() {
-    for p in $pids; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-    rm -rf "$dir"
-}
-trap cleanup EXIT
-fail() { echo "firmware modem: $*" >&2; [ -f "$dir/qemu.out" ] && sed 's/^/  qemu: /' "$dir/qemu.out" >&2; exit 1; }
-. scripts/broker.sh
+name=modem
+. test/firmware/lib.sh
 
 pick_port || exit 1
 cat >"$dir/mosquitto.conf" <<CONF
@@ -33,11 +26,7 @@ pids="$pids $!"
 for _ in $(seq 1 50); do listening "$port" && break; sleep 0.1; done
 listening "$port" || fail "mosquitto did not start"
 
-"$bridge" "$dir/bridge.port" &
-pids="$pids $!"
-for _ in $(seq 1 50); do [ -s "$dir/bridge.port" ] && break; sleep 0.1; done
-[ -s "$dir/bridge.port" ] || fail "the modem bridge did not start"
-bport=$(cat "$dir/bridge.port")
+fw_bridge
 
 mosquitto_sub -h 127.0.0.1 -p "$port" -t mps2/telemetry -q 1 -C "$count" -W 90 >"$dir/got" 2>&1 &
 sub=$!
@@ -46,10 +35,7 @@ for _ in $(seq 1 50); do grep -q " mps2/telemetry" "$dir/mosquitto.log" 2>/dev/n
 grep -q " mps2/telemetry" "$dir/mosquitto.log" || fail "the subscriber did not subscribe"
 
 echo "127.0.0.1:$port $count" >"$dir/device.cfg"
-(cd "$dir" && timeout 90 qemu-system-arm -M mps2-an386 -display none -monitor none \
-    -semihosting-config enable=on,target=native \
-    -chardev socket,id=modem,host=127.0.0.1,port="$bport" -serial chardev:modem \
-    -kernel "$elf" >"$dir/qemu.out" 2>&1) || fail "the firmware did not finish cleanly (status $?)"
+fw_boot qemu.out || fail "the firmware did not finish cleanly (status $?)"
 wait "$sub" || fail "the subscriber did not get $count messages: $(cat "$dir/got")"
 for n in $(seq 1 "$count"); do
     grep -qx "$n" "$dir/got" || fail "reading $n never arrived"

@@ -13,21 +13,10 @@ elf=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 bridge=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
 measured=${3:-} # where to write "heap_peak stack" as measured on the target
 count=300
-dir=$(mktemp -d)
-pids=""
+name=telemetry
 qemu=""
-cleanup() {
-    for p in $pids $qemu; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-    rm -rf "$dir"
-}
-trap cleanup EXIT
-fail() {
-    echo "firmware telemetry: $*" >&2
-    for f in "$dir"/qemu.*.out "$dir/bridge.log"; do [ -f "$f" ] && sed "s|^|  $(basename "$f"): |" "$f" >&2; done
-    exit 1
-}
-. scripts/broker.sh
-certs=$PWD/build/certs
+. test/firmware/lib.sh
+trap '[ -n "$qemu" ] && kill "$qemu" 2>/dev/null; fw_cleanup' EXIT
 
 broker() { # starts (or restarts) the persistent broker on $port
     cat >"$dir/mosquitto.conf" <<CONF
@@ -64,11 +53,7 @@ wait_for() { # wait_for FILE TEXT SECONDS [COUNT]: until TEXT is there COUNT (1)
 
 pick_port || exit 1
 broker
-MODEM_BRIDGE_LOG=1 "$bridge" "$dir/bridge.port" 2>"$dir/bridge.log" &
-bridge_pid=$!
-pids="$pids $bridge_pid"
-for _ in $(seq 1 50); do [ -s "$dir/bridge.port" ] && break; sleep 0.1; done
-bport=$(cat "$dir/bridge.port")
+fw_bridge
 mosquitto_sub -h localhost -p "$port" --cafile "$certs/root-a.crt" --cert "$certs/device-002.crt" \
     --key "$certs/device-002.key" -i fw-telemetry-sub -c -q 1 -t mps2/telemetry >"$dir/got" 2>"$dir/sub.err" &
 pids="$pids $!"

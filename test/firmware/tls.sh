@@ -11,27 +11,15 @@ set -u
 elf=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 bridge=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
 count=20
-dir=$(mktemp -d)
-pids=""
-cleanup() {
-    for p in $pids; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-    rm -rf "$dir"
-}
-trap cleanup EXIT
-fail() { echo "firmware tls: $*" >&2; [ -f "$dir/qemu.out" ] && sed 's/^/  qemu: /' "$dir/qemu.out" >&2; exit 1; }
-. scripts/broker.sh
+name=tls
+. test/firmware/lib.sh
 
-certs=$PWD/build/certs
 pick_port || exit 1
 start_broker || fail "mosquitto did not start"
 pids="$pids $broker_pid"
 sed -i 's/^log_dest .*/&\nlog_type all/' "$dir/mosquitto.conf"
 
-"$bridge" "$dir/bridge.port" &
-pids="$pids $!"
-for _ in $(seq 1 50); do [ -s "$dir/bridge.port" ] && break; sleep 0.1; done
-[ -s "$dir/bridge.port" ] || fail "the modem bridge did not start"
-bport=$(cat "$dir/bridge.port")
+fw_bridge
 
 mosquitto_sub -h localhost -p "$port" --cafile "$certs/root-a.crt" --cert "$certs/device-002.crt" \
     --key "$certs/device-002.key" -t mps2/telemetry -q 1 -C "$count" -W 120 >"$dir/got" 2>&1 &
@@ -41,10 +29,7 @@ for _ in $(seq 1 50); do grep -q "device-002" "$dir/mosquitto.log" 2>/dev/null &
 sleep 0.5 # connected; its SUBSCRIBE follows at once
 
 echo "127.0.0.1:$port $count" >"$dir/device.cfg"
-(cd "$dir" && timeout 120 qemu-system-arm -M mps2-an386 -display none -monitor none \
-    -semihosting-config enable=on,target=native \
-    -chardev socket,id=modem,host=127.0.0.1,port="$bport" -serial chardev:modem \
-    -kernel "$elf" >"$dir/qemu.out" 2>&1) || fail "the firmware did not finish cleanly (status $?)"
+fw_boot qemu.out || fail "the firmware did not finish cleanly (status $?)"
 wait "$sub" || fail "the subscriber did not get $count messages: $(cat "$dir/got")"
 for n in $(seq 1 "$count"); do
     grep -qx "$n" "$dir/got" || fail "reading $n never arrived"
@@ -72,10 +57,7 @@ pids="$pids $!"
 for _ in $(seq 1 50); do listening "$port" && break; sleep 0.1; done
 listening "$port" || fail "the impostor broker did not start"
 echo "127.0.0.1:$port 1" >"$dir/device.cfg"
-(cd "$dir" && timeout 120 qemu-system-arm -M mps2-an386 -display none -monitor none \
-    -semihosting-config enable=on,target=native \
-    -chardev socket,id=modem,host=127.0.0.1,port="$bport" -serial chardev:modem \
-    -kernel "$elf" >"$dir/qemu.out" 2>&1) && fail "the device connected to an impostor"
+fw_boot qemu.out && fail "the device connected to an impostor"
 device=$(sed -n 's/^mps2: connect: //p' "$dir/qemu.out")
 host=$(cd "$PWD" && build/examples/first "$port" 2>&1 | sed -n 's/^first: //p')
 [ -n "$device" ] || fail "the device gave no reason"
@@ -94,10 +76,7 @@ pids="$pids $broker_pid"
 rm -f "$dir/device.flash" "$dir/device.blobs"
 run_device() { # run_device CFG: the exit status of one boot
     echo "$1" >"$dir/device.cfg"
-    (cd "$dir" && timeout 120 qemu-system-arm -M mps2-an386 -display none -monitor none \
-        -semihosting-config enable=on,target=native \
-        -chardev socket,id=modem,host=127.0.0.1,port="$bport" -serial chardev:modem \
-        -kernel "$elf" >"$dir/qemu.out" 2>&1)
+    fw_boot qemu.out
 }
 run_device "127.0.0.1:$port 3 0 notime" || fail "with no calendar time the device did not publish"
 grep -q "no calendar time" "$dir/qemu.out" || fail "the device did not boot without time"

@@ -1,0 +1,41 @@
+# SPDX-License-Identifier: Apache-2.0
+# Sourced by the firmware tests (bash): one temp dir, every process they
+# start listed in $pids and stopped by pid on exit, the modem bridge, and
+# one boot of the emulated device. The caller sets $name (for messages),
+# $elf and $bridge (absolute paths) first.
+dir=$(mktemp -d)
+pids=""
+fw_cleanup() {
+    for p in $pids; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+    rm -rf "$dir"
+}
+trap fw_cleanup EXIT
+# fail MESSAGE: says what went wrong, with the device's and the bridge's output.
+fail() {
+    echo "firmware $name: $*" >&2
+    for f in "$dir"/qemu*.out "$dir/bridge.log"; do
+        [ -f "$f" ] && sed "s|^|  $(basename "$f"): |" "$f" >&2
+    done
+    exit 1
+}
+. scripts/broker.sh
+certs=$PWD/build/certs
+
+# Starts the modem bridge (its events in bridge.log); sets $bport, $bridge_pid.
+fw_bridge() {
+    MODEM_BRIDGE_LOG=1 "$bridge" "$dir/bridge.port" 2>"$dir/bridge.log" &
+    bridge_pid=$!
+    pids="$pids $bridge_pid"
+    for _ in $(seq 1 50); do [ -s "$dir/bridge.port" ] && break; sleep 0.1; done
+    [ -s "$dir/bridge.port" ] || fail "the modem bridge did not start"
+    bport=$(cat "$dir/bridge.port")
+}
+
+# fw_boot OUT: one boot of the device, UART0 on the bridge, in $dir (its
+# flash files and device.cfg there), output in $dir/OUT; its exit status.
+fw_boot() {
+    (cd "$dir" && timeout 120 qemu-system-arm -M mps2-an386 -display none -monitor none \
+        -semihosting-config enable=on,target=native \
+        -chardev socket,id=modem,host=127.0.0.1,port="$bport" -serial chardev:modem \
+        -kernel "$elf" >"$dir/$1" 2>&1)
+}
