@@ -109,7 +109,7 @@ EXAMPLES     := $(BUILD)/examples/mqtls-decode $(BUILD)/examples/telemetry \
                 $(BUILD)/examples/mqtls-pem2c $(BUILD)/examples/porting/transport_lwip.o
 BENCH_CODEC  := $(BUILD)/bench/bench_codec
 
-PHONY_FW := firmware firmware-check
+PHONY_FW := firmware firmware-check firmware-demo
 .PHONY: $(PHONY_FW) check-mbedtls36 bench-deps all lib check unit integration asan fuzz-replay lint examples examples-test deps size bench bench-build fuzz \
         install uninstall install-check cxx-check tsan crash faults store32 mbedtls36 docs \
         fuzz-seed demo help clean certs
@@ -126,6 +126,7 @@ help:
 	@echo "  make demo       loopback Mosquitto with mutual TLS, the telemetry example, a subscriber"
 	@echo "  make certs      generate the test PKI into $(CERTS_OUT) (fresh each time)"
 	@echo "  make size       cross-compile mqtt/ for Cortex-M4, print flash and stack use"
+	@echo "  make firmware-demo  the emulated Cortex-M4 device publishing over mutual TLS (QEMU)"
 	@echo "  make bench      codec instructions (callgrind), TLS heap and connect times, and"
 	@echo "                  publish throughput beside libmosquitto and Paho C (BENCH_RUNS=5);"
 	@echo "                  writes docs/performance.md"
@@ -376,6 +377,9 @@ $(FW_DIR)/telemetry.elf: $(FW_TEL_OBJS) $(FW_MBED) ports/qemu-mps2/mps2.ld
 	$(FW_CC) $(FW_CFLAGS) $(FW_LDFLAGS) -Wl,-Map,$(FW_DIR)/telemetry.map $(FW_TEL_OBJS) $(FW_MBED) -o $@
 
 firmware: deps $(FW_DIR)/hello.elf $(FW_DIR)/modem_pub.elf $(FW_DIR)/modem_bridge $(FW_DIR)/telemetry.elf
+
+firmware-demo: firmware $(CERTS_OUT)/root-a.crt
+	@bash scripts/firmware-demo.sh $(FW_DIR)/telemetry.elf $(FW_DIR)/modem_bridge
 
 firmware-check: firmware
 	@sh test/firmware/hello.sh $(FW_DIR)/hello.elf
