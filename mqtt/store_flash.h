@@ -63,7 +63,7 @@ typedef struct mqtls_flash_store_sector { /* one sector: 16 bytes */
 typedef struct mqtls_flash_store {
     /* statistics since mount */
     uint32_t reclaims; /* sectors reclaimed */
-    uint32_t copies;   /* records copied by reclaims */
+    uint32_t copies;   /* records copied (by reclaims, and rewrites back to PUBLISH) */
     uint32_t damaged;  /* at mount: sectors whose records end in bytes that are
                           not a whole record (a write cut short, or damage):
                           what they held was never accepted or is lost */
