@@ -338,19 +338,20 @@ $(FW_DIR)/modem_bridge: test/firmware/modem_bridge.c
 	@mkdir -p $(FW_DIR)
 	$(CC) $(ALL_CFLAGS) $< -o $@
 
-# MQTT over mutual TLS on the device: mbedTLS 2.28 from Debian's source
-# package with the device configuration (scripts/fw-mbedtls.sh), the
-# factory trust and identity compiled in by mqtls-pem2c.
-FW_MBED     := $(FW_DIR)/mbedtls/libmbed_fw.a
-FW_TLS_DEFS := -DMBEDTLS_CONFIG_FILE='"mbedtls_device_config.h"' -DMBEDTLS_MEMORY_DEBUG \
-               -DMQTLS_TLS_READ_AHEAD=0 -DMQTLS_TLS_POSIX_CLOCK=0
+# MQTT over mutual TLS on the device: mbedTLS from Debian's source
+# packages with a device configuration (scripts/fw-mbedtls.sh), the
+# factory trust and identity made into C by mqtls-pem2c. Three builds of
+# the telemetry firmware, the device matrix:
+#   telemetry.elf        mbedTLS 2.28, TLS 1.2      (mbedtls_device_config.h)
+#   telemetry-36.elf     mbedTLS 3.6, TLS 1.2, restartable ECC: the
+#                        handshake in slices (mbedtls36_device_config.h)
+#   telemetry-36-13.elf  mbedTLS 3.6, TLS 1.3 and 1.2 (the same, -DMQTLS_FW_TLS13)
+FW_TLS_DEFS := -DMBEDTLS_MEMORY_DEBUG -DMQTLS_TLS_READ_AHEAD=0 -DMQTLS_TLS_POSIX_CLOCK=0
 FW_TLS      := tls/tls_mbedtls.c tls/tls_config.c tls/tls_verify.c tls/tls_explain.c \
                tls/tls_compat.c tls/tls_compat_crypto.c tls/bundle.c tls/castore.c
 FW_GEN      := $(FW_DIR)/gen/fw_trust.c $(FW_DIR)/gen/fw_device_crt.c $(FW_DIR)/gen/fw_device_key.c
-
-$(FW_MBED): scripts/fw-mbedtls.sh scripts/mbedtls-source.sh test/fwprofile/mbedtls_device_config.h
-	bash scripts/fw-mbedtls.sh $(FW_DIR)/mbedtls $(FW_CC) -mcpu=cortex-m4 -mthumb -Os -g \
-	    -ffunction-sections -fdata-sections -std=c99 --specs=picolibc.specs -DMBEDTLS_MEMORY_DEBUG
+FW_MBED_CFLAGS := -mcpu=cortex-m4 -mthumb -Os -g -ffunction-sections -fdata-sections -std=c99 \
+                  --specs=picolibc.specs -DMBEDTLS_MEMORY_DEBUG
 
 $(FW_DIR)/gen/fw_trust.c: $(CERTS_OUT)/root-a.crt $(BUILD)/examples/mqtls-pem2c
 	@mkdir -p $(dir $@)
@@ -366,28 +367,38 @@ $(FW_DIR)/gen/fw_device_key.c: $(CERTS_OUT)/root-a.crt $(BUILD)/examples/mqtls-p
 # map says what each part of the image costs (scripts/fw-size.sh).
 FW_TEL_SRCS := $(FW_PORT) ports/qemu-mps2/modem.c ports/qemu-mps2/telemetry.c $(FW_MQTT) $(FW_TLS) \
                net/blobs_flash.c net/blobs.c $(FW_GEN)
-FW_TEL_OBJS := $(FW_TEL_SRCS:%.c=$(FW_DIR)/obj/%.o)
 
-$(FW_DIR)/obj/%.o: %.c $(FW_MBED) $(FW_GEN) $(wildcard ports/qemu-mps2/*.h) $(HEADERS)
-	@mkdir -p $(dir $@)
-	$(FW_CC) $(FW_CFLAGS) -I$(FW_DIR)/gen -Itest/fwprofile -I$$(cat $(FW_DIR)/mbedtls/source)/include \
-	    $(FW_TLS_DEFS) -c $< -o $@
+# fw_variant NAME SUITE CONFIG DEFINES: $(FW_DIR)/NAME/ holds its mbedTLS,
+# its objects, telemetry.elf and telemetry.map.
+define fw_variant
+$(FW_DIR)/$(1)/mbedtls/libmbed_fw.a: scripts/fw-mbedtls.sh scripts/mbedtls-source.sh test/fwprofile/$(3)
+	bash scripts/fw-mbedtls.sh $(FW_DIR)/$(1)/mbedtls $(2) $(3) $(FW_CC) $(FW_MBED_CFLAGS) $(4)
 
-$(FW_DIR)/telemetry.elf: $(FW_TEL_OBJS) $(FW_MBED) ports/qemu-mps2/mps2.ld
-	$(FW_CC) $(FW_CFLAGS) $(FW_LDFLAGS) -Wl,-Map,$(FW_DIR)/telemetry.map $(FW_TEL_OBJS) $(FW_MBED) -o $@
+$(FW_DIR)/$(1)/obj/%.o: %.c $(FW_DIR)/$(1)/mbedtls/libmbed_fw.a $(FW_GEN) $(wildcard ports/qemu-mps2/*.h) $(HEADERS)
+	@mkdir -p $$(dir $$@)
+	$(FW_CC) $(FW_CFLAGS) -I$(FW_DIR)/gen -Itest/fwprofile -isystem $$$$(cat $(FW_DIR)/$(1)/mbedtls/source)/include \
+	    -DMBEDTLS_CONFIG_FILE='"$(3)"' $(FW_TLS_DEFS) $(4) -c $$< -o $$@
 
-firmware: deps $(FW_DIR)/hello.elf $(FW_DIR)/modem_pub.elf $(FW_DIR)/modem_bridge $(FW_DIR)/telemetry.elf
+$(FW_DIR)/$(1)/telemetry.elf: $(FW_TEL_SRCS:%.c=$(FW_DIR)/$(1)/obj/%.o) $(FW_DIR)/$(1)/mbedtls/libmbed_fw.a ports/qemu-mps2/mps2.ld
+	$(FW_CC) $(FW_CFLAGS) $(FW_LDFLAGS) -Wl,-Map,$(FW_DIR)/$(1)/telemetry.map $$(filter %.o %.a,$$^) -o $$@
+endef
+$(eval $(call fw_variant,2.28,bookworm,mbedtls_device_config.h,))
+$(eval $(call fw_variant,3.6,trixie,mbedtls36_device_config.h,-DMBEDTLS_PLATFORM_MS_TIME_ALT))
+$(eval $(call fw_variant,3.6-tls13,trixie,mbedtls36_device_config.h,-DMBEDTLS_PLATFORM_MS_TIME_ALT -DMQTLS_FW_TLS13))
+FW_ELVES := $(FW_DIR)/2.28/telemetry.elf $(FW_DIR)/3.6/telemetry.elf $(FW_DIR)/3.6-tls13/telemetry.elf
+
+firmware: deps $(FW_DIR)/hello.elf $(FW_DIR)/modem_pub.elf $(FW_DIR)/modem_bridge $(FW_ELVES)
 
 firmware-demo: firmware $(CERTS_OUT)/root-a.crt
-	@bash scripts/firmware-demo.sh $(FW_DIR)/telemetry.elf $(FW_DIR)/modem_bridge
+	@bash scripts/firmware-demo.sh $(FW_DIR)/2.28/telemetry.elf $(FW_DIR)/modem_bridge
 
 firmware-check: firmware
 	@sh test/firmware/hello.sh $(FW_DIR)/hello.elf
 	@bash test/firmware/modem.sh $(FW_DIR)/modem_pub.elf $(FW_DIR)/modem_bridge
-	@bash test/firmware/tls.sh $(FW_DIR)/telemetry.elf $(FW_DIR)/modem_bridge
-	@bash test/firmware/telemetry.sh $(FW_DIR)/telemetry.elf $(FW_DIR)/modem_bridge $(FW_DIR)/measured.txt
+	@bash test/firmware/tls.sh $(FW_DIR)/2.28/telemetry.elf $(FW_DIR)/modem_bridge
+	@bash test/firmware/telemetry.sh $(FW_DIR)/2.28/telemetry.elf $(FW_DIR)/modem_bridge $(FW_DIR)/measured.txt
 	@echo "== the telemetry firmware on the Cortex-M4 (mbedTLS 2.28, TLS 1.2, -Os)"
-	@sh scripts/fw-size.sh $(FW_DIR)/telemetry.elf $(FW_DIR)/telemetry.map $(FW_DIR)/measured.txt
+	@sh scripts/fw-size.sh $(FW_DIR)/2.28/telemetry.elf $(FW_DIR)/2.28/telemetry.map $(FW_DIR)/measured.txt
 
 check: deps
 	$(MAKE) all
@@ -603,7 +614,7 @@ bench: bench-deps bench-build $(CERTS_OUT)/root-a.crt
 	@bash scripts/bench-tls.sh 50 $(BENCH_TLS) build/m36/bench/bench_tls
 	@bash scripts/fwprofile.sh
 	@$(MAKE) --no-print-directory firmware
-	@bash scripts/fw-icount.sh $(FW_DIR)/telemetry.elf $(FW_DIR)/modem_bridge
+	@bash scripts/fw-icount.sh $(FW_DIR)/2.28/telemetry.elf $(FW_DIR)/modem_bridge
 
 $(FUZZ_BIN): $(FUZZ_SRCS) test/unit/vectors.c $(LIB_SRCS) $(HEADERS)
 	@mkdir -p $(dir $@)
