@@ -84,7 +84,7 @@ UNIT_SRCS := test/unit/runner.c test/unit/net/test_error.c test/unit/net/test_tc
              test/unit/tls/test_tls_explain.c \
              test/unit/net/test_blobs.c test/unit/tls/test_castore.c test/unit/tls/test_ca_update.c \
              test/unit/net/test_flash_sim.c test/unit/flash_sim.c test/unit/net/test_blobs_flash.c \
-             test/unit/mqtt/test_store_flash.c test/unit/mqtt/test_client_store.c \
+             test/unit/mqtt/test_store_flash.c test/unit/mqtt/test_client_store.c test/unit/mqtt/test_client_open.c \
              test/unit/net/test_modem.c ports/qemu-mps2/modem.c \
              test/unit/tls/test_identity.c \
              test/unit/fake.c test/unit/test_fake.c test/unit/testutil.c

@@ -750,16 +750,19 @@ int mqtls_client_setup(mqtls_client *c, const mqtls_client_config *cfg)
     return MQTLS_OK;
 }
 
-/* Opens the transport and sends CONNECT; CONNACK is due within wait_ms. */
-static int start(mqtls_client *c, uint32_t wait_ms)
+/* Calls the open function (again, while it makes the connection in
+ * slices); once it has, sends CONNECT: the CONNACK is due within the
+ * wait start() was given, counted from then. */
+static int open_step(mqtls_client *c)
 {
-    int ret;
+    int ret = c->cfg.open(c->cfg.open_ctx, &c->transport);
 
-    if (c->state != MQTLS_CLIENT_DISCONNECTED)
+    if (ret == MQTLS_ERR_IN_PROGRESS) {
+        c->state = MQTLS_CLIENT_OPENING;
         return MQTLS_OK;
-    c->stopped = false;
-    ret = c->cfg.open(c->cfg.open_ctx, &c->transport);
+    }
     if (ret != MQTLS_OK) {
+        c->state = MQTLS_CLIENT_DISCONNECTED; /* the open released what it had */
         c->last_error = ret;
         schedule_retry(c, ret);
         LOG_EVENT(c, 1, "open failed");
@@ -769,10 +772,20 @@ static int start(mqtls_client *c, uint32_t wait_ms)
     c->state = MQTLS_CLIENT_CONNECTING;
     c->rx_len = 0;
     c->ping_outstanding = false;
-    c->connack_by_ms = now(c) + wait_ms;
+    c->connack_by_ms += now(c);
     ret = mqtls_codec_encode_connect(c->cfg.tx_buf, c->cfg.tx_cap, &c->cfg.connect);
     return ret < 0 ? lose(c, ret == MQTLS_ERR_BUFFER_TOO_SMALL ? MQTLS_ERR_TX_BUF_TOO_SMALL : ret)
                    : send_all(c, c->cfg.tx_buf, (size_t)ret);
+}
+
+/* Opens the transport and sends CONNECT; CONNACK is due within wait_ms. */
+static int start(mqtls_client *c, uint32_t wait_ms)
+{
+    if (c->state != MQTLS_CLIENT_DISCONNECTED)
+        return MQTLS_OK;
+    c->stopped = false;
+    c->connack_by_ms = wait_ms;
+    return open_step(c);
 }
 
 /* CONNECTING: waits up to timeout_ms (and never past the CONNACK deadline)
@@ -798,8 +811,11 @@ int mqtls_client_connect(mqtls_client *c, uint32_t timeout_ms)
         return MQTLS_ERR_INVALID_ARG;
     lock(c);
     ret = c->state == MQTLS_CLIENT_CONNECTED ? MQTLS_OK : start(c, timeout_ms);
-    for (rounds = 0; ret == MQTLS_OK && c->state == MQTLS_CLIENT_CONNECTING; rounds++)
-        ret = rounds < 100000 ? await_connack(c, timeout_ms) : lose(c, MQTLS_ERR_CONNACK_TIMEOUT);
+    for (rounds = 0; ret == MQTLS_OK && (c->state == MQTLS_CLIENT_CONNECTING ||
+                                         c->state == MQTLS_CLIENT_OPENING); rounds++)
+        ret = rounds >= 100000                     ? lose(c, MQTLS_ERR_CONNACK_TIMEOUT)
+              : c->state == MQTLS_CLIENT_OPENING ? open_step(c)
+                                                   : await_connack(c, timeout_ms);
     if (ret == MQTLS_OK)
         ret = fill_window(c);
     unlock(c);
@@ -928,6 +944,8 @@ int mqtls_client_poll(mqtls_client *c, uint32_t timeout_ms)
     expire(c); /* offline too: that is when messages wait */
     if (c->state == MQTLS_CLIENT_DISCONNECTED)
         ret = reconnect(c, timeout_ms);
+    else if (c->state == MQTLS_CLIENT_OPENING)
+        ret = open_step(c); /* one slice */
     if (ret == MQTLS_OK && c->state == MQTLS_CLIENT_CONNECTING)
         ret = await_connack(c, left(c, t0, timeout_ms));
     if (ret == MQTLS_OK && c->state == MQTLS_CLIENT_CONNECTED) {

@@ -97,7 +97,13 @@ typedef struct mqtls_client_events {
 
 /* Builds the byte stream for a connect (TCP, TLS over TCP, ...): fills
  * *out, returns MQTLS_OK or an error. Ready made: mqtls_tcp_open
- * (net/tcp_posix.h), mqtls_tcp_tls_open (tls/tcp_tls.h). */
+ * (net/tcp_posix.h), mqtls_tcp_tls_open (tls/tcp_tls.h).
+ * An open made in slices (a TLS handshake that must not hold a superloop
+ * for seconds: mqtls_tls_config_set_slices()) returns MQTLS_ERR_IN_PROGRESS
+ * with *out already able to close the half-made connection; the client
+ * (state OPENING) calls it again from each poll() until it returns
+ * anything else, and calls out->close if it gives up first (disconnect,
+ * abort). The open function keeps its own progress in between. */
 typedef int (*mqtls_client_open_fn)(void *ctx, mqtls_transport *out);
 
 /* What a new session (CONNACK session present 0) does with the stored
@@ -227,7 +233,9 @@ typedef struct mqtls_client_config {
 typedef enum mqtls_client_state {
     MQTLS_CLIENT_DISCONNECTED = 0,
     MQTLS_CLIENT_CONNECTING = 1, /* CONNECT sent, waiting for CONNACK */
-    MQTLS_CLIENT_CONNECTED = 2
+    MQTLS_CLIENT_CONNECTED = 2,
+    MQTLS_CLIENT_OPENING = 3     /* the open function is making the connection
+                                    in slices (MQTLS_ERR_IN_PROGRESS) */
 } mqtls_client_state;
 
 typedef struct mqtls_client {
@@ -249,7 +257,8 @@ typedef struct mqtls_client {
     uint32_t ping_ms;       /* when the outstanding PINGREQ went */
     uint32_t retry_at_ms;   /* when poll() tries to reconnect */
     uint32_t connected_ms;  /* when the current connection got its CONNACK */
-    uint32_t connack_by_ms; /* CONNECTING: when waiting for CONNACK ends */
+    uint32_t connack_by_ms; /* CONNECTING: when waiting for CONNACK ends;
+                               OPENING: how long it will wait */
     uint32_t aged_ms;       /* when poll() last looked for expired messages */
     uint16_t next_id;       /* the next packet id to try */
     bool ping_outstanding;
@@ -288,7 +297,8 @@ int mqtls_client_start(mqtls_client *c);
  * One call takes at most timeout_ms, plus write_timeout_ms for each packet
  * it writes, plus, when it opens a connection, the open function's own
  * time: with mqtls_tcp_tls that is the TCP connect timeout plus the TLS
- * handshake timeout, because an open is one blocking call.
+ * handshake timeout, because an open is one blocking call; an open in
+ * slices (state OPENING) costs one slice per poll().
  * Returns MQTLS_OK, or the error that ended the connection or the
  * reconnect attempt (the client goes on). */
 int mqtls_client_poll(mqtls_client *c, uint32_t timeout_ms);

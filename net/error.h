@@ -30,6 +30,8 @@ extern "C" {
     X(MQTLS_ERR_INCOMPLETE, -3, "need more bytes to complete the packet")        \
     X(MQTLS_ERR_PACKET_TOO_LARGE, -4,                                            \
       "packet larger than the buffer or the 268,435,455-byte protocol limit")    \
+    X(MQTLS_ERR_IN_PROGRESS, -5,                                                 \
+      "not finished yet: call again to go on (a connect made in slices)")        \
     X(MQTLS_ERR_MALFORMED_LENGTH, -100,                                          \
       "malformed remaining length (more than 4 bytes)")                          \
     X(MQTLS_ERR_BAD_PACKET_TYPE, -101, "reserved or unknown packet type")        \
@@ -112,6 +114,9 @@ extern "C" {
     X(MQTLS_ERR_TLS_NO_TICKET, -324,                                             \
       "no TLS 1.3 session ticket yet: the server sends it after the handshake, "  \
       "with the first data read")                                                \
+    X(MQTLS_ERR_TLS_NO_RESTART, -325,                                            \
+      "this mbedTLS cannot pause elliptic-curve work (it needs MBEDTLS_ECP_RESTARTABLE " \
+      "and no MBEDTLS_USE_PSA_CRYPTO)")                                           \
     X(MQTLS_ERR_CONNACK_PROTOCOL_VERSION, -401,                                  \
       "broker refused the connection: unacceptable protocol version (CONNACK 1)") \
     X(MQTLS_ERR_CONNACK_IDENTIFIER_REJECTED, -402,                               \

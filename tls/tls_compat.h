@@ -59,6 +59,17 @@
 #define MQTLS_COMPAT_IP_NAMES 0
 #endif
 
+/* 1 when the TLS 1.2 client can pause elliptic-curve work and go on
+ * (mbedtls_ecp_set_max_ops): MBEDTLS_ECP_RESTARTABLE, without
+ * MBEDTLS_USE_PSA_CRYPTO, both versions. TLS 1.3 never pauses it. */
+#if defined(MBEDTLS_ECP_RESTARTABLE) && !defined(MBEDTLS_USE_PSA_CRYPTO) && \
+    defined(MBEDTLS_SSL_CLI_C) && defined(MBEDTLS_KEY_EXCHANGE_ECDHE_ECDSA_ENABLED)
+#define MQTLS_COMPAT_ECC_RESTART 1
+#include <mbedtls/ecp.h>
+#else
+#define MQTLS_COMPAT_ECC_RESTART 0
+#endif
+
 /* Starts the crypto library (psa_crypto_init() with PSA; nothing without).
  * Safe to call again. 0 or -1. */
 int mqtls_crypto_start(void);

@@ -388,6 +388,16 @@ int mqtls_tls_config_set_handshake_timeout(mqtls_tls_config *pub, uint32_t timeo
     return MQTLS_OK;
 }
 
+int mqtls_tls_config_set_slices(mqtls_tls_config *pub, uint32_t wait_ms, unsigned ecc_ops)
+{
+    CFG(pub);
+    if (ecc_ops != 0 && (!MQTLS_COMPAT_ECC_RESTART || wait_ms == 0))
+        return wait_ms == 0 ? MQTLS_ERR_INVALID_ARG : MQTLS_ERR_TLS_NO_RESTART;
+    cfg->slice_wait_ms = wait_ms;
+    cfg->slice_ecc_ops = ecc_ops;
+    return MQTLS_OK;
+}
+
 int mqtls_tls_config_set_time_policy(mqtls_tls_config *pub, mqtls_tls_time_policy policy)
 {
     CFG(pub);

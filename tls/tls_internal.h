@@ -27,6 +27,10 @@ typedef struct mqtls_tls_cfg_impl {
     mqtls_clock clock;          /* for the handshake timeout */
     time_t (*wall_clock)(void); /* calendar time in seconds; default time() */
     uint32_t handshake_timeout_ms; /* whole handshake; default 10,000 */
+    uint32_t slice_wait_ms;     /* a handshake in slices: longest wait per
+                                   call, or 0 (one blocking call) */
+    uint32_t slice_ecc_ops;     /* and elliptic-curve operations per call
+                                   (restartable ECC), or 0 */
     size_t read_ahead;          /* bytes; 0: read only what mbedTLS asks for */
     mqtls_tls_time_policy time_policy;
     int ca_count;               /* certificates in ca */
@@ -62,6 +66,10 @@ typedef struct mqtls_tls_impl {
     const mqtls_tls_cfg_impl *cfg;
     uint32_t deadline_ms;       /* when the current call (handshake, send,
                                    recv, close) must return, on cfg's clock */
+    uint32_t slice_end_ms;      /* when the current slice of a handshake
+                                   in slices must return */
+    uint32_t hs_start_ms;       /* when the handshake began */
+    bool handshaking;           /* a handshake in slices is under way */
     bool no_deadline;           /* the call was given MQTLS_WAIT_FOREVER */
     bool free_try;              /* one lower call may still go, expired or not
                                    (timeout 0 means one try without waiting) */

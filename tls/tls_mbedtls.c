@@ -50,11 +50,20 @@ static void set_deadline(mqtls_tls_impl *tls, uint32_t timeout_ms, bool free_try
  * which keeps what it has of a record for the next call). */
 static int time_left(mqtls_tls_impl *tls, uint32_t *left)
 {
-    const int32_t d = (int32_t)(tls->deadline_ms - mqtls_tls_now_ms(tls->cfg));
-    if (tls->no_deadline) {
+    uint32_t end = tls->deadline_ms;
+    bool forever = tls->no_deadline;
+    int32_t d;
+
+    /* A handshake in slices: this slice's end, when it comes first. */
+    if (tls->handshaking && (forever || (int32_t)(tls->slice_end_ms - end) < 0)) {
+        end = tls->slice_end_ms;
+        forever = false;
+    }
+    if (forever) {
         *left = MQTLS_WAIT_FOREVER;
         return 1;
     }
+    d = (int32_t)(end - mqtls_tls_now_ms(tls->cfg));
     *left = d > 0 ? (uint32_t)d : 0;
     if (d > 0 || tls->free_try) {
         tls->free_try = false;
@@ -215,13 +224,92 @@ static int compute_trust_id(const mqtls_tls_cfg_impl *cfg, const mbedtls_x509_cr
     return r;
 }
 
+/* The elliptic-curve budget of the next handshake step: process-wide in
+ * mbedTLS, so it is set around our own steps only. */
+static void ecc_budget(unsigned ops)
+{
+#if MQTLS_COMPAT_ECC_RESTART
+    mbedtls_ecp_set_max_ops(ops);
+#else
+    (void)ops;
+#endif
+}
+
+/* Runs the handshake to its end; in slices, one step (or part of one: a
+ * wait cut at the slice's end, elliptic-curve work paused at its budget)
+ * and MQTLS_ERR_IN_PROGRESS while it is not over. */
+static int handshake(mqtls_tls_impl *tls)
+{
+    const mqtls_tls_cfg_impl *cfg = tls->cfg;
+    unsigned steps;
+    int mret;
+
+    tls->slice_end_ms = mqtls_tls_now_ms(cfg) + cfg->slice_wait_ms;
+    for (steps = 0; !mqtls_ssl_handshake_over(&tls->ssl); steps++) {
+        if (mqtls_clock_elapsed_ms(tls->hs_start_ms, mqtls_tls_now_ms(cfg)) >=
+            cfg->handshake_timeout_ms) {
+            tls->handshaking = false;
+            tls->rep.mbedtls_error = MBEDTLS_ERR_SSL_TIMEOUT;
+            mqtls_tls_say(tls, "TLS handshake did not finish within %u ms", (unsigned)cfg->handshake_timeout_ms);
+            return MQTLS_ERR_TLS_HANDSHAKE_TIMEOUT;
+        }
+        if (tls->handshaking && steps > 0)
+            return MQTLS_ERR_IN_PROGRESS;
+        ecc_budget(cfg->slice_ecc_ops);
+        mret = mbedtls_ssl_handshake_step(&tls->ssl);
+        ecc_budget(0);
+        if (mret == MBEDTLS_ERR_SSL_WANT_READ || mret == MBEDTLS_ERR_SSL_WANT_WRITE ||
+            mret == MBEDTLS_ERR_SSL_CRYPTO_IN_PROGRESS) {
+            if (tls->handshaking)
+                return MQTLS_ERR_IN_PROGRESS;
+            continue;
+        }
+        if (mret != 0) {
+            tls->handshaking = false;
+            return mqtls_tls_explain_failure(tls, mret);
+        }
+    }
+    tls->handshaking = false;
+    /* A resumed handshake carries no server Certificate, so verification
+     * (and our callback) never ran: that is how resumption shows. */
+    tls->rep.resumed = tls->have_saved && tls->top_depth < 0 && !cfg->insecure;
+    tls->rep.ca_known = tls->top_depth >= 0 && !cfg->insecure;
+    if (!tls->rep.ca_known)
+        tls->rep.ca_subject[0] = 0;
+    if (tls->rep.resumed) {
+        /* Same trust as when the session was made: same CA. */
+        static const uint8_t none[32];
+        memcpy(tls->rep.ca_sha256, tls->saved_ca, 32);
+        tls->rep.ca_known = memcmp(tls->saved_ca, none, 32) != 0;
+    }
+    if (cfg->castore != NULL && tls->rep.ca_known)
+        cfg->castore_count_use(cfg->castore, tls->rep.ca_sha256);
+    tls->rep.version = mqtls_ssl_version(&tls->ssl);
+    tls->rep.ciphersuite = mbedtls_ssl_get_ciphersuite(&tls->ssl);
+    if (tls->rep.ciphersuite == NULL)
+        tls->rep.ciphersuite = "";
+    tls->got_data = false;
+    tls->connected = true;
+    return MQTLS_OK;
+}
+
+int mqtls_tls_connect_continue(mqtls_tls *pub)
+{
+    mqtls_tls_impl *tls = mqtls_tls_of(pub);
+
+    if (tls == NULL)
+        return check(pub);
+    if (!tls->handshaking)
+        return tls->connected ? MQTLS_OK : MQTLS_ERR_NET_NOT_CONNECTED;
+    return handshake(tls);
+}
+
 int mqtls_tls_connect(mqtls_tls *pub, const mqtls_tls_config *pub_cfg,
                       const mqtls_transport *lower, const char *hostname)
 {
     mqtls_tls_impl *tls = mqtls_tls_of(pub);
     const mqtls_tls_cfg_impl *cfg = mqtls_tls_cfg_of(pub_cfg);
     mbedtls_x509_crt *chain;
-    uint32_t start;
     int mret, hashed = 0;
 
     if (pub == NULL || pub_cfg == NULL || lower == NULL || lower->send == NULL ||
@@ -295,41 +383,9 @@ int mqtls_tls_connect(mqtls_tls *pub, const mqtls_tls_config *pub_cfg,
 
     /* One deadline for the whole handshake, every lower call included. */
     set_deadline(tls, cfg->handshake_timeout_ms, false);
-    start = mqtls_tls_now_ms(cfg);
-    while (!mqtls_ssl_handshake_over(&tls->ssl)) {
-        uint32_t spent = mqtls_clock_elapsed_ms(start, mqtls_tls_now_ms(cfg));
-        if (spent >= cfg->handshake_timeout_ms) {
-            tls->rep.mbedtls_error = MBEDTLS_ERR_SSL_TIMEOUT;
-            mqtls_tls_say(tls, "TLS handshake did not finish within %u ms", (unsigned)cfg->handshake_timeout_ms);
-            return MQTLS_ERR_TLS_HANDSHAKE_TIMEOUT;
-        }
-        mret = mbedtls_ssl_handshake_step(&tls->ssl);
-        if (mret == MBEDTLS_ERR_SSL_WANT_READ || mret == MBEDTLS_ERR_SSL_WANT_WRITE)
-            continue;
-        if (mret != 0)
-            return mqtls_tls_explain_failure(tls, mret);
-    }
-    /* A resumed handshake carries no server Certificate, so verification
-     * (and our callback) never ran: that is how resumption shows. */
-    tls->rep.resumed = tls->have_saved && tls->top_depth < 0 && !cfg->insecure;
-    tls->rep.ca_known = tls->top_depth >= 0 && !cfg->insecure;
-    if (!tls->rep.ca_known)
-        tls->rep.ca_subject[0] = 0;
-    if (tls->rep.resumed) {
-        /* Same trust as when the session was made: same CA. */
-        static const uint8_t none[32];
-        memcpy(tls->rep.ca_sha256, tls->saved_ca, 32);
-        tls->rep.ca_known = memcmp(tls->saved_ca, none, 32) != 0;
-    }
-    if (cfg->castore != NULL && tls->rep.ca_known)
-        cfg->castore_count_use(cfg->castore, tls->rep.ca_sha256);
-    tls->rep.version = mqtls_ssl_version(&tls->ssl);
-    tls->rep.ciphersuite = mbedtls_ssl_get_ciphersuite(&tls->ssl);
-    if (tls->rep.ciphersuite == NULL)
-        tls->rep.ciphersuite = "";
-    tls->got_data = false;
-    tls->connected = true;
-    return MQTLS_OK;
+    tls->hs_start_ms = mqtls_tls_now_ms(cfg);
+    tls->handshaking = cfg->slice_wait_ms != 0;
+    return handshake(tls);
 
 crypto_failed:
     if (hashed == -2) {
@@ -573,6 +629,7 @@ void mqtls_tls_close(void *ctx)
 
     if (tls == NULL)
         return;
+    tls->handshaking = false; /* one given up half-way ends here */
     if (tls->connected) {
         set_deadline(tls, 100, true);
         (void)mbedtls_ssl_close_notify(&tls->ssl); /* best effort */

@@ -208,6 +208,22 @@ int mqtls_tls_config_set_max_fragment(mqtls_tls_config *cfg, unsigned bytes);
  * with only 1.3 suites 1.3 only. */
 int mqtls_tls_config_set_ciphersuites(mqtls_tls_config *cfg, const int *ids);
 int mqtls_tls_config_set_handshake_timeout(mqtls_tls_config *cfg, uint32_t timeout_ms);
+/* A handshake in slices, for a superloop that must keep running (feed a
+ * watchdog, sample a sensor) while it connects: mqtls_tls_connect() and
+ * then each mqtls_tls_connect_continue() advance the handshake by one
+ * step at most and return MQTLS_ERR_IN_PROGRESS while it is not over.
+ * A slice waits at most wait_ms for the peer; and with ecc_ops != 0, the
+ * elliptic-curve work of a TLS 1.2 ECDHE-ECDSA handshake (ECDH, the
+ * server's signatures, ours) pauses after about ecc_ops basic operations
+ * (mbedtls_ecp_set_max_ops(); mbedTLS's unit is roughly one point
+ * addition: see docs/porting.md for what a slice costs on a Cortex-M4).
+ * Pausing needs mbedTLS built with MBEDTLS_ECP_RESTARTABLE and without
+ * MBEDTLS_USE_PSA_CRYPTO, else ecc_ops != 0 is MQTLS_ERR_TLS_NO_RESTART;
+ * TLS 1.3 cannot pause it (its elliptic-curve work runs whole in one
+ * slice). mbedTLS's budget is process-wide: mqtls sets it around its own
+ * handshake steps only. wait_ms 0 (the default): the handshake is one
+ * blocking call. The handshake timeout still bounds the whole of it. */
+int mqtls_tls_config_set_slices(mqtls_tls_config *cfg, uint32_t wait_ms, unsigned ecc_ops);
 /* mbedTLS reads a record's 5-byte header, then its body: two reads of the
  * lower transport per record. With read-ahead, one read takes up to bytes
  * (several records when a broker sends many small ones) and mbedTLS is
@@ -246,6 +262,12 @@ void mqtls_tls_init_sized(mqtls_tls *tls, size_t size);
  * it. */
 int mqtls_tls_connect(mqtls_tls *tls, const mqtls_tls_config *cfg, const mqtls_transport *lower,
                       const char *hostname);
+/* A handshake in slices (mqtls_tls_config_set_slices()): the next slice.
+ * Returns as mqtls_tls_connect() does, or MQTLS_ERR_IN_PROGRESS again;
+ * MQTLS_OK once connected, MQTLS_ERR_NET_NOT_CONNECTED when no handshake
+ * is under way. A handshake given up half-way is ended by
+ * mqtls_tls_close() (or the next connect). */
+int mqtls_tls_connect_continue(mqtls_tls *tls);
 
 /* The failure in words; "" after success. Never NULL. On TLS 1.3 the
  * broker judges our certificate after our handshake has ended: its

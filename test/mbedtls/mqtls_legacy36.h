@@ -12,3 +12,7 @@
 #undef MBEDTLS_PSA_ITS_FILE_C
 #undef MBEDTLS_SSL_PROTO_TLS1_3
 #undef MBEDTLS_LMS_C
+/* And, as that device, restartable elliptic curves: the unit suites
+ * then run a handshake in slices that pauses its ECC work
+ * (mqtls_tls_config_set_slices()). */
+#define MBEDTLS_ECP_RESTARTABLE

@@ -25,6 +25,7 @@ Suite *flash_sim_suite(void);
 Suite *blobs_flash_suite(void);
 Suite *store_flash_suite(void);
 Suite *client_store_suite(void);
+Suite *client_open_suite(void);
 Suite *modem_suite(void);
 Suite *castore_suite(void);
 Suite *ca_update_suite(void);

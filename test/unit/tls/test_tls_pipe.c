@@ -120,10 +120,14 @@ static uint32_t fake_now_ms(void *ctx)
     return fake_now;
 }
 
+static uint32_t longest_wait; /* the longest timeout a client read was given */
+
 static int pipe_recv(void *ctx, uint8_t *buf, size_t len, uint32_t timeout_ms)
 {
     (void)ctx;
     srv.client_recvs++;
+    if (timeout_ms > longest_wait)
+        longest_wait = timeout_ms;
     if (srv.to_client.len == 0)
         pump();
     if (drip) {
@@ -474,6 +478,83 @@ START_TEST(read_ahead_takes_many_records_in_one_read)
 }
 END_TEST
 
+/* Runs a handshake in slices to its end: the number of calls it took. */
+static int sliced_connect(void)
+{
+    int ret = mqtls_tls_connect(&tls, &cfg, &pipe_transport, "localhost"), calls = 1;
+    while (ret == MQTLS_ERR_IN_PROGRESS && calls < 100000) {
+        ret = mqtls_tls_connect_continue(&tls);
+        calls++;
+    }
+    ck_assert_msg(ret == MQTLS_OK, "%d: %s", ret, mqtls_tls_why(&tls));
+    return calls;
+}
+
+/* A handshake in slices returns between its steps, each read waiting at
+ * most the slice's wait; with restartable ECC (the 3.6 build without PSA
+ * that make check runs) the elliptic-curve work pauses too, in many more
+ * slices; a build without it refuses an ECC budget in words. */
+START_TEST(a_handshake_in_slices_returns_between_its_steps)
+{
+    mqtls_transport t;
+    uint8_t buf[16];
+    int steps, i, got = 0;
+
+    server_start("server-a-chain.pem", "server-a.key");
+    client_config(CERTS "bundle-current.pem");
+    fake_clock();
+    ck_assert_int_eq(mqtls_tls_connect(&tls, &cfg, &pipe_transport, "localhost"), MQTLS_OK);
+    mqtls_tls_close(&tls); /* whole: one call */
+    server_teardown();
+
+    server_start("server-a-chain.pem", "server-a.key");
+    ck_assert_int_eq(mqtls_tls_config_set_slices(&cfg, 20, 0), MQTLS_OK);
+    longest_wait = 0;
+    steps = sliced_connect();
+    ck_assert_int_gt(steps, 8); /* a TLS 1.2 client handshake has more states */
+    ck_assert_uint_le(longest_wait, 20);
+    ck_assert_int_eq(mqtls_tls_connect_continue(&tls), MQTLS_OK); /* over */
+    ck_assert_int_eq(mqtls_tls_transport(&tls, &t), MQTLS_OK);
+    ck_assert_int_eq(t.send(t.ctx, (const uint8_t *)"sliced", 6, 100), 6);
+    for (i = 0; i < 100 && got < 6; i++) {
+        int n = t.recv(t.ctx, buf + got, sizeof buf - (size_t)got, 100);
+        ck_assert_int_ge(n, 0);
+        got += n;
+    }
+    ck_assert_mem_eq(buf, "sliced", 6);
+    mqtls_tls_close(&tls);
+    server_teardown();
+#if MQTLS_COMPAT_ECC_RESTART
+    server_start("server-a-chain.pem", "server-a.key");
+    ck_assert_int_eq(mqtls_tls_config_set_slices(&cfg, 20, 50), MQTLS_OK);
+    i = sliced_connect();
+    printf("  TLS 1.2 handshake: 1 call whole, %d in slices, %d with ECC paused every 50 operations\n",
+           steps, i);
+    ck_assert_int_gt(i, steps + 20); /* ECDH, two signature checks and our signature paused */
+    mqtls_tls_close(&tls);
+#else
+    ck_assert_int_eq(mqtls_tls_config_set_slices(&cfg, 20, 50), MQTLS_ERR_TLS_NO_RESTART);
+    printf("  TLS 1.2 handshake: 1 call whole, %d in slices (this mbedTLS cannot pause ECC)\n",
+           steps);
+#endif
+    ck_assert_int_eq(mqtls_tls_config_set_slices(&cfg, 0, 50), MQTLS_ERR_INVALID_ARG);
+}
+END_TEST
+
+/* A handshake given up half-way ends with mqtls_tls_close(). */
+START_TEST(a_handshake_in_slices_ends_when_closed)
+{
+    server_start("server-a-chain.pem", "server-a.key");
+    client_config(CERTS "bundle-current.pem");
+    ck_assert_int_eq(mqtls_tls_config_set_slices(&cfg, 20, 0), MQTLS_OK);
+    ck_assert_int_eq(mqtls_tls_connect(&tls, &cfg, &pipe_transport, "localhost"),
+                     MQTLS_ERR_IN_PROGRESS);
+    ck_assert_int_eq(mqtls_tls_connect_continue(&tls), MQTLS_ERR_IN_PROGRESS);
+    mqtls_tls_close(&tls);
+    ck_assert_int_eq(mqtls_tls_connect_continue(&tls), MQTLS_ERR_NET_NOT_CONNECTED);
+}
+END_TEST
+
 Suite *tls_pipe_suite(void)
 {
     Suite *s = suite_create("tls_pipe");
@@ -488,6 +569,8 @@ Suite *tls_pipe_suite(void)
     tcase_add_test(tc, a_dripping_peer_cannot_stretch_a_send_or_a_recv);
     tcase_add_test(tc, a_record_larger_than_our_buffer_is_named);
     tcase_add_test(tc, read_ahead_takes_many_records_in_one_read);
+    tcase_add_test(tc, a_handshake_in_slices_returns_between_its_steps);
+    tcase_add_test(tc, a_handshake_in_slices_ends_when_closed);
     suite_add_tcase(s, tc);
     return s;
 }
