@@ -5,8 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <mbedtls/platform.h>
 #include <mbedtls/platform_util.h>
 
+#include "net/blobs.h"
 #include "net/error.h"
 #include "tls/tls_compat.h"
 
@@ -172,5 +174,29 @@ int mqtls_bundle_read_file(const char *path, unsigned char **out, size_t *len)
     buf[size] = 0;
     *out = buf;
     *len = (size_t)size;
+    return MQTLS_OK;
+}
+
+int mqtls_bundle_read_blob(const mqtls_blobs *b, const char *name, size_t max, uint8_t **out,
+                           size_t *len)
+{
+    size_t n = 0;
+    uint8_t *p;
+    int ret = b->read(b->ctx, name, NULL, 0, &n);
+
+    if (ret == MQTLS_OK || (ret == MQTLS_ERR_BUFFER_TOO_SMALL && n > max))
+        return MQTLS_ERR_BLOB_CORRUPT; /* empty, or larger than we ever write */
+    if (ret != MQTLS_ERR_BUFFER_TOO_SMALL)
+        return ret;
+    p = mbedtls_calloc(1, n);
+    if (p == NULL)
+        return MQTLS_ERR_TLS_OUT_OF_MEMORY;
+    ret = b->read(b->ctx, name, p, n, len);
+    if (ret != MQTLS_OK) {
+        mbedtls_platform_zeroize(p, n);
+        mbedtls_free(p);
+        return ret == MQTLS_ERR_BUFFER_TOO_SMALL ? MQTLS_ERR_BLOB_CORRUPT : ret;
+    }
+    *out = p;
     return MQTLS_OK;
 }

@@ -34,4 +34,13 @@ bool mqtls_bundle_looks_like_pem(const uint8_t *data, size_t len);
 
 int mqtls_bundle_read_file(const char *path, unsigned char **out, size_t *len);
 
+struct mqtls_blobs;
+/* Reads blob name into a fresh buffer of its exact size from mbedTLS's
+ * allocator (mbedtls_calloc: a device's TLS arena, where it is counted);
+ * the caller wipes what needs it and frees it with mbedtls_free. Blobs
+ * larger than max, or empty, are MQTLS_ERR_BLOB_CORRUPT; otherwise the
+ * blob interface's error, or MQTLS_ERR_TLS_OUT_OF_MEMORY. */
+int mqtls_bundle_read_blob(const struct mqtls_blobs *b, const char *name, size_t max,
+                           uint8_t **out, size_t *len);
+
 #endif

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <mbedtls/platform.h>
 #include <mbedtls/platform_util.h>
 
 #include "net/error.h"
@@ -167,7 +168,7 @@ static int serialise(const castore_impl *s, mqtls_ca_slot slot, uint8_t **out, s
 
     for (c = &s->slot[slot]; c != NULL && c->raw.len != 0; c = c->next)
         need += 4 + c->raw.len;
-    p = malloc(need);
+    p = mbedtls_calloc(1, need);
     if (p == NULL)
         return MQTLS_ERR_TLS_OUT_OF_MEMORY;
     memcpy(p, MAGIC, 4);
@@ -220,7 +221,7 @@ int mqtls_castore_commit(mqtls_castore *pub)
         if (ret != MQTLS_OK)
             return ret;
         ret = s->blobs.write(s->blobs.ctx, MQTLS_CASTORE_BLOB, blob, len);
-        free(blob);
+        mbedtls_free(blob);
         if (ret != MQTLS_OK)
             return ret; /* nothing changed: ACTIVE still what storage holds */
     }
@@ -386,17 +387,13 @@ int mqtls_castore_restore(mqtls_castore *pub)
         return MQTLS_ERR_INVALID_ARG;
     if (!s->has_blobs)
         return MQTLS_ERR_BLOB_NOT_FOUND;
-    buf = malloc(MAX_BLOB);
-    if (buf == NULL)
-        return MQTLS_ERR_TLS_OUT_OF_MEMORY;
-    ret = s->blobs.read(s->blobs.ctx, MQTLS_CASTORE_BLOB, buf, MAX_BLOB, &len);
-    if (ret == MQTLS_ERR_BUFFER_TOO_SMALL)
-        ret = MQTLS_ERR_BLOB_CORRUPT; /* larger than any bundle we write */
-    if (ret == MQTLS_OK)
+    ret = mqtls_bundle_read_blob(&s->blobs, MQTLS_CASTORE_BLOB, MAX_BLOB, &buf, &len);
+    if (ret == MQTLS_OK) {
         ret = unframe(buf, len, &version, &der_len);
-    if (ret == MQTLS_OK)
-        ret = mqtls_castore_load(pub, MQTLS_CA_ACTIVE, buf, der_len, version, NULL);
-    free(buf);
+        if (ret == MQTLS_OK)
+            ret = mqtls_castore_load(pub, MQTLS_CA_ACTIVE, buf, der_len, version, NULL);
+        mbedtls_free(buf);
+    }
     return ret;
 }
 

@@ -2,17 +2,13 @@
 #include "tls/identity.h"
 #include "tls/tls_compat.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <mbedtls/asn1.h>
-#include <mbedtls/base64.h>
-#include <mbedtls/ecp.h>
 #include <mbedtls/pk.h>
+#include <mbedtls/platform.h>
 #include <mbedtls/platform_util.h>
 #include <mbedtls/x509_crt.h>
-#include <mbedtls/x509_csr.h>
 
 #include "net/error.h"
 #include "tls/bundle.h"
@@ -31,13 +27,13 @@ static void wipe_free(uint8_t *p, size_t len)
 {
     if (p != NULL) {
         mbedtls_platform_zeroize(p, len);
-        free(p);
+        mbedtls_free(p);
     }
 }
 
 static void clear_slot(mqtls_identity *id, mqtls_id_slot slot)
 {
-    free(id->cert[slot]);
+    mbedtls_free(id->cert[slot]);
     wipe_free(id->key[slot], id->key_len[slot]);
     id->cert[slot] = id->key[slot] = NULL;
     id->cert_len[slot] = id->key_len[slot] = 0;
@@ -69,7 +65,7 @@ static int check_pair(const uint8_t *cert, size_t cert_len, const uint8_t *key, 
 static int store_slot(mqtls_identity *id, mqtls_id_slot slot, mqtls_id_slot as)
 {
     size_t n = 8 + id->cert_len[slot] + id->key_len[slot];
-    uint8_t *p = malloc(n);
+    uint8_t *p = mbedtls_calloc(1, n);
     size_t at = 0;
     int ret;
     if (p == NULL)
@@ -93,10 +89,10 @@ static int store_slot(mqtls_identity *id, mqtls_id_slot slot, mqtls_id_slot as)
 static int fill_slot(mqtls_identity *id, mqtls_id_slot slot, const uint8_t *cert, size_t cert_len,
                      const uint8_t *key, size_t key_len)
 {
-    uint8_t *c = malloc(cert_len), *k = malloc(key_len);
+    uint8_t *c = mbedtls_calloc(1, cert_len), *k = mbedtls_calloc(1, key_len);
     if (c == NULL || k == NULL) {
-        free(c);
-        free(k);
+        mbedtls_free(c);
+        mbedtls_free(k);
         return MQTLS_ERR_TLS_OUT_OF_MEMORY;
     }
     memcpy(c, cert, cert_len);
@@ -119,44 +115,40 @@ int mqtls_identity_attach(mqtls_identity *id, const mqtls_blobs *blobs)
     return MQTLS_OK;
 }
 
-static int load_slot(mqtls_identity *id, mqtls_id_slot slot, uint8_t *buf)
+/* Reads a slot's blob: [u32 cert_len][cert][u32 key_len][key]. */
+static int load_slot(mqtls_identity *id, mqtls_id_slot slot)
 {
     size_t len = 0, cl, kl;
-    int ret = id->blobs.read(id->blobs.ctx, blob_name[slot], buf, MAX_BLOB, &len);
-    if (ret == MQTLS_ERR_BUFFER_TOO_SMALL)
-        ret = MQTLS_ERR_BLOB_CORRUPT;
+    uint8_t *buf;
+    int ret = mqtls_bundle_read_blob(&id->blobs, blob_name[slot], MAX_BLOB, &buf, &len);
     if (ret != MQTLS_OK)
         return ret;
-    if (len < 8)
-        return MQTLS_ERR_BLOB_CORRUPT;
-    cl = (size_t)buf[0] << 24 | (size_t)buf[1] << 16 | (size_t)buf[2] << 8 | buf[3];
-    if (cl == 0 || cl > len - 8)
-        return MQTLS_ERR_BLOB_CORRUPT;
-    kl = (size_t)buf[4 + cl] << 24 | (size_t)buf[5 + cl] << 16 | (size_t)buf[6 + cl] << 8 |
-         buf[7 + cl];
-    if (kl == 0 || kl != len - 8 - cl)
-        return MQTLS_ERR_BLOB_CORRUPT;
-    ret = check_pair(buf + 4, cl, buf + 8 + cl, kl);
-    return ret == MQTLS_OK ? fill_slot(id, slot, buf + 4, cl, buf + 8 + cl, kl) : ret;
+    ret = MQTLS_ERR_BLOB_CORRUPT;
+    cl = len < 8 ? 0 : (size_t)buf[0] << 24 | (size_t)buf[1] << 16 | (size_t)buf[2] << 8 | buf[3];
+    if (cl != 0 && cl <= len - 8) {
+        kl = (size_t)buf[4 + cl] << 24 | (size_t)buf[5 + cl] << 16 | (size_t)buf[6 + cl] << 8 |
+             buf[7 + cl];
+        if (kl != 0 && kl == len - 8 - cl) {
+            ret = check_pair(buf + 4, cl, buf + 8 + cl, kl);
+            if (ret == MQTLS_OK)
+                ret = fill_slot(id, slot, buf + 4, cl, buf + 8 + cl, kl);
+        }
+    }
+    wipe_free(buf, len);
+    return ret;
 }
 
 int mqtls_identity_restore(mqtls_identity *id)
 {
-    uint8_t *buf;
-    int ret, ret_new;
+    int ret;
 
     if (id == NULL)
         return MQTLS_ERR_INVALID_ARG;
     if (!id->has_blobs)
         return MQTLS_ERR_BLOB_NOT_FOUND;
-    buf = malloc(MAX_BLOB);
-    if (buf == NULL)
-        return MQTLS_ERR_TLS_OUT_OF_MEMORY;
-    ret = load_slot(id, MQTLS_ID_CURRENT, buf);
-    ret_new = load_slot(id, MQTLS_ID_NEW, buf);
-    wipe_free(buf, MAX_BLOB);
+    ret = load_slot(id, MQTLS_ID_CURRENT);
     /* A NEW that cannot be read is as good as none: CURRENT still works. */
-    (void)ret_new;
+    (void)load_slot(id, MQTLS_ID_NEW);
     return ret;
 }
 
@@ -268,91 +260,6 @@ int mqtls_identity_cert(const mqtls_identity *id, mqtls_id_slot slot, const uint
     *cert = id->cert[slot];
     *len = id->cert_len[slot];
     return MQTLS_OK;
-}
-
-/* A random generator for one operation. */
-static int rng_setup(mqtls_rng *r)
-{
-    mqtls_rng_init(r);
-    return mqtls_rng_seed(r, "mqtls identity") == 0 ? MQTLS_OK : MQTLS_ERR_TLS_CONFIG;
-}
-
-int mqtls_identity_generate_key(uint8_t *out, size_t cap, size_t *len)
-{
-    mbedtls_pk_context pk;
-    mqtls_rng r;
-    int ret;
-
-    if (out == NULL || len == NULL || cap == 0)
-        return MQTLS_ERR_INVALID_ARG;
-    mbedtls_pk_init(&pk);
-    ret = rng_setup(&r);
-    if (ret == MQTLS_OK && mqtls_pk_generate_p256(&pk, &r) != 0)
-        ret = MQTLS_ERR_TLS_CONFIG;
-    if (ret == MQTLS_OK) {
-        int w = mbedtls_pk_write_key_pem(&pk, out, cap);
-        if (w == MBEDTLS_ERR_BASE64_BUFFER_TOO_SMALL || w == MBEDTLS_ERR_ASN1_BUF_TOO_SMALL)
-            ret = MQTLS_ERR_BUFFER_TOO_SMALL;
-        else if (w != 0)
-            ret = MQTLS_ERR_TLS_CONFIG;
-        else
-            *len = strlen((const char *)out);
-    }
-    mbedtls_pk_free(&pk); /* wipes */
-    mqtls_rng_free(&r);
-    return ret;
-}
-
-static int cn_ok(const char *cn)
-{
-    size_t i;
-    if (cn == NULL || cn[0] == '\0')
-        return 0;
-    for (i = 0; cn[i] != '\0'; i++) {
-        char c = cn[i];
-        if (i >= 64 || !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                         (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
-            return 0;
-    }
-    return 1;
-}
-
-int mqtls_identity_csr(const uint8_t *key, size_t key_len, const char *cn, uint8_t *out,
-                       size_t cap, size_t *len)
-{
-    mbedtls_x509write_csr csr;
-    mbedtls_pk_context pk;
-    char subject[80];
-    mqtls_rng r;
-    int ret;
-
-    if (key == NULL || key_len == 0 || out == NULL || len == NULL || !cn_ok(cn))
-        return MQTLS_ERR_INVALID_ARG;
-    mbedtls_pk_init(&pk);
-    mbedtls_x509write_csr_init(&csr);
-    ret = rng_setup(&r);
-    if (ret == MQTLS_OK)
-        ret = mqtls_bundle_parse_key(&pk, key, key_len);
-    snprintf(subject, sizeof subject, "CN=%s", cn);
-    if (ret == MQTLS_OK) {
-        mbedtls_x509write_csr_set_md_alg(&csr, MBEDTLS_MD_SHA256);
-        mbedtls_x509write_csr_set_key(&csr, &pk);
-        if (mbedtls_x509write_csr_set_subject_name(&csr, subject) != 0)
-            ret = MQTLS_ERR_INVALID_ARG;
-    }
-    if (ret == MQTLS_OK) {
-        int w = mbedtls_x509write_csr_pem(&csr, out, cap, mqtls_rng_random, &r);
-        if (w == MBEDTLS_ERR_BASE64_BUFFER_TOO_SMALL || w == MBEDTLS_ERR_ASN1_BUF_TOO_SMALL)
-            ret = MQTLS_ERR_BUFFER_TOO_SMALL;
-        else if (w != 0)
-            ret = MQTLS_ERR_TLS_CONFIG;
-        else
-            *len = strlen((const char *)out);
-    }
-    mbedtls_x509write_csr_free(&csr);
-    mbedtls_pk_free(&pk);
-    mqtls_rng_free(&r);
-    return ret;
 }
 
 void mqtls_identity_free(mqtls_identity *id)

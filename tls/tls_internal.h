@@ -64,6 +64,8 @@ typedef struct mqtls_tls_impl {
     mqtls_tls *self;            /* the public object, for on_session */
     mqtls_transport lower;      /* what TLS runs over */
     const mqtls_tls_cfg_impl *cfg;
+    const mbedtls_x509_crt *trusted; /* what this connect trusts: cfg's CAs
+                                        or its CA store's set */
     uint32_t deadline_ms;       /* when the current call (handshake, send,
                                    recv, close) must return, on cfg's clock */
     uint32_t slice_end_ms;      /* when the current slice of a handshake

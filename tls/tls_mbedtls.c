@@ -354,6 +354,7 @@ int mqtls_tls_connect(mqtls_tls *pub, const mqtls_tls_config *pub_cfg,
         tls->ssl_ready = false;
     }
     tls->cfg = cfg;
+    tls->trusted = chain;
     tls->lower = *lower;
     tls->connected = false;
     tls->sent_certificate = false;

@@ -160,7 +160,7 @@ static bool issuer_name_is_trusted(const mqtls_tls_impl *tls)
     const mbedtls_x509_crt *c;
     char name[MQTLS_TLS_SUBJECT_LEN];
 
-    for (c = &tls->cfg->ca; c != NULL && c->raw.len != 0; c = c->next) {
+    for (c = tls->trusted; c != NULL && c->raw.len != 0; c = c->next) {
         subject_of(name, sizeof name, &c->subject);
         if (strcmp(name, tls->leaf_issuer) == 0)
             return true;

@@ -37,6 +37,13 @@ int uart_putc(uint8_t c);
 void board_modem_line(modem_line *out);
 void board_clock(mqtls_clock *out);
 
+/* The watchdog (simulated: SysTick counts what an independent watchdog
+ * would): once started, the part resets when it is not fed for more than
+ * limit_ms; the longest time it went unfed, in ms. */
+void board_watchdog_start(uint32_t limit_ms);
+void board_watchdog_feed(void);
+uint32_t board_watchdog_worst_ms(void);
+
 /* The stack's lowest address ever used so far (painted at reset). */
 size_t board_stack_high_water(void);
 

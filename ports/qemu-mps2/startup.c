@@ -41,9 +41,38 @@ void mps2_uart0_rx(void)
     UART_INTCLEAR = 2u;
 }
 
+/* The watchdog, simulated in SysTick as a board's independent watchdog
+ * counts: the milliseconds since the superloop last fed it; past the
+ * limit the part resets (here: the emulator stops, saying so). */
+static volatile uint32_t wd_limit, wd_since, wd_worst;
+
 void mps2_systick(void)
 {
     ticks++;
+    if (wd_limit != 0) {
+        if (++wd_since > wd_worst)
+            wd_worst = wd_since;
+        if (wd_since > wd_limit) {
+            sh_puts("mps2: WATCHDOG RESET: the superloop did not run for longer than the limit\n");
+            sh_exit(4); /* the host sees 1: semihosting's exit has no code */
+        }
+    }
+}
+
+void board_watchdog_start(uint32_t limit_ms)
+{
+    wd_since = 0;
+    wd_limit = limit_ms;
+}
+
+void board_watchdog_feed(void)
+{
+    wd_since = 0;
+}
+
+uint32_t board_watchdog_worst_ms(void)
+{
+    return wd_worst;
 }
 
 void mps2_fault(void)

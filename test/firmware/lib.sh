@@ -13,9 +13,10 @@ trap fw_cleanup EXIT
 # fail MESSAGE: says what went wrong, with the device's and the bridge's output.
 fail() {
     echo "firmware $name: $*" >&2
-    for f in "$dir"/qemu*.out "$dir/bridge.log"; do
+    for f in "$dir"/*.out "$dir/bridge.log"; do
         [ -f "$f" ] && sed "s|^|  $(basename "$f"): |" "$f" >&2
     done
+    [ -f "$dir/mosquitto.log" ] && tail -n 40 "$dir/mosquitto.log" | sed "s|^|  mosquitto.log: |" >&2
     exit 1
 }
 . scripts/broker.sh
@@ -33,8 +34,11 @@ fw_bridge() {
 
 # fw_boot OUT: one boot of the device, UART0 on the bridge, in $dir (its
 # flash files and device.cfg there), output in $dir/OUT; its exit status.
+# $fw_qemu: more QEMU options (e.g. -icount shift=0).
+fw_qemu=${fw_qemu:-}
 fw_boot() {
-    (cd "$dir" && timeout 120 qemu-system-arm -M mps2-an386 -display none -monitor none \
+    # shellcheck disable=SC2086 # $fw_qemu is a list of options
+    (cd "$dir" && timeout 120 qemu-system-arm -M mps2-an386 -display none -monitor none $fw_qemu \
         -semihosting-config enable=on,target=native \
         -chardev socket,id=modem,host=127.0.0.1,port="$bport" -serial chardev:modem \
         -kernel "$elf" >"$dir/$1" 2>&1)

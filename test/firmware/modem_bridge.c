@@ -113,10 +113,12 @@ static int dial(const char *target)
 /* One UART connection, until it closes. */
 static void serve(int uart)
 {
-    char cmd[128], buf[4096];
+    char cmd[128], buf[4096], out[sizeof buf + 3];
     size_t ncmd = 0;
     int net = -1, plus = 0;
     long last_rx = now_ms(), plus_at = 0;
+    unsigned long up = 0, down = 0; /* bytes of the current link, each way */
+    char counts[64];
 
     while (!stop) {
         struct pollfd p[2] = {{uart, POLLIN, 0}, {net, POLLIN, 0}};
@@ -124,7 +126,9 @@ static void serve(int uart)
         ssize_t r;
 
         if (drop_link || (net >= 0 && plus == 3 && now_ms() - plus_at >= GUARD_MS)) {
-            note(drop_link ? "drop" : "escape", net >= 0 ? "(link up)" : "(no link)");
+            snprintf(counts, sizeof counts, "(link %s: %lu bytes up, %lu down)",
+                     net >= 0 ? "up" : "down", up, down);
+            note(drop_link ? "drop" : "escape", counts);
             if (drop_link && net >= 0) { /* a modem reset: the link is gone */
                 close(net);
                 net = -1;
@@ -142,12 +146,15 @@ static void serve(int uart)
         if (net >= 0 && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
             r = read(net, buf, sizeof buf);
             if (r <= 0) {
-                note("NO CARRIER", "(the far end closed)");
+                snprintf(counts, sizeof counts, "(the far end closed: %lu bytes up, %lu down)", up, down);
+                note("NO CARRIER", counts);
                 close(net);
                 net = -1;
                 put(uart, "\r\nNO CARRIER\r\n");
             } else if (write_all(uart, buf, (size_t)r) != 0) {
                 break;
+            } else {
+                down += (unsigned long)r;
             }
         }
         if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
@@ -156,19 +163,22 @@ static void serve(int uart)
         if (r <= 0)
             break;
         if (net >= 0) {
-            /* Data mode: "+++" after a second of silence is held back. */
+            /* Data mode: "+++" after a second of silence is held back;
+             * the rest goes on in one write. */
+            size_t o = 0;
             for (i = 0; i < r; i++) {
                 if (buf[i] == '+' && plus < 3 && (plus > 0 || now_ms() - last_rx >= GUARD_MS)) {
                     if (++plus == 3)
                         plus_at = now_ms();
                     continue;
                 }
-                if (plus > 0 && write_all(net, "+++", (size_t)plus) != 0)
-                    break;
+                memcpy(out + o, "+++", (size_t)plus);
+                o += (size_t)plus;
                 plus = 0;
-                if (write_all(net, buf + i, 1) != 0)
-                    break;
+                out[o++] = buf[i];
             }
+            if (o > 0 && write_all(net, out, o) == 0) /* a failure: the read sees the close */
+                up += (unsigned long)o;
             last_rx = now_ms();
             continue;
         }
@@ -187,6 +197,7 @@ static void serve(int uart)
                 put(uart, "OK\r\n");
             } else if (strncmp(cmd, "ATD", 3) == 0) {
                 net = dial(cmd + 3);
+                up = down = 0;
                 note(net >= 0 ? "CONNECT" : "NO CARRIER", cmd);
                 put(uart, net >= 0 ? "CONNECT\r\n" : "NO CARRIER\r\n");
                 last_rx = now_ms();
@@ -194,6 +205,7 @@ static void serve(int uart)
                     close(net);
                     net = -1;
                 }
+                up += (unsigned long)(r - i - 1);
                 break;
             } else if (cmd[0] != '\0') {
                 put(uart, "ERROR\r\n");

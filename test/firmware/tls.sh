@@ -35,7 +35,28 @@ for n in $(seq 1 "$count"); do
     grep -qx "$n" "$dir/got" || fail "reading $n never arrived"
 done
 sed 's/^/  /' "$dir/qemu.out"
+grep -q "identity from the factory, written to flash blobs" "$dir/qemu.out" ||
+    fail "the first boot did not write its factory trust and identity to flash"
 echo "firmware tls: $count readings over mutual TLS from the emulated Cortex-M4, every one arrived"
+
+# Trust is what the flash holds: a device whose blob flash was given
+# Root B at the factory refuses this broker (Root A), in words; given
+# Root A again (version 2), it connects. Identity stays as it was.
+rm -f "$dir/device.flash"
+"$(dirname "$bridge")/flash_trust" "$dir/device.blobs" "$certs/root-b.crt" 7 ||
+    fail "flash_trust could not write Root B"
+echo "127.0.0.1:$port 21" >"$dir/device.cfg"
+fw_boot qemu-b.out && fail "a device trusting only Root B (from flash) connected to a Root A broker"
+grep -q "trust (1 CA, version 7) and identity read from flash blobs" "$dir/qemu-b.out" ||
+    fail "the device did not read its trust from flash"
+grep -q "^mps2: connect: server certificate not signed by a trusted CA" "$dir/qemu-b.out" ||
+    fail "the device gave another reason"
+"$(dirname "$bridge")/flash_trust" "$dir/device.blobs" "$certs/root-a.crt" 8 ||
+    fail "flash_trust could not write Root A"
+fw_boot qemu-a.out || fail "the device given Root A again did not connect"
+grep -q "trust (1 CA, version 8)" "$dir/qemu-a.out" || fail "the device did not read version 8"
+echo "  $(grep '^mps2: connect:' "$dir/qemu-b.out")"
+echo "firmware tls: the device trusts what its flash holds (Root B refused the broker, Root A again connected)"
 
 # An impostor: a broker whose certificate chains to a root of the same
 # name that the device does not hold. The device refuses it and says why

@@ -7,7 +7,8 @@
  *   TLS 1.2 only (the default): as the 2.28 profile — ECDHE-ECDSA with
  *     AES-128-GCM over P-256, 2 KB record buffers with a 2048-byte maximum
  *     fragment length requested, the peer's certificate freed after the
- *     handshake.
+ *     handshake — and restartable elliptic curves (the handshake in
+ *     slices).
  *   TLS 1.2 + 1.3 (-DMQTLS_FW_TLS13): TLS 1.3 with TLS_AES_128_GCM_SHA256
  *     and ECDHE on P-256 added. Facts 3.6 imposes: TLS 1.3 needs
  *     MBEDTLS_SSL_KEEP_PEER_CERTIFICATE (which then costs TLS 1.2
@@ -112,6 +113,11 @@
 #else
 #define MBEDTLS_SSL_CIPHERSUITES MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
 #define MBEDTLS_SSL_IN_CONTENT_LEN 2048
+/* Elliptic-curve work that pauses and goes on (mbedtls_ecp_set_max_ops):
+ * the handshake in slices, so a superloop keeps feeding its watchdog
+ * (mqtls_tls_config_set_slices()). TLS 1.2 ECDHE-ECDSA only, and not with
+ * MBEDTLS_USE_PSA_CRYPTO. */
+#define MBEDTLS_ECP_RESTARTABLE
 /* MBEDTLS_SSL_KEEP_PEER_CERTIFICATE not defined: the peer's certificate
  * is freed after the handshake. */
 #endif

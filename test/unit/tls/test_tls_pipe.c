@@ -419,6 +419,34 @@ START_TEST(a_weak_server_key_is_refused)
 }
 END_TEST
 
+/* A broker whose certificate names a trusted root as its issuer but was
+ * signed by another key of that name is called what it is, when trust
+ * comes from a CA store as when it comes from the configuration. */
+START_TEST(an_impostor_is_named_under_either_kind_of_trust)
+{
+    mqtls_castore cas;
+    int round;
+
+    for (round = 0; round < 2; round++) {
+        server_start("server-fake.crt", "server-fake.key");
+        /* the store's round: the configuration's own CA is another one */
+        client_config(round == 0 ? CERTS "root-a.crt" : CERTS "root-rsa.crt");
+        mqtls_castore_init(&cas);
+        if (round == 1) {
+            ck_assert_int_eq(mqtls_castore_load_file(&cas, MQTLS_CA_ACTIVE, CERTS "root-a.crt", 1, NULL),
+                             MQTLS_OK);
+            ck_assert_int_eq(mqtls_tls_config_use_castore(&cfg, &cas), MQTLS_OK);
+        }
+        ck_assert_int_eq(mqtls_tls_connect(&tls, &cfg, &pipe_transport, "localhost"),
+                         MQTLS_ERR_TLS_CERT_UNTRUSTED);
+        ck_assert_msg(strstr(mqtls_tls_why(&tls), "an impostor CA with the same name?") != NULL,
+                      "round %d: %s", round, mqtls_tls_why(&tls));
+        teardown();
+        mqtls_castore_free(&cas);
+    }
+}
+END_TEST
+
 /* After the handshake, a record header announcing 18,432 bytes: more than
  * the 16 KB record buffer. */
 START_TEST(a_record_larger_than_our_buffer_is_named)
@@ -563,6 +591,7 @@ Suite *tls_pipe_suite(void)
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, mutual_tls_over_an_in_memory_pipe);
     tcase_add_test(tc, a_weak_server_key_is_refused);
+    tcase_add_test(tc, an_impostor_is_named_under_either_kind_of_trust);
     tcase_add_test(tc, a_connect_leaves_the_configuration_untouched);
     tcase_add_test(tc, a_saved_session_is_bound_to_the_server_name);
     tcase_add_test(tc, a_dripping_peer_cannot_stretch_the_handshake);
