@@ -412,12 +412,7 @@ firmware-check: firmware
 	@bash test/firmware/watchdog.sh $(FW_DIR)/3.6/telemetry.elf $(FW_BR) 50 1
 	@bash test/firmware/tls.sh $(FW_DIR)/3.6-tls13/telemetry.elf $(FW_BR)
 	@bash test/firmware/telemetry.sh $(FW_DIR)/3.6-tls13/telemetry.elf $(FW_BR) $(FW_DIR)/3.6-tls13/measured.txt
-	@echo "== the telemetry firmware on the Cortex-M4 (mbedTLS 2.28, TLS 1.2, -Os): the targets"
-	@sh scripts/fw-size.sh $(FW_DIR)/2.28/telemetry.elf $(FW_DIR)/2.28/telemetry.map $(FW_DIR)/2.28/measured.txt
-	@echo "== mbedTLS 3.6, TLS 1.2, restartable ECC (the handshake in slices)"
-	@sh scripts/fw-size.sh $(FW_DIR)/3.6/telemetry.elf $(FW_DIR)/3.6/telemetry.map $(FW_DIR)/3.6/measured.txt "mbedTLS 3.6" report
-	@echo "== mbedTLS 3.6, TLS 1.3 and 1.2"
-	@sh scripts/fw-size.sh $(FW_DIR)/3.6-tls13/telemetry.elf $(FW_DIR)/3.6-tls13/telemetry.map $(FW_DIR)/3.6-tls13/measured.txt "mbedTLS 3.6" report
+	@sh scripts/fw-size-all.sh $(FW_DIR)
 
 check: deps
 	$(MAKE) all
@@ -581,6 +576,12 @@ size: deps
 	@{ echo "make size, $$(date -u +%Y-%m-%d), $$($(ARM_CC) --version | head -n 1)"; echo; \
 	   cat $(BUILD)/size-report.txt; } >$(BUILD)/size-report.dated
 	@sh scripts/doc-section.sh docs/memory.md size $(BUILD)/size-report.dated
+	@$(MAKE) --no-print-directory firmware >/dev/null
+	@sh scripts/fw-size-all.sh $(FW_DIR) >$(BUILD)/fw-size-report.txt; rc=$$?; cat $(BUILD)/fw-size-report.txt; exit $$rc
+	@{ echo "make size, $$(date -u +%Y-%m-%d): the telemetry firmware on the Cortex-M4, -Os, by part from the linker map"; \
+	   echo "(RAM measured by the last make firmware-check run)"; echo; \
+	   cat $(BUILD)/fw-size-report.txt; } >$(BUILD)/fw-size-report.dated
+	@sh scripts/doc-section.sh docs/memory.md fw-size $(BUILD)/fw-size-report.dated
 	@echo "size: report written to docs/memory.md"
 
 $(BENCH_CODEC): test/bench/bench_codec.c $(LIB_SRCS) $(HEADERS)
@@ -633,7 +634,7 @@ bench: bench-deps bench-build $(CERTS_OUT)/root-a.crt
 	@bash scripts/bench-tls.sh 50 $(BENCH_TLS) build/m36/bench/bench_tls
 	@bash scripts/fwprofile.sh
 	@$(MAKE) --no-print-directory firmware
-	@bash scripts/fw-icount.sh $(FW_DIR)/2.28/telemetry.elf $(FW_DIR)/modem_bridge
+	@bash scripts/fw-icount.sh $(FW_DIR) $(FW_DIR)/modem_bridge
 
 $(FUZZ_BIN): $(FUZZ_SRCS) test/unit/vectors.c $(LIB_SRCS) $(HEADERS)
 	@mkdir -p $(dir $@)

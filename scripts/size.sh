@@ -57,12 +57,12 @@ for opt in -Os -O2; do
             printf "   %-22s %6d   <- the device codec (target: at most 2.0 KB)\n", "mqtt/ total", mqtt
             printf "   %-22s %6d   (C library:%s; shared with the rest of the firmware)\n", "libc", libc, names
             printf "== with the session (client, RAM store, backoff)\n%s", session
-            printf "   %-22s %6d   <- codec + client + store + backoff (target: at most 6.75 KB; 6.5 KB until durable stores, docs/memory.md)\n", "mqtt/ total", mqtt + extra
+            printf "   %-22s %6d   <- codec + client + store + backoff (target: at most 6.8 KB; 6.5 KB until durable stores, 6.75 KB until connects in slices: docs/memory.md)\n", "mqtt/ total", mqtt + extra
             if (opt == "-Os")
                 printf "   for scale, the same way at -Os: coreMQTT 3.1.1 about 6.9 KB (no store, no reconnect), MQTT-C about 5.5 KB, wolfMQTT about 8.9 KB\n"
             # The targets hold at -Os (decimal KB, the stricter reading).
-            if (opt == "-Os" && (mqtt > 2000 || mqtt + extra > 6750)) {
-                print "size: over target (codec at most 2,000 B, with the session at most 6,750 B)" > "/dev/stderr"
+            if (opt == "-Os" && (mqtt > 2000 || mqtt + extra > 6800)) {
+                print "size: over target (codec at most 2,000 B, with the session at most 6,800 B)" > "/dev/stderr"
                 exit 1
             }
         }' opt="$opt" "$dir/kept.txt"

@@ -231,7 +231,7 @@ static int trust_and_identity(int *factory)
  * elliptic-curve work paused every FW_ECC_OPS operations where this
  * mbedTLS can (restartable ECC: the 3.6 TLS 1.2 build); elsewhere each
  * elliptic-curve operation runs whole. */
-#define FW_ECC_OPS 50
+#define FW_ECC_OPS 200
 static int slices(void)
 {
     int ret;
