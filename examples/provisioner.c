@@ -44,6 +44,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <mbedtls/platform.h>
 #include <mbedtls/md.h>
 #include <mbedtls/oid.h>
 #include <mbedtls/pk.h>
@@ -188,7 +189,7 @@ static int load_key(mbedtls_pk_context *pk, const char *path)
         ret = mqtls_bundle_parse_key(pk, buf, len);
     if (buf != NULL) {
         memset(buf, 0, len);
-        free(buf);
+        mbedtls_free(buf); /* tls/ allocates through mbedTLS */
     }
     return ret == MQTLS_OK ? 0 : -1;
 }

@@ -26,7 +26,7 @@ static const uint8_t *find(const uint8_t *p, size_t len, const char *tag)
 
 int mqtls_bundle_parse_key(mbedtls_pk_context *pk, const uint8_t *key, size_t len)
 {
-    uint8_t *copy = malloc(len + 1);
+    uint8_t *copy = mbedtls_calloc(1, len + 1);
     int ret;
     if (copy == NULL)
         return MQTLS_ERR_TLS_OUT_OF_MEMORY;
@@ -36,7 +36,7 @@ int mqtls_bundle_parse_key(mbedtls_pk_context *pk, const uint8_t *key, size_t le
     if (ret != 0)
         ret = mqtls_pk_parse_key(pk, copy, len, NULL, 0); /* DER */
     mbedtls_platform_zeroize(copy, len + 1);
-    free(copy);
+    mbedtls_free(copy);
     return ret == 0 ? MQTLS_OK : MQTLS_ERR_TLS_BAD_KEY;
 }
 
@@ -51,14 +51,14 @@ bool mqtls_bundle_looks_like_pem(const uint8_t *p, size_t len)
  * length for PEM). */
 static int parse_pem_block(mbedtls_x509_crt *chain, const uint8_t *b, size_t n)
 {
-    unsigned char *one = malloc(n + 1);
+    unsigned char *one = mbedtls_calloc(1, n + 1);
     int ret;
     if (one == NULL)
         return MQTLS_ERR_TLS_OUT_OF_MEMORY;
     memcpy(one, b, n);
     one[n] = 0;
     ret = mbedtls_x509_crt_parse(chain, one, n + 1) == 0 ? 0 : MQTLS_ERR_TLS_BAD_CA;
-    free(one);
+    mbedtls_free(one);
     return ret;
 }
 
@@ -160,13 +160,13 @@ int mqtls_bundle_read_file(const char *path, unsigned char **out, size_t *len)
         fclose(f);
         return MQTLS_ERR_TLS_FILE;
     }
-    buf = malloc((size_t)size + 1);
+    buf = mbedtls_calloc(1, (size_t)size + 1);
     if (buf == NULL) {
         fclose(f);
         return MQTLS_ERR_TLS_OUT_OF_MEMORY;
     }
     if (fread(buf, 1, (size_t)size, f) != (size_t)size) {
-        free(buf);
+        mbedtls_free(buf);
         fclose(f);
         return MQTLS_ERR_TLS_FILE;
     }

@@ -22,8 +22,6 @@
 int mqtls_bundle_parse(mbedtls_x509_crt *out, const uint8_t *data, size_t len, int require_ca,
                        size_t *count, size_t *bad_index);
 
-/* Reads a whole file into a fresh buffer with a NUL after it; the caller
- * frees it. MQTLS_ERR_TLS_FILE, MQTLS_ERR_TLS_OUT_OF_MEMORY. */
 /* A private key as mbedTLS wants it: PEM with its NUL counted, DER as is
  * (the copy made for that is wiped). MQTLS_OK, MQTLS_ERR_TLS_BAD_KEY or
  * MQTLS_ERR_TLS_OUT_OF_MEMORY. */
@@ -32,6 +30,10 @@ int mqtls_bundle_parse_key(mbedtls_pk_context *pk, const uint8_t *key, size_t le
 /* Whether data holds a PEM block ("-----BEGIN "), anywhere in it. */
 bool mqtls_bundle_looks_like_pem(const uint8_t *data, size_t len);
 
+/* Reads a whole file into a fresh buffer with a NUL after it; the caller
+ * frees it with mbedtls_free (everything in tls/ allocates through
+ * mbedTLS's allocator, so a device's arena counts it all).
+ * MQTLS_ERR_TLS_FILE, MQTLS_ERR_TLS_OUT_OF_MEMORY. */
 int mqtls_bundle_read_file(const char *path, unsigned char **out, size_t *len);
 
 struct mqtls_blobs;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <mbedtls/platform.h>
 #include <mbedtls/platform_util.h>
 #include <mbedtls/x509_crt.h>
 
@@ -47,7 +48,7 @@ int mqtls_ca_signer_load(mqtls_ca_signer *s, const uint8_t *key, size_t len)
         return MQTLS_ERR_INVALID_ARG;
     s->ready = 0;
     mbedtls_pk_init(&pk);
-    copy = malloc(len + 1); /* PEM parsing wants the NUL inside the length */
+    copy = mbedtls_calloc(1, len + 1); /* PEM parsing wants the NUL inside the length */
     if (copy == NULL)
         return MQTLS_ERR_TLS_OUT_OF_MEMORY;
     memcpy(copy, key, len);
@@ -67,7 +68,7 @@ int mqtls_ca_signer_load(mqtls_ca_signer *s, const uint8_t *key, size_t len)
         }
         mbedtls_x509_crt_free(&crt);
     }
-    free(copy);
+    mbedtls_free(copy);
     /* Kept as the bare point: what PSA imports, and no mbedTLS type in
      * the public struct. */
     if (ret != 0 || mqtls_pk_p256_point(&pk, s->point) != 0)
@@ -87,7 +88,7 @@ int mqtls_ca_signer_load_file(mqtls_ca_signer *s, const char *path)
     if (ret != MQTLS_OK)
         return ret;
     ret = mqtls_ca_signer_load(s, buf, len);
-    free(buf);
+    mbedtls_free(buf);
     return ret;
 }
 
@@ -261,7 +262,7 @@ int mqtls_ca_update_sign(const uint8_t *bundle, size_t bundle_len, uint32_t vers
 
     mbedtls_pk_init(&pk);
     mqtls_rng_init(&rng);
-    copy = malloc(key_len + 1);
+    copy = mbedtls_calloc(1, key_len + 1);
     if (copy == NULL)
         return MQTLS_ERR_TLS_OUT_OF_MEMORY;
     memcpy(copy, key, key_len);
@@ -272,7 +273,7 @@ int mqtls_ca_update_sign(const uint8_t *bundle, size_t bundle_len, uint32_t vers
         ret = mqtls_pk_parse_key(&pk, copy, key_len, (const unsigned char *)passphrase,
                                  passphrase != NULL ? strlen(passphrase) : 0);
     mbedtls_platform_zeroize(copy, key_len + 1);
-    free(copy);
+    mbedtls_free(copy);
     if (ret != 0 || !mqtls_pk_is_p256(&pk)) {
         ret = MQTLS_ERR_TLS_BAD_KEY;
     } else if (mqtls_rng_seed(&rng, "mqtls ca update signer") != 0 ||

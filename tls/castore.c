@@ -136,7 +136,7 @@ int mqtls_castore_load_file(mqtls_castore *pub, mqtls_ca_slot slot, const char *
     if (ret != MQTLS_OK)
         return ret;
     ret = mqtls_castore_load(pub, slot, buf, len, version, bad_index);
-    free(buf);
+    mbedtls_free(buf);
     return ret;
 }
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <mbedtls/platform.h>
 #include <mbedtls/ecp.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/platform_util.h>
@@ -71,14 +72,14 @@ int mqtls_onboard_key_pin(const uint8_t *key, size_t len, char pin[65])
         return MQTLS_ERR_INVALID_ARG;
     mbedtls_pk_init(&pk);
     ret = mqtls_bundle_parse_key(&pk, key, len);
-    if (ret != MQTLS_OK && (copy = malloc(len + 1)) != NULL) { /* a public key, then */
+    if (ret != MQTLS_OK && (copy = mbedtls_calloc(1, len + 1)) != NULL) { /* a public key, then */
         memcpy(copy, key, len);
         copy[len] = 0;
         ret = mbedtls_pk_parse_public_key(&pk, copy, len + 1) == 0 ||
                       mbedtls_pk_parse_public_key(&pk, copy, len) == 0
                   ? MQTLS_OK
                   : MQTLS_ERR_TLS_BAD_KEY;
-        free(copy);
+        mbedtls_free(copy);
     }
     if (ret == MQTLS_OK) {
         n = spki_of(&pk, der, sizeof der);
@@ -116,12 +117,12 @@ int mqtls_onboard_request(const uint8_t *factory_key, size_t factory_key_len, co
     ret = mqtls_bundle_parse_key(&fk, factory_key, factory_key_len);
     if (ret == MQTLS_OK && !mqtls_pk_is_p256(&fk))
         ret = MQTLS_ERR_TLS_BAD_KEY;
-    if (ret == MQTLS_OK && (copy = malloc(csr_len + 1)) != NULL) {
+    if (ret == MQTLS_OK && (copy = mbedtls_calloc(1, csr_len + 1)) != NULL) {
         memcpy(copy, csr, csr_len);
         copy[csr_len] = 0;
         if (mbedtls_x509_csr_parse(&req, copy, csr_len + 1) != 0)
             ret = MQTLS_ERR_INVALID_ARG;
-        free(copy);
+        mbedtls_free(copy);
     }
     if (ret == MQTLS_OK && mqtls_rng_seed(&rng, "mqtls onboarding") != 0)
         ret = MQTLS_ERR_TLS_CONFIG;

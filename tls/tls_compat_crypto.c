@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <mbedtls/platform.h>
 #include <mbedtls/ecp.h>
 #include <mbedtls/entropy.h>
 #include <mbedtls/platform_util.h>
@@ -62,7 +63,7 @@ int mqtls_rng_seed(mqtls_rng *r, const char *personalisation)
     return r->started ? 0 : -1;
 #else
     mqtls_rng_free(r);
-    r->state = calloc(1, sizeof *r->state);
+    r->state = mbedtls_calloc(1, sizeof *r->state);
     if (r->state == NULL)
         return -1;
     mbedtls_entropy_init(&r->state->entropy);
@@ -102,7 +103,7 @@ void mqtls_rng_free(mqtls_rng *r)
         mbedtls_ctr_drbg_free(&r->state->drbg);
         mbedtls_entropy_free(&r->state->entropy);
         mbedtls_platform_zeroize(r->state, sizeof *r->state);
-        free(r->state);
+        mbedtls_free(r->state);
     }
 #endif
     mbedtls_platform_zeroize(r, sizeof *r);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <mbedtls/platform.h>
 #include <mbedtls/platform_util.h>
 
 #include "net/clock_posix.h"
@@ -27,7 +28,7 @@ time_t mqtls_tls_system_time(void)
  * in mbedTLS needs the NUL inside the length). */
 static unsigned char *nul_terminated(const void *data, size_t len)
 {
-    unsigned char *p = malloc(len + 1);
+    unsigned char *p = mbedtls_calloc(1, len + 1);
     if (p != NULL) {
         memcpy(p, data, len);
         p[len] = 0;
@@ -39,7 +40,7 @@ static void wipe_free(unsigned char *p, size_t len)
 {
     if (p != NULL) {
         mbedtls_platform_zeroize(p, len);
-        free(p);
+        mbedtls_free(p);
     }
 }
 
@@ -227,7 +228,7 @@ int mqtls_tls_config_add_ca_file(mqtls_tls_config *cfg, const char *path, size_t
         return ret;
     /* PEM bundle, or one or more DER certificates: told apart by content. */
     ret = mqtls_tls_config_add_ca_pem(cfg, (const char *)buf, len, bad_index);
-    free(buf);
+    mbedtls_free(buf);
     return ret;
 }
 
@@ -303,7 +304,7 @@ out:
     mbedtls_x509_crt_free(&new_cert);
     mbedtls_pk_free(&new_key); /* zeroizes a key that was not taken */
     mqtls_pk_unseal(new_handle);
-    free(c);
+    mbedtls_free(c);
     wipe_free(k, key_len + 1);
     return ret;
 }
@@ -319,7 +320,7 @@ int mqtls_tls_config_set_identity_files(mqtls_tls_config *cfg, const char *cert_
         ret = mqtls_bundle_read_file(key_path, &k, &klen);
     if (ret == MQTLS_OK)
         ret = mqtls_tls_config_set_identity(cfg, c, clen, k, klen, passphrase);
-    free(c);
+    mbedtls_free(c);
     wipe_free(k, klen + 1);
     return ret;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <mbedtls/platform.h>
 #include <mbedtls/net_sockets.h>
 #include <mbedtls/platform_util.h>
 
@@ -362,8 +363,8 @@ int mqtls_tls_connect(mqtls_tls *pub, const mqtls_tls_config *pub_cfg,
     tls->rec_left = 0;
     tls->ra_pos = tls->ra_len = 0;
     if (cfg->read_ahead != tls->ra_cap) {
-        free(tls->ra);
-        tls->ra = cfg->read_ahead > 0 ? malloc(cfg->read_ahead) : NULL;
+        mbedtls_free(tls->ra);
+        tls->ra = cfg->read_ahead > 0 ? mbedtls_calloc(1, cfg->read_ahead) : NULL;
         tls->ra_cap = tls->ra != NULL ? cfg->read_ahead : 0; /* no memory: read as asked */
     }
     mret = mqtls_ssl_setup(&tls->ssl, &cfg->conf);
@@ -652,7 +653,7 @@ void mqtls_tls_free(mqtls_tls *pub)
     mbedtls_ssl_session_free(&tls->current);
     if (tls->ra != NULL) {
         mbedtls_platform_zeroize(tls->ra, tls->ra_cap);
-        free(tls->ra);
+        mbedtls_free(tls->ra);
     }
     mbedtls_platform_zeroize(pub->opaque_.bytes, sizeof pub->opaque_.bytes);
     tls->top_depth = -1;
