@@ -398,20 +398,16 @@ firmware-demo: firmware $(CERTS_OUT)/root-a.crt
 	@bash scripts/firmware-demo.sh $(FW_DIR)/2.28/telemetry.elf $(FW_DIR)/modem_bridge
 
 # The device matrix on the emulated Cortex-M4 (docs/memory.md has the
-# figures): 2.28 TLS 1.2 all through; 3.6 TLS 1.2 through link drop,
-# broker restart and power cut, and the watchdog fed through a full
-# handshake in slices; 3.6 TLS 1.3 through the TLS checks and the same
-# drops. Each build's flash and RAM, the 2.28 image against the targets.
+# figures), a group per build side by side (test/firmware/matrix.sh):
+# 2.28 TLS 1.2 all through; 3.6 TLS 1.2 through link drop, broker restart
+# and power cut, and the watchdog fed through a full handshake in slices;
+# 3.6 TLS 1.3 through the TLS checks and the same drops. Then each build's
+# flash and RAM, the 2.28 image against the targets.
 FW_BR := $(FW_DIR)/modem_bridge
 firmware-check: firmware
 	@sh test/firmware/hello.sh $(FW_DIR)/hello.elf
 	@bash test/firmware/modem.sh $(FW_DIR)/modem_pub.elf $(FW_BR)
-	@bash test/firmware/tls.sh $(FW_DIR)/2.28/telemetry.elf $(FW_BR)
-	@bash test/firmware/telemetry.sh $(FW_DIR)/2.28/telemetry.elf $(FW_BR) $(FW_DIR)/2.28/measured.txt
-	@bash test/firmware/telemetry.sh $(FW_DIR)/3.6/telemetry.elf $(FW_BR) $(FW_DIR)/3.6/measured.txt
-	@bash test/firmware/watchdog.sh $(FW_DIR)/3.6/telemetry.elf $(FW_BR) 50 1
-	@bash test/firmware/tls.sh $(FW_DIR)/3.6-tls13/telemetry.elf $(FW_BR)
-	@bash test/firmware/telemetry.sh $(FW_DIR)/3.6-tls13/telemetry.elf $(FW_BR) $(FW_DIR)/3.6-tls13/measured.txt
+	@bash test/firmware/matrix.sh $(FW_DIR)
 	@sh scripts/fw-size-all.sh $(FW_DIR)
 
 check: deps
