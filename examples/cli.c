@@ -4,40 +4,152 @@
 #include "examples/cli.h"
 
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "mqtt/topic.h"
 #include "net/clock_posix.h"
+#include "net/version.h"
 
-enum { OPT_CAFILE = 1000, OPT_CERT, OPT_KEY, OPT_INSECURE, OPT_CA_BUNDLE, OPT_ALPN, OPT_MAX_FRAG };
+enum {
+    OPT_CAFILE = 1000, OPT_CERT, OPT_KEY, OPT_INSECURE, OPT_CA_BUNDLE, OPT_ALPN, OPT_MAX_FRAG,
+    OPT_HELP, OPT_VERSION, OPT_TLS_NAME, OPT_TLS_VERSION, OPT_WILL_TOPIC, OPT_WILL_PAYLOAD,
+    OPT_WILL_QOS, OPT_WILL_RETAIN, OPT_REPEAT, OPT_REPEAT_DELAY, OPT_NODELAY, OPT_QUIET,
+    OPT_V5_ONLY
+};
 
-static void usage_exit(const cli *c, const char *usage, const char *why)
+static const char shared_help[] =
+    "Connection:\n"
+    "  -h HOST          the broker (default localhost)\n"
+    "  -p PORT          default 1883, or 8883 with TLS\n"
+    "  -L URL           mqtt(s)://[USER[:PASS]@]HOST[:PORT]/TOPIC\n"
+    "  -i ID            client id (default PROG-PID); -I, --id-prefix PREFIX: PREFIX-PID\n"
+    "  -k SECONDS       keep-alive (default 60; 0 none)\n"
+    "  -c               keep the session (CleanSession 0); needs -i or -I\n"
+    "  -u USER -P PASS  credentials\n"
+    "  -V mqttv311      the protocol (the only one: MQTT 3.1.1)\n"
+    "  --will-topic T --will-payload P --will-qos Q --will-retain\n"
+    "  -d               each packet sent and received, on stderr\n"
+    "  --quiet          no error messages\n"
+    "  --nodelay        accepted: mqtls always disables Nagle's algorithm\n"
+    "TLS (any of these, or port 8883, turns it on):\n"
+    "  --cafile FILE    trust these CAs (PEM or DER); --ca-bundle FILE (repeatable) adds more\n"
+    "  --cert FILE --key FILE   our certificate and key\n"
+    "  --tls-name NAME  verify the broker as NAME and send it as SNI (connect by address)\n"
+    "  --tls-version tlsv1.2|tlsv1.3   only this version (default: both where built)\n"
+    "  --tls-alpn PROTOCOL (repeatable; --alpn too)   --tls-max-frag 512|1024|2048|4096\n"
+    "  --insecure       do not check the broker's certificate or name (lab only; warns)\n"
+    "Other:\n"
+    "  --help           this text        --version   the versions\n"
+    "Exit status: 0 done, 1 failure (one sentence on stderr), 2 bad usage,\n"
+    "27 (mqtls-sub -W) timed out before the count was reached.\n";
+
+void cli_usage_error(const cli *c, const char *fmt, ...)
 {
-    if (why != NULL)
-        fprintf(stderr, "%s: %s\n", c->prog, why);
-    fprintf(stderr,
-            "usage: %s %s\n"
-            "  -h HOST  -p PORT (8883)  -i CLIENT_ID  -k KEEPALIVE (60)  -q QOS  -u USER  -P PASS\n"
-            "  --cafile FILE  --ca-bundle FILE (repeatable)  --cert FILE  --key FILE\n"
-            "  --alpn PROTOCOL (repeatable)  --tls-max-frag 512|1024|2048|4096  --insecure\n",
-            c->prog, usage);
+    va_list ap;
+    if (!c->quiet) {
+        fprintf(stderr, "%s: ", c->prog);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fprintf(stderr, " (%s --help says more)\n", c->prog);
+    }
     exit(2);
 }
 
-static long number(const cli *c, const char *usage, const char *arg, long lo, long hi)
+/* A whole number for flag in [lo, hi], or a usage error naming both. */
+static long number(const cli *c, const char *flag, const char *what, const char *arg, long lo,
+                   long hi)
 {
     char *end;
     long v = strtol(arg, &end, 10);
     if (*arg == '\0' || *end != '\0' || v < lo || v > hi)
-        usage_exit(c, usage, "a number is out of range");
+        cli_usage_error(c, "invalid %s given for %s: '%s' (%ld to %ld)", what, flag, arg, lo, hi);
     return v;
 }
 
+/* Why a topic (pub) or filter (sub) is not one, or NULL. */
+static const char *topic_problem(const char *t, bool name)
+{
+    size_t n = strlen(t), i;
+    int ret = name ? mqtls_topic_validate_name(t, n) : mqtls_topic_validate_filter(t, n);
+    if (ret == MQTLS_OK)
+        return NULL;
+    if (n == 0)
+        return "a topic cannot be empty";
+    if (ret == MQTLS_ERR_BAD_UTF8)
+        return "not valid UTF-8 (or it holds U+0000)";
+    if (ret == MQTLS_ERR_FIELD_TOO_LONG)
+        return "longer than 65,535 bytes";
+    if (name)
+        return "a topic to publish to cannot hold '+' or '#' (they are for filters)";
+    for (i = 0; i < n; i++) {
+        const bool starts = i == 0 || t[i - 1] == '/', ends = i + 1 == n || t[i + 1] == '/';
+        if (t[i] == '#' && !(starts && ends))
+            return "'#' must be a whole level";
+        if (t[i] == '#' && i + 1 != n)
+            return "'#' must be the last level";
+        if (t[i] == '+' && !(starts && ends))
+            return "'+' must be a whole level";
+    }
+    return "not a valid filter";
+}
+
+static void add_topic(cli *c, const char *t)
+{
+    if (c->topic_count == CLI_MAX_TOPICS)
+        cli_usage_error(c, "too many topics (at most %d)", CLI_MAX_TOPICS);
+    c->topics[c->topic_count++] = t;
+}
+
+/* -L mqtt(s)://[user[:pass]@]host[:port]/topic, as mosquitto reads it. */
+static void parse_url(cli *c, const char *url)
+{
+    char *p = c->url_buf, *at, *slash, *colon, *host;
+    if (strlen(url) >= sizeof c->url_buf)
+        cli_usage_error(c, "-L: the URL is too long");
+    if (strncmp(url, "mqtt://", 7) == 0) {
+        strcpy(p, url + 7);
+    } else if (strncmp(url, "mqtts://", 8) == 0) {
+        strcpy(p, url + 8);
+        c->tls = true;
+    } else {
+        cli_usage_error(c, "-L: '%s' does not start with mqtt:// or mqtts://", url);
+    }
+    slash = strchr(p, '/');
+    if (slash == NULL || slash[1] == '\0')
+        cli_usage_error(c, "-L: '%s' names no topic (mqtt://HOST/TOPIC)", url);
+    *slash = '\0';
+    add_topic(c, slash + 1);
+    at = strrchr(p, '@');
+    host = p;
+    if (at != NULL) {
+        *at = '\0';
+        host = at + 1;
+        colon = strchr(p, ':');
+        if (colon != NULL) {
+            *colon = '\0';
+            c->password = colon + 1;
+        }
+        c->user = p;
+    }
+    colon = strrchr(host, ':');
+    if (colon != NULL && strchr(host, ']') == NULL) {
+        *colon = '\0';
+        c->port = (uint16_t)number(c, "-L", "port", colon + 1, 1, 65535);
+    }
+    if (host[0] == '\0')
+        cli_usage_error(c, "-L: '%s' names no host", url);
+    c->host = host;
+}
+
 void cli_parse(cli *c, int argc, char **argv, const char *extra,
-               int (*on_extra)(cli *c, int opt, const char *arg), const char *usage)
+               int (*on_extra)(cli *c, int opt, const char *arg), const char *usage,
+               const char *help, bool pub)
 {
     static const struct option longs[] = {
         {"cafile", required_argument, NULL, OPT_CAFILE},
@@ -46,71 +158,162 @@ void cli_parse(cli *c, int argc, char **argv, const char *extra,
         {"insecure", no_argument, NULL, OPT_INSECURE},
         {"ca-bundle", required_argument, NULL, OPT_CA_BUNDLE},
         {"alpn", required_argument, NULL, OPT_ALPN},
+        {"tls-alpn", required_argument, NULL, OPT_ALPN},
         {"tls-max-frag", required_argument, NULL, OPT_MAX_FRAG},
+        {"tls-name", required_argument, NULL, OPT_TLS_NAME},
+        {"tls-version", required_argument, NULL, OPT_TLS_VERSION},
+        {"help", no_argument, NULL, OPT_HELP},
+        {"version", no_argument, NULL, OPT_VERSION},
+        {"id-prefix", required_argument, NULL, 'I'},
+        {"will-topic", required_argument, NULL, OPT_WILL_TOPIC},
+        {"will-payload", required_argument, NULL, OPT_WILL_PAYLOAD},
+        {"will-qos", required_argument, NULL, OPT_WILL_QOS},
+        {"will-retain", no_argument, NULL, OPT_WILL_RETAIN},
+        {"repeat", required_argument, NULL, OPT_REPEAT},
+        {"repeat-delay", required_argument, NULL, OPT_REPEAT_DELAY},
+        {"nodelay", no_argument, NULL, OPT_NODELAY},
+        {"quiet", no_argument, NULL, OPT_QUIET},
+        {"property", required_argument, NULL, OPT_V5_ONLY},
         {NULL, 0, NULL, 0}};
-    char shorts[64];
+    char shorts[96], *end;
+    bool port_given = false, tls_flag = false;
     int opt;
+    size_t i;
 
     memset(c, 0, sizeof *c);
     c->prog = strrchr(argv[0], '/') != NULL ? strrchr(argv[0], '/') + 1 : argv[0];
     c->host = "localhost";
-    c->port = 8883;
     c->keepalive = 60;
     c->count = -1;
     c->wait_s = -1;
-    snprintf(shorts, sizeof shorts, "h:p:i:k:q:u:P:t:C:v%s", extra);
+    c->repeat = 1;
+    c->tls_versions = MQTLS_TLS_1_2 | MQTLS_TLS_1_3;
+    /* quiet first: it governs how every later error is said */
+    for (i = 1; i < (size_t)argc; i++)
+        c->quiet |= strcmp(argv[i], "--quiet") == 0;
+    snprintf(shorts, sizeof shorts, "h:p:i:I:k:q:u:P:t:C:L:V:x:D:vdc%s", extra);
     while ((opt = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
         switch (opt) {
         case 'h': c->host = optarg; break;
-        case 'p': c->port = (uint16_t)number(c, usage, optarg, 1, 65535); break;
+        case 'p':
+            c->port = (uint16_t)number(c, "-p", "port", optarg, 1, 65535);
+            port_given = true;
+            break;
         case 'i': c->id = optarg; break;
-        case 'k': c->keepalive = (unsigned)number(c, usage, optarg, 0, 65535); break;
-        case 'q': c->qos = (int)number(c, usage, optarg, 0, 2); break;
+        case 'I': c->id_prefix = optarg; break;
+        case 'k': c->keepalive = (unsigned)number(c, "-k", "keep-alive", optarg, 0, 65535); break;
+        case 'q': c->qos = (int)number(c, "-q", "QoS", optarg, 0, 2); break;
         case 'u': c->user = optarg; break;
         case 'P': c->password = optarg; break;
-        case 'C': c->count = number(c, usage, optarg, 1, 1000000000L); break;
-        case 'v': c->verbose = true; break;
-        case 't':
-            if (c->topic_count == CLI_MAX_TOPICS)
-                usage_exit(c, usage, "too many topics");
-            c->topics[c->topic_count++] = optarg;
+        case 'C': c->count = number(c, "-C", "count", optarg, 1, 1000000000L); break;
+        case 'L': parse_url(c, optarg); port_given |= c->port != 0; break;
+        case 'V':
+            if (strcmp(optarg, "mqttv311") != 0 && strcmp(optarg, "311") != 0)
+                cli_usage_error(c, "-V %s: mqtls speaks MQTT 3.1.1 only (-V mqttv311)", optarg);
             break;
-        case OPT_CAFILE: c->cafile = optarg; break;
-        case OPT_CERT: c->cert = optarg; break;
-        case OPT_KEY: c->key = optarg; break;
-        case OPT_INSECURE: c->insecure = true; break;
+        case 'x':
+        case 'D':
+        case OPT_V5_ONLY:
+            cli_usage_error(c, "%s is an MQTT v5 option; mqtls speaks MQTT 3.1.1",
+                            opt == 'x' ? "-x" : opt == 'D' ? "-D" : "--property");
+        case 'v': c->verbose = true; break;
+        case 'd': c->debug = true; break;
+        case 'c': c->keep_session = true; break;
+        case 't': add_topic(c, optarg); break;
+        case OPT_CAFILE: c->cafile = optarg; tls_flag = true; break;
+        case OPT_CERT: c->cert = optarg; tls_flag = true; break;
+        case OPT_KEY: c->key = optarg; tls_flag = true; break;
+        case OPT_INSECURE: c->insecure = true; tls_flag = true; break;
+        case OPT_TLS_NAME: c->tls_name = optarg; tls_flag = true; break;
         case OPT_CA_BUNDLE:
             if (c->ca_bundles == CLI_MAX_FILES)
-                usage_exit(c, usage, "too many --ca-bundle files");
+                cli_usage_error(c, "too many --ca-bundle files (at most %d)", CLI_MAX_FILES);
             c->ca_bundle[c->ca_bundles++] = optarg;
+            tls_flag = true;
             break;
         case OPT_ALPN:
             if (c->alpns == MQTLS_TLS_MAX_ALPN)
-                usage_exit(c, usage, "too many --alpn protocols");
+                cli_usage_error(c, "too many --tls-alpn protocols (at most %d)", MQTLS_TLS_MAX_ALPN);
             c->alpn[c->alpns++] = optarg;
+            tls_flag = true;
             break;
-        case OPT_MAX_FRAG: c->max_frag = (unsigned)number(c, usage, optarg, 512, 4096); break;
+        case OPT_MAX_FRAG:
+            c->max_frag = (unsigned)number(c, "--tls-max-frag", "length", optarg, 512, 4096);
+            tls_flag = true;
+            break;
+        case OPT_TLS_VERSION:
+            if (strcmp(optarg, "tlsv1.2") == 0)
+                c->tls_versions = MQTLS_TLS_1_2;
+            else if (strcmp(optarg, "tlsv1.3") == 0)
+                c->tls_versions = MQTLS_TLS_1_3;
+            else
+                cli_usage_error(c, "--tls-version %s: tlsv1.2 or tlsv1.3 (nothing older)", optarg);
+            tls_flag = true;
+            break;
+        case OPT_WILL_TOPIC: c->will_topic = optarg; break;
+        case OPT_WILL_PAYLOAD: c->will_payload = optarg; break;
+        case OPT_WILL_QOS: c->will_qos = (int)number(c, "--will-qos", "QoS", optarg, 0, 2); break;
+        case OPT_WILL_RETAIN: c->will_retain = true; break;
+        case OPT_REPEAT:
+            if (!pub)
+                cli_usage_error(c, "--repeat is for publishing");
+            c->repeat = number(c, "--repeat", "count", optarg, 1, 1000000000L);
+            break;
+        case OPT_REPEAT_DELAY:
+            c->repeat_delay_s = strtod(optarg, &end);
+            if (!pub || *optarg == '\0' || *end != '\0' || c->repeat_delay_s < 0 || c->repeat_delay_s > 86400)
+                cli_usage_error(c, "invalid delay given for --repeat-delay: '%s' (seconds, 0 to 86400)", optarg);
+            break;
+        case OPT_NODELAY: break;
+        case OPT_QUIET: break;
+        case OPT_HELP:
+            printf("usage: %s %s\n%s%s", c->prog, usage, help, shared_help);
+            exit(0);
+        case OPT_VERSION:
+            printf("%s %s (mqtls %s, %s)\n", c->prog, mqtls_version(), mqtls_version(),
+                   mqtls_tls_backend());
+            exit(0);
         default:
             if (opt == '?' || on_extra == NULL || on_extra(c, opt, optarg) != 0)
-                usage_exit(c, usage, NULL);
+                cli_usage_error(c, "%s: a flag it does not know, or a bad value",
+                                optind > 1 && optind <= argc ? argv[optind - 1] : "?");
         }
     }
     if (optind != argc)
-        usage_exit(c, usage, "unexpected argument");
+        cli_usage_error(c, "unexpected argument '%s'", argv[optind]);
     if (c->topic_count == 0)
-        usage_exit(c, usage, "a topic (-t) is needed");
+        cli_usage_error(c, "a topic (-t) is needed");
+    for (i = 0; i < c->topic_count; i++) {
+        const char *why = topic_problem(c->topics[i], pub);
+        if (why != NULL)
+            cli_usage_error(c, "invalid %s '%s': %s", pub ? "topic" : "filter", c->topics[i], why);
+    }
+    if (c->will_topic != NULL && topic_problem(c->will_topic, true) != NULL)
+        cli_usage_error(c, "invalid will topic '%s': %s", c->will_topic,
+                        topic_problem(c->will_topic, true));
+    if ((c->will_payload != NULL || c->will_qos != 0 || c->will_retain) && c->will_topic == NULL)
+        cli_usage_error(c, "--will-payload, --will-qos and --will-retain need --will-topic");
     if ((c->cert == NULL) != (c->key == NULL))
-        usage_exit(c, usage, "--cert and --key go together");
-    if (c->cafile == NULL && c->ca_bundles == 0 && !c->insecure)
-        usage_exit(c, usage, "say whom to trust: --cafile or --ca-bundle (or --insecure)");
+        cli_usage_error(c, "--cert and --key go together");
     if (c->password != NULL && c->user == NULL)
-        usage_exit(c, usage, "-P needs -u (MQTT 3.1.1 has no password without a user name)");
+        cli_usage_error(c, "-P needs -u (MQTT 3.1.1 has no password without a user name)");
+    if (c->keep_session && c->id == NULL && c->id_prefix == NULL)
+        cli_usage_error(c, "-c keeps a session by client id: give one with -i (or -I)");
+    if (c->id != NULL && c->id_prefix != NULL)
+        cli_usage_error(c, "-i and -I both name the client: give one");
+    c->tls = c->tls || tls_flag || (port_given && c->port == 8883);
+    if (!port_given)
+        c->port = c->tls ? 8883 : 1883;
+    if (c->tls && c->cafile == NULL && c->ca_bundles == 0 && !c->insecure)
+        cli_usage_error(c, "TLS needs to know whom to trust: --cafile or --ca-bundle (or --insecure)");
     c->progress = isatty(2) != 0;
 }
 
 void cli_fail(const cli *c, const char *what, int err)
 {
     const char *reason = mqtls_strerror(err);
+    if (c->quiet)
+        return;
     if (err <= -300 && err > -400 && mqtls_tls_why(&c->net.tls)[0] != '\0')
         reason = mqtls_tls_why(&c->net.tls); /* the TLS failure in words */
     fprintf(stderr, "%s: %s: %s (%s)\n", c->prog, what, reason, mqtls_errname(err));
@@ -146,7 +349,11 @@ static int setup_tls(cli *c)
         return 1;
     }
     if (c->alpns > 0 && (ret = mqtls_tls_config_set_alpn(&c->tls_cfg, c->alpn)) != MQTLS_OK) {
-        cli_fail(c, "--alpn", ret);
+        cli_fail(c, "--tls-alpn", ret);
+        return 1;
+    }
+    if ((ret = mqtls_tls_config_set_versions(&c->tls_cfg, c->tls_versions)) != MQTLS_OK) {
+        cli_fail(c, "--tls-version: this build's mbedTLS cannot speak it", ret);
         return 1;
     }
     if (c->max_frag != 0 &&
@@ -163,9 +370,20 @@ static int setup_tls(cli *c)
     return 0;
 }
 
+/* -d: each packet in and out, one line each, as mosquitto's -d does. */
+static void debug_log(void *ctx, int level, const char *what, bool out, const uint8_t *packet,
+                      size_t len)
+{
+    const cli *c = ctx;
+    (void)packet;
+    if (level >= 2)
+        fprintf(stderr, "%s: %s %s%s(%zu bytes)\n", c->prog, out ? "sending" : "received", what,
+                packet != NULL ? " " : "", packet != NULL ? len : 0);
+}
+
 int cli_connect(cli *c, size_t payload_max, mqtls_client_events events)
 {
-    static char default_id[32];
+    static char default_id[96];
     size_t buf = payload_max + 512;
     uint8_t *tx, *rx, *ring;
     uint16_t *qos2;
@@ -173,31 +391,44 @@ int cli_connect(cli *c, size_t payload_max, mqtls_client_events events)
 
     mqtls_tls_config_init(&c->tls_cfg);
     mqtls_tcp_tls_init(&c->net, &c->tls_cfg, c->host, c->port);
-    if (setup_tls(c) != 0)
+    c->net.tls_name = c->tls_name;
+    if (c->tls && setup_tls(c) != 0)
         return 1;
+    memset(&c->plain, 0, sizeof c->plain);
+    c->plain.host = c->host;
+    c->plain.port = c->port;
     /* The tool's buffers (the library's caller owns them). */
     tx = malloc(buf);
     rx = malloc(buf);
     ring = malloc(buf * 40);
     qos2 = malloc(64 * sizeof *qos2);
     if (tx == NULL || rx == NULL || ring == NULL || qos2 == NULL) {
-        fprintf(stderr, "%s: out of memory\n", c->prog);
+        if (!c->quiet)
+            fprintf(stderr, "%s: out of memory\n", c->prog);
         return 1;
     }
     if (c->id == NULL) {
-        snprintf(default_id, sizeof default_id, "%s-%ld", c->prog, (long)getpid());
+        snprintf(default_id, sizeof default_id, "%s-%ld",
+                 c->id_prefix != NULL ? c->id_prefix : c->prog, (long)getpid());
         c->id = default_id;
     }
     mqtls_ram_store_init(&c->store);
     mqtls_ram_store_setup(&c->store, ring, buf * 40);
     memset(&c->cfg, 0, sizeof c->cfg);
     c->cfg.connect.client_id = (mqtls_str){c->id, strlen(c->id)};
-    c->cfg.connect.clean_session = true;
+    c->cfg.connect.clean_session = !c->keep_session;
     c->cfg.connect.keepalive_s = (uint16_t)c->keepalive;
     if (c->user != NULL)
         c->cfg.connect.username = (mqtls_str){c->user, strlen(c->user)};
     if (c->password != NULL)
         c->cfg.connect.password = (mqtls_bytes){(const uint8_t *)c->password, strlen(c->password)};
+    if (c->will_topic != NULL) {
+        const char *w = c->will_payload != NULL ? c->will_payload : "";
+        c->cfg.connect.will_topic = (mqtls_str){c->will_topic, strlen(c->will_topic)};
+        c->cfg.connect.will_payload = (mqtls_bytes){(const uint8_t *)w, strlen(w)};
+        c->cfg.connect.will_qos = (uint8_t)c->will_qos;
+        c->cfg.connect.will_retain = c->will_retain;
+    }
     c->cfg.tx_buf = tx;
     c->cfg.tx_cap = buf;
     c->cfg.rx_buf = rx;
@@ -206,23 +437,30 @@ int cli_connect(cli *c, size_t payload_max, mqtls_client_events events)
     c->cfg.qos2_cap = 64;
     mqtls_ram_store_interface(&c->store, &c->cfg.store);
     mqtls_clock_posix(&c->cfg.clock);
-    c->cfg.open = mqtls_tcp_tls_open;
-    c->cfg.open_ctx = &c->net;
+    c->cfg.open = c->tls ? mqtls_tcp_tls_open : mqtls_tcp_open;
+    c->cfg.open_ctx = c->tls ? (void *)&c->net : (void *)&c->plain;
     c->cfg.events = events;
     c->cfg.window = 20;
+    if (c->debug) {
+        c->cfg.log = debug_log;
+        c->cfg.log_ctx = c;
+    }
     mqtls_client_init(&c->client);
     ret = mqtls_client_setup(&c->client, &c->cfg);
     if (ret == MQTLS_OK)
         ret = mqtls_client_connect(&c->client, 10000);
     if (ret != MQTLS_OK) {
         char what[300];
-        if (c->net.last_error != MQTLS_OK)
+        if (c->tls && c->net.last_error != MQTLS_OK)
             ret = c->net.last_error; /* the handshake's reason, not the socket's */
+        else if (!c->tls && c->plain.last_error != MQTLS_OK)
+            ret = c->plain.last_error;
         if (ret <= -401 && ret >= -405)
             snprintf(what, sizeof what, "the broker at %s:%u refused the connection", c->host,
                      (unsigned)c->port);
         else
-            snprintf(what, sizeof what, "cannot connect to %s:%u", c->host, (unsigned)c->port);
+            snprintf(what, sizeof what, "cannot connect to %s:%u%s", c->host, (unsigned)c->port,
+                     c->tls ? " over TLS" : "");
         cli_fail(c, what, ret);
         return 1;
     }
@@ -248,6 +486,7 @@ void cli_progress(cli *c, const char *label, long n, long total, bool final)
 void cli_close(cli *c)
 {
     mqtls_client_disconnect(&c->client);
-    mqtls_tcp_tls_free(&c->net);
+    if (c->tls)
+        mqtls_tcp_tls_free(&c->net);
     mqtls_tls_config_free(&c->tls_cfg);
 }

@@ -18,20 +18,27 @@
 typedef struct cli {
     const char *prog;
     /* flags */
-    const char *host, *id, *user, *password, *cafile, *cert, *key, *message, *file;
+    const char *host, *id, *id_prefix, *user, *password, *cafile, *cert, *key, *message, *file;
+    const char *tls_name, *will_topic, *will_payload;
     const char *ca_bundle[CLI_MAX_FILES];
     const char *alpn[MQTLS_TLS_MAX_ALPN + 1];
     const char *topics[CLI_MAX_TOPICS];
     size_t ca_bundles, alpns, topic_count;
-    uint16_t port;
-    unsigned keepalive, max_frag;
+    uint16_t port;    /* 0 until chosen: 1883 plain, 8883 TLS */
+    unsigned keepalive, max_frag, tls_versions;
     long count;       /* -C */
+    long repeat;      /* --repeat, pub only */
     double wait_s;    /* -W, sub only */
-    int qos;
-    bool retain, lines, verbose, insecure;
+    double repeat_delay_s; /* --repeat-delay, pub only */
+    int qos, will_qos;
+    bool retain, lines, verbose, insecure, debug, quiet, keep_session, will_retain;
+    bool null_message, stdin_message; /* -n, -s: pub only */
+    bool tls;         /* TLS (any TLS option, or port 8883), else plain TCP */
+    char url_buf[512]; /* -L's pieces, NUL-separated */
     /* the stack */
     mqtls_tls_config tls_cfg;
     mqtls_tcp_tls net;  /* TCP + TLS, rebuilt by every connect */
+    mqtls_tcp_endpoint plain; /* or plain TCP */
     mqtls_client client;
     mqtls_client_config cfg;
     mqtls_ram_store store;
@@ -39,9 +46,21 @@ typedef struct cli {
 } cli;
 
 /* Parses argv; extra holds the tool's own short options (e.g. "m:f:lr"),
- * handled by on_extra. Exits 2 with usage on a bad flag. */
+ * handled by on_extra; pub says whether -t names topics to publish to
+ * (else filters). Checks every value before anything connects: a bad one
+ * exits 2 with one sentence naming the flag and the value. --help prints
+ * help (the usage line, then the tool's own and the shared flags) on
+ * stdout and exits 0; --version likewise. */
 void cli_parse(cli *c, int argc, char **argv, const char *extra,
-               int (*on_extra)(cli *c, int opt, const char *arg), const char *usage);
+               int (*on_extra)(cli *c, int opt, const char *arg), const char *usage,
+               const char *help, bool pub);
+
+/* Prints "PROG: MESSAGE" on stderr (unless --quiet) and exits 2. */
+void cli_usage_error(const cli *c, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3), noreturn))
+#endif
+    ;
 
 /* Builds TLS and the client (with buffers sized for payloads up to
  * payload_max) and connects. Returns 0, or prints one sentence and

@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* mqtls-pub: publish over mutual TLS, with the flags of mosquitto_pub.
+/* mqtls-pub: publish over MQTT 3.1.1, plain or mutual TLS, with the
+ * flags of mosquitto_pub (docs/tools.md has the table).
  *
+ *   mqtls-pub -h HOST -t TOPIC -m TEXT      plain TCP, port 1883
  *   mqtls-pub -h HOST -p PORT --cafile CA --cert CRT --key KEY -t TOPIC -m TEXT
  *   mqtls-pub ... -t TOPIC -f FILE          the file's bytes as one message
+ *   mqtls-pub ... -t TOPIC -s               all of stdin as one message
+ *   mqtls-pub ... -t TOPIC -n               an empty message
  *   mqtls-pub ... -t TOPIC -l               each line of stdin as a message
- *   mqtls-pub ... -t TOPIC -m TEXT -C 1000  the message 1000 times
+ *   mqtls-pub ... -t TOPIC -m TEXT -C 1000  the message 1000 times (--repeat too)
  *
  * -q QOS, -r retain. Messages are pipelined (20 unacknowledged at once).
  * Exit status 0 only when every message was sent (QoS 0) or acknowledged
@@ -15,12 +19,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "examples/cli.h"
 
 #define MAX_PAYLOAD (256u * 1024u)
 
-static const char usage[] = "-t TOPIC (-m TEXT | -f FILE | -l) [-C COUNT] [-r] [flags]";
+static const char usage[] = "-t TOPIC (-m TEXT | -f FILE | -s | -n | -l) [-q QOS] [-r] [flags]";
+static const char help[] =
+    "Publish:\n"
+    "  -t TOPIC         where to\n"
+    "  -m TEXT          the message; -f FILE its bytes; -s all of stdin; -n an empty one;\n"
+    "  -l               each line of stdin as a message\n"
+    "  -q QOS           0 (default), 1 or 2; -r retained\n"
+    "  --repeat N, -C N the message N times; --repeat-delay SECONDS between them\n";
 static long acked;
 
 static int extra(cli *c, int opt, const char *arg)
@@ -29,6 +41,8 @@ static int extra(cli *c, int opt, const char *arg)
     case 'm': c->message = arg; return 0;
     case 'f': c->file = arg; return 0;
     case 'l': c->lines = true; return 0;
+    case 'n': c->null_message = true; return 0;
+    case 's': c->stdin_message = true; return 0;
     case 'r': c->retain = true; return 0;
     default: return -1;
     }
@@ -91,6 +105,26 @@ static int drain(cli *c, long total)
     return 0;
 }
 
+/* --repeat-delay: the client polled (acknowledgements, keep-alive) while
+ * the time passes. 0 or 1. */
+static uint64_t mono_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
+}
+
+static int pause_for(cli *c, double seconds)
+{
+    const uint64_t end = mono_ms() + (uint64_t)(seconds * 1000.0);
+    int ret = MQTLS_OK, i;
+    for (i = 0; i < 100000000 && ret == MQTLS_OK && mono_ms() < end; i++)
+        ret = mqtls_client_poll(&c->client, (uint32_t)(end - mono_ms() < 100 ? end - mono_ms() : 100));
+    if (ret != MQTLS_OK)
+        cli_fail(c, "connection lost", ret);
+    return ret == MQTLS_OK ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     static uint8_t data[MAX_PAYLOAD];
@@ -100,16 +134,14 @@ int main(int argc, char **argv)
     int sources, rc = 0;
     cli c;
 
-    cli_parse(&c, argc, argv, "m:f:lr", extra, usage);
-    sources = (c.message != NULL) + (c.file != NULL) + c.lines;
-    if (sources != 1) {
-        fprintf(stderr, "%s: give exactly one of -m, -f, -l\n", c.prog);
-        return 2;
-    }
-    if (c.topic_count != 1) {
-        fprintf(stderr, "%s: publish to one topic (-t)\n", c.prog);
-        return 2;
-    }
+    cli_parse(&c, argc, argv, "m:f:lnsr", extra, usage, help, true);
+    sources = (c.message != NULL) + (c.file != NULL) + c.lines + c.null_message + c.stdin_message;
+    if (sources != 1)
+        cli_usage_error(&c, "give exactly one of -m, -f, -s, -n, -l");
+    if (c.topic_count != 1)
+        cli_usage_error(&c, "publish to one topic (-t)");
+    if (c.count > 0 && c.repeat > 1)
+        cli_usage_error(&c, "-C and --repeat both say how many times: give one");
     if (c.message != NULL) {
         len = strlen(c.message);
         if (len > MAX_PAYLOAD) {
@@ -117,24 +149,26 @@ int main(int argc, char **argv)
             return 1;
         }
         memcpy(data, c.message, len);
-    } else if (c.file != NULL) {
-        FILE *f = fopen(c.file, "rb");
+    } else if (c.file != NULL || c.stdin_message) {
+        FILE *f = c.file != NULL ? fopen(c.file, "rb") : stdin;
         if (f == NULL) {
             fprintf(stderr, "%s: cannot read %s\n", c.prog, c.file);
             return 1;
         }
         len = fread(data, 1, sizeof data, f);
         if (!feof(f)) {
-            fprintf(stderr, "%s: %s is larger than %u bytes\n", c.prog, c.file, MAX_PAYLOAD);
+            fprintf(stderr, "%s: %s is larger than %u bytes\n", c.prog,
+                    c.file != NULL ? c.file : "stdin", MAX_PAYLOAD);
             fclose(f);
             return 1;
         }
-        fclose(f);
+        if (f != stdin)
+            fclose(f);
     }
     ev.publish_acked = delivered;
     if (cli_connect(&c, c.lines ? 65536 : len, ev) != 0)
         return 1;
-    n = c.count > 0 ? c.count : 1;
+    n = c.count > 0 ? c.count : c.repeat;
     if (c.lines) {
         char *line = NULL;
         size_t cap = 0;
@@ -156,7 +190,10 @@ int main(int argc, char **argv)
         n = i;
     } else {
         for (i = 0; rc == 0 && i < n; i++) {
-            rc = publish_one(&c, data, len);
+            if (i > 0 && c.repeat_delay_s > 0)
+                rc = pause_for(&c, c.repeat_delay_s);
+            if (rc == 0)
+                rc = publish_one(&c, data, len);
             if (rc == 0 && (i & 15) == 0)
                 mqtls_client_poll(&c.client, 0);
             cli_progress(&c, "sent", i + 1, n, false);

@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* mqtls-sub: subscribe over mutual TLS, with the flags of mosquitto_sub.
+/* mqtls-sub: subscribe over MQTT 3.1.1, plain or mutual TLS, with the
+ * flags of mosquitto_sub (docs/tools.md has the table).
  *
+ *   mqtls-sub -h HOST -t FILTER [-t ...]       plain TCP, port 1883
  *   mqtls-sub -h HOST -p PORT --cafile CA --cert CRT --key KEY -t FILTER [-t ...]
  *
  * Prints each message's payload on a line (-v: "topic payload"). -q QOS
  * for every filter; -C N exits after N messages; -W S gives up after S
- * seconds. A filter the broker refuses (SUBACK 0x80) is an error. Exit
- * status 0 when it stopped as asked (-C reached, or -W without -C), 1 with
- * one sentence on failure, 2 on bad usage. With -C on a terminal, a
+ * seconds (exit status 27, as mosquitto_sub's). A filter the broker
+ * refuses (SUBACK 0x80) is an error. Exit status 0 when -C was reached, 1
+ * with one sentence on failure, 2 on bad usage. With -C on a terminal, a
  * progress line on stderr. */
 #define _POSIX_C_SOURCE 200809L
 
@@ -18,7 +20,14 @@
 
 #include "examples/cli.h"
 
-static const char usage[] = "-t FILTER [-t FILTER ...] [-C COUNT] [-W SECONDS] [-v] [flags]";
+static const char usage[] = "-t FILTER [-t FILTER ...] [-q QOS] [-C COUNT] [-W SECONDS] [-v] [flags]";
+static const char help[] =
+    "Subscribe:\n"
+    "  -t FILTER        what to (repeatable; '+' one level, '#' the rest)\n"
+    "  -q QOS           the maximum QoS asked for every filter (default 0)\n"
+    "  -v               print \"topic payload\" (default: the payload)\n"
+    "  -C COUNT         exit after COUNT messages\n"
+    "  -W SECONDS       give up after SECONDS: exit status 27\n";
 static long received;
 static int refused = -1, subscribed;
 static cli c;
@@ -66,7 +75,7 @@ int main(int argc, char **argv)
     size_t i;
     int ret, rc = 0;
 
-    cli_parse(&c, argc, argv, "W:", extra, usage);
+    cli_parse(&c, argc, argv, "W:", extra, usage, help, false);
     for (i = 0; i < c.topic_count; i++) {
         subs[i].filter = (mqtls_str){c.topics[i], strlen(c.topics[i])};
         subs[i].qos = (uint8_t)c.qos;
@@ -103,11 +112,13 @@ int main(int argc, char **argv)
         clock_gettime(CLOCK_MONOTONIC, &now);
         elapsed = (double)(now.tv_sec - t0.tv_sec) + (double)(now.tv_nsec - t0.tv_nsec) / 1e9;
         if (c.wait_s > 0 && elapsed >= c.wait_s) {
-            if (c.count > 0) {
+            if (!c.quiet && c.count > 0)
                 fprintf(stderr, "%s: timed out after %g s with %ld of %ld messages\n", c.prog,
                         c.wait_s, received, c.count);
-                rc = 1;
-            }
+            else if (!c.quiet)
+                fprintf(stderr, "%s: timed out after %g s (%ld messages)\n", c.prog, c.wait_s,
+                        received);
+            rc = 27; /* mosquitto_sub's status for -W */
             break;
         }
     }

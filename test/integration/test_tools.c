@@ -359,25 +359,56 @@ START_TEST(insecure_warns_every_time_and_other_tls_flags_work)
 }
 END_TEST
 
+/* Every value is checked before anything connects, and the sentence
+ * names the flag and the value; --help and --version answer on stdout. */
 START_TEST(bad_usage_exits_2_and_says_why)
 {
+    static const struct {
+        const char *tool, *a[9], *says;
+    } cases[] = {
+        {PUB, {"-m", "y", NULL}, "a topic (-t) is needed"},
+        {PUB, {"-t", "x", "-m", "y", "-q", "3", NULL}, "invalid QoS given for -q: '3'"},
+        {PUB, {"-t", "x", "-m", "y", "-p", "70000", NULL}, "invalid port given for -p: '70000'"},
+        {PUB, {"-t", "x", "-m", "y", "-k", "-1", NULL}, "invalid keep-alive given for -k: '-1'"},
+        {PUB, {"-t", "x", "-m", "y", "-f", "z", NULL}, "exactly one of -m, -f, -s, -n, -l"},
+        {PUB, {"-t", "a/+", "-m", "y", NULL}, "invalid topic 'a/+': a topic to publish to cannot hold"},
+        {SUB, {"-t", "a/#/b", NULL}, "invalid filter 'a/#/b': '#' must be the last level"},
+        {SUB, {"-t", "a/b+", NULL}, "invalid filter 'a/b+': '+' must be a whole level"},
+        {SUB, {"-t", "", NULL}, "a topic cannot be empty"},
+        {PUB, {"-t", "x", "-n", "-V", "mqttv5", NULL}, "-V mqttv5: mqtls speaks MQTT 3.1.1 only"},
+        {PUB, {"-t", "x", "-n", "-x", "60", NULL}, "-x is an MQTT v5 option"},
+        {SUB, {"-t", "x", "-c", NULL}, "-c keeps a session by client id"},
+        {PUB, {"-t", "x", "-n", "--will-qos", "1", NULL}, "need --will-topic"},
+        {PUB, {"-t", "x", "-n", "--will-topic", "a/#", NULL}, "invalid will topic 'a/#'"},
+        {PUB, {"-L", "http://h/t", "-n", NULL}, "does not start with mqtt:// or mqtts://"},
+        {SUB, {"-t", "x", "--cert", "y", "--key", "z", NULL}, "--cafile or --ca-bundle (or --insecure)"},
+        {SUB, {"-t", "x", "--cafile", "x", "--cert", "y", NULL}, "--cert and --key go together"},
+        {PUB, {"-t", "x", "-m", "y", "--tls-version", "tlsv1.1", "--cafile", "x", NULL}, "tlsv1.2 or tlsv1.3"},
+    };
+    size_t i;
     run r;
-    args(&r, PUB, "-m", "y", "--cafile", "x", NULL);
-    ck_assert_msg(go(&r, NULL) == 2, "exit status: %s", r.err);
-    ck_assert_ptr_nonnull(strstr(r.err, "a topic (-t) is needed"));
-    args(&r, PUB, "-t", "x", "-m", "y", "-q", "3", "--cafile", "x", NULL);
-    ck_assert_msg(go(&r, NULL) == 2, "exit status: %s", r.err);
-    args(&r, PUB, "-t", "x", "-m", "y", "-f", "z", "--cafile", "x", NULL);
-    ck_assert_msg(go(&r, NULL) == 2, "exit status: %s", r.err);
-    ck_assert_ptr_nonnull(strstr(r.err, "exactly one of -m, -f, -l"));
-    args(&r, SUB, "-t", "x", NULL);
-    ck_assert_msg(go(&r, NULL) == 2, "exit status: %s", r.err);
-    ck_assert_ptr_nonnull(strstr(r.err, "--cafile or --ca-bundle (or --insecure)"));
-    args(&r, SUB, "-t", "x", "--cafile", "x", "--cert", "y", NULL);
-    ck_assert_msg(go(&r, NULL) == 2, "exit status: %s", r.err);
+
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *const *a = cases[i].a;
+        args(&r, cases[i].tool, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], NULL);
+        ck_assert_msg(go(&r, NULL) == 2, "case %zu: exit status: %s", i, r.err);
+        ck_assert_msg(strstr(r.err, cases[i].says) != NULL, "case %zu: said: %s", i, r.err);
+        ck_assert_msg(strchr(r.err, '\n') == strrchr(r.err, '\n'), "case %zu: one line: %s", i, r.err);
+    }
+    args(&r, PUB, "-t", "x", "-m", "y", "--quiet", "-q", "3", NULL);
+    ck_assert_int_eq(go(&r, NULL), 2);
+    ck_assert_str_eq(r.err, ""); /* --quiet: nothing, whatever the order */
     args(&r, PUB, "-t", "x", "-m", "y", "--cafile", "/nonexistent", NULL);
     ck_assert_msg(go(&r, NULL) == 1, "exit status: %s", r.err);
     one_sentence(&r, "cannot use /nonexistent");
+    args(&r, PUB, "--help", NULL);
+    ck_assert_int_eq(go(&r, NULL), 0);
+    ck_assert_ptr_nonnull(strstr(r.out, "usage: mqtls-pub -t TOPIC"));
+    ck_assert_ptr_nonnull(strstr(r.out, "--will-topic"));
+    ck_assert_ptr_nonnull(strstr(r.out, "--repeat-delay"));
+    args(&r, SUB, "--version", NULL);
+    ck_assert_int_eq(go(&r, NULL), 0);
+    ck_assert_ptr_nonnull(strstr(r.out, "mqtls-sub "));
 }
 END_TEST
 
