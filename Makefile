@@ -215,6 +215,7 @@ examples-test: examples $(CERTS_OUT)/root-a.crt
 	@sh test/examples/test_mqtls_pem2c.sh $(BUILD)/examples/mqtls-pem2c $(CERTS_OUT) "$(CC)" \
 	    "$(ALL_CFLAGS)" "$(STATIC_LIB) $(TLS_LIBS) $(LDFLAGS)"
 	@sh test/examples/test_docs_code.sh
+	@bash test/examples/test_tools_parity.sh $(BUILD) $(CERTS_OUT)
 
 # ---- tests -------------------------------------------------------------------
 

@@ -370,15 +370,50 @@ static int setup_tls(cli *c)
     return 0;
 }
 
-/* -d: each packet in and out, one line each, as mosquitto's -d does. */
-static void debug_log(void *ctx, int level, const char *what, bool out, const uint8_t *packet,
+/* -d: each packet in and out, a line each, in mosquitto's -d words
+ * ("sending PUBLISH (d0, q1, r0, m3, 'a/b', ... (5 bytes))"). */
+static void debug_log(void *ctx, int level, const char *what, bool out, const uint8_t *p,
                       size_t len)
 {
+    static const char *const names[16] = {
+        "?", "CONNECT", "CONNACK", "PUBLISH", "PUBACK", "PUBREC", "PUBREL", "PUBCOMP",
+        "SUBSCRIBE", "SUBACK", "UNSUBSCRIBE", "UNSUBACK", "PINGREQ", "PINGRESP", "DISCONNECT", "?"};
     const cli *c = ctx;
-    (void)packet;
-    if (level >= 2)
-        fprintf(stderr, "%s: %s %s%s(%zu bytes)\n", c->prog, out ? "sending" : "received", what,
-                packet != NULL ? " " : "", packet != NULL ? len : 0);
+    size_t at = 1, rl = 0, shift = 0, tl;
+    unsigned type;
+
+    if (p == NULL || len == 0) {
+        if (level == 3) /* our CONNECT: its fields (the password) stay out */
+            fprintf(stderr, "Client %s sending CONNECT\n", c->id);
+        else if (level <= 2)
+            fprintf(stderr, "Client %s %s\n", c->id, what);
+        return;
+    }
+    type = p[0] >> 4;
+    while (at < len && at < 5 && (p[at] & 0x80)) /* the remaining length */
+        rl |= (size_t)(p[at++] & 0x7F) << shift, shift += 7;
+    if (at < len)
+        rl |= (size_t)(p[at++] & 0x7F) << shift;
+    if (type == 3 && at + 2 <= len) {
+        const unsigned q = (p[0] >> 1) & 3u;
+        tl = (size_t)p[at] << 8 | p[at + 1];
+        at += 2;
+        if (at + tl <= len) {
+            unsigned id = q != 0 && at + tl + 2 <= len ? (unsigned)p[at + tl] << 8 | p[at + tl + 1] : 0;
+            size_t head = 2 + tl + (q != 0 ? 2u : 0u);
+            fprintf(stderr, "Client %s %s PUBLISH (d%u, q%u, r%u, m%u, '%.*s', ... (%zu bytes))\n",
+                    c->id, out ? "sending" : "received", (p[0] >> 3) & 1u, q, p[0] & 1u, id,
+                    (int)tl, (const char *)p + at, rl >= head ? rl - head : 0);
+            return;
+        }
+    }
+    if (type == 2 && len >= 4)
+        fprintf(stderr, "Client %s received CONNACK (%u)\n", c->id, p[3]);
+    else if ((type >= 4 && type <= 7) && at + 2 <= len)
+        fprintf(stderr, "Client %s %s %s (Mid: %u)\n", c->id, out ? "sending" : "received",
+                names[type], (unsigned)p[at] << 8 | p[at + 1]);
+    else
+        fprintf(stderr, "Client %s %s %s\n", c->id, out ? "sending" : "received", names[type]);
 }
 
 int cli_connect(cli *c, size_t payload_max, mqtls_client_events events)

@@ -1,0 +1,178 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# mqtls-pub and mqtls-sub beside mosquitto_pub and mosquitto_sub 2.0: for
+# each flag the same command line is run with ours and with theirs against
+# one Mosquitto of our own (plain TCP and mutual TLS listeners on free
+# loopback ports, stopped by pid), and what a subscriber sees must be the
+# same. Every wait is bounded.
+#   test/examples/test_tools_parity.sh BUILD_DIR CERTS_DIR
+set -u
+build=$(cd "$1" && pwd)
+certs=$(cd "$2" && pwd)
+dir=$(mktemp -d)
+pids=""
+cleanup() {
+    for p in $pids; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+    rm -rf "$dir"
+}
+trap cleanup EXIT
+fail() {
+    echo "tools parity: $*" >&2
+    [ -f "$dir/mosquitto.log" ] && tail -n 20 "$dir/mosquitto.log" | sed 's/^/  mosquitto.log: /' >&2
+    exit 1
+}
+. scripts/broker.sh
+pick_port || exit 1
+plain=$port
+pick_port || exit 1
+tls=$port
+[ "$tls" != "$plain" ] || fail "the same port twice"
+cat >"$dir/mosquitto.conf" <<CONF
+persistence false
+user $(id -un)
+log_dest file $dir/mosquitto.log
+log_type all
+per_listener_settings true
+listener $plain 127.0.0.1
+allow_anonymous true
+listener $tls 127.0.0.1
+cafile $certs/root-a.crt
+certfile $certs/server-a-chain.pem
+keyfile $certs/server-a.key
+require_certificate true
+use_identity_as_username true
+CONF
+"$(command -v mosquitto || echo /usr/sbin/mosquitto)" -c "$dir/mosquitto.conf" >"$dir/mosquitto.out" 2>&1 &
+pids="$pids $!"
+for _ in $(seq 1 50); do listening "$plain" && listening "$tls" && break; sleep 0.1; done
+listening "$plain" && listening "$tls" || fail "mosquitto did not start: $(cat "$dir/mosquitto.out")"
+
+ours_pub=$build/examples/mqtls-pub
+ours_sub=$build/examples/mqtls-sub
+TLSF="--cafile $certs/root-a.crt --cert $certs/device-001.crt --key $certs/device-001.key"
+
+# watch TOPIC COUNT: a mosquitto_sub (plain) printing "topic payload" for
+# COUNT messages into $dir/seen, in the background; waits until it is
+# subscribed (bounded).
+watch() {
+    local before
+    before=$(grep -c "Received SUBSCRIBE from watch-" "$dir/mosquitto.log")
+    : >"$dir/seen"
+    mosquitto_sub -h 127.0.0.1 -p "$plain" -t "$1" -v -C "$2" -W 20 -i "watch-$RANDOM" \
+        >"$dir/seen" 2>"$dir/watch.err" &
+    watcher=$!
+    pids="$pids $watcher"
+    for _ in $(seq 1 50); do
+        [ "$(grep -c "Received SUBSCRIBE from watch-" "$dir/mosquitto.log")" -gt "$before" ] && break
+        sleep 0.1
+    done
+    sleep 0.2
+}
+# seen: what the watcher printed, once it is done (bounded by its -W).
+seen() {
+    wait "$watcher" 2>/dev/null
+    cat "$dir/seen"
+}
+
+# same_pub NAME ARGS...: mosquitto_pub ARGS and mqtls-pub ARGS, each
+# watched on topic parity/#, must deliver the same messages.
+same_pub() {
+    local name=$1 n=$2 theirs ours
+    shift 2
+    watch "parity/#" "$n"
+    mosquitto_pub "$@" >/dev/null 2>"$dir/err" || fail "$name: mosquitto_pub failed: $(cat "$dir/err")"
+    theirs=$(seen)
+    watch "parity/#" "$n"
+    "$ours_pub" "$@" >/dev/null 2>"$dir/err" || fail "$name: mqtls-pub failed: $(cat "$dir/err")"
+    ours=$(seen)
+    [ -n "$theirs" ] || fail "$name: mosquitto_pub delivered nothing"
+    [ "$theirs" = "$ours" ] || fail "$name: mosquitto_pub delivered '$theirs', mqtls-pub '$ours'"
+    echo "  $name: $(echo "$ours" | wc -l) message(s), the same"
+}
+
+printf 'line one\nline two\n' >"$dir/lines"
+head -c 100000 /dev/urandom | base64 -w 0 >"$dir/big"
+same_pub "-m, plain TCP" 1 -h 127.0.0.1 -p "$plain" -t parity/a -m hello
+same_pub "-m, mutual TLS" 1 -h localhost -p "$tls" $TLSF -t parity/a -m hello
+same_pub "-n (empty)" 1 -h 127.0.0.1 -p "$plain" -t parity/n -n
+same_pub "-f FILE (100 KB)" 1 -h 127.0.0.1 -p "$plain" -t parity/f -f "$dir/big" -q 1
+same_pub "-L URL" 1 -L "mqtt://127.0.0.1:$plain/parity/url" -m via-url
+same_pub "--repeat 3 --repeat-delay 0.1" 3 -h 127.0.0.1 -p "$plain" -t parity/rep -m again --repeat 3 --repeat-delay 0.1
+same_pub "-V mqttv311 -I prefix -k 30" 1 -h 127.0.0.1 -p "$plain" -t parity/v -m v -V mqttv311 -I parity-prefix -k 30
+for tool in "mosquitto_pub" "$ours_pub"; do
+    watch "parity/#" 2
+    $tool -h 127.0.0.1 -p "$plain" -t parity/l -l <"$dir/lines" 2>"$dir/err" || fail "$tool -l: $(cat "$dir/err")"
+    eval "lines_$(basename "$tool" | tr -c 'a-z\n' _)=\"\$(seen)\""
+done
+[ "$lines_mosquitto_pub" = "$lines_mqtls_pub" ] || fail "-l: '$lines_mosquitto_pub' vs '$lines_mqtls_pub'"
+echo "  -l (a message per line of stdin): the same"
+for tool in "mosquitto_pub" "$ours_pub"; do
+    watch "parity/#" 1
+    $tool -h 127.0.0.1 -p "$plain" -t parity/s -s <"$dir/lines" 2>"$dir/err" || fail "$tool -s: $(cat "$dir/err")"
+    eval "s_$(basename "$tool" | tr -c 'a-z\n' _)=\"\$(seen)\""
+done
+[ "$s_mosquitto_pub" = "$s_mqtls_pub" ] || fail "-s: '$s_mosquitto_pub' vs '$s_mqtls_pub'"
+echo "  -s (all of stdin as one message): the same"
+grep -q "New client connected from .* as parity-prefix-[0-9]" "$dir/mosquitto.log" ||
+    fail "-I: no client id with the prefix in the broker's log"
+
+# -r: what each retains, a new subscriber reads back; then it is cleared.
+for tool in "mosquitto_pub" "$ours_pub"; do
+    name=$(basename "$tool")
+    $tool -h 127.0.0.1 -p "$plain" -t parity/r -m "kept by $name" -q 1 -r 2>"$dir/err" || fail "$name -r: $(cat "$dir/err")"
+    got=$(mosquitto_sub -h 127.0.0.1 -p "$plain" -t parity/r -C 1 -W 5)
+    [ "$got" = "kept by $name" ] || fail "$name -r: read back '$got'"
+    mosquitto_pub -h 127.0.0.1 -p "$plain" -t parity/r -r -n || fail "clearing the retained message"
+done
+echo "  -r (retained, read back): the same"
+
+# --tls-name (mosquitto has none): connect to an address, verify the name.
+watch "parity/#" 1
+"$ours_pub" -h 127.0.0.1 -p "$tls" $TLSF --tls-name localhost -t parity/name -m named 2>"$dir/err" ||
+    fail "--tls-name: $(cat "$dir/err")"
+[ "$(seen)" = "parity/name named" ] || fail "--tls-name: not delivered"
+"$ours_pub" -h 127.0.0.1 -p "$tls" $TLSF --tls-name impostor.example -t parity/name -m x 2>"$dir/err" &&
+    fail "--tls-name impostor.example: connected to a broker of another name"
+grep -q "impostor.example" "$dir/err" || fail "--tls-name: the refusal does not name it: $(cat "$dir/err")"
+echo "  --tls-name: verified as the name given, refused under another"
+
+# The will: a client that vanishes without DISCONNECT has its will sent.
+for tool in "mosquitto_sub" "$ours_sub"; do
+    watch "parity/will" 1
+    $tool -h 127.0.0.1 -p "$plain" -t parity/none -k 5 --will-topic parity/will --will-payload gone \
+        --will-qos 1 -i "will-$RANDOM" >/dev/null 2>&1 &
+    victim=$!
+    pids="$pids $victim"
+    sleep 1
+    kill -KILL "$victim"
+    wait "$victim" 2>/dev/null
+    eval "will_$(basename "$tool" | tr -c 'a-z\n' _)=\"\$(seen)\""
+done
+[ "$will_mosquitto_sub" = "parity/will gone" ] || fail "mosquitto_sub's will: '$will_mosquitto_sub'"
+[ "$will_mosquitto_sub" = "$will_mqtls_sub" ] || fail "the will: '$will_mosquitto_sub' vs '$will_mqtls_sub'"
+echo "  --will-topic --will-payload --will-qos: the same"
+
+# -c: a kept session gets what was published while it was away.
+for tool in "mosquitto_sub" "$ours_sub"; do
+    id="keep-$RANDOM"
+    $tool -h 127.0.0.1 -p "$plain" -t parity/keep -q 1 -c -i "$id" -W 1 >/dev/null 2>&1
+    mosquitto_pub -h 127.0.0.1 -p "$plain" -t parity/keep -q 1 -m "while away" || fail "-c: publish"
+    got=$($tool -h 127.0.0.1 -p "$plain" -t parity/keep -q 1 -c -i "$id" -C 1 -W 10 2>"$dir/err")
+    [ "$got" = "while away" ] || fail "$tool -c: got '$got' $(cat "$dir/err")"
+done
+echo "  -c -i (a kept session): the same"
+
+# -W: both give up with status 27.
+for tool in "mosquitto_sub" "$ours_sub"; do
+    $tool -h 127.0.0.1 -p "$plain" -t parity/quiet -W 1 >/dev/null 2>&1
+    st=$?
+    [ "$st" = 27 ] || fail "$tool -W: status $st, not 27"
+done
+echo "  -W (timed out): status 27 from both"
+
+# -d: each packet on the way, as mosquitto's -d.
+"$ours_pub" -h 127.0.0.1 -p "$plain" -t parity/d -m x -d >/dev/null 2>"$dir/err" || fail "-d: $(cat "$dir/err")"
+grep -q "sending CONNECT" "$dir/err" && grep -q "received CONNACK" "$dir/err" &&
+    grep -q "sending PUBLISH" "$dir/err" || fail "-d printed: $(cat "$dir/err")"
+echo "  -d: CONNECT, CONNACK and PUBLISH shown"
+echo "tools parity: mqtls-pub and mqtls-sub deliver what mosquitto_pub and mosquitto_sub do"
