@@ -19,7 +19,7 @@ enum {
     OPT_CAFILE = 1000, OPT_CERT, OPT_KEY, OPT_INSECURE, OPT_CA_BUNDLE, OPT_ALPN, OPT_MAX_FRAG,
     OPT_HELP, OPT_VERSION, OPT_TLS_NAME, OPT_TLS_VERSION, OPT_WILL_TOPIC, OPT_WILL_PAYLOAD,
     OPT_WILL_QOS, OPT_WILL_RETAIN, OPT_REPEAT, OPT_REPEAT_DELAY, OPT_NODELAY, OPT_QUIET,
-    OPT_V5_ONLY
+    OPT_V5_ONLY, OPT_MAX_PAYLOAD
 };
 
 static const char shared_help[] =
@@ -174,6 +174,7 @@ void cli_parse(cli *c, int argc, char **argv, const char *extra,
         {"nodelay", no_argument, NULL, OPT_NODELAY},
         {"quiet", no_argument, NULL, OPT_QUIET},
         {"property", required_argument, NULL, OPT_V5_ONLY},
+        {"max-payload", required_argument, NULL, OPT_MAX_PAYLOAD},
         {NULL, 0, NULL, 0}};
     char shorts[96], *end;
     bool port_given = false, tls_flag = false;
@@ -187,6 +188,7 @@ void cli_parse(cli *c, int argc, char **argv, const char *extra,
     c->count = -1;
     c->wait_s = -1;
     c->repeat = 1;
+    c->max_payload = 16u * 1024u * 1024u;
     c->tls_versions = MQTLS_TLS_1_2 | MQTLS_TLS_1_3;
     /* quiet first: it governs how every later error is said */
     for (i = 1; i < (size_t)argc; i++)
@@ -263,6 +265,11 @@ void cli_parse(cli *c, int argc, char **argv, const char *extra,
             c->repeat_delay_s = strtod(optarg, &end);
             if (!pub || *optarg == '\0' || *end != '\0' || c->repeat_delay_s < 0 || c->repeat_delay_s > 86400)
                 cli_usage_error(c, "invalid delay given for --repeat-delay: '%s' (seconds, 0 to 86400)", optarg);
+            break;
+        case OPT_MAX_PAYLOAD:
+            if (pub)
+                cli_usage_error(c, "--max-payload is for subscribing");
+            c->max_payload = (size_t)number(c, "--max-payload", "size", optarg, 1, 268435455L);
             break;
         case OPT_NODELAY: break;
         case OPT_QUIET: break;
@@ -416,10 +423,30 @@ static void debug_log(void *ctx, int level, const char *what, bool out, const ui
         fprintf(stderr, "Client %s %s %s\n", c->id, out ? "sending" : "received", names[type]);
 }
 
-int cli_connect(cli *c, size_t payload_max, mqtls_client_events events)
+int cli_refused(int err)
+{
+    switch (err) {
+    case MQTLS_ERR_CONNACK_PROTOCOL_VERSION:
+    case MQTLS_ERR_CONNACK_IDENTIFIER_REJECTED:
+    case MQTLS_ERR_CONNACK_BAD_CREDENTIALS:
+    case MQTLS_ERR_CONNACK_NOT_AUTHORIZED:
+    case MQTLS_ERR_TLS_CLIENT_CERT_REFUSED:
+    case MQTLS_ERR_TLS_CERT_UNTRUSTED:
+    case MQTLS_ERR_TLS_HOSTNAME_MISMATCH:
+    case MQTLS_ERR_TLS_CERT_EXPIRED:
+    case MQTLS_ERR_TLS_NO_TRUST:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+int cli_connect(cli *c, size_t tx_max, size_t rx_max, mqtls_client_events events)
 {
     static char default_id[96];
-    size_t buf = payload_max + 512;
+    /* A packet is its payload, the topic (at most 65,535 + 2) and at most
+     * 7 bytes of header and packet id. */
+    size_t buf = tx_max + 65545u, rbuf = rx_max + 65545u, ring_k = (64u << 20) / buf;
     uint8_t *tx, *rx, *ring;
     uint16_t *qos2;
     int ret;
@@ -433,9 +460,12 @@ int cli_connect(cli *c, size_t payload_max, mqtls_client_events events)
     c->plain.host = c->host;
     c->plain.port = c->port;
     /* The tool's buffers (the library's caller owns them). */
+    /* The store holds the window of messages in flight: up to 40 of them,
+     * fewer when each is large (at least 2, at most 64 MiB in all). */
+    ring_k = ring_k < 2 ? 2 : ring_k > 40 ? 40 : ring_k;
     tx = malloc(buf);
-    rx = malloc(buf);
-    ring = malloc(buf * 40);
+    rx = malloc(rbuf);
+    ring = malloc(buf * ring_k);
     qos2 = malloc(64 * sizeof *qos2);
     if (tx == NULL || rx == NULL || ring == NULL || qos2 == NULL) {
         if (!c->quiet)
@@ -448,7 +478,7 @@ int cli_connect(cli *c, size_t payload_max, mqtls_client_events events)
         c->id = default_id;
     }
     mqtls_ram_store_init(&c->store);
-    mqtls_ram_store_setup(&c->store, ring, buf * 40);
+    mqtls_ram_store_setup(&c->store, ring, buf * ring_k);
     memset(&c->cfg, 0, sizeof c->cfg);
     c->cfg.connect.client_id = (mqtls_str){c->id, strlen(c->id)};
     c->cfg.connect.clean_session = !c->keep_session;
@@ -467,7 +497,12 @@ int cli_connect(cli *c, size_t payload_max, mqtls_client_events events)
     c->cfg.tx_buf = tx;
     c->cfg.tx_cap = buf;
     c->cfg.rx_buf = rx;
-    c->cfg.rx_cap = buf;
+    c->cfg.rx_cap = rbuf;
+    c->cfg.reconnect = c->reconnect;
+    c->cfg.resubscribe = c->resub;
+    c->cfg.resubscribe_count = c->resub_count;
+    c->cfg.backoff_min_ms = 500;
+    c->cfg.backoff_max_ms = 10000;
     c->cfg.qos2_ids = qos2;
     c->cfg.qos2_cap = 64;
     mqtls_ram_store_interface(&c->store, &c->cfg.store);

@@ -34,6 +34,10 @@ typedef struct cli {
     bool retain, lines, verbose, insecure, debug, quiet, keep_session, will_retain;
     bool null_message, stdin_message; /* -n, -s: pub only */
     bool tls;         /* TLS (any TLS option, or port 8883), else plain TCP */
+    bool reconnect;   /* the client reconnects by itself (sub, pub -l) */
+    const mqtls_subscription *resub; /* sent again on a new session */
+    size_t resub_count;
+    size_t max_payload; /* --max-payload, sub only: 16 MiB by default */
     char url_buf[512]; /* -L's pieces, NUL-separated */
     /* the stack */
     mqtls_tls_config tls_cfg;
@@ -62,10 +66,14 @@ void cli_usage_error(const cli *c, const char *fmt, ...)
 #endif
     ;
 
-/* Builds TLS and the client (with buffers sized for payloads up to
- * payload_max) and connects. Returns 0, or prints one sentence and
- * returns 1. */
-int cli_connect(cli *c, size_t payload_max, mqtls_client_events events);
+/* Builds TLS and the client, with buffers sized for payloads up to tx_max
+ * going out and rx_max coming in, and connects. Returns 0, or prints one
+ * sentence and returns 1. */
+int cli_connect(cli *c, size_t tx_max, size_t rx_max, mqtls_client_events events);
+
+/* 1 when err is a refusal retrying cannot fix (the broker said no, or the
+ * TLS identity check failed): a tool that reconnects stops on it. */
+int cli_refused(int err);
 
 /* One sentence for err on stderr: "PROG: what: reason (NAME)". */
 void cli_fail(const cli *c, const char *what, int err);

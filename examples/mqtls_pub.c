@@ -23,7 +23,9 @@
 
 #include "examples/cli.h"
 
-#define MAX_PAYLOAD (256u * 1024u)
+/* The protocol's limit: a remaining length of 268,435,455 bytes holds
+ * the topic and packet id too. */
+#define MAX_PAYLOAD (268435455u - 65535u - 4u)
 
 static const char usage[] = "-t TOPIC (-m TEXT | -f FILE | -s | -n | -l) [-q QOS] [-r] [flags]";
 static const char help[] =
@@ -89,10 +91,12 @@ static int drain(cli *c, long total)
     int idle = 0, ret;
     while (mqtls_ram_store_count(&c->store) > 0 && idle < 3000) {
         ret = mqtls_client_poll(&c->client, 10);
-        if (ret != MQTLS_OK) {
+        if (ret != MQTLS_OK && (!c->reconnect || cli_refused(ret))) {
             cli_fail(c, "connection lost", ret);
             return 1;
         }
+        if (ret != MQTLS_OK && (c->verbose || c->debug))
+            cli_fail(c, "connection lost, reconnecting", ret);
         idle = acked == last ? idle + 1 : 0;
         last = acked;
         cli_progress(c, "acknowledged", acked, total, false);
@@ -125,9 +129,47 @@ static int pause_for(cli *c, double seconds)
     return ret == MQTLS_OK ? 0 : 1;
 }
 
+/* The whole of f into a fresh buffer (*data, *len): 0, or 1 with a
+ * sentence. */
+static int slurp(const cli *c, FILE *f, const char *name, uint8_t **data, size_t *len)
+{
+    size_t cap = 65536, n = 0;
+    uint8_t *p = malloc(cap), *q;
+    while (p != NULL) {
+        n += fread(p + n, 1, cap - n, f);
+        if (n < cap)
+            break;
+        if (cap > MAX_PAYLOAD) {
+            free(p);
+            fprintf(stderr, "%s: %s is larger than MQTT's %u-byte limit for a message\n", c->prog,
+                    name, MAX_PAYLOAD);
+            return 1;
+        }
+        q = realloc(p, cap * 2);
+        if (q == NULL)
+            free(p);
+        p = q;
+        cap *= 2;
+    }
+    if (p == NULL || ferror(f)) {
+        free(p);
+        fprintf(stderr, "%s: cannot read %s\n", c->prog, name);
+        return 1;
+    }
+    if (n > MAX_PAYLOAD) {
+        free(p);
+        fprintf(stderr, "%s: %s is larger than MQTT's %u-byte limit for a message\n", c->prog, name,
+                MAX_PAYLOAD);
+        return 1;
+    }
+    *data = p;
+    *len = n;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
-    static uint8_t data[MAX_PAYLOAD];
+    uint8_t *data = NULL;
     mqtls_client_events ev = {0};
     size_t len = 0;
     long i, n;
@@ -144,29 +186,22 @@ int main(int argc, char **argv)
         cli_usage_error(&c, "-C and --repeat both say how many times: give one");
     if (c.message != NULL) {
         len = strlen(c.message);
-        if (len > MAX_PAYLOAD) {
-            fprintf(stderr, "%s: -m message larger than %u bytes\n", c.prog, MAX_PAYLOAD);
-            return 1;
-        }
-        memcpy(data, c.message, len);
+        data = (uint8_t *)(uintptr_t)c.message;
     } else if (c.file != NULL || c.stdin_message) {
         FILE *f = c.file != NULL ? fopen(c.file, "rb") : stdin;
         if (f == NULL) {
             fprintf(stderr, "%s: cannot read %s\n", c.prog, c.file);
             return 1;
         }
-        len = fread(data, 1, sizeof data, f);
-        if (!feof(f)) {
-            fprintf(stderr, "%s: %s is larger than %u bytes\n", c.prog,
-                    c.file != NULL ? c.file : "stdin", MAX_PAYLOAD);
-            fclose(f);
-            return 1;
-        }
+        rc = slurp(&c, f, c.file != NULL ? c.file : "stdin", &data, &len);
         if (f != stdin)
             fclose(f);
+        if (rc != 0)
+            return 1;
     }
+    c.reconnect = c.lines; /* a long-running -l rides through broker restarts */
     ev.publish_acked = delivered;
-    if (cli_connect(&c, c.lines ? 65536 : len, ev) != 0)
+    if (cli_connect(&c, c.lines ? 65536 : len, 0, ev) != 0)
         return 1;
     n = c.count > 0 ? c.count : c.repeat;
     if (c.lines) {
@@ -204,5 +239,7 @@ int main(int argc, char **argv)
     if (rc == 0 && (c.count > 0 || c.lines))
         cli_progress(&c, "acknowledged", acked, n, true);
     cli_close(&c);
+    if (data != (uint8_t *)(uintptr_t)c.message)
+        free(data);
     return rc;
 }

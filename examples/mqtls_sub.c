@@ -21,13 +21,17 @@
 #include "examples/cli.h"
 
 static const char usage[] = "-t FILTER [-t FILTER ...] [-q QOS] [-C COUNT] [-W SECONDS] [-v] [flags]";
+static int lost; /* the connection was lost and is being made again */
 static const char help[] =
     "Subscribe:\n"
     "  -t FILTER        what to (repeatable; '+' one level, '#' the rest)\n"
     "  -q QOS           the maximum QoS asked for every filter (default 0)\n"
     "  -v               print \"topic payload\" (default: the payload)\n"
     "  -C COUNT         exit after COUNT messages\n"
-    "  -W SECONDS       give up after SECONDS: exit status 27\n";
+    "  -W SECONDS       give up after SECONDS: exit status 27\n"
+    "  --max-payload BYTES   larger messages are reported and skipped (default 16 MiB)\n"
+    "It reconnects by itself when the connection is lost (a line on stderr with -v\n"
+    "or -d), resubscribing when the broker kept no session; a refusal ends it.\n";
 static long received;
 static int refused = -1, subscribed;
 static cli c;
@@ -46,6 +50,12 @@ static void on_message(void *ctx, const mqtls_publish *m)
     (void)ctx;
     if (c.count > 0 && received >= c.count)
         return;
+    if (m->payload.len > c.max_payload) {
+        if (!c.quiet)
+            fprintf(stderr, "%s: a message of %zu bytes on %.*s is larger than --max-payload (%zu): skipped\n",
+                    c.prog, m->payload.len, (int)m->topic.len, m->topic.ptr, c.max_payload);
+        return;
+    }
     if (c.verbose) {
         fwrite(m->topic.ptr, 1, m->topic.len, stdout);
         fputc(' ', stdout);
@@ -67,6 +77,15 @@ static void on_suback(void *ctx, uint16_t id, const uint8_t *codes, size_t n)
     subscribed = 1;
 }
 
+static void on_connected(void *ctx, bool session_present)
+{
+    (void)ctx;
+    if (lost && (c.verbose || c.debug) && !c.quiet)
+        fprintf(stderr, "%s: reconnected to %s:%u%s\n", c.prog, c.host, (unsigned)c.port,
+                session_present ? ", the session kept" : "");
+    lost = 0;
+}
+
 int main(int argc, char **argv)
 {
     mqtls_subscription subs[CLI_MAX_TOPICS];
@@ -82,9 +101,16 @@ int main(int argc, char **argv)
     }
     ev.received = on_message;
     ev.subscribe_acked = on_suback;
-    if (cli_connect(&c, 256u * 1024u, ev) != 0)
+    ev.connected = on_connected;
+    c.reconnect = true;
+    c.resub = subs;
+    c.resub_count = c.topic_count;
+    if (cli_connect(&c, 0, c.max_payload, ev) != 0)
         return 1;
-    ret = mqtls_client_subscribe(&c.client, subs, c.topic_count, NULL);
+    /* On a new session the client subscribed already (resubscribe); on a
+     * kept one the filters may differ from last time: subscribe anyway. */
+    ret = c.client.session_present ? mqtls_client_subscribe(&c.client, subs, c.topic_count, NULL)
+                                   : MQTLS_OK;
     if (ret != MQTLS_OK) {
         cli_fail(&c, "subscribe", ret);
         cli_close(&c);
@@ -102,10 +128,18 @@ int main(int argc, char **argv)
         if (c.count > 0 && received >= c.count)
             break;
         ret = mqtls_client_poll(&c.client, 50);
-        if (ret != MQTLS_OK) {
-            cli_fail(&c, "connection lost", ret);
+        if (ret == MQTLS_ERR_RX_BUF_TOO_SMALL && !c.quiet) {
+            fprintf(stderr, "%s: a message of %zu bytes is larger than --max-payload (%zu): skipped "
+                            "(the broker sends it again on a kept session)\n",
+                    c.prog, c.client.needed, c.max_payload);
+        } else if (ret != MQTLS_OK && cli_refused(ret)) {
+            cli_fail(&c, "the broker refused the connection", ret);
             rc = 1;
             break;
+        } else if (ret != MQTLS_OK && !lost) {
+            lost = 1;
+            if (c.verbose || c.debug)
+                cli_fail(&c, "connection lost, reconnecting", ret);
         }
         if (c.count > 0)
             cli_progress(&c, "received", received, c.count, false);

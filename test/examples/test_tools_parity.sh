@@ -42,10 +42,14 @@ keyfile $certs/server-a.key
 require_certificate true
 use_identity_as_username true
 CONF
-"$(command -v mosquitto || echo /usr/sbin/mosquitto)" -c "$dir/mosquitto.conf" >"$dir/mosquitto.out" 2>&1 &
-pids="$pids $!"
-for _ in $(seq 1 50); do listening "$plain" && listening "$tls" && break; sleep 0.1; done
-listening "$plain" && listening "$tls" || fail "mosquitto did not start: $(cat "$dir/mosquitto.out")"
+broker_up() {
+    "$(command -v mosquitto || echo /usr/sbin/mosquitto)" -c "$dir/mosquitto.conf" >>"$dir/mosquitto.out" 2>&1 &
+    broker=$!
+    pids="$pids $broker"
+    for _ in $(seq 1 50); do listening "$plain" && listening "$tls" && break; sleep 0.1; done
+    listening "$plain" && listening "$tls" || fail "mosquitto did not start: $(cat "$dir/mosquitto.out")"
+}
+broker_up
 
 ours_pub=$build/examples/mqtls-pub
 ours_sub=$build/examples/mqtls-sub
@@ -85,13 +89,14 @@ same_pub() {
     watch "parity/#" "$n"
     "$ours_pub" "$@" >/dev/null 2>"$dir/err" || fail "$name: mqtls-pub failed: $(cat "$dir/err")"
     ours=$(seen)
-    [ -n "$theirs" ] || fail "$name: mosquitto_pub delivered nothing"
+    [ -n "$theirs" ] || fail "$name: mosquitto_pub delivered nothing (watcher: $(cat "$dir/watch.err"))"
     [ "$theirs" = "$ours" ] || fail "$name: mosquitto_pub delivered '$theirs', mqtls-pub '$ours'"
     echo "  $name: $(echo "$ours" | wc -l) message(s), the same"
 }
 
 printf 'line one\nline two\n' >"$dir/lines"
 head -c 100000 /dev/urandom | base64 -w 0 >"$dir/big"
+head -c 3000000 /dev/urandom | base64 -w 0 >"$dir/huge"
 same_pub "-m, plain TCP" 1 -h 127.0.0.1 -p "$plain" -t parity/a -m hello
 same_pub "-m, mutual TLS" 1 -h localhost -p "$tls" $TLSF -t parity/a -m hello
 same_pub "-n (empty)" 1 -h 127.0.0.1 -p "$plain" -t parity/n -n
@@ -169,6 +174,57 @@ for tool in "mosquitto_sub" "$ours_sub"; do
     [ "$st" = 27 ] || fail "$tool -W: status $st, not 27"
 done
 echo "  -W (timed out): status 27 from both"
+
+# Any size the protocol allows (the buffers are sized to the message): 4 MB
+# from mqtls-pub -f to mqtls-sub, byte for byte.
+"$ours_sub" -h 127.0.0.1 -p "$plain" -t parity/huge -q 1 -C 1 -W 30 >"$dir/huge.got" 2>"$dir/huge.err" &
+sub=$!
+pids="$pids $sub"
+sleep 0.5
+"$ours_pub" -h 127.0.0.1 -p "$plain" -t parity/huge -q 1 -f "$dir/huge" 2>"$dir/err" || fail "-f 4 MB: $(cat "$dir/err")"
+wait "$sub" || fail "4 MB: mqtls-sub status $?: $(cat "$dir/huge.err")"
+{ cat "$dir/huge"; echo; } | cmp -s - "$dir/huge.got" || fail "4 MB: not the same bytes"
+echo "  -f FILE (4 MB) to mqtls-sub: the same bytes"
+
+# A broker restart: both subscribers reconnect by themselves and get what
+# is published after it.
+for tool in "mosquitto_sub" "$ours_sub"; do
+    $tool -h 127.0.0.1 -p "$plain" -t parity/restart -q 1 -C 2 -W 40 -v >"$dir/restart.out" 2>"$dir/restart.err" &
+    sub=$!
+    pids="$pids $sub"
+    sleep 0.5
+    mosquitto_pub -h 127.0.0.1 -p "$plain" -t parity/restart -q 1 -m before || fail "publish before"
+    kill "$broker"
+    wait "$broker" 2>/dev/null
+    broker_up
+    for _ in $(seq 1 100); do # until it is back and subscribed (bounded)
+        [ "$(grep -c "Received SUBSCRIBE" "$dir/mosquitto.log")" -gt "${subs_seen:-0}" ] &&
+            grep -q "parity/restart" <(tail -n 5 "$dir/mosquitto.log") && break
+        sleep 0.1
+    done
+    sleep 0.5
+    mosquitto_pub -h 127.0.0.1 -p "$plain" -t parity/restart -q 1 -m after || fail "publish after"
+    wait "$sub"
+    st=$?
+    [ "$st" = 0 ] || fail "$tool across a broker restart: status $st, got $(cat "$dir/restart.out") $(cat "$dir/restart.err")"
+    printf 'parity/restart before\nparity/restart after\n' | cmp -s - "$dir/restart.out" ||
+        fail "$tool across a broker restart got: $(cat "$dir/restart.out")"
+    subs_seen=$(grep -c "Received SUBSCRIBE" "$dir/mosquitto.log")
+done
+echo "  a broker restart under -C 2: both reconnect and receive what came after"
+
+# --max-payload: a larger message is reported and skipped, the next arrives.
+"$ours_sub" -h 127.0.0.1 -p "$plain" -t parity/max -C 1 -W 20 --max-payload 1000 >"$dir/max.out" 2>"$dir/max.err" &
+sub=$!
+pids="$pids $sub"
+sleep 0.5
+head -c 2000 /dev/zero | tr '\0' x | mosquitto_pub -h 127.0.0.1 -p "$plain" -t parity/max -s || fail "publish big"
+mosquitto_pub -h 127.0.0.1 -p "$plain" -t parity/max -m small || fail "publish small"
+wait "$sub" || fail "--max-payload: status $?, $(cat "$dir/max.err")"
+[ "$(cat "$dir/max.out")" = small ] || fail "--max-payload: got $(cat "$dir/max.out")"
+grep -q "a message of 2000 bytes on parity/max is larger than --max-payload (1000): skipped" "$dir/max.err" ||
+    fail "--max-payload: said $(cat "$dir/max.err")"
+echo "  --max-payload: a larger message reported and skipped, the next received"
 
 # -d: each packet on the way, as mosquitto's -d.
 "$ours_pub" -h 127.0.0.1 -p "$plain" -t parity/d -m x -d >/dev/null 2>"$dir/err" || fail "-d: $(cat "$dir/err")"
