@@ -190,7 +190,7 @@ $(BUILD)/examples/mqtls-pub: examples/mqtls_pub.c examples/cli.c examples/cli.h 
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(filter %.c,$^) $(STATIC_LIB) $(TLS_LIBS) $(LDFLAGS) -o $@
 
-$(BUILD)/examples/mqtls-sub: examples/mqtls_sub.c examples/cli.c examples/cli.h $(STATIC_LIB) $(HEADERS)
+$(BUILD)/examples/mqtls-sub: examples/mqtls_sub.c examples/cli.c examples/cli.h examples/sub_format.c examples/sub_format.h $(STATIC_LIB) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(filter %.c,$^) $(STATIC_LIB) $(TLS_LIBS) $(LDFLAGS) -o $@
 

@@ -175,6 +175,9 @@ void cli_parse(cli *c, int argc, char **argv, const char *extra,
         {"quiet", no_argument, NULL, OPT_QUIET},
         {"property", required_argument, NULL, OPT_V5_ONLY},
         {"max-payload", required_argument, NULL, OPT_MAX_PAYLOAD},
+        {"retained-only", no_argument, NULL, CLI_OPT_RETAINED_ONLY},
+        {"remove-retained", no_argument, NULL, CLI_OPT_REMOVE_RETAINED},
+        {"pretty", no_argument, NULL, CLI_OPT_PRETTY},
         {NULL, 0, NULL, 0}};
     char shorts[96], *end;
     bool port_given = false, tls_flag = false;
@@ -288,7 +291,7 @@ void cli_parse(cli *c, int argc, char **argv, const char *extra,
     }
     if (optind != argc)
         cli_usage_error(c, "unexpected argument '%s'", argv[optind]);
-    if (c->topic_count == 0)
+    if (c->topic_count == 0 && pub)
         cli_usage_error(c, "a topic (-t) is needed");
     for (i = 0; i < c->topic_count; i++) {
         const char *why = topic_problem(c->topics[i], pub);

@@ -13,6 +13,10 @@
 #include "tls/tcp_tls.h"
 
 #define CLI_MAX_TOPICS 16
+/* Long options handed to a tool's own handler (on_extra). */
+#define CLI_OPT_RETAINED_ONLY 2000
+#define CLI_OPT_REMOVE_RETAINED 2001
+#define CLI_OPT_PRETTY 2002
 #define CLI_MAX_FILES 8
 
 typedef struct cli {

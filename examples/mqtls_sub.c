@@ -19,6 +19,8 @@
 #include <time.h>
 
 #include "examples/cli.h"
+#include "examples/sub_format.h"
+#include "mqtt/topic.h"
 
 static const char usage[] = "-t FILTER [-t FILTER ...] [-q QOS] [-C COUNT] [-W SECONDS] [-v] [flags]";
 static int lost; /* the connection was lost and is being made again */
@@ -29,20 +31,63 @@ static const char help[] =
     "  -v               print \"topic payload\" (default: the payload)\n"
     "  -C COUNT         exit after COUNT messages\n"
     "  -W SECONDS       give up after SECONDS: exit status 27\n"
+    "  -F FORMAT        print with %t topic, %p payload, %q QoS, %r retain, %m id, %l length,\n"
+    "                   %x/%X payload in hex, %j JSON, %I/%U time, %% (mosquitto_sub's codes)\n"
+    "  --pretty         %j over several lines;  -N  no newline after each message\n"
+    "  -R               no stale (retained) messages;  --retained-only: only those, then exit\n"
+    "  --remove-retained   clear each retained message received\n"
+    "  -T FILTER        do not print messages matching FILTER (repeatable)\n"
+    "  -U FILTER        unsubscribe from FILTER (with -c: from the kept session)\n"
+    "  -E               exit once subscribed\n"
     "  --max-payload BYTES   larger messages are reported and skipped (default 16 MiB)\n"
     "It reconnects by itself when the connection is lost (a line on stderr with -v\n"
     "or -d), resubscribing when the broker kept no session; a refusal ends it.\n";
 static long received;
-static int refused = -1, subscribed;
+static int refused = -1, subscribed, unsubscribed, retained_done;
 static cli c;
+static sub_format out;
+static bool no_stale, retained_only, remove_retained, exit_subscribed;
+static const char *hide[CLI_MAX_TOPICS], *unsub[CLI_MAX_TOPICS];
+static size_t hides, unsubs;
+/* --remove-retained: topics seen retained, cleared after the poll. */
+static char clear_buf[8192];
+static size_t clear_len;
 
 static int extra(cli *cl, int opt, const char *arg)
 {
     char *end;
-    if (opt != 'W')
-        return -1;
-    cl->wait_s = strtod(arg, &end);
-    return *end == '\0' && cl->wait_s > 0 ? 0 : -1;
+    switch (opt) {
+    case 'W':
+        cl->wait_s = strtod(arg, &end);
+        if (*end != '\0' || cl->wait_s <= 0)
+            cli_usage_error(cl, "invalid time given for -W: '%s' (seconds, more than 0)", arg);
+        return 0;
+    case 'F': {
+        const char *why = sub_format_check(arg);
+        if (why != NULL)
+            cli_usage_error(cl, "-F '%s' %s", arg, why);
+        out.format = arg;
+        return 0;
+    }
+    case 'N': out.no_eol = true; return 0;
+    case 'R': no_stale = true; return 0;
+    case 'E': exit_subscribed = true; return 0;
+    case 'T':
+    case 'U':
+        if (mqtls_topic_validate_filter(arg, strlen(arg)) != MQTLS_OK)
+            cli_usage_error(cl, "invalid filter given for -%c: '%s'", opt, arg);
+        if ((opt == 'T' ? hides : unsubs) == CLI_MAX_TOPICS)
+            cli_usage_error(cl, "too many -%c filters (at most %d)", opt, CLI_MAX_TOPICS);
+        if (opt == 'T')
+            hide[hides++] = arg;
+        else
+            unsub[unsubs++] = arg;
+        return 0;
+    case CLI_OPT_RETAINED_ONLY: retained_only = true; return 0;
+    case CLI_OPT_REMOVE_RETAINED: remove_retained = true; return 0;
+    case CLI_OPT_PRETTY: out.pretty = true; return 0;
+    default: return -1;
+    }
 }
 
 static void on_message(void *ctx, const mqtls_publish *m)
@@ -50,19 +95,29 @@ static void on_message(void *ctx, const mqtls_publish *m)
     (void)ctx;
     if (c.count > 0 && received >= c.count)
         return;
+    size_t i;
     if (m->payload.len > c.max_payload) {
         if (!c.quiet)
             fprintf(stderr, "%s: a message of %zu bytes on %.*s is larger than --max-payload (%zu): skipped\n",
                     c.prog, m->payload.len, (int)m->topic.len, m->topic.ptr, c.max_payload);
         return;
     }
-    if (c.verbose) {
-        fwrite(m->topic.ptr, 1, m->topic.len, stdout);
-        fputc(' ', stdout);
+    if (retained_only && !m->retain) {
+        retained_done = 1; /* the retained ones came first: done */
+        return;
     }
-    fwrite(m->payload.ptr, 1, m->payload.len, stdout);
-    fputc('\n', stdout);
-    fflush(stdout);
+    if (remove_retained && m->retain && m->payload.len > 0 &&
+        clear_len + m->topic.len + 1 <= sizeof clear_buf) {
+        memcpy(clear_buf + clear_len, m->topic.ptr, m->topic.len);
+        clear_len += m->topic.len;
+        clear_buf[clear_len++] = '\0';
+    }
+    if (no_stale && m->retain)
+        return;
+    for (i = 0; i < hides; i++)
+        if (mqtls_topic_match(hide[i], strlen(hide[i]), m->topic.ptr, m->topic.len))
+            return;
+    sub_print(stdout, &out, m);
     received++;
 }
 
@@ -75,6 +130,13 @@ static void on_suback(void *ctx, uint16_t id, const uint8_t *codes, size_t n)
         if (codes[i] == 0x80 && refused < 0)
             refused = (int)i;
     subscribed = 1;
+}
+
+static void on_unsuback(void *ctx, uint16_t id)
+{
+    (void)ctx;
+    (void)id;
+    unsubscribed = 1;
 }
 
 static void on_connected(void *ctx, bool session_present)
@@ -94,7 +156,10 @@ int main(int argc, char **argv)
     size_t i;
     int ret, rc = 0;
 
-    cli_parse(&c, argc, argv, "W:", extra, usage, help, false);
+    cli_parse(&c, argc, argv, "W:F:NRET:U:", extra, usage, help, false);
+    out.verbose = c.verbose;
+    if (c.topic_count == 0 && unsubs == 0)
+        cli_usage_error(&c, "a topic (-t) is needed (or -U to unsubscribe)");
     for (i = 0; i < c.topic_count; i++) {
         subs[i].filter = (mqtls_str){c.topics[i], strlen(c.topics[i])};
         subs[i].qos = (uint8_t)c.qos;
@@ -102,6 +167,7 @@ int main(int argc, char **argv)
     ev.received = on_message;
     ev.subscribe_acked = on_suback;
     ev.connected = on_connected;
+    ev.unsubscribe_acked = on_unsuback;
     c.reconnect = true;
     c.resub = subs;
     c.resub_count = c.topic_count;
@@ -111,6 +177,12 @@ int main(int argc, char **argv)
      * kept one the filters may differ from last time: subscribe anyway. */
     ret = c.client.session_present ? mqtls_client_subscribe(&c.client, subs, c.topic_count, NULL)
                                    : MQTLS_OK;
+    if (ret == MQTLS_OK && unsubs > 0) {
+        mqtls_str f[CLI_MAX_TOPICS];
+        for (i = 0; i < unsubs; i++)
+            f[i] = (mqtls_str){unsub[i], strlen(unsub[i])};
+        ret = mqtls_client_unsubscribe(&c.client, f, unsubs, NULL);
+    }
     if (ret != MQTLS_OK) {
         cli_fail(&c, "subscribe", ret);
         cli_close(&c);
@@ -125,9 +197,21 @@ int main(int argc, char **argv)
             rc = 1;
             break;
         }
-        if (c.count > 0 && received >= c.count)
+        if ((c.count > 0 && received >= c.count) || retained_done)
+            break;
+        if (exit_subscribed && (subscribed || c.topic_count == 0) && (unsubscribed || unsubs == 0))
             break;
         ret = mqtls_client_poll(&c.client, 50);
+        while (clear_len > 0 && ret == MQTLS_OK) { /* --remove-retained */
+            mqtls_publish clear = {0};
+            size_t last = clear_len - 1, start = last;
+            while (start > 0 && clear_buf[start - 1] != '\0')
+                start--;
+            clear.topic = (mqtls_str){clear_buf + start, last - start};
+            clear.retain = true;
+            ret = mqtls_client_publish(&c.client, &clear, NULL);
+            clear_len = start;
+        }
         if (ret == MQTLS_ERR_RX_BUF_TOO_SMALL && !c.quiet) {
             fprintf(stderr, "%s: a message of %zu bytes is larger than --max-payload (%zu): skipped "
                             "(the broker sends it again on a kept session)\n",

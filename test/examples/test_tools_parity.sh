@@ -226,6 +226,57 @@ grep -q "a message of 2000 bytes on parity/max is larger than --max-payload (100
     fail "--max-payload: said $(cat "$dir/max.err")"
 echo "  --max-payload: a larger message reported and skipped, the next received"
 
+# The sub-only flags, ours and theirs on the same retained and live
+# messages: -F (every 3.1.1 code but the times, then %j without its time
+# stamp, with and without --pretty), -N, -R, -T, --retained-only.
+mosquitto_pub -h 127.0.0.1 -p "$plain" -t parity/keep/a -r -q 1 -m 'say "hi"' || fail "retained a"
+mosquitto_pub -h 127.0.0.1 -p "$plain" -t parity/keep/b -r -q 1 -m "$(printf 'two\tparts')" || fail "retained b"
+# subs ARGS...: mosquitto_sub ARGS and mqtls-sub ARGS (a live message
+# published to parity/keep/live after each has subscribed) must print the same.
+subs() {
+    local tool
+    for tool in mosquitto_sub "$ours_sub"; do
+        $tool -h 127.0.0.1 -p "$plain" -W 10 "$@" >"$dir/sub.$(basename "$tool")" 2>"$dir/sub.err" &
+        sub=$!
+        pids="$pids $sub"
+        sleep 0.4
+        mosquitto_pub -h 127.0.0.1 -p "$plain" -t parity/keep/live -m live || fail "live"
+        wait "$sub"
+        st=$?
+        [ "$st" = 0 ] || [ "$st" = 27 ] || fail "$tool $*: status $st: $(cat "$dir/sub.err")"
+        sed -i 's/"tst":\t*"[^"]*"/"tst":"T"/' "$dir/sub.$(basename "$tool")"
+    done
+    cmp -s "$dir/sub.mosquitto_sub" "$dir/sub.mqtls-sub" ||
+        fail "mqtls-sub $*: printed $(cat -A "$dir/sub.mqtls-sub"), mosquitto_sub $(cat -A "$dir/sub.mosquitto_sub")"
+    echo "  sub $*: the same"
+}
+subs -t 'parity/keep/#' -C 3 -F '%t|%q|%r|%l|%m|%x|%X|%%|%p'
+subs -t 'parity/keep/#' -C 3 -F '%j'
+subs -t 'parity/keep/#' -C 2 -F '%j' --pretty
+subs -t 'parity/keep/#' -C 3 -N -v
+subs -t 'parity/keep/#' -C 1 -R -v
+subs -t 'parity/keep/#' -C 2 -T parity/keep/a -v
+subs -t 'parity/keep/#' --retained-only -v
+subs -t 'parity/keep/#' -E
+# --remove-retained: both clear what they see retained.
+for tool in mosquitto_sub "$ours_sub"; do
+    mosquitto_pub -h 127.0.0.1 -p "$plain" -t parity/gone -r -m stale || fail "retained"
+    $tool -h 127.0.0.1 -p "$plain" -t parity/gone --remove-retained -W 2 >/dev/null 2>&1
+    left=$(mosquitto_sub -h 127.0.0.1 -p "$plain" -t parity/gone -W 1 -C 1 2>/dev/null)
+    [ -z "$left" ] || fail "$tool --remove-retained left '$left'"
+done
+echo "  sub --remove-retained: the same (nothing left)"
+# -U with -c: a kept subscription removed, so nothing queues for it.
+for tool in mosquitto_sub "$ours_sub"; do
+    id="unsub-$RANDOM"
+    $tool -h 127.0.0.1 -p "$plain" -t parity/u -q 1 -c -i "$id" -E >/dev/null 2>&1 || fail "$tool -c -E"
+    $tool -h 127.0.0.1 -p "$plain" -U parity/u -t parity/other -c -i "$id" -E >/dev/null 2>&1 || fail "$tool -U -E"
+    mosquitto_pub -h 127.0.0.1 -p "$plain" -t parity/u -q 1 -m "not for you" || fail "publish"
+    got=$($tool -h 127.0.0.1 -p "$plain" -t parity/other -c -i "$id" -W 1 2>/dev/null)
+    [ -z "$got" ] || fail "$tool -U: still got '$got'"
+done
+echo "  sub -U -c (unsubscribe a kept session): the same"
+
 # -d: each packet on the way, as mosquitto's -d.
 "$ours_pub" -h 127.0.0.1 -p "$plain" -t parity/d -m x -d >/dev/null 2>"$dir/err" || fail "-d: $(cat "$dir/err")"
 grep -q "sending CONNECT" "$dir/err" && grep -q "received CONNACK" "$dir/err" &&

@@ -33,6 +33,7 @@ use_identity_as_username true
 CONF
     "$(command -v mosquitto || echo /usr/sbin/mosquitto)" -c "$dir/mosquitto.conf" >>"$dir/mosquitto.out" 2>&1 &
     broker_pid=$!
+    pids="$pids $broker_pid" # stopped by pid whatever happens next
     for _ in $(seq 1 50); do listening "$port" && return 0; sleep 0.1; done
     fail "mosquitto did not start"
 }
@@ -69,7 +70,6 @@ wait_for "$dir/qemu.1.out" "resumed handshake" 30
 sleep 1
 kill "$broker_pid"; wait "$broker_pid" 2>/dev/null # the broker restarts
 broker
-pids="$pids $broker_pid" # (the first one's pid stays listed: killing it again is harmless)
 wait_for "$dir/qemu.1.out" "connected over" 30 3   # after the restart: a full handshake
 sleep 1
 kill -KILL "$qemu"; wait "$qemu" 2>/dev/null       # the power goes
