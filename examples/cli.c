@@ -45,6 +45,8 @@ static const char shared_help[] =
     "  --insecure       do not check the broker's certificate or name (lab only; warns)\n"
     "Other:\n"
     "  --help           this text        --version   the versions\n"
+    "Options are read first from $XDG_CONFIG_HOME/PROG (or ~/.config/PROG), one per\n"
+    "line as on the command line ('#' starts a comment); the command line wins.\n"
     "Exit status: 0 done, 1 failure (one sentence on stderr), 2 bad usage,\n"
     "27 (mqtls-sub -W) timed out before the count was reached.\n";
 
@@ -147,6 +149,68 @@ static void parse_url(cli *c, const char *url)
     c->host = host;
 }
 
+/* The options file, as mosquitto_pub's: $XDG_CONFIG_HOME/PROG (or
+ * ~/.config/PROG), one option per line ("-h broker", "--cafile ca.pem"),
+ * '#' lines and blank ones skipped; its options go before the command
+ * line's, so the command line wins. Returns the merged argv in *out. */
+static int with_options_file(cli *c, int argc, char **argv, char ***out)
+{
+    static char text[65536];
+    static char *merged[512];
+    char path[512], *line, *next;
+    const char *base = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+    FILE *f;
+    size_t n;
+    int m = 0, i;
+
+    *out = argv;
+    if (base != NULL && base[0] != '\0')
+        snprintf(path, sizeof path, "%s/%s", base, c->prog);
+    else if (home != NULL && home[0] != '\0')
+        snprintf(path, sizeof path, "%s/.config/%s", home, c->prog);
+    else
+        return argc;
+    f = fopen(path, "r");
+    if (f == NULL)
+        return argc;
+    n = fread(text, 1, sizeof text - 1, f);
+    if (!feof(f))
+        cli_usage_error(c, "%s is larger than %zu bytes", path, sizeof text - 1);
+    fclose(f);
+    text[n] = '\0';
+    merged[m++] = argv[0];
+    for (line = text; line != NULL && *line != '\0'; line = next) {
+        char *value;
+        next = strchr(line, '\n');
+        if (next != NULL)
+            *next++ = '\0';
+        line += strspn(line, " \t");
+        n = strlen(line);
+        while (n > 0 && (line[n - 1] == ' ' || line[n - 1] == '\t' || line[n - 1] == '\r'))
+            line[--n] = '\0';
+        if (n == 0 || line[0] == '#')
+            continue;
+        if (line[0] != '-')
+            cli_usage_error(c, "%s: '%s' is not an option (one per line, as on the command line)",
+                            path, line);
+        value = line + strcspn(line, " \t");
+        if (*value != '\0') {
+            *value++ = '\0';
+            value += strspn(value, " \t");
+        }
+        if (m + 2 >= (int)(sizeof merged / sizeof merged[0]) - argc)
+            cli_usage_error(c, "%s has too many options", path);
+        merged[m++] = line;
+        if (*value != '\0')
+            merged[m++] = value;
+    }
+    for (i = 1; i < argc && m < (int)(sizeof merged / sizeof merged[0]) - 1; i++)
+        merged[m++] = argv[i];
+    merged[m] = NULL;
+    *out = merged;
+    return m;
+}
+
 void cli_parse(cli *c, int argc, char **argv, const char *extra,
                int (*on_extra)(cli *c, int opt, const char *arg), const char *usage,
                const char *help, bool pub)
@@ -194,6 +258,9 @@ void cli_parse(cli *c, int argc, char **argv, const char *extra,
     c->max_payload = 16u * 1024u * 1024u;
     c->tls_versions = MQTLS_TLS_1_2 | MQTLS_TLS_1_3;
     /* quiet first: it governs how every later error is said */
+    for (i = 1; i < (size_t)argc; i++)
+        c->quiet |= strcmp(argv[i], "--quiet") == 0;
+    argc = with_options_file(c, argc, argv, &argv);
     for (i = 1; i < (size_t)argc; i++)
         c->quiet |= strcmp(argv[i], "--quiet") == 0;
     snprintf(shorts, sizeof shorts, "h:p:i:I:k:q:u:P:t:C:L:V:x:D:vdc%s", extra);

@@ -277,6 +277,21 @@ for tool in mosquitto_sub "$ours_sub"; do
 done
 echo "  sub -U -c (unsubscribe a kept session): the same"
 
+# The options file ($XDG_CONFIG_HOME/PROG, one option per line): the same
+# file under each tool's name, the rest on the command line.
+mkdir -p "$dir/cfg"
+printf '# the broker\n-h 127.0.0.1\n-p %s\n\n-q 1\n' "$plain" >"$dir/cfg/mosquitto_pub"
+cp "$dir/cfg/mosquitto_pub" "$dir/cfg/mqtls-pub"
+for tool in mosquitto_pub "$ours_pub"; do
+    watch "parity/cfg" 1
+    XDG_CONFIG_HOME=$dir/cfg $tool -t parity/cfg -m from-file 2>"$dir/err" || fail "$tool with an options file: $(cat "$dir/err")"
+    [ "$(seen)" = "parity/cfg from-file" ] || fail "$tool with an options file: not delivered"
+done
+printf -- '-q 3\n' >"$dir/cfg/mqtls-pub"
+XDG_CONFIG_HOME=$dir/cfg "$ours_pub" -t parity/cfg -m x 2>"$dir/err" && fail "an options file with -q 3 was taken"
+grep -q "invalid QoS given for -q: '3'" "$dir/err" || fail "options file error: $(cat "$dir/err")"
+echo "  options file (XDG_CONFIG_HOME/PROG): the same; its bad values refused in words"
+
 # -d: each packet on the way, as mosquitto's -d.
 "$ours_pub" -h 127.0.0.1 -p "$plain" -t parity/d -m x -d >/dev/null 2>"$dir/err" || fail "-d: $(cat "$dir/err")"
 grep -q "sending CONNECT" "$dir/err" && grep -q "received CONNACK" "$dir/err" &&
