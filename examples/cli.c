@@ -3,6 +3,7 @@
 
 #include "examples/cli.h"
 
+#include <dirent.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,7 +20,7 @@ enum {
     OPT_CAFILE = 1000, OPT_CERT, OPT_KEY, OPT_INSECURE, OPT_CA_BUNDLE, OPT_ALPN, OPT_MAX_FRAG,
     OPT_HELP, OPT_VERSION, OPT_TLS_NAME, OPT_TLS_VERSION, OPT_WILL_TOPIC, OPT_WILL_PAYLOAD,
     OPT_WILL_QOS, OPT_WILL_RETAIN, OPT_REPEAT, OPT_REPEAT_DELAY, OPT_NODELAY, OPT_QUIET,
-    OPT_V5_ONLY, OPT_MAX_PAYLOAD
+    OPT_V5_ONLY, OPT_MAX_PAYLOAD, OPT_CAPATH
 };
 
 static const char shared_help[] =
@@ -38,6 +39,8 @@ static const char shared_help[] =
     "  --nodelay        accepted: mqtls always disables Nagle's algorithm\n"
     "TLS (any of these, or port 8883, turns it on):\n"
     "  --cafile FILE    trust these CAs (PEM or DER); --ca-bundle FILE (repeatable) adds more\n"
+    "  --capath DIR     trust every certificate file in DIR (.pem, .crt, .der, and the\n"
+    "                   hash links openssl rehash makes)\n"
     "  --cert FILE --key FILE   our certificate and key\n"
     "  --tls-name NAME  verify the broker as NAME and send it as SNI (connect by address)\n"
     "  --tls-version tlsv1.2|tlsv1.3   only this version (default: both where built)\n"
@@ -217,6 +220,7 @@ void cli_parse(cli *c, int argc, char **argv, const char *extra,
 {
     static const struct option longs[] = {
         {"cafile", required_argument, NULL, OPT_CAFILE},
+        {"capath", required_argument, NULL, OPT_CAPATH},
         {"cert", required_argument, NULL, OPT_CERT},
         {"key", required_argument, NULL, OPT_KEY},
         {"insecure", no_argument, NULL, OPT_INSECURE},
@@ -293,6 +297,7 @@ void cli_parse(cli *c, int argc, char **argv, const char *extra,
         case 'c': c->keep_session = true; break;
         case 't': add_topic(c, optarg); break;
         case OPT_CAFILE: c->cafile = optarg; tls_flag = true; break;
+        case OPT_CAPATH: c->capath = optarg; tls_flag = true; break;
         case OPT_CERT: c->cert = optarg; tls_flag = true; break;
         case OPT_KEY: c->key = optarg; tls_flag = true; break;
         case OPT_INSECURE: c->insecure = true; tls_flag = true; break;
@@ -381,8 +386,8 @@ void cli_parse(cli *c, int argc, char **argv, const char *extra,
     c->tls = c->tls || tls_flag || (port_given && c->port == 8883);
     if (!port_given)
         c->port = c->tls ? 8883 : 1883;
-    if (c->tls && c->cafile == NULL && c->ca_bundles == 0 && !c->insecure)
-        cli_usage_error(c, "TLS needs to know whom to trust: --cafile or --ca-bundle (or --insecure)");
+    if (c->tls && c->cafile == NULL && c->capath == NULL && c->ca_bundles == 0 && !c->insecure)
+        cli_usage_error(c, "TLS needs to know whom to trust: --cafile, --capath or --ca-bundle (or --insecure)");
     c->progress = isatty(2) != 0;
 }
 
@@ -394,6 +399,40 @@ void cli_fail(const cli *c, const char *what, int err)
     if (err <= -300 && err > -400 && mqtls_tls_why(&c->net.tls)[0] != '\0')
         reason = mqtls_tls_why(&c->net.tls); /* the TLS failure in words */
     fprintf(stderr, "%s: %s: %s (%s)\n", c->prog, what, reason, mqtls_errname(err));
+}
+
+/* --capath: every certificate file in the directory (what parses; the
+ * rest is said and skipped). 0, or 1 with a sentence when none did. */
+static int add_capath(cli *c)
+{
+    DIR *d = opendir(c->capath);
+    struct dirent *e;
+    char path[4096];
+    int loaded = 0, ret;
+
+    if (d == NULL) {
+        if (!c->quiet)
+            fprintf(stderr, "%s: --capath %s: cannot read the directory\n", c->prog, c->capath);
+        return 1;
+    }
+    while ((e = readdir(d)) != NULL) {
+        const char *n = e->d_name, *dot = strrchr(n, '.');
+        if (n[0] == '.' || dot == NULL)
+            continue;
+        if (strcmp(dot, ".pem") != 0 && strcmp(dot, ".crt") != 0 && strcmp(dot, ".der") != 0 &&
+            strspn(dot + 1, "0123456789") != strlen(dot + 1))
+            continue;
+        snprintf(path, sizeof path, "%s/%s", c->capath, n);
+        ret = mqtls_tls_config_add_ca_file(&c->tls_cfg, path, NULL);
+        if (ret == MQTLS_OK)
+            loaded++;
+        else if (c->verbose || c->debug)
+            cli_fail(c, path, ret);
+    }
+    closedir(d);
+    if (loaded == 0 && !c->quiet)
+        fprintf(stderr, "%s: --capath %s: no certificate in it could be used\n", c->prog, c->capath);
+    return loaded > 0 ? 0 : 1;
 }
 
 static int setup_tls(cli *c)
@@ -418,6 +457,8 @@ static int setup_tls(cli *c)
             return 1;
         }
     }
+    if (c->capath != NULL && add_capath(c) != 0)
+        return 1;
     if (c->cert != NULL &&
         (ret = mqtls_tls_config_set_identity_files(&c->tls_cfg, c->cert, c->key, NULL)) !=
             MQTLS_OK) {

@@ -99,6 +99,11 @@ head -c 100000 /dev/urandom | base64 -w 0 >"$dir/big"
 head -c 3000000 /dev/urandom | base64 -w 0 >"$dir/huge"
 same_pub "-m, plain TCP" 1 -h 127.0.0.1 -p "$plain" -t parity/a -m hello
 same_pub "-m, mutual TLS" 1 -h localhost -p "$tls" $TLSF -t parity/a -m hello
+mkdir -p "$dir/capath"
+cp "$certs/root-a.crt" "$dir/capath/"
+openssl rehash "$dir/capath" 2>/dev/null || c_rehash "$dir/capath" >/dev/null || fail "cannot hash $dir/capath"
+same_pub "--capath DIR" 1 -h localhost -p "$tls" --capath "$dir/capath" --cert "$certs/device-001.crt" \
+    --key "$certs/device-001.key" -t parity/a -m capath
 same_pub "-n (empty)" 1 -h 127.0.0.1 -p "$plain" -t parity/n -n
 same_pub "-f FILE (100 KB)" 1 -h 127.0.0.1 -p "$plain" -t parity/f -f "$dir/big" -q 1
 same_pub "-L URL" 1 -L "mqtt://127.0.0.1:$plain/parity/url" -m via-url
