@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <mbedtls/ssl.h>
+
 #include "mqtt/topic.h"
 #include "net/clock_posix.h"
 #include "net/version.h"
@@ -20,7 +22,7 @@ enum {
     OPT_CAFILE = 1000, OPT_CERT, OPT_KEY, OPT_INSECURE, OPT_CA_BUNDLE, OPT_ALPN, OPT_MAX_FRAG,
     OPT_HELP, OPT_VERSION, OPT_TLS_NAME, OPT_TLS_VERSION, OPT_WILL_TOPIC, OPT_WILL_PAYLOAD,
     OPT_WILL_QOS, OPT_WILL_RETAIN, OPT_REPEAT, OPT_REPEAT_DELAY, OPT_NODELAY, OPT_QUIET,
-    OPT_V5_ONLY, OPT_MAX_PAYLOAD, OPT_CAPATH
+    OPT_V5_ONLY, OPT_MAX_PAYLOAD, OPT_CAPATH, OPT_KEYFORM, OPT_CIPHERS
 };
 
 static const char shared_help[] =
@@ -46,6 +48,7 @@ static const char shared_help[] =
     "  --tls-version tlsv1.2|tlsv1.3   only this version (default: both where built)\n"
     "  --tls-alpn PROTOCOL (repeatable; --alpn too)   --tls-max-frag 512|1024|2048|4096\n"
     "  --insecure       do not check the broker's certificate or name (lab only; warns)\n"
+    "  --ciphers LIST   TLS suites by IANA name, ':'-separated   --keyform pem|der\n"
     "Other:\n"
     "  --help           this text        --version   the versions\n"
     "Options are read first from $XDG_CONFIG_HOME/PROG (or ~/.config/PROG), one per\n"
@@ -152,6 +155,39 @@ static void parse_url(cli *c, const char *url)
     c->host = host;
 }
 
+/* --ciphers: a ':'-separated list of IANA names (TLS_ECDHE_ECDSA_WITH_...,
+ * '-' or '_') as mbedTLS knows them; OpenSSL's short names are refused
+ * with the IANA spelling to use. */
+static void parse_ciphers(cli *c, const char *list)
+{
+    char name[128], *p;
+    const char *at = list;
+    size_t n = 0, len;
+
+    while (*at != '\0') {
+        len = strcspn(at, ":,");
+        if (len == 0 || len >= sizeof name)
+            cli_usage_error(c, "--ciphers '%s': an empty or overlong name", list);
+        memcpy(name, at, len);
+        name[len] = '\0';
+        for (p = name; *p != '\0'; p++)
+            if (*p == '_')
+                *p = '-';
+        if (n + 1 >= sizeof c->suites / sizeof c->suites[0])
+            cli_usage_error(c, "--ciphers: too many suites");
+        c->suites[n] = mbedtls_ssl_get_ciphersuite_id(name);
+        if (c->suites[n] == 0)
+            cli_usage_error(c, "--ciphers: '%.*s' is not a suite this mbedTLS offers (IANA names, "
+                               "e.g. TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)", (int)len, at);
+        n++;
+        at += len;
+        at += *at != '\0';
+    }
+    if (n == 0)
+        cli_usage_error(c, "--ciphers: no suite given");
+    c->suites[n] = 0;
+}
+
 /* The options file, as mosquitto_pub's: $XDG_CONFIG_HOME/PROG (or
  * ~/.config/PROG), one option per line ("-h broker", "--cafile ca.pem"),
  * '#' lines and blank ones skipped; its options go before the command
@@ -221,6 +257,9 @@ void cli_parse(cli *c, int argc, char **argv, const char *extra,
     static const struct option longs[] = {
         {"cafile", required_argument, NULL, OPT_CAFILE},
         {"capath", required_argument, NULL, OPT_CAPATH},
+        {"keyform", required_argument, NULL, OPT_KEYFORM},
+        {"ciphers", required_argument, NULL, OPT_CIPHERS},
+        {"random-filter", required_argument, NULL, CLI_OPT_RANDOM_FILTER},
         {"cert", required_argument, NULL, OPT_CERT},
         {"key", required_argument, NULL, OPT_KEY},
         {"insecure", no_argument, NULL, OPT_INSECURE},
@@ -268,6 +307,7 @@ void cli_parse(cli *c, int argc, char **argv, const char *extra,
     for (i = 1; i < (size_t)argc; i++)
         c->quiet |= strcmp(argv[i], "--quiet") == 0;
     snprintf(shorts, sizeof shorts, "h:p:i:I:k:q:u:P:t:C:L:V:x:D:vdc%s", extra);
+    opterr = 0; /* our sentence, not getopt's as well */
     while ((opt = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
         switch (opt) {
         case 'h': c->host = optarg; break;
@@ -298,6 +338,13 @@ void cli_parse(cli *c, int argc, char **argv, const char *extra,
         case 't': add_topic(c, optarg); break;
         case OPT_CAFILE: c->cafile = optarg; tls_flag = true; break;
         case OPT_CAPATH: c->capath = optarg; tls_flag = true; break;
+        case OPT_KEYFORM:
+            if (strcmp(optarg, "pem") != 0 && strcmp(optarg, "der") != 0)
+                cli_usage_error(c, "--keyform %s: pem or der (keys in tokens come with PKCS#11 support)",
+                                optarg);
+            tls_flag = true; /* the key's form is read from the file itself */
+            break;
+        case OPT_CIPHERS: parse_ciphers(c, optarg); tls_flag = true; break;
         case OPT_CERT: c->cert = optarg; tls_flag = true; break;
         case OPT_KEY: c->key = optarg; tls_flag = true; break;
         case OPT_INSECURE: c->insecure = true; tls_flag = true; break;
@@ -468,6 +515,10 @@ static int setup_tls(cli *c)
     }
     if (c->alpns > 0 && (ret = mqtls_tls_config_set_alpn(&c->tls_cfg, c->alpn)) != MQTLS_OK) {
         cli_fail(c, "--tls-alpn", ret);
+        return 1;
+    }
+    if (c->suites[0] != 0 && (ret = mqtls_tls_config_set_ciphersuites(&c->tls_cfg, c->suites)) != MQTLS_OK) {
+        cli_fail(c, "--ciphers", ret);
         return 1;
     }
     if ((ret = mqtls_tls_config_set_versions(&c->tls_cfg, c->tls_versions)) != MQTLS_OK) {

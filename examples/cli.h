@@ -17,6 +17,7 @@
 #define CLI_OPT_RETAINED_ONLY 2000
 #define CLI_OPT_REMOVE_RETAINED 2001
 #define CLI_OPT_PRETTY 2002
+#define CLI_OPT_RANDOM_FILTER 2003
 #define CLI_MAX_FILES 8
 
 typedef struct cli {
@@ -42,6 +43,7 @@ typedef struct cli {
     const mqtls_subscription *resub; /* sent again on a new session */
     size_t resub_count;
     size_t max_payload; /* --max-payload, sub only: 16 MiB by default */
+    int suites[32];     /* --ciphers, 0-terminated; suites[0] 0: the default */
     char url_buf[512]; /* -L's pieces, NUL-separated */
     /* the stack */
     mqtls_tls_config tls_cfg;

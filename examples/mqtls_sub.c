@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "examples/cli.h"
 #include "examples/sub_format.h"
@@ -39,6 +40,7 @@ static const char help[] =
     "  -T FILTER        do not print messages matching FILTER (repeatable)\n"
     "  -U FILTER        unsubscribe from FILTER (with -c: from the kept session)\n"
     "  -E               exit once subscribed\n"
+    "  --random-filter PERCENT   print only that share of the messages, at random\n"
     "  --max-payload BYTES   larger messages are reported and skipped (default 16 MiB)\n"
     "It reconnects by itself when the connection is lost (a line on stderr with -v\n"
     "or -d), resubscribing when the broker kept no session; a refusal ends it.\n";
@@ -47,6 +49,7 @@ static int refused = -1, subscribed, unsubscribed, retained_done;
 static cli c;
 static sub_format out;
 static bool no_stale, retained_only, remove_retained, exit_subscribed;
+static double print_chance = 100.0; /* --random-filter: percent of messages printed */
 static const char *hide[CLI_MAX_TOPICS], *unsub[CLI_MAX_TOPICS];
 static size_t hides, unsubs;
 /* --remove-retained: topics seen retained, cleared after the poll. */
@@ -86,6 +89,12 @@ static int extra(cli *cl, int opt, const char *arg)
     case CLI_OPT_RETAINED_ONLY: retained_only = true; return 0;
     case CLI_OPT_REMOVE_RETAINED: remove_retained = true; return 0;
     case CLI_OPT_PRETTY: out.pretty = true; return 0;
+    case CLI_OPT_RANDOM_FILTER:
+        print_chance = strtod(arg, &end);
+        if (*end != '\0' || print_chance < 0.1 || print_chance > 100.0)
+            cli_usage_error(cl, "invalid chance given for --random-filter: '%s' (0.1 to 100)", arg);
+        srand((unsigned)time(NULL) ^ (unsigned)getpid());
+        return 0;
     default: return -1;
     }
 }
@@ -117,6 +126,8 @@ static void on_message(void *ctx, const mqtls_publish *m)
     for (i = 0; i < hides; i++)
         if (mqtls_topic_match(hide[i], strlen(hide[i]), m->topic.ptr, m->topic.len))
             return;
+    if (print_chance < 100.0 && (double)rand() / ((double)RAND_MAX + 1.0) * 100.0 >= print_chance)
+        return; /* --random-filter */
     sub_print(stdout, &out, m);
     received++;
 }

@@ -282,6 +282,26 @@ for tool in mosquitto_sub "$ours_sub"; do
 done
 echo "  sub -U -c (unsubscribe a kept session): the same"
 
+# Ours alone where mosquitto's flag takes another syntax or has no twin:
+# --ciphers by IANA name (a suite the broker's ECDSA key cannot do is
+# refused), --keyform pem, --random-filter.
+watch "parity/cipher" 1
+"$ours_pub" -h localhost -p "$tls" $TLSF --keyform pem --ciphers TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 \
+    --tls-version tlsv1.2 -t parity/cipher -m suite 2>"$dir/err" || fail "--ciphers: $(cat "$dir/err")"
+[ "$(seen)" = "parity/cipher suite" ] || fail "--ciphers: not delivered"
+"$ours_pub" -h localhost -p "$tls" $TLSF --ciphers TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 --tls-version tlsv1.2 \
+    -t parity/cipher -m x 2>"$dir/err" && fail "--ciphers with an RSA suite connected to an ECDSA broker"
+grep -q "cannot connect" "$dir/err" || fail "--ciphers refusal: $(cat "$dir/err")"
+"$ours_sub" -h 127.0.0.1 -p "$plain" -t parity/rand -C 200 -W 20 --random-filter 50 >"$dir/rand.out" 2>&1 &
+sub=$!
+pids="$pids $sub"
+sleep 0.5
+for _ in $(seq 1 4); do seq 1 100 | mosquitto_pub -h 127.0.0.1 -p "$plain" -t parity/rand -q 1 -l; done
+wait "$sub"
+kept=$(grep -c . "$dir/rand.out")
+[ "$kept" -ge 120 ] && [ "$kept" -le 200 ] || fail "--random-filter 50 printed $kept of 400"
+echo "  --ciphers (IANA names), --keyform pem, --random-filter 50 ($kept of 400 printed)"
+
 # The options file ($XDG_CONFIG_HOME/PROG, one option per line): the same
 # file under each tool's name, the rest on the command line.
 mkdir -p "$dir/cfg"
