@@ -587,20 +587,7 @@ static void debug_log(void *ctx, int level, const char *what, bool out, const ui
 
 int cli_refused(int err)
 {
-    switch (err) {
-    case MQTLS_ERR_CONNACK_PROTOCOL_VERSION:
-    case MQTLS_ERR_CONNACK_IDENTIFIER_REJECTED:
-    case MQTLS_ERR_CONNACK_BAD_CREDENTIALS:
-    case MQTLS_ERR_CONNACK_NOT_AUTHORIZED:
-    case MQTLS_ERR_TLS_CLIENT_CERT_REFUSED:
-    case MQTLS_ERR_TLS_CERT_UNTRUSTED:
-    case MQTLS_ERR_TLS_HOSTNAME_MISMATCH:
-    case MQTLS_ERR_TLS_CERT_EXPIRED:
-    case MQTLS_ERR_TLS_NO_TRUST:
-        return 1;
-    default:
-        return 0;
-    }
+    return mqtls_err_is_refusal(err);
 }
 
 int cli_connect(cli *c, size_t tx_max, size_t rx_max, mqtls_client_events events)

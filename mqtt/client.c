@@ -81,20 +81,7 @@ static void log_event(mqtls_client *c, int level, const char *what)
 /* Refusals that retrying cannot fix wait on the slow schedule. */
 static mqtls_backoff_reason why_down(int reason)
 {
-    switch (reason) {
-    case MQTLS_ERR_CONNACK_PROTOCOL_VERSION:
-    case MQTLS_ERR_CONNACK_IDENTIFIER_REJECTED:
-    case MQTLS_ERR_CONNACK_BAD_CREDENTIALS:
-    case MQTLS_ERR_CONNACK_NOT_AUTHORIZED:
-    case MQTLS_ERR_TLS_CLIENT_CERT_REFUSED:
-    case MQTLS_ERR_TLS_CERT_UNTRUSTED:
-    case MQTLS_ERR_TLS_HOSTNAME_MISMATCH:
-    case MQTLS_ERR_TLS_CERT_EXPIRED:
-    case MQTLS_ERR_TLS_NO_TRUST:
-        return MQTLS_BACKOFF_REFUSED;
-    default:
-        return MQTLS_BACKOFF_TRANSIENT;
-    }
+    return mqtls_err_is_refusal(reason) ? MQTLS_BACKOFF_REFUSED : MQTLS_BACKOFF_TRANSIENT;
 }
 
 /* When to try again after reason: at once when we chose to reconnect so

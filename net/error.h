@@ -201,6 +201,30 @@ const char *mqtls_strerror(int err);
  * an unknown value gives "MQTLS_ERR_UNKNOWN". */
 const char *mqtls_errname(int err);
 
+/* 1 when err is a refusal that retrying cannot fix: the broker said no
+ * (CONNACK 1, 2, 4, 5) or the TLS identity check failed (our certificate
+ * refused; the broker's untrusted, for another name or expired; nothing
+ * trusted). The client's backoff waits its slow schedule after one, and a
+ * tool that reconnects stops on it. 0 otherwise. Inline: mqtt/ uses it and
+ * links nothing of net/ for it. */
+static inline int mqtls_err_is_refusal(int err)
+{
+    switch (err) {
+    case MQTLS_ERR_CONNACK_PROTOCOL_VERSION:
+    case MQTLS_ERR_CONNACK_IDENTIFIER_REJECTED:
+    case MQTLS_ERR_CONNACK_BAD_CREDENTIALS:
+    case MQTLS_ERR_CONNACK_NOT_AUTHORIZED:
+    case MQTLS_ERR_TLS_CLIENT_CERT_REFUSED:
+    case MQTLS_ERR_TLS_CERT_UNTRUSTED:
+    case MQTLS_ERR_TLS_HOSTNAME_MISMATCH:
+    case MQTLS_ERR_TLS_CERT_EXPIRED:
+    case MQTLS_ERR_TLS_NO_TRUST:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 #ifdef __cplusplus
 }
 #endif
