@@ -112,7 +112,8 @@ BENCH_CODEC  := $(BUILD)/bench/bench_codec
 PHONY_FW := firmware firmware-check firmware-demo
 .PHONY: $(PHONY_FW) check-mbedtls36 bench-deps all lib check unit integration asan fuzz-replay lint examples examples-test deps size bench bench-build fuzz \
         install uninstall install-check cxx-check tsan crash faults store32 mbedtls36 docs \
-        fuzz-seed demo help clean certs
+        fuzz-seed demo help clean certs check-build check-build-here check-build-tls \
+        check-run demo-check certs-valid
 
 all: lib examples
 
@@ -124,7 +125,7 @@ help:
 	@echo "  make check      install missing Debian packages, build, run every test"
 	@echo "                  (unit tests, the same under ASan+UBSan, fuzz corpus replay, lint)"
 	@echo "  make demo       loopback Mosquitto with mutual TLS, the telemetry example, a subscriber"
-	@echo "  make certs      generate the test PKI into $(CERTS_OUT) (fresh each time)"
+	@echo "  make certs      make a new test PKI in $(CERTS_OUT) (others reuse it while valid)"
 	@echo "  make size       cross-compile mqtt/ for Cortex-M4, print flash and stack use"
 	@echo "  make firmware-demo  the emulated Cortex-M4 device publishing over mutual TLS (QEMU)"
 	@echo "  make bench      codec instructions (callgrind), TLS heap and connect times, and"
@@ -245,9 +246,15 @@ $(REPLAY_BIN): test/fuzz/replay.c $(FUZZ_SRCS) test/unit/vectors.c $(LIB_SRCS) $
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -O1 $(SAN_FLAGS) $(filter %.c,$^) $(TLS_LIBS) $(LDFLAGS) -o $@
 
-# The TLS tests read the PKI; make it if it is not there yet.
+# The TLS tests read the PKI; make it if it is not there yet. It is made
+# once and reused while it is good (certs/valid.sh: every certificate meant
+# to be current has a day left, and so has the CRL); make certs makes a new
+# one on request. Tests that need certificates of their own make them in
+# temp dirs.
 $(CERTS_OUT)/root-a.crt: certs/gen-pki.sh
 	@$(MAKE) --no-print-directory certs
+certs-valid: $(CERTS_OUT)/root-a.crt
+	@sh certs/valid.sh $(CERTS_OUT) || $(MAKE) --no-print-directory certs
 
 unit: $(UNIT_BIN) $(CERTS_OUT)/root-a.crt
 	$(UNIT_BIN)
@@ -279,12 +286,10 @@ integration: $(INTEGRATION_BIN) $(OOM_BIN) $(INTEROP_BIN) $(CERTS_OUT)/root-a.cr
 	$(OOM_BIN)
 	$(INTEROP_BIN)
 
-asan: $(ASAN_BINS) $(CERTS_OUT)/root-a.crt
-	@for b in $(ASAN_BINS); do \
-	    echo "== $$b (AddressSanitizer + UndefinedBehaviorSanitizer)"; \
-	    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	        $$b || exit 1; \
-	done
+asan: $(ASAN_CONFIGS:%=asan-%)
+asan-%: $(BUILD)/asan/unit_tests_% $(CERTS_OUT)/root-a.crt
+	@echo "== $< (AddressSanitizer + UndefinedBehaviorSanitizer)"
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 $<
 
 fuzz-replay: $(REPLAY_BIN)
 	ASAN_OPTIONS=abort_on_error=1 $(REPLAY_BIN) test/fuzz/corpus
@@ -411,31 +416,50 @@ firmware-check: firmware
 	@bash test/firmware/matrix.sh $(FW_DIR)
 	@sh scripts/fw-size-all.sh $(FW_DIR)
 
+# make check, in two phases. First everything is built (make -j2): the
+# library, every test program, the mbedTLS 3.6 builds, the firmware. Then
+# the suites run side by side, CHECK_JOBS at a time (make -O: a suite's
+# output is printed whole when it ends, then a line with its time). The
+# sanitizers run once, over the unit suites in their three string-scan
+# settings (asan-*); the 3.6 builds run the same suites unsanitized.
+CHECK_JOBS ?= 3
+CHECK_SUITES := asan-default asan-words asan-small integration firmware-check m36-integration \
+                examples-test m36-unit m36l-unit m36-faults m36l-faults lint tsan crash faults \
+                store32 fuzz-replay install-check cxx-check docs demo-check
+SUITE_m36-unit        := MBEDTLS=3.6 unit
+SUITE_m36-integration := MBEDTLS=3.6 integration
+SUITE_m36-faults      := MBEDTLS=3.6 faults
+SUITE_m36l-unit       := MBEDTLS=3.6-legacy unit
+SUITE_m36l-faults     := MBEDTLS=3.6-legacy faults
+
 check: deps
-	$(MAKE) all
-	$(MAKE) certs
-	$(MAKE) lint
-	$(MAKE) unit
-	$(MAKE) integration
-	$(MAKE) check-mbedtls36
-	$(MAKE) asan
-	$(MAKE) tsan
-	$(MAKE) crash
-	$(MAKE) faults
-	$(MAKE) store32
-	$(MAKE) firmware-check
-	$(MAKE) fuzz-replay
-	$(MAKE) examples-test
-	$(MAKE) bench-build
-	$(MAKE) install-check
-	$(MAKE) cxx-check
-	$(MAKE) docs
-	DEMO_COUNT=5 bash scripts/demo.sh
-	@echo "make check: all tests passed"
+	@t0=$$(date +%s); $(MAKE) --no-print-directory -j2 check-build && \
+	    echo "make check: built in $$(( $$(date +%s) - t0 )) s; the suites now run $(CHECK_JOBS) at a time"
+	@t0=$$(date +%s); $(MAKE) --no-print-directory -j$(CHECK_JOBS) -O check-run && \
+	    echo "make check: all tests passed (suites: $$(( $$(date +%s) - t0 )) s)"
+
+check-build:
+	@$(MAKE) --no-print-directory certs-valid
+	@$(MAKE) --no-print-directory check-build-here
+	@$(MAKE) --no-print-directory MBEDTLS=3.6 check-build-tls
+	@$(MAKE) --no-print-directory MBEDTLS=3.6-legacy check-build-tls
+check-build-here: all $(ASAN_BINS) $(INTEGRATION_BIN) $(OOM_BIN) \
+        $(INTEROP_BIN) $(TSAN_BIN) $(CRASH_BIN) $(FAULTS_BIN) $(STORE32_BIN) $(REPLAY_BIN) \
+        firmware bench-build mbedtls36
+check-build-tls: all $(UNIT_BIN) $(INTEGRATION_BIN) $(OOM_BIN) $(INTEROP_BIN) $(FAULTS_BIN)
+
+check-run: $(CHECK_SUITES:%=suite-%)
+suite-%:
+	@t0=$$(date +%s); $(MAKE) --no-print-directory $(or $(SUITE_$*),$*) || \
+	    { echo "make check: $* FAILED after $$(( $$(date +%s) - t0 )) s"; exit 1; }; \
+	    echo "make check: $* passed in $$(( $$(date +%s) - t0 )) s"
+
+demo-check: all $(CERTS_OUT)/root-a.crt
+	@DEMO_COUNT=5 bash scripts/demo.sh
 
 # The unit suites and every integration suite (TLS, trust lifecycle,
 # tools, client over TLS, interop) again, built against mbedTLS 3.6 LTS:
-# TLS 1.3 and 1.2. The sanitizer passes run once, on the default build.
+# TLS 1.3 and 1.2 (make check runs these as suites of their own).
 check-mbedtls36: deps
 	$(MAKE) MBEDTLS=3.6 all
 	$(MAKE) MBEDTLS=3.6 unit
@@ -652,7 +676,7 @@ fuzz-seed: test/fuzz/seed_corpus.c test/unit/vectors.c $(LIB_SRCS)
 # Builds everything, makes the PKI, runs a loopback mutual-TLS Mosquitto,
 # the telemetry example and a subscriber, and stops the broker by pid.
 demo: deps
-	@$(MAKE) --no-print-directory all certs
+	@$(MAKE) --no-print-directory all certs-valid
 	@bash scripts/demo.sh
 
 clean:

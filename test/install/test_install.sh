@@ -10,6 +10,8 @@
 #     loopback broker (mutual TLS) and get a PUBACK;
 #  4. make uninstall leaves nothing behind.
 set -euo pipefail
+# Its makes are its own (make check runs it beside other suites under -j).
+unset MAKEFLAGS MFLAGS MAKELEVEL
 cd "$(dirname "$0")/../.."
 src=$PWD
 certs=$PWD/build/certs
