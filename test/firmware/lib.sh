@@ -34,8 +34,14 @@ fw_bridge() {
 
 # fw_boot OUT: one boot of the device, UART0 on the bridge, in $dir (its
 # flash files and device.cfg there), output in $dir/OUT; its exit status.
-# $fw_qemu: more QEMU options (e.g. -icount shift=0).
-fw_qemu=${fw_qemu:-}
+# $fw_qemu: QEMU's clock options. By default -icount shift=4: guest time
+# advances 16 ns per instruction while the core runs (a 62.5 MHz Cortex-M4,
+# about the 64 MHz parts the targets are for) and with the host's clock
+# while it sleeps. The device's deadlines (a handshake within 10 s) are
+# then kept in the device's own time, whatever else the host is running:
+# without it a loaded host made a 200 M-instruction handshake miss its
+# deadline. watchdog.sh uses shift=0 (1 ns per instruction).
+fw_qemu=${fw_qemu:--icount shift=4,align=on}
 fw_boot() {
     # shellcheck disable=SC2086 # $fw_qemu is a list of options
     (cd "$dir" && timeout 120 qemu-system-arm -M mps2-an386 -display none -monitor none $fw_qemu \

@@ -38,7 +38,8 @@ CONF
     fail "mosquitto did not start"
 }
 boot() { # boots the device (in the background, $qemu its pid) into qemu.$1.out
-    (cd "$dir" && exec qemu-system-arm -M mps2-an386 -display none -monitor none \
+    # shellcheck disable=SC2086 # $fw_qemu is a list of options
+    (cd "$dir" && exec qemu-system-arm -M mps2-an386 -display none -monitor none $fw_qemu \
         -semihosting-config enable=on,target=native \
         -chardev socket,id=modem,host=127.0.0.1,port="$bport" -serial chardev:modem \
         -kernel "$elf" >"$dir/qemu.$1.out" 2>&1) &
