@@ -18,11 +18,13 @@
 
 #include <stdint.h>
 
-#include "net/error.h"
+#include "../net/error.h"
+#include "../net/api.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+MQTLS_API_BEGIN
 
 /* Why the last attempt failed. */
 typedef enum mqtls_backoff_reason {
@@ -56,6 +58,7 @@ int mqtls_backoff_next(mqtls_backoff *b, mqtls_backoff_reason reason, uint32_t *
 /* A connection proved stable: the next failure starts from min_ms again. */
 int mqtls_backoff_reset(mqtls_backoff *b);
 
+MQTLS_API_END
 #ifdef __cplusplus
 }
 #endif

@@ -53,15 +53,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "mqtt/backoff.h"
-#include "mqtt/codec.h"
-#include "mqtt/store.h"
-#include "net/clock.h"
-#include "net/transport.h"
+#include "backoff.h"
+#include "codec.h"
+#include "store.h"
+#include "../net/clock.h"
+#include "../net/transport.h"
+#include "../net/api.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+MQTLS_API_BEGIN
 
 /* What the client tells the application. Any may be NULL. Called from
  * inside mqtls_client_poll() (or connect, start, publish, disconnect,
@@ -333,6 +335,7 @@ int mqtls_client_disconnect(mqtls_client *c);
  * and with reconnect set poll() rebuilds it after the backoff. */
 int mqtls_client_abort(mqtls_client *c);
 
+MQTLS_API_END
 #ifdef __cplusplus
 }
 #endif

@@ -24,12 +24,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "mqtt/utf8.h"
-#include "net/error.h"
+#include "utf8.h"
+#include "../net/error.h"
+#include "../net/api.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+MQTLS_API_BEGIN
 
 /* Largest remaining length (section 2.2.3) and whole packet. */
 #define MQTLS_MAX_REMAINING_LENGTH 268435455u
@@ -200,6 +202,7 @@ int mqtls_codec_decode_from_client(const uint8_t *buf, size_t len, mqtls_packet 
  * list was not produced by the decoder and runs short. */
 int mqtls_codec_next_filter(mqtls_filter_list *list, mqtls_subscription *out);
 
+MQTLS_API_END
 #ifdef __cplusplus
 }
 #endif

@@ -13,10 +13,12 @@
 #endif
 
 #include <stdint.h>
+#include "../net/api.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+MQTLS_API_BEGIN
 
 /* The profile: 1 favours flash (32-bit microcontrollers: no inline fast
  * paths, byte-at-a-time string checks), 0 favours speed (hosts and
@@ -74,6 +76,7 @@ extern "C" {
 #error "MQTLS_CONFIG_STRING_SCAN 2 needs SSE2"
 #endif
 
+MQTLS_API_END
 #ifdef __cplusplus
 }
 #endif

@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "mqtt/config.h"
+#include "config.h"
 #if MQTLS_CONFIG_STRING_SCAN == 2
 #include <emmintrin.h>
 #endif

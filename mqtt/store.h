@@ -18,11 +18,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "net/error.h"
+#include "../net/error.h"
+#include "../net/api.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+MQTLS_API_BEGIN
 
 /* Where a stored message is in its flow. */
 typedef enum mqtls_store_state {
@@ -105,6 +107,7 @@ int mqtls_ram_store_interface(mqtls_ram_store *s, mqtls_store *out);
 /* Entries not yet removed. */
 size_t mqtls_ram_store_count(const mqtls_ram_store *s);
 
+MQTLS_API_END
 #ifdef __cplusplus
 }
 #endif

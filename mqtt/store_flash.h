@@ -32,12 +32,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "mqtt/store.h"
-#include "net/flash.h"
+#include "store.h"
+#include "../net/flash.h"
+#include "../net/api.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+MQTLS_API_BEGIN
 
 /* The layout written; mount also reads format 1 (records without a time
  * stamp) and migrates its messages as sectors are reclaimed. */
@@ -101,6 +103,7 @@ int mqtls_flash_store_interface(mqtls_flash_store *s, mqtls_store *out);
 /* Messages held. */
 size_t mqtls_flash_store_count(const mqtls_flash_store *s);
 
+MQTLS_API_END
 #ifdef __cplusplus
 }
 #endif

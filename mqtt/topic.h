@@ -9,10 +9,12 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include "../net/api.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+MQTLS_API_BEGIN
 
 /* A topic name, as carried by PUBLISH and the will: 1..65,535 bytes
  * [MQTT-4.7.3-1], [MQTT-4.7.3-3], valid UTF-8 without U+0000 [MQTT-4.7.3-2],
@@ -37,6 +39,7 @@ int mqtls_topic_validate_filter(const char *filter, size_t len);
 bool mqtls_topic_match(const char *filter, size_t filter_len,
                        const char *name, size_t name_len);
 
+MQTLS_API_END
 #ifdef __cplusplus
 }
 #endif

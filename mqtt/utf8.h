@@ -8,10 +8,12 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "../net/api.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+MQTLS_API_BEGIN
 
 /* The longest string or binary field MQTT can carry (16-bit length). */
 #define MQTLS_MAX_FIELD_LEN 65535u
@@ -33,6 +35,7 @@ int mqtls_utf8_validate(const char *s, size_t len);
  * 16-bit length cannot exceed it. */
 int mqtls_utf8_check(const uint8_t *s, size_t len, unsigned flags);
 
+MQTLS_API_END
 #ifdef __cplusplus
 }
 #endif

@@ -18,11 +18,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "net/error.h"
+#include "error.h"
+#include "api.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+MQTLS_API_BEGIN
 
 #define MQTLS_BLOB_NAME_MAX 32
 
@@ -43,6 +45,7 @@ typedef struct mqtls_blobs {
 /* MQTLS_OK if name is a valid blob name, else MQTLS_ERR_INVALID_ARG. */
 int mqtls_blob_name_check(const char *name);
 
+MQTLS_API_END
 #ifdef __cplusplus
 }
 #endif

@@ -23,12 +23,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "net/blobs.h"
-#include "net/flash.h"
+#include "blobs.h"
+#include "flash.h"
+#include "api.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+MQTLS_API_BEGIN
 
 #define MQTLS_BLOBS_FLASH_FORMAT 1u
 
@@ -44,6 +46,7 @@ int mqtls_blobs_flash_init(mqtls_blobs_flash *b, const mqtls_flash *flash);
 /* The blob interface over b. */
 void mqtls_blobs_flash_interface(mqtls_blobs_flash *b, mqtls_blobs *out);
 
+MQTLS_API_END
 #ifdef __cplusplus
 }
 #endif

@@ -11,11 +11,13 @@
 #ifndef MQTLS_NET_BLOBS_POSIX_H
 #define MQTLS_NET_BLOBS_POSIX_H
 
-#include "net/blobs.h"
+#include "blobs.h"
+#include "api.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+MQTLS_API_BEGIN
 
 typedef struct mqtls_blob_dir {
     char dir[200];  /* where the blobs are */
@@ -31,6 +33,7 @@ typedef struct mqtls_blob_dir {
  * it). MQTLS_ERR_INVALID_ARG if the path is too long. */
 int mqtls_blob_dir_setup(mqtls_blob_dir *d, const char *dir, mqtls_blobs *out);
 
+MQTLS_API_END
 #ifdef __cplusplus
 }
 #endif

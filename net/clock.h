@@ -10,10 +10,12 @@
 #define MQTLS_NET_CLOCK_H
 
 #include <stdint.h>
+#include "api.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+MQTLS_API_BEGIN
 
 typedef struct mqtls_clock {
     void *ctx;                        /* the implementation's state, or NULL */
@@ -37,6 +39,7 @@ static inline uint32_t mqtls_clock_elapsed_ms(uint32_t since, uint32_t now)
     return (uint32_t)(now - since);
 }
 
+MQTLS_API_END
 #ifdef __cplusplus
 }
 #endif

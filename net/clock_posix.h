@@ -3,15 +3,18 @@
 #ifndef MQTLS_NET_CLOCK_POSIX_H
 #define MQTLS_NET_CLOCK_POSIX_H
 
-#include "net/clock.h"
+#include "clock.h"
+#include "api.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+MQTLS_API_BEGIN
 
 /* Fills *out with a clock reading CLOCK_MONOTONIC. */
 int mqtls_clock_posix(mqtls_clock *out);
 
+MQTLS_API_END
 #ifdef __cplusplus
 }
 #endif

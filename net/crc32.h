@@ -7,14 +7,17 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "api.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+MQTLS_API_BEGIN
 
 /* crc of p[0..n) continuing from crc (start with 0). */
 uint32_t mqtls_crc32(uint32_t crc, const uint8_t *p, size_t n);
 
+MQTLS_API_END
 #ifdef __cplusplus
 }
 #endif

@@ -18,9 +18,12 @@
 #ifndef MQTLS_NET_ERROR_H
 #define MQTLS_NET_ERROR_H
 
+#include "api.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
+MQTLS_API_BEGIN
 
 /* X(name, value, human text) */
 #define MQTLS_ERROR_TABLE(X)                                                     \
@@ -225,6 +228,7 @@ static inline int mqtls_err_is_refusal(int err)
     }
 }
 
+MQTLS_API_END
 #ifdef __cplusplus
 }
 #endif

@@ -21,11 +21,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "net/error.h"
+#include "error.h"
+#include "api.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+MQTLS_API_BEGIN
 
 typedef struct mqtls_flash {
     void *ctx;
@@ -48,6 +50,7 @@ typedef struct mqtls_flash {
  * otherwise. */
 int mqtls_flash_check(const mqtls_flash *f);
 
+MQTLS_API_END
 #ifdef __cplusplus
 }
 #endif

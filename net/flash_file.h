@@ -11,11 +11,13 @@
 
 #include <stdint.h>
 
-#include "net/flash.h"
+#include "flash.h"
+#include "api.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+MQTLS_API_BEGIN
 
 typedef struct mqtls_flash_file {
     int fd;         /* the image, or -1 */
@@ -32,6 +34,7 @@ int mqtls_flash_file_open(mqtls_flash_file *f, const char *path, uint32_t sector
                           uint32_t count, uint32_t unit, mqtls_flash *out);
 void mqtls_flash_file_close(mqtls_flash_file *f);
 
+MQTLS_API_END
 #ifdef __cplusplus
 }
 #endif

@@ -18,11 +18,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "net/transport.h"
+#include "transport.h"
+#include "api.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+MQTLS_API_BEGIN
 
 typedef struct mqtls_tcp {
     int fd;         /* the socket, or -1 when not connected */
@@ -74,6 +76,7 @@ typedef struct mqtls_tcp_endpoint {
 /* ctx is an mqtls_tcp_endpoint. */
 int mqtls_tcp_open(void *ctx, mqtls_transport *out);
 
+MQTLS_API_END
 #ifdef __cplusplus
 }
 #endif

@@ -21,11 +21,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "net/error.h"
+#include "error.h"
+#include "api.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+MQTLS_API_BEGIN
 
 #define MQTLS_WAIT_FOREVER UINT32_MAX
 
@@ -36,6 +38,7 @@ typedef struct mqtls_transport {
     void (*close)(void *ctx);
 } mqtls_transport;
 
+MQTLS_API_END
 #ifdef __cplusplus
 }
 #endif

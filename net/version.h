@@ -12,14 +12,18 @@
 #define MQTLS_VERSION_NUMBER \
     ((MQTLS_VERSION_MAJOR << 16) | (MQTLS_VERSION_MINOR << 8) | MQTLS_VERSION_PATCH)
 
+#include "api.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
+MQTLS_API_BEGIN
 
 /* The version of the library linked in ("0.2.0"), which may differ from
  * the MQTLS_VERSION_STRING a program was compiled with. Never NULL. */
 const char *mqtls_version(void);
 
+MQTLS_API_END
 #ifdef __cplusplus
 }
 #endif

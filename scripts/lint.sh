@@ -22,7 +22,7 @@ for f in mqtt/*.c mqtt/*.h; do
     if grep -nE '\b(malloc|calloc|realloc|free)[[:space:]]*\(' "$f" >/dev/null; then
         say "$f calls the heap; the caller owns every buffer in mqtt/"
     fi
-    if grep -nE '#[[:space:]]*include[[:space:]]*"tls/' "$f" >/dev/null; then
+    if grep -nE '#[[:space:]]*include[[:space:]]*"(\.\./)*tls/' "$f" >/dev/null; then
         say "$f includes tls/; mqtt/ knows nothing of TLS"
     fi
     if grep -nE '_POSIX_C_SOURCE|_GNU_SOURCE' "$f" >/dev/null; then
@@ -37,7 +37,7 @@ for f in mqtt/posix/*.c; do
 done
 for f in net/*.[ch] tls/*.[ch]; do
     [ -e "$f" ] || continue
-    if grep -nE '#[[:space:]]*include[[:space:]]*"mqtt/' "$f" >/dev/null; then
+    if grep -nE '#[[:space:]]*include[[:space:]]*"(\.\./)*mqtt/' "$f" >/dev/null; then
         say "$f includes mqtt/; dependencies point down only"
     fi
 done
@@ -45,6 +45,14 @@ for f in net/*.c; do
     [ -e "$f" ] || continue
     if grep -nE '\b(malloc|calloc|realloc)[[:space:]]*\(' "$f" >/dev/null; then
         say "$f allocates; net/ takes caller-owned buffers"
+    fi
+done
+# Public headers include each other by relative paths ("../net/error.h"),
+# so they resolve installed under <mqtls/...> with only -I$includedir, and
+# in the tree; a top-level name ("net/error.h") would leak to consumers.
+for f in mqtt/*.h mqtt/posix/*.h net/*.h tls/*.h; do
+    if grep -nE '#[[:space:]]*include[[:space:]]*"(mqtt|net|tls)/' "$f" >/dev/null; then
+        say "$f includes a header by its top-level name; write it relative (\"../net/error.h\")"
     fi
 done
 [ "$fail" -eq 0 ] && echo "lint: layering rules hold"

@@ -32,11 +32,13 @@
 #include <time.h>
 
 
-#include "tls/castore.h"
+#include "castore.h"
+#include "../net/api.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+MQTLS_API_BEGIN
 
 #define MQTLS_CA_UPDATE_TAG "MQCAUPD1"
 #define MQTLS_CA_UPDATE_OVERHEAD (8u + 4u + 8u + 4u + 2u) /* bytes besides bundle and signature */
@@ -109,6 +111,7 @@ int mqtls_ca_update_sign(const uint8_t *bundle, size_t bundle_len, uint32_t vers
                          int64_t expires, const uint8_t *key, size_t key_len,
                          const char *passphrase, uint8_t *out, size_t cap, size_t *len);
 
+MQTLS_API_END
 #ifdef __cplusplus
 }
 #endif

@@ -37,11 +37,13 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "net/blobs.h"
+#include "../net/blobs.h"
+#include "../net/api.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+MQTLS_API_BEGIN
 
 #define MQTLS_CASTORE_MAX_CAS 8        /* certificates per slot */
 #define MQTLS_CASTORE_SUBJECT_LEN 128  /* bytes of a reported subject */
@@ -148,6 +150,7 @@ int mqtls_castore_report_json(const mqtls_castore *s, char *buf, size_t cap, siz
 /* Safe after init. */
 void mqtls_castore_free(mqtls_castore *s);
 
+MQTLS_API_END
 #ifdef __cplusplus
 }
 #endif

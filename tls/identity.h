@@ -38,12 +38,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "net/blobs.h"
-#include "tls/tls_mbedtls.h"
+#include "../net/blobs.h"
+#include "tls_mbedtls.h"
+#include "../net/api.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+MQTLS_API_BEGIN
 
 #define MQTLS_IDENTITY_BLOB_CURRENT "id.current"
 #define MQTLS_IDENTITY_BLOB_NEW "id.new"
@@ -112,6 +114,7 @@ int mqtls_identity_csr(const uint8_t *key, size_t key_len, const char *cn, uint8
 /* Safe after init; wipes the keys. */
 void mqtls_identity_free(mqtls_identity *id);
 
+MQTLS_API_END
 #ifdef __cplusplus
 }
 #endif

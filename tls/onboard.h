@@ -24,10 +24,12 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "../net/api.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+MQTLS_API_BEGIN
 
 #define MQTLS_ONBOARD_NONCE_LEN 16
 #define MQTLS_ONBOARD_MAX_SPKI 128 /* a P-256 SubjectPublicKeyInfo is 91 bytes */
@@ -64,6 +66,7 @@ int mqtls_onboard_pin_matches(const mqtls_onboard_proof *p, const char *pin);
 int mqtls_onboard_verify(const mqtls_onboard_proof *p, const char *serial, const uint8_t *csr_spki,
                          size_t csr_spki_len);
 
+MQTLS_API_END
 #ifdef __cplusplus
 }
 #endif

@@ -17,12 +17,14 @@
 
 #include <stdint.h>
 
-#include "net/tcp_posix.h"
-#include "tls/tls_mbedtls.h"
+#include "../net/tcp_posix.h"
+#include "tls_mbedtls.h"
+#include "../net/api.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+MQTLS_API_BEGIN
 
 typedef struct mqtls_tcp_tls {
     const char *host;        /* where to connect (kept by reference) */
@@ -55,6 +57,7 @@ void mqtls_tcp_tls_resume(mqtls_tcp_tls *s, uint8_t *buf, size_t cap, size_t len
 /* Frees the TLS session (wiping its secrets); the config is the caller's. */
 void mqtls_tcp_tls_free(mqtls_tcp_tls *s);
 
+MQTLS_API_END
 #ifdef __cplusplus
 }
 #endif

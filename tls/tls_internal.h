@@ -9,8 +9,8 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "tls/tls_compat.h"
-#include "tls/tls_mbedtls.h"
+#include "tls_compat.h"
+#include "tls_mbedtls.h"
 
 struct mqtls_castore;
 

@@ -31,12 +31,14 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "net/clock.h"
-#include "net/transport.h"
+#include "../net/clock.h"
+#include "../net/transport.h"
+#include "../net/api.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+MQTLS_API_BEGIN
 
 #define MQTLS_TLS_MAX_ALPN 4      /* protocols in an ALPN list */
 #define MQTLS_TLS_WHY_LEN 256     /* bytes of the failure sentence */
@@ -328,6 +330,7 @@ void mqtls_tls_close(void *ctx);
 /* Safe after init; wipes session secrets. Does not close lower. */
 void mqtls_tls_free(mqtls_tls *tls);
 
+MQTLS_API_END
 #ifdef __cplusplus
 }
 #endif

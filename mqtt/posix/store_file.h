@@ -23,11 +23,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "mqtt/store.h"
+#include "../store.h"
+#include "../../net/api.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+MQTLS_API_BEGIN
 
 typedef struct mqtls_file_store {
     mqtls_ram_store ram;  /* the live entries */
@@ -56,6 +58,7 @@ int mqtls_file_store_interface(mqtls_file_store *s, mqtls_store *out);
 /* Closes the journal; the entries stay in the file for the next open. */
 void mqtls_file_store_close(mqtls_file_store *s);
 
+MQTLS_API_END
 #ifdef __cplusplus
 }
 #endif
