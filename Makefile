@@ -113,7 +113,7 @@ PHONY_FW := firmware firmware-check firmware-demo
 .PHONY: $(PHONY_FW) check-mbedtls36 bench-deps all lib check unit integration asan fuzz-replay lint examples examples-test deps size bench bench-build fuzz \
         install uninstall install-check cxx-check tsan crash faults store32 mbedtls36 docs \
         fuzz-seed demo help clean certs check-build check-build-here check-build-tls \
-        check-run demo-check certs-valid
+        check-run getting-started certs-valid demo-deps
 
 all: lib examples
 
@@ -151,9 +151,11 @@ $(BUILD)/obj/%.o: %.c $(MBEDTLS_DEP)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
+# The shared library exports only what the public headers declare between
+# MQTLS_API_BEGIN and MQTLS_API_END (net/api.h); the rest is hidden.
 $(BUILD)/pic/%.o: %.c $(MBEDTLS_DEP)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -fPIC -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
 
 $(STATIC_LIB): $(LIB_OBJS)
 	@mkdir -p $(dir $@)
@@ -175,9 +177,9 @@ $(BUILD)/examples/mqtls-decode: examples/mqtls_decode.c $(STATIC_LIB) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $< $(STATIC_LIB) $(TLS_LIBS) $(LDFLAGS) -o $@
 
-$(BUILD)/examples/telemetry: examples/telemetry.c $(STATIC_LIB) $(HEADERS)
+$(BUILD)/examples/telemetry: examples/telemetry.c $(STATIC_LIB) $(HEADERS) | $(BUILD)/include/mqtls
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $< $(STATIC_LIB) $(TLS_LIBS) $(LDFLAGS) -o $@
+	$(CC) $(ALL_CFLAGS) -I$(BUILD)/include $< $(STATIC_LIB) $(TLS_LIBS) $(LDFLAGS) -o $@
 
 $(BUILD)/examples/mqtls-ca-sign: examples/mqtls_ca_sign.c $(STATIC_LIB) $(HEADERS)
 	@mkdir -p $(dir $@)
@@ -202,9 +204,15 @@ $(BUILD)/examples/porting/transport_lwip.o: examples/porting/transport_lwip.c \
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-$(BUILD)/examples/first: examples/first.c $(STATIC_LIB) $(HEADERS)
+# <mqtls/mqtt/client.h> in the tree, as installed: build/include/mqtls is a
+# link to the source tree (CMake's add_subdirectory makes the same).
+$(BUILD)/include/mqtls:
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $< $(STATIC_LIB) $(TLS_LIBS) $(LDFLAGS) -o $@
+	ln -sfn $(CURDIR) $@
+
+$(BUILD)/examples/first: examples/first.c $(STATIC_LIB) $(HEADERS) | $(BUILD)/include/mqtls
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -I$(BUILD)/include $< $(STATIC_LIB) $(TLS_LIBS) $(LDFLAGS) -o $@
 
 $(BUILD)/examples/provisioner: examples/provisioner.c $(STATIC_LIB) $(HEADERS)
 	@mkdir -p $(dir $@)
@@ -425,7 +433,7 @@ firmware-check: firmware
 CHECK_JOBS ?= 3
 CHECK_SUITES := asan-default asan-words asan-small integration firmware-check m36-integration \
                 examples-test m36-unit m36l-unit m36-faults m36l-faults lint tsan crash faults \
-                store32 fuzz-replay install-check cxx-check docs demo-check
+                store32 fuzz-replay install-check cxx-check docs getting-started
 SUITE_m36-unit        := MBEDTLS=3.6 unit
 SUITE_m36-integration := MBEDTLS=3.6 integration
 SUITE_m36-faults      := MBEDTLS=3.6 faults
@@ -454,8 +462,10 @@ suite-%:
 	    { echo "make check: $* FAILED after $$(( $$(date +%s) - t0 )) s"; exit 1; }; \
 	    echo "make check: $* passed in $$(( $$(date +%s) - t0 )) s"
 
-demo-check: all $(CERTS_OUT)/root-a.crt
-	@DEMO_COUNT=5 bash scripts/demo.sh
+# docs/getting-started.md, every shell line as written (make demo among
+# them), against a broker it starts and stops.
+getting-started: all $(CERTS_OUT)/root-a.crt
+	@bash test/examples/test_getting_started.sh
 
 # The unit suites and every integration suite (TLS, trust lifecycle,
 # tools, client over TLS, interop) again, built against mbedTLS 3.6 LTS:
@@ -491,7 +501,7 @@ install: lib examples
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(BINDIR)
 	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$${prefix}/lib' 'includedir=$${prefix}/include' '' \
 	    'Name: mqtls' 'Description: MQTT 3.1.1 over mutually authenticated TLS (mbedTLS)' \
-	    'Version: $(VERSION)' 'Cflags: -I$${includedir} -I$${includedir}/mqtls' \
+	    'Version: $(VERSION)' 'Cflags: -I$${includedir}' \
 	    'Libs: -L$${libdir} -lmqtls' 'Libs.private: $(TLS_LIBS)' >$(BUILD)/mqtls.pc
 	install -m 644 $(STATIC_LIB) $(DESTDIR)$(LIBDIR)/
 	install -m 755 $(SHARED_LIB) $(DESTDIR)$(LIBDIR)/
@@ -502,13 +512,18 @@ install: lib examples
 	    install -m 644 $$h $(DESTDIR)$(INCLUDEDIR)/mqtls/$$h || exit 1; \
 	done
 	install -m 644 $(BUILD)/mqtls.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	sh scripts/cmake-config.sh $(DESTDIR)$(LIBDIR)/cmake/mqtls $(VERSION) \
+	    "mbedtls mbedx509 mbedcrypto cares" "$(if $(MBEDTLS_PREFIX),$(abspath $(MBEDTLS_PREFIX))/lib)"
 	for t in $(TOOLS); do install -m 755 $(BUILD)/examples/$$t $(DESTDIR)$(BINDIR)/ || exit 1; done
 	install -m 755 $(BUILD)/examples/provisioner $(DESTDIR)$(BINDIR)/mqtls-provisioner
+	@sh scripts/install-ldconfig.sh $(LIBDIR) "$(DESTDIR)"
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libmqtls.a $(DESTDIR)$(LIBDIR)/libmqtls.so \
 	    $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libmqtls.so.$(VERSION) \
-	    $(DESTDIR)$(LIBDIR)/pkgconfig/mqtls.pc $(DESTDIR)$(BINDIR)/mqtls-provisioner
+	    $(DESTDIR)$(LIBDIR)/pkgconfig/mqtls.pc $(DESTDIR)$(BINDIR)/mqtls-provisioner \
+	    $(DESTDIR)$(LIBDIR)/cmake/mqtls/mqtlsConfig.cmake $(DESTDIR)$(LIBDIR)/cmake/mqtls/mqtlsConfigVersion.cmake
+	-rmdir $(DESTDIR)$(LIBDIR)/cmake/mqtls $(DESTDIR)$(LIBDIR)/cmake 2>/dev/null
 	for t in $(TOOLS); do rm -f $(DESTDIR)$(BINDIR)/$$t; done
 	rm -rf $(DESTDIR)$(INCLUDEDIR)/mqtls
 
@@ -675,7 +690,10 @@ fuzz-seed: test/fuzz/seed_corpus.c test/unit/vectors.c $(LIB_SRCS)
 
 # Builds everything, makes the PKI, runs a loopback mutual-TLS Mosquitto,
 # the telemetry example and a subscriber, and stops the broker by pid.
-demo: deps
+demo-deps:
+	@sh scripts/install-deps.sh --demo
+
+demo: demo-deps
 	@$(MAKE) --no-print-directory all certs-valid
 	@bash scripts/demo.sh
 

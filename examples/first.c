@@ -2,9 +2,9 @@
 /* first: publish one reading over mutual TLS and wait for its PUBACK. */
 #include <stdio.h>
 #include <stdlib.h>
-#include "mqtt/client.h"
-#include "net/clock_posix.h"
-#include "tls/tcp_tls.h"
+#include <mqtls/mqtt/client.h>
+#include <mqtls/net/clock_posix.h>
+#include <mqtls/tls/tcp_tls.h>
 
 int main(int argc, char **argv)
 {

@@ -17,10 +17,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "mqtt/client.h"
-#include "mqtt/posix/store_file.h"
-#include "net/clock_posix.h"
-#include "tls/tcp_tls.h"
+#include <mqtls/mqtt/client.h>
+#include <mqtls/mqtt/posix/store_file.h>
+#include <mqtls/net/clock_posix.h>
+#include <mqtls/tls/tcp_tls.h>
 
 static struct {
     mqtls_tls_config tls_cfg;
