@@ -1,8 +1,11 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
-# Install the Debian packages mqtls needs to build, test, fuzz and measure.
+# Install the Debian packages mqtls needs to build, test, fuzz and measure
+# (make check), or with --demo only those make demo needs: a compiler,
+# mbedTLS, c-ares, openssl for the test PKI, Mosquitto and its clients.
 # Does nothing (and needs no privileges) when every package is present.
-# Usage: scripts/install-deps.sh [--bench] [--dry-run]
+# --list prints the chosen packages and exits.
+# Usage: scripts/install-deps.sh [--demo | --bench] [--dry-run | --list]
 set -eu
 
 PACKAGES="
@@ -35,8 +38,24 @@ picolibc-arm-none-eabi
 # Debian's armhf C library: gcc-arm-linux-gnueabihf would conflict with
 # gcc-multilib, and a 32-bit x86 build needs the kernel's IA32 emulation.
 # --bench is kept for the bench target; it needs nothing more today.
+DEMO_PACKAGES="
+build-essential
+pkg-config
+openssl
+libmbedtls-dev
+libc-ares-dev
+mosquitto
+mosquitto-clients
+"
 if [ "${1:-}" = "--bench" ]; then
     shift
+elif [ "${1:-}" = "--demo" ]; then
+    PACKAGES=$DEMO_PACKAGES
+    shift
+fi
+if [ "${1:-}" = "--list" ]; then
+    echo $PACKAGES
+    exit 0
 fi
 
 missing=""
