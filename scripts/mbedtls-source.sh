@@ -14,6 +14,13 @@ trixie) want=3.6 ;;
 *) echo "mbedtls-source: unknown suite $suite" >&2; exit 2 ;;
 esac
 mkdir -p "$dest"
+# One at a time (make -j builds several mbedTLS trees, and apt allows one
+# update at a time): the first unpacks, the others wait and reuse it. The
+# source is unpacked beside DEST and moved in whole, so a half-unpacked
+# tree is never taken for a source.
+lock=${TMPDIR:-/tmp}/mqtls-mbedtls-source.$(id -u).lock
+exec 9>"$lock"
+flock 9
 src=$(ls -d "$dest"/mbedtls-"$want".* 2>/dev/null | head -n 1 || true)
 if [ -z "$src" ]; then
     list=/etc/apt/sources.list.d/mqtls-deb-src-$suite.sources
@@ -31,7 +38,10 @@ Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 SRC
     trap '$sudo rm -f "$list"; $sudo apt-get update -qq >/dev/null 2>&1 || true' EXIT
     $sudo apt-get update -qq >/dev/null
-    (cd "$dest" && apt-get source -qq "mbedtls/$suite" >/dev/null 2>&1)
+    tmp=$(mktemp -d "$dest/.unpack.XXXXXX")
+    (cd "$tmp" && apt-get source -qq "mbedtls/$suite" >/dev/null 2>&1)
+    mv "$(ls -d "$tmp"/mbedtls-"$want".* | head -n 1)" "$dest/"
+    rm -rf "$tmp"
     $sudo rm -f "$list"
     $sudo apt-get update -qq >/dev/null 2>&1 || true
     trap - EXIT
