@@ -3,12 +3,15 @@
 
 #include "examples/cli.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,13 +25,15 @@ enum {
     OPT_CAFILE = 1000, OPT_CERT, OPT_KEY, OPT_INSECURE, OPT_CA_BUNDLE, OPT_ALPN, OPT_MAX_FRAG,
     OPT_HELP, OPT_VERSION, OPT_TLS_NAME, OPT_TLS_VERSION, OPT_WILL_TOPIC, OPT_WILL_PAYLOAD,
     OPT_WILL_QOS, OPT_WILL_RETAIN, OPT_REPEAT, OPT_REPEAT_DELAY, OPT_NODELAY, OPT_QUIET,
-    OPT_V5_ONLY, OPT_MAX_PAYLOAD, OPT_CAPATH, OPT_KEYFORM, OPT_CIPHERS
+    OPT_V5_ONLY, OPT_MAX_PAYLOAD, OPT_CAPATH, OPT_KEYFORM, OPT_CIPHERS, OPT_UNIX
 };
 
 static const char shared_help[] =
     "Connection:\n"
     "  -h HOST          the broker (default localhost)\n"
     "  -p PORT          default 1883, or 8883 with TLS\n"
+    "  -A ADDRESS       connect from this local IPv4 or IPv6 address\n"
+    "  --unix PATH      connect to a Unix-domain socket instead of HOST:PORT\n"
     "  -L URL           mqtt(s)://[USER[:PASS]@]HOST[:PORT]/TOPIC\n"
     "  -i ID            client id (default PROG-PID); -I, --id-prefix PREFIX: PREFIX-PID\n"
     "  -k SECONDS       keep-alive (default 60; 0 none)\n"
@@ -279,6 +284,7 @@ void cli_parse(cli *c, int argc, char **argv, const char *extra,
         {"repeat", required_argument, NULL, OPT_REPEAT},
         {"repeat-delay", required_argument, NULL, OPT_REPEAT_DELAY},
         {"nodelay", no_argument, NULL, OPT_NODELAY},
+        {"unix", required_argument, NULL, OPT_UNIX},
         {"quiet", no_argument, NULL, OPT_QUIET},
         {"property", required_argument, NULL, OPT_V5_ONLY},
         {"max-payload", required_argument, NULL, OPT_MAX_PAYLOAD},
@@ -306,7 +312,7 @@ void cli_parse(cli *c, int argc, char **argv, const char *extra,
     argc = with_options_file(c, argc, argv, &argv);
     for (i = 1; i < (size_t)argc; i++)
         c->quiet |= strcmp(argv[i], "--quiet") == 0;
-    snprintf(shorts, sizeof shorts, "h:p:i:I:k:q:u:P:t:C:L:V:x:D:vdc%s", extra);
+    snprintf(shorts, sizeof shorts, "h:p:A:i:I:k:q:u:P:t:C:L:V:x:D:vdc%s", extra);
     opterr = 0; /* our sentence, not getopt's as well */
     while ((opt = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
         switch (opt) {
@@ -394,6 +400,19 @@ void cli_parse(cli *c, int argc, char **argv, const char *extra,
             c->max_payload = (size_t)number(c, "--max-payload", "size", optarg, 1, 268435455L);
             break;
         case OPT_NODELAY: break;
+        case 'A': {
+            unsigned char probe[16];
+            if (inet_pton(AF_INET, optarg, probe) != 1 && inet_pton(AF_INET6, optarg, probe) != 1)
+                cli_usage_error(c, "-A: '%s' is not an IPv4 or IPv6 address", optarg);
+            c->bind_address = optarg;
+            break;
+        }
+        case OPT_UNIX:
+            if (optarg[0] == '\0' || strlen(optarg) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+                cli_usage_error(c, "--unix: '%s' is not a usable socket path (1 to %u bytes)", optarg,
+                                (unsigned)sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+            c->unix_path = optarg;
+            break;
         case OPT_QUIET: break;
         case OPT_HELP:
             printf("usage: %s %s\n%s%s", c->prog, usage, help, shared_help);
@@ -608,6 +627,8 @@ int cli_connect(cli *c, size_t tx_max, size_t rx_max, mqtls_client_events events
     memset(&c->plain, 0, sizeof c->plain);
     c->plain.host = c->host;
     c->plain.port = c->port;
+    c->plain.tcp.bind_address = c->net.tcp.bind_address = c->bind_address;
+    c->plain.tcp.unix_path = c->net.tcp.unix_path = c->unix_path;
     /* The tool's buffers (the library's caller owns them). */
     /* The store holds the window of messages in flight: up to 40 of them,
      * fewer when each is large (at least 2, at most 64 MiB in all). */
@@ -677,6 +698,12 @@ int cli_connect(cli *c, size_t tx_max, size_t rx_max, mqtls_client_events events
         if (ret <= -401 && ret >= -405)
             snprintf(what, sizeof what, "the broker at %s:%u refused the connection", c->host,
                      (unsigned)c->port);
+        else if (c->unix_path != NULL)
+            snprintf(what, sizeof what, "cannot connect to the Unix socket %s%s", c->unix_path,
+                     c->tls ? " over TLS" : "");
+        else if (c->bind_address != NULL)
+            snprintf(what, sizeof what, "cannot connect to %s:%u from %s%s", c->host,
+                     (unsigned)c->port, c->bind_address, c->tls ? " over TLS" : "");
         else
             snprintf(what, sizeof what, "cannot connect to %s:%u%s", c->host, (unsigned)c->port,
                      c->tls ? " over TLS" : "");

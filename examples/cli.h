@@ -25,6 +25,7 @@ typedef struct cli {
     /* flags */
     const char *host, *id, *id_prefix, *user, *password, *cafile, *cert, *key, *message, *file;
     const char *tls_name, *will_topic, *will_payload, *capath;
+    const char *bind_address, *unix_path; /* -A, --unix */
     const char *ca_bundle[CLI_MAX_FILES];
     const char *alpn[MQTLS_TLS_MAX_ALPN + 1];
     const char *topics[CLI_MAX_TOPICS];

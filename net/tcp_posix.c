@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -69,7 +70,9 @@ static int wait_for(int fd, short events, uint32_t timeout_ms)
 static int error_from_errno(int e)
 {
     switch (e) {
-    case ECONNREFUSED: return MQTLS_ERR_NET_REFUSED;
+    case ECONNREFUSED:
+    case ENOENT: /* a Unix socket path with nothing there */
+        return MQTLS_ERR_NET_REFUSED;
     case ETIMEDOUT: return MQTLS_ERR_NET_TIMEOUT;
     case ECONNRESET:
     case EPIPE: return MQTLS_ERR_NET_RESET;
@@ -95,12 +98,48 @@ void mqtls_tcp_init(mqtls_tcp *t)
     t->family = 0;
     t->last_errno = 0;
     t->dns_servers = NULL;
+    t->bind_address = NULL;
+    t->unix_path = NULL;
+}
+
+/* The local address to connect from (t->bind_address), parsed once per
+ * connect: family 0 when there is none. */
+typedef struct local_addr {
+    struct sockaddr_storage sa;
+    socklen_t len;
+    int family;
+} local_addr;
+
+static int parse_bind_address(const char *text, local_addr *out)
+{
+    struct addrinfo hints, *res = NULL;
+
+    out->family = 0;
+    out->len = 0;
+    if (text == NULL)
+        return MQTLS_OK;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICHOST | AI_PASSIVE;
+    if (getaddrinfo(text, NULL, &hints, &res) != 0 || res == NULL)
+        return MQTLS_ERR_INVALID_ARG;
+    if (res->ai_addrlen > sizeof out->sa) {
+        freeaddrinfo(res);
+        return MQTLS_ERR_INVALID_ARG;
+    }
+    memcpy(&out->sa, res->ai_addr, res->ai_addrlen);
+    out->len = res->ai_addrlen;
+    out->family = res->ai_family;
+    freeaddrinfo(res);
+    return MQTLS_OK;
 }
 
 /* One address: a non-blocking connect, finished by poll. Returns the fd or
  * an mqtls_err. */
-static int connect_one(mqtls_tcp *t, int family, int socktype, int protocol,
-                       const struct sockaddr *addr, socklen_t addrlen, uint32_t timeout_ms)
+static int connect_one(mqtls_tcp *t, const local_addr *local, int family, int socktype,
+                       int protocol, const struct sockaddr *addr, socklen_t addrlen,
+                       uint32_t timeout_ms)
 {
     int fd, flags, one = 1, err = 0, n;
     socklen_t len = sizeof err;
@@ -115,6 +154,9 @@ static int connect_one(mqtls_tcp *t, int family, int socktype, int protocol,
 #ifdef SO_NOSIGPIPE
     setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
 #endif
+    if (local != NULL && local->family != 0 &&
+        bind(fd, (const struct sockaddr *)&local->sa, local->len) != 0)
+        goto fail_errno;
     if (connect(fd, addr, addrlen) != 0) {
         if (errno != EINPROGRESS && errno != EINTR)
             goto fail_errno;
@@ -134,7 +176,7 @@ static int connect_one(mqtls_tcp *t, int family, int socktype, int protocol,
         }
     }
     /* Small packets (CONNECT, PUBACK, handshake flights) go out at once. */
-    if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0)
+    if (family != AF_UNIX && setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0)
         goto fail_errno;
     return fd;
 
@@ -248,13 +290,17 @@ static int resolve(mqtls_tcp *t, const char *host, const char *service, uint64_t
 
 /* Tries one address within what is left of the deadline: 1 connected (or
  * the deadline passed: stop), 0 go on with the next; *ret the outcome. */
-static int try_address(mqtls_tcp *t, int family, int socktype, int protocol,
-                       const struct sockaddr *addr, socklen_t addrlen, uint64_t deadline,
-                       int forever, int *ret)
+static int try_address(mqtls_tcp *t, const local_addr *local, int family, int socktype,
+                       int protocol, const struct sockaddr *addr, socklen_t addrlen,
+                       uint64_t deadline, int forever, int *ret)
 {
-    const int left = poll_timeout(deadline, forever);
-    int fd = connect_one(t, family, socktype, protocol, addr, addrlen,
-                         left < 0 ? MQTLS_WAIT_FOREVER : (uint32_t)left);
+    int left, fd;
+
+    if (local->family != 0 && local->family != family)
+        return 0; /* from an IPv4 address only to IPv4 ones, and so on */
+    left = poll_timeout(deadline, forever);
+    fd = connect_one(t, local, family, socktype, protocol, addr, addrlen,
+                     left < 0 ? MQTLS_WAIT_FOREVER : (uint32_t)left);
     if (fd >= 0) {
         t->fd = fd;
         t->family = family;
@@ -274,9 +320,30 @@ int mqtls_tcp_connect(mqtls_tcp *t, const char *host, uint16_t port, uint32_t ti
     char service[8];
     int ret = MQTLS_ERR_NET_RESOLVE, e;
 
+    local_addr local;
+
     if (t == NULL || host == NULL)
         return MQTLS_ERR_INVALID_ARG;
     mqtls_tcp_close(t);
+    if (t->unix_path != NULL) {
+        struct sockaddr_un un;
+        const size_t n = strlen(t->unix_path);
+        if (n == 0 || n >= sizeof un.sun_path)
+            return MQTLS_ERR_INVALID_ARG;
+        memset(&un, 0, sizeof un);
+        un.sun_family = AF_UNIX;
+        memcpy(un.sun_path, t->unix_path, n + 1);
+        e = connect_one(t, NULL, AF_UNIX, SOCK_STREAM, 0, (const struct sockaddr *)&un,
+                        (socklen_t)sizeof un, timeout_ms);
+        if (e < 0)
+            return e;
+        t->fd = e;
+        t->family = AF_UNIX;
+        t->last_errno = 0;
+        return MQTLS_OK;
+    }
+    if (parse_bind_address(t->bind_address, &local) != MQTLS_OK)
+        return MQTLS_ERR_INVALID_ARG;
     memset(&hints, 0, sizeof hints);
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
@@ -291,7 +358,7 @@ int mqtls_tcp_connect(mqtls_tcp *t, const char *host, uint16_t port, uint32_t ti
         if (ret != MQTLS_OK)
             return ret;
         for (n = res->nodes; n != NULL; n = n->ai_next)
-            if (try_address(t, n->ai_family, n->ai_socktype, n->ai_protocol, n->ai_addr,
+            if (try_address(t, &local, n->ai_family, n->ai_socktype, n->ai_protocol, n->ai_addr,
                             n->ai_addrlen, deadline, forever, &ret))
                 break;
         ares_freeaddrinfo(res);
@@ -313,7 +380,7 @@ int mqtls_tcp_connect(mqtls_tcp *t, const char *host, uint16_t port, uint32_t ti
         return MQTLS_ERR_NET_RESOLVE;
     }
     for (ai = list; ai != NULL; ai = ai->ai_next)
-        if (try_address(t, ai->ai_family, ai->ai_socktype, ai->ai_protocol, ai->ai_addr,
+        if (try_address(t, &local, ai->ai_family, ai->ai_socktype, ai->ai_protocol, ai->ai_addr,
                         ai->ai_addrlen, deadline, forever, &ret))
             break;
     freeaddrinfo(list);
@@ -416,7 +483,13 @@ int mqtls_tcp_open(void *ctx, mqtls_transport *out)
 
     if (e == NULL || out == NULL || e->host == NULL)
         return MQTLS_ERR_INVALID_ARG;
-    mqtls_tcp_init(&e->tcp);
+    {   /* a fresh connection, with the options the caller set */
+        const mqtls_tcp opts = e->tcp;
+        mqtls_tcp_init(&e->tcp);
+        e->tcp.dns_servers = opts.dns_servers;
+        e->tcp.bind_address = opts.bind_address;
+        e->tcp.unix_path = opts.unix_path;
+    }
     ret = mqtls_tcp_connect(&e->tcp, e->host, e->port,
                             e->connect_timeout_ms != 0 ? e->connect_timeout_ms : 10000u);
     e->last_error = ret;

@@ -33,9 +33,17 @@ typedef struct mqtls_tcp {
     const char *dns_servers; /* NULL: the system's (resolv.conf); else
                                 "ip[:port],..." to ask instead (kept by
                                 reference) */
+    const char *bind_address; /* NULL: any; else the local IPv4 or IPv6
+                                 address to connect from (mosquitto's -A);
+                                 only addresses of its family are tried
+                                 (kept by reference) */
+    const char *unix_path;    /* NULL: TCP; else the path of a Unix-domain
+                                 stream socket to connect to instead of
+                                 host:port (the host still names the peer
+                                 for TLS); kept by reference */
 } mqtls_tcp;
 
-/* Prepares t (not connected). Cannot fail. */
+/* Prepares t (not connected, no options). Cannot fail. */
 void mqtls_tcp_init(mqtls_tcp *t);
 
 /* Resolves host (a name, or an IPv4 or IPv6 address) and connects to each
@@ -44,8 +52,12 @@ void mqtls_tcp_init(mqtls_tcp *t);
  * DNS), polled until the deadline, so a resolver that never answers costs
  * no more than timeout_ms. Returns MQTLS_OK, MQTLS_ERR_NET_RESOLVE,
  * _RESOLVE_TIMEOUT, _REFUSED, _TIMEOUT, _UNREACHABLE, _IO or
- * MQTLS_ERR_INVALID_ARG; with several addresses, the error of the last one
- * tried. A connected t is closed first. (Built without c-ares,
+ * MQTLS_ERR_INVALID_ARG (also for a bind_address that is not an address,
+ * or a unix_path too long for a socket address); with several addresses,
+ * the error of the last one tried. A bind_address that cannot be bound
+ * (not this host's) is MQTLS_ERR_NET_UNREACHABLE; none of the host's
+ * addresses in its family, MQTLS_ERR_NET_RESOLVE. A connected t is closed
+ * first; its options (dns_servers, bind_address, unix_path) are kept. (Built without c-ares,
  * MQTLS_TCP_CARES 0, names go to getaddrinfo(), which POSIX cannot bound.) */
 int mqtls_tcp_connect(mqtls_tcp *t, const char *host, uint16_t port, uint32_t timeout_ms);
 
@@ -64,7 +76,8 @@ void mqtls_tcp_close(void *ctx);
  *   cfg.open_ctx = &net;
  *
  * Every open makes a new connection (the client closes the old one
- * through the transport before it opens again). */
+ * through the transport before it opens again). The options set in
+ * net.tcp (dns_servers, bind_address, unix_path) are kept across opens. */
 typedef struct mqtls_tcp_endpoint {
     const char *host;            /* kept by reference */
     uint16_t port;

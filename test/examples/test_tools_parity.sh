@@ -35,6 +35,8 @@ log_type all
 per_listener_settings true
 listener $plain 127.0.0.1
 allow_anonymous true
+listener 0 $dir/mosquitto.sock
+allow_anonymous true
 listener $tls 127.0.0.1
 cafile $certs/root-a.crt
 certfile $certs/server-a-chain.pem
@@ -108,6 +110,12 @@ same_pub "-n (empty)" 1 -h 127.0.0.1 -p "$plain" -t parity/n -n
 same_pub "-f FILE (100 KB)" 1 -h 127.0.0.1 -p "$plain" -t parity/f -f "$dir/big" -q 1
 same_pub "-L URL" 1 -L "mqtt://127.0.0.1:$plain/parity/url" -m via-url
 same_pub "--repeat 3 --repeat-delay 0.1" 3 -h 127.0.0.1 -p "$plain" -t parity/rep -m again --repeat 3 --repeat-delay 0.1
+same_pub "--nodelay" 1 -h 127.0.0.1 -p "$plain" --nodelay -t parity/nodelay -m no-nagle
+same_pub "--unix PATH" 1 --unix "$dir/mosquitto.sock" -t parity/unix -m over-a-unix-socket
+before=$(grep -c "New connection from 127.0.0.2" "$dir/mosquitto.log")
+same_pub "-A 127.0.0.2 (bind address)" 1 -h 127.0.0.1 -p "$plain" -A 127.0.0.2 -t parity/bind -m from-127.0.0.2
+[ "$(grep -c "New connection from 127.0.0.2" "$dir/mosquitto.log")" -ge $((before + 2)) ] ||
+    fail "-A 127.0.0.2: the broker did not see both connections come from 127.0.0.2"
 same_pub "-V mqttv311 -I prefix -k 30" 1 -h 127.0.0.1 -p "$plain" -t parity/v -m v -V mqttv311 -I parity-prefix -k 30
 for tool in "mosquitto_pub" "$ours_pub"; do
     watch "parity/#" 2

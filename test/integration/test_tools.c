@@ -381,6 +381,8 @@ START_TEST(bad_usage_exits_2_and_says_why)
         {PUB, {"-t", "x", "-n", "--will-qos", "1", NULL}, "need --will-topic"},
         {PUB, {"-t", "x", "-n", "--will-topic", "a/#", NULL}, "invalid will topic 'a/#'"},
         {PUB, {"-L", "http://h/t", "-n", NULL}, "does not start with mqtt:// or mqtts://"},
+        {PUB, {"-t", "x", "-n", "-A", "eth0", NULL}, "-A: 'eth0' is not an IPv4 or IPv6 address"},
+        {SUB, {"-t", "x", "--unix", "", NULL}, "--unix: '' is not a usable socket path"},
         {SUB, {"-t", "x", "--cert", "y", "--key", "z", NULL}, "--capath or --ca-bundle (or --insecure)"},
         {SUB, {"-t", "x", "--cafile", "x", "--cert", "y", NULL}, "--cert and --key go together"},
         {PUB, {"-t", "x", "-m", "y", "--tls-version", "tlsv1.1", "--cafile", "x", NULL}, "tlsv1.2 or tlsv1.3"},

@@ -8,10 +8,12 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -343,7 +345,7 @@ START_TEST(the_tcp_open_function_serves_a_client)
     uint8_t got[64];
     uint16_t port;
     int lfd = listener(AF_INET, 4, &port), round;
-    mqtls_tcp_endpoint net = {"127.0.0.1", 0, 2000, 0, {-1, 0, 0, NULL}};
+    mqtls_tcp_endpoint net = {"127.0.0.1", 0, 2000, 0, {-1, 0, 0, NULL, NULL, NULL}};
     mqtls_ram_store rs;
     mqtls_client_config cfg;
     mqtls_client cl;
@@ -384,6 +386,115 @@ START_TEST(the_tcp_open_function_serves_a_client)
 }
 END_TEST
 
+/* bind_address (mosquitto's -A): the peer sees the connection come from
+ * it (127.0.0.2 is this host's too: all of 127/8 is loopback). */
+START_TEST(connects_from_the_bind_address)
+{
+    struct sockaddr_in peer;
+    socklen_t len = sizeof peer;
+    uint16_t port;
+    int lfd = listener(AF_INET, 4, &port), sfd;
+    char text[INET_ADDRSTRLEN];
+    mqtls_tcp tcp;
+
+    mqtls_tcp_init(&tcp);
+    tcp.bind_address = "127.0.0.2";
+    ck_assert_int_eq(mqtls_tcp_connect(&tcp, "127.0.0.1", port, 2000), MQTLS_OK);
+    sfd = accept(lfd, (struct sockaddr *)&peer, &len);
+    ck_assert_int_ge(sfd, 0);
+    ck_assert_ptr_nonnull(inet_ntop(AF_INET, &peer.sin_addr, text, sizeof text));
+    ck_assert_str_eq(text, "127.0.0.2");
+    /* kept across connects */
+    close(sfd);
+    ck_assert_int_eq(mqtls_tcp_connect(&tcp, "127.0.0.1", port, 2000), MQTLS_OK);
+    len = sizeof peer;
+    sfd = accept(lfd, (struct sockaddr *)&peer, &len);
+    ck_assert_int_ge(sfd, 0);
+    ck_assert_uint_eq(ntohl(peer.sin_addr.s_addr), 0x7f000002u);
+    ck_assert_str_eq(tcp.bind_address, "127.0.0.2");
+    close(sfd);
+    mqtls_tcp_close(&tcp);
+    close(lfd);
+}
+END_TEST
+
+START_TEST(a_bad_bind_address_is_refused_in_its_own_words)
+{
+    uint16_t port;
+    int lfd = listener(AF_INET, 4, &port);
+    mqtls_tcp tcp;
+
+    mqtls_tcp_init(&tcp);
+    tcp.bind_address = "not-an-address";
+    ck_assert_int_eq(mqtls_tcp_connect(&tcp, "127.0.0.1", port, 2000), MQTLS_ERR_INVALID_ARG);
+    /* No address of the bind address's family to go to. */
+    tcp.bind_address = "::1";
+    ck_assert_int_eq(mqtls_tcp_connect(&tcp, "127.0.0.1", port, 2000), MQTLS_ERR_NET_RESOLVE);
+    /* Not this host's address (TEST-NET-1): cannot be bound. */
+    tcp.bind_address = "192.0.2.1";
+    ck_assert_int_eq(mqtls_tcp_connect(&tcp, "127.0.0.1", port, 2000), MQTLS_ERR_NET_UNREACHABLE);
+    ck_assert_int_eq(tcp.last_errno, EADDRNOTAVAIL);
+    ck_assert_int_eq(tcp.fd, -1);
+    close(lfd);
+}
+END_TEST
+
+/* unix_path (mosquitto's --unix): a Unix-domain stream socket instead of
+ * TCP, through the same transport; the endpoint keeps it across opens. */
+START_TEST(connects_to_a_unix_socket)
+{
+    char dir[] = "/tmp/mqtls-unix-XXXXXX", path[64];
+    struct sockaddr_un un;
+    mqtls_tcp_endpoint net;
+    mqtls_transport t;
+    uint8_t buf[8];
+    int lfd, sfd;
+
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/broker.sock", dir);
+    lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+    ck_assert_int_ge(lfd, 0);
+    memset(&un, 0, sizeof un);
+    un.sun_family = AF_UNIX;
+    memcpy(un.sun_path, path, strlen(path) + 1);
+    ck_assert_int_eq(bind(lfd, (struct sockaddr *)&un, sizeof un), 0);
+    ck_assert_int_eq(listen(lfd, 4), 0);
+
+    memset(&net, 0, sizeof net);
+    net.host = "localhost"; /* names the peer; no TCP connection is made */
+    net.port = 1;
+    net.tcp.unix_path = path;
+    ck_assert_int_eq(mqtls_tcp_open(&net, &t), MQTLS_OK);
+    ck_assert_int_eq(net.tcp.family, AF_UNIX);
+    sfd = accept(lfd, NULL, NULL);
+    ck_assert_int_ge(sfd, 0);
+    ck_assert_int_eq(t.send(t.ctx, (const uint8_t *)"ping", 4, 1000), 4);
+    ck_assert_int_eq(recv(sfd, buf, sizeof buf, 0), 4);
+    ck_assert_int_eq(send(sfd, "pong", 4, 0), 4);
+    ck_assert_int_eq(t.recv(t.ctx, buf, sizeof buf, 1000), 4);
+    ck_assert_mem_eq(buf, "pong", 4);
+    t.close(t.ctx);
+    close(sfd);
+    ck_assert_int_eq(mqtls_tcp_open(&net, &t), MQTLS_OK); /* the path is kept */
+    ck_assert_str_eq(net.tcp.unix_path, path);
+    t.close(t.ctx);
+
+    close(lfd);
+    unlink(path);
+    /* Nothing listening there now: refused, as TCP would be. */
+    ck_assert_int_eq(mqtls_tcp_open(&net, &t), MQTLS_ERR_NET_REFUSED);
+    ck_assert_int_eq(net.tcp.last_errno, ENOENT);
+    rmdir(dir);
+    {   /* a path longer than a socket address holds */
+        static char longpath[200];
+        memset(longpath, 'a', sizeof longpath - 1);
+        longpath[0] = '/';
+        net.tcp.unix_path = longpath;
+        ck_assert_int_eq(mqtls_tcp_open(&net, &t), MQTLS_ERR_INVALID_ARG);
+    }
+}
+END_TEST
+
 START_TEST(unconnected_and_bad_arguments)
 {
     mqtls_tcp tcp;
@@ -420,6 +531,9 @@ Suite *tcp_posix_suite(void)
     tcase_add_test(tc, eintr_does_not_end_a_wait_early);
     tcase_add_test(tc, unconnected_and_bad_arguments);
     tcase_add_test(tc, the_tcp_open_function_serves_a_client);
+    tcase_add_test(tc, connects_from_the_bind_address);
+    tcase_add_test(tc, a_bad_bind_address_is_refused_in_its_own_words);
+    tcase_add_test(tc, connects_to_a_unix_socket);
     suite_add_tcase(s, tc);
     return s;
 }
