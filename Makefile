@@ -482,9 +482,12 @@ check-mbedtls36: deps
 # ---- API reference ---------------------------------------------------------------
 
 # Doxygen from the public headers' own comments (scripts/docs.sh); fails on
-# any warning. make check runs it.
+# any warning. Then test/docs/api_docs.py: every public function's
+# parameters and return value, every struct field and every object's
+# lifecycle described in the headers. make check runs both.
 docs: deps
 	@sh scripts/docs.sh
+	@python3 test/docs/api_docs.py $(PUBLIC_HEADERS)
 
 # ---- installation ----------------------------------------------------------------
 

@@ -48,14 +48,19 @@ typedef struct mqtls_backoff {
  * fail. */
 void mqtls_backoff_init(mqtls_backoff *b, uint32_t seed);
 
-/* Sets the schedule: 0 < min_ms <= max_ms <= refused_ms. */
+/* Sets the schedule: 0 < min_ms <= max_ms <= refused_ms. Returns MQTLS_OK,
+ * or MQTLS_ERR_INVALID_ARG (and b unchanged) when they are out of order. */
 int mqtls_backoff_configure(mqtls_backoff *b, uint32_t min_ms, uint32_t max_ms,
                             uint32_t refused_ms);
 
-/* Counts one more failure and gives the delay before the next attempt. */
+/* Counts one more failure and sets *delay_ms to the delay before the next
+ * attempt: random up to a cap that doubles with each failure, from min_ms
+ * to max_ms for a transient reason, or up to refused_ms after a refusal
+ * (reason). Returns MQTLS_OK, or MQTLS_ERR_INVALID_ARG for NULL. */
 int mqtls_backoff_next(mqtls_backoff *b, mqtls_backoff_reason reason, uint32_t *delay_ms);
 
-/* A connection proved stable: the next failure starts from min_ms again. */
+/* A connection proved stable: the next failure starts from min_ms again.
+ * Returns MQTLS_OK, or MQTLS_ERR_INVALID_ARG for NULL. */
 int mqtls_backoff_reset(mqtls_backoff *b);
 
 MQTLS_API_END

@@ -70,7 +70,7 @@ MQTLS_API_BEGIN
  * abort); they may call mqtls_client_publish() and nothing else of the
  * client. */
 typedef struct mqtls_client_events {
-    void *ctx;
+    void *ctx; /* passed to each call below as its first argument */
     /* An inbound message; QoS 2 ones exactly once. Topic and payload point
      * into the receive buffer: valid for the call only, and not
      * NUL-terminated (copy before using string functions). */
@@ -130,9 +130,9 @@ typedef enum mqtls_client_new_session_policy {
  * where MQTLS_CLIENT_LOCK is 1 (the host library; a device build that
  * wants them defines it), so a device without tasks pays nothing. */
 typedef struct mqtls_client_lock {
-    void *ctx;
-    void (*lock)(void *ctx);
-    void (*unlock)(void *ctx);
+    void *ctx;                /* passed to lock and unlock: your mutex */
+    void (*lock)(void *ctx);  /* takes the mutex (blocks until it has it) */
+    void (*unlock)(void *ctx); /* gives it back */
 } mqtls_client_lock;
 
 /* Optional log: level 1 errors, 2 connection events, 3 every packet.
@@ -173,9 +173,9 @@ typedef struct mqtls_client_config {
     uint8_t *tx_buf;            /* encodes one outgoing packet at a time:
                                    the largest PUBLISH sent, and more to
                                    gather several in one write */
-    size_t tx_cap;
+    size_t tx_cap;              /* its size in bytes */
     uint8_t *rx_buf;            /* holds the largest inbound packet accepted */
-    size_t rx_cap;
+    size_t rx_cap;              /* its size in bytes */
     uint16_t *qos2_ids;         /* inbound QoS 2 ids awaiting PUBREL */
     size_t qos2_cap;            /* at least the broker's in-flight limit for us
                                    (Mosquitto: max_inflight_messages, 20) */
@@ -241,7 +241,7 @@ typedef enum mqtls_client_state {
 } mqtls_client_state;
 
 typedef struct mqtls_client {
-    mqtls_client_state state;
+    mqtls_client_state state; /* where the connection is (read only) */
     bool session_present;   /* from the last CONNACK */
     int last_error;         /* why the last connection ended, or 0 */
     size_t needed;          /* after MQTLS_ERR_TX_BUF_TOO_SMALL or
@@ -274,9 +274,10 @@ typedef struct mqtls_client {
 
 /* Cannot fail. */
 void mqtls_client_init(mqtls_client *c);
-/* Checks and copies the configuration. A missing or wrong field is named
- * by its error: MQTLS_ERR_CONFIG_TX_BUF, _RX_BUF, _QOS2_IDS, _STORE,
- * _CLOCK, _OPEN (mqtls_strerror() says what it needs). */
+/* Checks cfg and copies it into c (cfg may go away; the buffers, store
+ * and contexts it points to must outlive c). Returns MQTLS_OK, or names
+ * a missing or wrong field by its error: MQTLS_ERR_CONFIG_TX_BUF, _RX_BUF,
+ * _QOS2_IDS, _STORE, _CLOCK, _OPEN (mqtls_strerror() says what it needs). */
 int mqtls_client_setup(mqtls_client *c, const mqtls_client_config *cfg);
 
 /* Opens the transport, sends CONNECT and waits until CONNACK or
@@ -312,13 +313,19 @@ int mqtls_client_poll(mqtls_client *c, uint32_t timeout_ms);
  * not fit tx_buf. msg->packet_id and msg->dup are ignored. */
 int mqtls_client_publish(mqtls_client *c, const mqtls_publish *msg, uint16_t *packet_id);
 
-/* For simple firmware: publishes and polls until the message is complete
+/* For simple firmware: publishes msg (as mqtls_client_publish() does) and
+ * polls until the message is complete
  * (QoS 0: sent; QoS 1: PUBACK; QoS 2: PUBCOMP) or timeout_ms passes.
  * Returns MQTLS_OK, MQTLS_ERR_NET_TIMEOUT (the message stays stored and
  * will still be delivered), or a publish error. From the polling task only. */
 int mqtls_client_publish_wait(mqtls_client *c, const mqtls_publish *msg, uint32_t timeout_ms);
 
-/* Sends SUBSCRIBE / UNSUBSCRIBE now; the answer comes to events. */
+/* Sends SUBSCRIBE for subs[0..count) (count >= 1, each a valid filter
+ * and a QoS 0..2), or UNSUBSCRIBE for filters[0..count), now; the packet
+ * id used goes to *packet_id (may be NULL), and the broker's answer comes
+ * to events.subscribe_acked / events.unsubscribe_acked with it. Returns MQTLS_OK,
+ * MQTLS_ERR_NET_NOT_CONNECTED, MQTLS_ERR_TX_BUF_TOO_SMALL, the codec's
+ * error for a bad filter, or the transport's error. */
 int mqtls_client_subscribe(mqtls_client *c, const mqtls_subscription *subs, size_t count,
                            uint16_t *packet_id);
 int mqtls_client_unsubscribe(mqtls_client *c, const mqtls_str *filters, size_t count,

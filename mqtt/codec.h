@@ -102,7 +102,7 @@ typedef struct mqtls_publish {
     mqtls_bytes payload; /* the application message, may be empty */
     uint16_t packet_id;  /* non-zero for QoS 1 and 2, ignored for QoS 0 */
     uint8_t qos;         /* 0..2 [MQTT-3.3.1-4] */
-    bool retain;
+    bool retain;         /* the broker keeps it for later subscribers */
     bool dup;            /* a redelivery; never with QoS 0 [MQTT-3.3.1-2] */
 } mqtls_publish;
 
@@ -124,7 +124,7 @@ typedef struct mqtls_filter_list {
 
 /* A decoded packet. Which member of u is filled depends on type. */
 typedef struct mqtls_packet {
-    mqtls_packet_type type;
+    mqtls_packet_type type; /* which packet, and so which member of u */
     uint8_t flags;      /* low nibble of the first byte, as received */
     uint16_t packet_id; /* every packet that has one (PUBLISH QoS > 0 too), else 0 */
     size_t length;      /* whole packet, fixed header included */
@@ -138,7 +138,10 @@ typedef struct mqtls_packet {
 } mqtls_packet;
 
 /* ---- Encoders ----------------------------------------------------------
- * Each writes one whole packet at buf and returns its length (> 0), or:
+ * Each writes one whole packet at buf (cap bytes there) from its last
+ * arguments: c or p (the packet's fields, by reference), packet_id (the
+ * id it carries, 1..65,535), or subs, codes, filters and their count.
+ * Each returns the packet's length (> 0), or:
  *   MQTLS_ERR_BUFFER_TOO_SMALL  cap is less than the packet's length
  *   MQTLS_ERR_INVALID_ARG       NULL where a pointer is required
  *   one of the protocol errors  the packet would break a rule named in

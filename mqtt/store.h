@@ -41,7 +41,7 @@ typedef struct mqtls_store_entry {
                               remove, next or find */
     size_t len;            /* its length */
     uint32_t time;         /* the time given to add (seconds; 0: unknown) */
-    uint16_t packet_id;
+    uint16_t packet_id;    /* the PUBLISH's packet id (never 0) */
     uint8_t state;         /* an mqtls_store_state */
     uint8_t flags;         /* MQTLS_STORE_SENT, where the store keeps it */
 } mqtls_store_entry;
@@ -100,11 +100,13 @@ typedef struct mqtls_ram_store {
 /* Cannot fail; the store holds nothing until set up. */
 void mqtls_ram_store_init(mqtls_ram_store *s);
 /* Uses buf (cap bytes, at least 64) for the records; the caller keeps it
- * alive and untouched while the store is used. */
+ * alive and untouched while the store is used. Returns MQTLS_OK, or
+ * MQTLS_ERR_INVALID_ARG (NULL, or cap too small). */
 int mqtls_ram_store_setup(mqtls_ram_store *s, uint8_t *buf, size_t cap);
-/* Fills *out with s's operations (ctx = s). */
+/* Fills *out with s's operations (ctx = s). Returns MQTLS_OK, or
+ * MQTLS_ERR_INVALID_ARG for NULL. */
 int mqtls_ram_store_interface(mqtls_ram_store *s, mqtls_store *out);
-/* Entries not yet removed. */
+/* Returns the number of entries not yet removed. */
 size_t mqtls_ram_store_count(const mqtls_ram_store *s);
 
 MQTLS_API_END

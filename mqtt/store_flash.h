@@ -49,10 +49,10 @@ typedef struct mqtls_flash_store_slot { /* one stored message: 16 bytes */
     uint32_t seq;       /* order of adding */
     uint32_t addr;      /* its record */
     uint16_t len;       /* packet bytes */
-    uint16_t packet_id;
+    uint16_t packet_id; /* the message's packet id */
     uint8_t flags;      /* private */
     uint8_t format;     /* private: the record's layout */
-    uint8_t spare[2];
+    uint8_t spare[2];   /* private: padding, 0 */
 } mqtls_flash_store_slot;
 
 typedef struct mqtls_flash_store_sector { /* one sector: 16 bytes */
@@ -100,7 +100,7 @@ int mqtls_flash_store_mount(mqtls_flash_store *s, const mqtls_flash *flash,
  * change returns MQTLS_ERR_FLASH_IO until the next mount. */
 int mqtls_flash_store_interface(mqtls_flash_store *s, mqtls_store *out);
 
-/* Messages held. */
+/* Returns the number of messages held. */
 size_t mqtls_flash_store_count(const mqtls_flash_store *s);
 
 MQTLS_API_END

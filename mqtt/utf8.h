@@ -28,7 +28,7 @@ MQTLS_API_BEGIN
  * Returns MQTLS_OK, MQTLS_ERR_BAD_UTF8 or MQTLS_ERR_FIELD_TOO_LONG. */
 int mqtls_utf8_validate(const char *s, size_t len);
 
-/* The same check with flags: with MQTLS_UTF8_NO_WILDCARDS a '+' or '#'
+/* The same check of s[0..len), with flags: with MQTLS_UTF8_NO_WILDCARDS a '+' or '#'
  * gives MQTLS_ERR_BAD_TOPIC_NAME [MQTT-4.7.1-1]; with MQTLS_UTF8_FILTER a
  * misplaced one gives MQTLS_ERR_BAD_TOPIC_FILTER [MQTT-4.7.1-2],
  * [MQTT-4.7.1-3]. Does not check the length limit: callers that read a

@@ -29,7 +29,7 @@ MQTLS_API_BEGIN
 #define MQTLS_BLOB_NAME_MAX 32
 
 typedef struct mqtls_blobs {
-    void *ctx;
+    void *ctx; /* the implementation's state, passed to read and write */
     /* Copies blob name into buf and sets *len. MQTLS_ERR_BLOB_NOT_FOUND if
      * there is none; MQTLS_ERR_BUFFER_TOO_SMALL with *len the size needed;
      * MQTLS_ERR_BLOB_CORRUPT if it fails its check. */

@@ -43,7 +43,7 @@ typedef struct mqtls_blobs_flash {
 /* Uses flash (copied) for blobs: MQTLS_OK, or what mqtls_flash_check()
  * says. Nothing is written until the first write. */
 int mqtls_blobs_flash_init(mqtls_blobs_flash *b, const mqtls_flash *flash);
-/* The blob interface over b. */
+/* Fills *out with the blob interface over b (ctx = b; b must outlive it). */
 void mqtls_blobs_flash_interface(mqtls_blobs_flash *b, mqtls_blobs *out);
 
 MQTLS_API_END

@@ -11,7 +11,8 @@ extern "C" {
 #endif
 MQTLS_API_BEGIN
 
-/* Fills *out with a clock reading CLOCK_MONOTONIC. */
+/* Fills *out with a clock reading CLOCK_MONOTONIC. Returns MQTLS_OK, or
+ * MQTLS_ERR_INVALID_ARG for NULL. */
 int mqtls_clock_posix(mqtls_clock *out);
 
 MQTLS_API_END

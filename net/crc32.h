@@ -14,7 +14,8 @@ extern "C" {
 #endif
 MQTLS_API_BEGIN
 
-/* crc of p[0..n) continuing from crc (start with 0). */
+/* Returns the CRC-32 (IEEE 802.3) of p[0..n), continuing from crc (start
+ * with 0; pass the last result to go on over more bytes). */
 uint32_t mqtls_crc32(uint32_t crc, const uint8_t *p, size_t n);
 
 MQTLS_API_END

@@ -196,11 +196,11 @@ typedef enum mqtls_err {
 #undef MQTLS_ERROR_ENUM_
 } mqtls_err;
 
-/* Human text for a status. Never NULL: an unknown value gives
+/* Human text for err, a status (MQTLS_OK or an mqtls_err). Never NULL: an unknown value gives
  * "unknown mqtls error". The string is static. */
 const char *mqtls_strerror(int err);
 
-/* The enum name ("MQTLS_ERR_BAD_QOS") for logs and tests. Never NULL:
+/* The enum name of err ("MQTLS_ERR_BAD_QOS") for logs and tests. Never NULL:
  * an unknown value gives "MQTLS_ERR_UNKNOWN". */
 const char *mqtls_errname(int err);
 

@@ -30,7 +30,7 @@ extern "C" {
 MQTLS_API_BEGIN
 
 typedef struct mqtls_flash {
-    void *ctx;
+    void *ctx;             /* the driver's state, passed to each call below */
     uint32_t sector_size;  /* bytes per erasable sector (e.g. 4096) */
     uint32_t sector_count; /* sectors given to mqtls, from address 0 */
     uint32_t program_unit; /* bytes programmed at once: 1, 2, 4, 8 or 16 */

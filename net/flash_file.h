@@ -23,7 +23,7 @@ typedef struct mqtls_flash_file {
     int fd;         /* the image, or -1 */
     int last_errno; /* behind the last MQTLS_ERR_FLASH_IO */
     uint32_t size;  /* bytes */
-    uint32_t sector_size;
+    uint32_t sector_size; /* bytes per sector */
 } mqtls_flash_file;
 
 /* Opens the image at path (created erased, all 0xFF, if missing) of

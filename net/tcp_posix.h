@@ -46,8 +46,8 @@ typedef struct mqtls_tcp {
 /* Prepares t (not connected, no options). Cannot fail. */
 void mqtls_tcp_init(mqtls_tcp *t);
 
-/* Resolves host (a name, or an IPv4 or IPv6 address) and connects to each
- * address in turn until one answers, within timeout_ms in all, name
+/* Resolves host (a name, or an IPv4 or IPv6 address) and connects to port
+ * on each address in turn until one answers, within timeout_ms in all, name
  * resolution included: a name is resolved with c-ares (/etc/hosts, then
  * DNS), polled until the deadline, so a resolver that never answers costs
  * no more than timeout_ms. Returns MQTLS_OK, MQTLS_ERR_NET_RESOLVE,
@@ -61,10 +61,16 @@ void mqtls_tcp_init(mqtls_tcp *t);
  * MQTLS_TCP_CARES 0, names go to getaddrinfo(), which POSIX cannot bound.) */
 int mqtls_tcp_connect(mqtls_tcp *t, const char *host, uint16_t port, uint32_t timeout_ms);
 
-/* Fills *out with t's send, recv and close (ctx = t). t must outlive it. */
+/* Fills *out with t's send, recv and close (ctx = t). t must outlive it.
+ * Returns MQTLS_OK, or MQTLS_ERR_INVALID_ARG for NULL. */
 int mqtls_tcp_transport(mqtls_tcp *t, mqtls_transport *out);
 
-/* The transport calls, usable directly with ctx = a mqtls_tcp. */
+/* The transport calls, usable directly with ctx = a mqtls_tcp: send writes
+ * up to len bytes from buf, recv reads up to len bytes into buf, each
+ * waiting at most timeout_ms (MQTLS_WAIT_FOREVER: no limit). They return
+ * the bytes moved, 0 when none could be in time, or MQTLS_ERR_NET_RESET,
+ * _CLOSED, _IO, _NOT_CONNECTED, as net/transport.h says. close is
+ * idempotent. */
 int mqtls_tcp_send(void *ctx, const uint8_t *buf, size_t len, uint32_t timeout_ms);
 int mqtls_tcp_recv(void *ctx, uint8_t *buf, size_t len, uint32_t timeout_ms);
 void mqtls_tcp_close(void *ctx);
@@ -79,14 +85,16 @@ void mqtls_tcp_close(void *ctx);
  * through the transport before it opens again). The options set in
  * net.tcp (dns_servers, bind_address, unix_path) are kept across opens. */
 typedef struct mqtls_tcp_endpoint {
-    const char *host;            /* kept by reference */
-    uint16_t port;
+    const char *host;            /* a name or an address; kept by reference */
+    uint16_t port;               /* the broker's port (1883 for plain MQTT) */
     uint32_t connect_timeout_ms; /* 0: 10,000 */
     int last_error;              /* of the last open */
-    mqtls_tcp tcp;
+    mqtls_tcp tcp;               /* the connection; set its options here */
 } mqtls_tcp_endpoint;
 
-/* ctx is an mqtls_tcp_endpoint. */
+/* ctx is an mqtls_tcp_endpoint: connects as mqtls_tcp_connect() does and
+ * fills *out with the connection's transport. Returns MQTLS_OK or the
+ * connect's error (kept in last_error too). */
 int mqtls_tcp_open(void *ctx, mqtls_transport *out);
 
 MQTLS_API_END

@@ -33,8 +33,11 @@ MQTLS_API_BEGIN
 
 typedef struct mqtls_transport {
     void *ctx; /* the implementation's state, owned by the caller */
+    /* writes up to len bytes of buf: > 0 bytes written, 0, < 0 (above) */
     int (*send)(void *ctx, const uint8_t *buf, size_t len, uint32_t timeout_ms);
+    /* reads up to len bytes into buf: > 0 bytes read, 0, < 0 (above) */
     int (*recv)(void *ctx, uint8_t *buf, size_t len, uint32_t timeout_ms);
+    /* releases the connection (above) */
     void (*close)(void *ctx);
 } mqtls_transport;
 

@@ -13,6 +13,7 @@ build-essential
 pkg-config
 cmake
 doxygen
+python3
 openssl
 libmbedtls-dev
 libc-ares-dev

@@ -59,12 +59,12 @@ typedef enum mqtls_ca_trust {
 } mqtls_ca_trust;
 
 typedef struct mqtls_ca_info {
-    char subject[MQTLS_CASTORE_SUBJECT_LEN];
+    char subject[MQTLS_CASTORE_SUBJECT_LEN]; /* "CN=..., O=...", cut to fit */
     char not_after[24];     /* "YYYY-MM-DD hh:mm:ss" UTC */
     time_t not_after_time;  /* the same, as calendar time */
     uint8_t sha256[32];     /* SHA-256 of the certificate (DER) */
     uint32_t uses;          /* successful connects ending at this CA */
-    mqtls_ca_slot slot;
+    mqtls_ca_slot slot;     /* the slot it is in */
 } mqtls_ca_info;
 
 /* Bytes reserved for the store's state (parsed certificates, counters):
@@ -80,7 +80,8 @@ typedef struct mqtls_ca_info {
 typedef struct mqtls_castore {
     size_t size_; /* private: what init was given */
     union {
-        unsigned char bytes[MQTLS_CASTORE_STORAGE];
+        unsigned char bytes[MQTLS_CASTORE_STORAGE]; /* the library's state */
+        /* alignment only: */
         long long ll;
         long double ld;
         void *p;
@@ -93,8 +94,13 @@ typedef struct mqtls_castore {
 #define mqtls_castore_init(s) mqtls_castore_init_sized((s), sizeof *(s))
 void mqtls_castore_init_sized(mqtls_castore *s, size_t size);
 
-/* Replaces a slot with a bundle: PEM (many certificates) or concatenated
- * DER. Every certificate must parse and be a CA; all or nothing: on
+/* Replaces a slot with a bundle, bundle[0..len) or the file at path:
+ * PEM (many certificates) or concatenated DER, numbered version (what
+ * mqtls_castore_version() reports and signed updates must exceed).
+ * Returns MQTLS_OK, MQTLS_ERR_TLS_BAD_CA, MQTLS_ERR_CA_EMPTY,
+ * MQTLS_ERR_CA_NOT_CA, MQTLS_ERR_CA_SLOT_FULL, MQTLS_ERR_TLS_FILE or
+ * MQTLS_ERR_TLS_OUT_OF_MEMORY. Every certificate must parse and be a CA;
+ * all or nothing: on
  * failure the slot is unchanged and *bad_index (if not NULL) names the
  * 1-based certificate that failed. Loading ACTIVE does not write storage
  * (that is commit's job); loading STAGED is what mqtls_castore_stage()
@@ -117,10 +123,12 @@ int mqtls_castore_commit(mqtls_castore *s);
 /* STAGED is discarded; trust returns to ACTIVE. MQTLS_OK if none. */
 int mqtls_castore_rollback(mqtls_castore *s);
 
-/* Certificates in a slot (0 if empty), and the version it was loaded with. */
+/* Return the number of certificates in a slot (0 if empty), and the
+ * version it was loaded with (0 if empty). */
 size_t mqtls_castore_count(const mqtls_castore *s, mqtls_ca_slot slot);
 uint32_t mqtls_castore_version(const mqtls_castore *s, mqtls_ca_slot slot);
-/* What a slot holds, certificate by certificate (index from 0). */
+/* What a slot holds, certificate by certificate: the one at index (from
+ * 0) into *out. Returns MQTLS_OK, or MQTLS_ERR_INVALID_ARG past the end. */
 int mqtls_castore_info(const mqtls_castore *s, mqtls_ca_slot slot, size_t index,
                        mqtls_ca_info *out);
 
@@ -130,7 +138,8 @@ int mqtls_castore_info(const mqtls_castore *s, mqtls_ca_slot slot, size_t index,
 int mqtls_castore_expiring(const mqtls_castore *s, time_t now, unsigned days, mqtls_ca_info *out,
                            size_t cap, size_t *n);
 
-/* Where commit saves and restore reads (copied; its ctx must outlive s). */
+/* blobs is where commit saves and restore reads (copied; its ctx must
+ * outlive s). Returns MQTLS_OK, or MQTLS_ERR_INVALID_ARG for NULL. */
 int mqtls_castore_attach(mqtls_castore *s, const mqtls_blobs *blobs);
 /* Loads ACTIVE from storage. MQTLS_ERR_BLOB_NOT_FOUND when nothing was
  * ever committed (load the factory bundle then); MQTLS_ERR_BLOB_CORRUPT
@@ -138,16 +147,19 @@ int mqtls_castore_attach(mqtls_castore *s, const mqtls_blobs *blobs);
  * is unchanged). */
 int mqtls_castore_restore(mqtls_castore *s);
 
-/* Counts a successful connect whose chain ended at the CA with this
- * certificate fingerprint (called by the TLS layer). */
+/* Counts a successful connect whose chain ended at the CA whose
+ * certificate has the SHA-256 fingerprint sha256 (called by the TLS
+ * layer). */
 void mqtls_castore_count_use(mqtls_castore *s, const uint8_t sha256[32]);
 
 /* {"version":V,"cas":[{"subject":"...","not_after":"...","sha256":"hex",
- * "uses":N},...]} for the ACTIVE slot, NUL-terminated into buf; *len (may
- * be NULL) its length. MQTLS_ERR_BUFFER_TOO_SMALL if it does not fit. */
+ * "uses":N},...]} for the ACTIVE slot, NUL-terminated into buf (cap
+ * bytes); *len (may be NULL) its length. Returns MQTLS_OK; MQTLS_ERR_BUFFER_TOO_SMALL if it does not fit. */
 int mqtls_castore_report_json(const mqtls_castore *s, char *buf, size_t cap, size_t *len);
 
-/* Safe after init. */
+/* Lifecycle: mqtls_castore_init(), load or restore, attach to a TLS
+ * configuration, mqtls_castore_free() when no connection uses it any
+ * more (idempotent; safe after init alone). */
 void mqtls_castore_free(mqtls_castore *s);
 
 MQTLS_API_END

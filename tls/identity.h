@@ -63,26 +63,37 @@ typedef struct mqtls_identity {
     mqtls_blobs blobs;
 } mqtls_identity;
 
+/* Lifecycle: mqtls_identity_init() (cannot fail), attach storage, restore
+ * (or set the factory identity), then for each connect next, apply and
+ * report; mqtls_identity_free() at the end (idempotent, safe after init
+ * alone; wipes the keys). */
 void mqtls_identity_init(mqtls_identity *id);
 
-/* Where identities are kept (copied; its ctx must outlive id). */
+/* blobs is where identities are kept (copied; its ctx must outlive id).
+ * Returns MQTLS_OK, or MQTLS_ERR_INVALID_ARG for NULL. */
 int mqtls_identity_attach(mqtls_identity *id, const mqtls_blobs *blobs);
 /* Loads both slots from storage. MQTLS_ERR_BLOB_NOT_FOUND when there is
  * no CURRENT (first boot: set the factory claim identity); a stored NEW
  * is loaded too, to be tried. */
 int mqtls_identity_restore(mqtls_identity *id);
 
-/* Fills a slot with a certificate (PEM, possibly with its chain, or DER)
- * and its private key (unencrypted PEM or DER), after checking they
- * belong together (MQTLS_ERR_TLS_KEY_MISMATCH). Setting NEW stores it and
+/* Fills a slot with a certificate, cert[0..cert_len) (PEM, possibly with
+ * its chain, or DER), and its private key, key[0..key_len) (unencrypted PEM
+ * or DER), copied, after checking they belong together. Returns MQTLS_OK,
+ * MQTLS_ERR_TLS_KEY_MISMATCH, MQTLS_ERR_TLS_BAD_CERT, MQTLS_ERR_TLS_BAD_KEY,
+ * MQTLS_ERR_TLS_OUT_OF_MEMORY, MQTLS_ERR_INVALID_ARG or a storage error. Setting NEW stores it and
  * clears new_refused; setting CURRENT stores it only with persist. */
 int mqtls_identity_set(mqtls_identity *id, mqtls_id_slot slot, const uint8_t *cert,
                        size_t cert_len, const uint8_t *key, size_t key_len, bool persist);
+/* Returns true when slot holds an identity. */
 bool mqtls_identity_has(const mqtls_identity *id, mqtls_id_slot slot);
 
-/* NEW if there is one the broker has not refused, else CURRENT. */
+/* Returns the slot to connect with: NEW if there is one the broker has
+ * not refused, else CURRENT. */
 mqtls_id_slot mqtls_identity_next(const mqtls_identity *id);
-/* Sets cfg's certificate and key from the slot. */
+/* Sets cfg's certificate and key from the slot. Returns MQTLS_OK,
+ * MQTLS_ERR_INVALID_ARG (an empty slot), or what
+ * mqtls_tls_config_set_identity() returns. */
 int mqtls_identity_apply(const mqtls_identity *id, mqtls_id_slot slot, mqtls_tls_config *cfg);
 
 /* The outcome of every connect made with slot (the TLS handshake's or the
@@ -99,19 +110,27 @@ int mqtls_identity_apply(const mqtls_identity *id, mqtls_id_slot slot, mqtls_tls
  *  - anything else (network, broker down): nothing changes; MQTLS_OK. */
 int mqtls_identity_report(mqtls_identity *id, mqtls_id_slot slot, int result);
 
-/* The certificate of a slot, as stored (for its dates, its CN). */
+/* The certificate of a slot, as stored (for its dates, its CN): *cert
+ * points into id (valid until the slot changes), *len its length. Returns
+ * MQTLS_OK, or MQTLS_ERR_INVALID_ARG for an empty slot. */
 int mqtls_identity_cert(const mqtls_identity *id, mqtls_id_slot slot, const uint8_t **cert,
                         size_t *len);
 
 /* A fresh ECDSA P-256 private key, made here from the platform's entropy,
- * as PEM (NUL-terminated, *len without the NUL). */
+ * as PEM into out (cap bytes; NUL-terminated, *len without the NUL).
+ * Returns MQTLS_OK, MQTLS_ERR_BUFFER_TOO_SMALL (240 bytes are enough),
+ * MQTLS_ERR_TLS_CONFIG (no entropy) or MQTLS_ERR_INVALID_ARG. The caller
+ * wipes out when done with it. */
 int mqtls_identity_generate_key(uint8_t *out, size_t cap, size_t *len);
-/* A PEM certificate signing request for key with subject CN=cn, signed by
- * key (SHA-256). cn: 1..64 bytes of [A-Za-z0-9._-]. */
+/* A PEM certificate signing request for key[0..key_len) with subject
+ * CN=cn, signed by that key (SHA-256), into out (cap bytes, NUL-terminated;
+ * *len without the NUL). cn: 1..64 bytes of [A-Za-z0-9._-]. Returns
+ * MQTLS_OK, MQTLS_ERR_BUFFER_TOO_SMALL, MQTLS_ERR_TLS_BAD_KEY,
+ * MQTLS_ERR_TLS_CONFIG or MQTLS_ERR_INVALID_ARG (a bad cn). */
 int mqtls_identity_csr(const uint8_t *key, size_t key_len, const char *cn, uint8_t *out,
                        size_t cap, size_t *len);
 
-/* Safe after init; wipes the keys. */
+/* Safe after init; wipes the keys; idempotent. */
 void mqtls_identity_free(mqtls_identity *id);
 
 MQTLS_API_END

@@ -29,19 +29,25 @@ MQTLS_API_BEGIN
 typedef struct mqtls_tcp_tls {
     const char *host;        /* where to connect (kept by reference) */
     const char *tls_name;    /* the name to verify; NULL: host */
-    uint16_t port;
+    uint16_t port;           /* the broker's port (8883) */
     uint32_t connect_timeout_ms; /* TCP connect; default 10,000 */
     int last_error;          /* of the last open, MQTLS_OK after success */
     uint8_t *session;        /* see mqtls_tcp_tls_resume(); NULL: none */
-    size_t session_cap, session_len;
-    mqtls_tls_config *cfg;
-    mqtls_tls tls;
-    mqtls_tcp tcp;
+    size_t session_cap, session_len; /* its size, and the bytes saved in it */
+    mqtls_tls_config *cfg;   /* the shared configuration (the caller's) */
+    mqtls_tls tls;           /* the TLS connection, rebuilt by each open */
+    mqtls_tcp tcp;           /* the TCP connection; set its options here */
 } mqtls_tcp_tls;
 
+/* Lifecycle: mqtls_tcp_tls_init() with the configuration cfg (set up, and
+ * kept alive by the caller), the broker's host and port; then
+ * mqtls_tcp_tls_open as the client's open function, any number of times;
+ * mqtls_tcp_tls_free() at the end (idempotent). Init cannot fail. */
 void mqtls_tcp_tls_init(mqtls_tcp_tls *s, mqtls_tls_config *cfg, const char *host, uint16_t port);
 /* ctx is an mqtls_tcp_tls. Closes what an earlier open left, connects,
- * handshakes, fills *out with the TLS transport. */
+ * handshakes, fills *out with the TLS transport. Returns MQTLS_OK, the
+ * TCP connect's error or the handshake's (last_error keeps it, and
+ * mqtls_tls_why(&s->tls) says why in words). */
 int mqtls_tcp_tls_open(void *ctx, mqtls_transport *out);
 /* Resumes TLS sessions across reconnects: after every full handshake the
  * session is saved into buf (cap bytes; about 1.2 KB with tickets; on

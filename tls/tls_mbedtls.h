@@ -9,7 +9,7 @@
  *   mqtls_tls tls;                     one connection
  *   mqtls_tls_config_init(&cfg);
  *   mqtls_tls_config_setup(&cfg);
- *   mqtls_tls_config_add_ca_file(&cfg, "ca.pem");
+ *   mqtls_tls_config_add_ca_file(&cfg, "ca.pem", NULL);
  *   mqtls_tls_config_set_identity_files(&cfg, "dev.crt", "dev.key", NULL);
  *   mqtls_tls_init(&tls);
  *   ret = mqtls_tls_connect(&tls, &cfg, &tcp_transport, "broker.example");
@@ -102,6 +102,7 @@ typedef enum mqtls_tls_time_policy {
 
 /* Aligned for anything the library keeps there. */
 typedef union mqtls_tls_align_ {
+    /* one of each kind of thing that needs aligning: */
     long long ll;
     long double ld;
     void *p;
@@ -114,8 +115,8 @@ typedef union mqtls_tls_align_ {
 typedef struct mqtls_tls_config {
     size_t size_; /* private: what init was given */
     union {
-        unsigned char bytes[MQTLS_TLS_CONFIG_STORAGE];
-        mqtls_tls_align_ align;
+        unsigned char bytes[MQTLS_TLS_CONFIG_STORAGE]; /* the library's state */
+        mqtls_tls_align_ align;                        /* alignment only */
     } opaque_;    /* private */
 } mqtls_tls_config;
 
@@ -139,12 +140,18 @@ typedef struct mqtls_tls_report {
 typedef struct mqtls_tls {
     size_t size_; /* private: what init was given */
     union {
-        unsigned char bytes[MQTLS_TLS_STORAGE];
-        mqtls_tls_align_ align;
+        unsigned char bytes[MQTLS_TLS_STORAGE]; /* the library's state */
+        mqtls_tls_align_ align;                 /* alignment only */
     } opaque_;    /* private */
 } mqtls_tls;
 
-/* ---- configuration ------------------------------------------------------ */
+/* ---- configuration ------------------------------------------------------
+ * Lifecycle: mqtls_tls_config_init(), mqtls_tls_config_setup(), then trust,
+ * identity and options (before the first connect; a connect only reads
+ * the configuration), any number of connections, and mqtls_tls_config_free()
+ * after the last of them is freed. Each call below returns MQTLS_OK, or
+ * MQTLS_ERR_INVALID_ARG for a NULL or out-of-range argument (a config not
+ * set up, a value outside the range given), or the error named with it. */
 
 /* Cannot fail; makes cfg safe to free. A macro: it passes the size the
  * application reserved, which the library checks. */
@@ -153,17 +160,19 @@ void mqtls_tls_config_init_sized(mqtls_tls_config *cfg, size_t size);
 /* Seeds the random generator (a CTR-DRBG from the platform's entropy on
  * mbedTLS 2.28, PSA's on 3.6) and sets the defaults: TLS 1.3 and 1.2
  * offered (1.2 only with 2.28), verification required, session tickets on,
- * handshake timeout 10 s, strict dates. */
+ * handshake timeout 10 s, strict dates. Returns MQTLS_OK,
+ * MQTLS_ERR_TLS_CONFIG (no entropy) or MQTLS_ERR_TLS_OUT_OF_MEMORY. */
 int mqtls_tls_config_setup(mqtls_tls_config *cfg);
 
-/* Trust. Each adds to the trusted set. PEM input may hold many
+/* Trust. Each adds to the trusted set: pem[0..len) (PEM text),
+ * der[0..len) (one DER certificate), or the file at path (a PEM bundle or
+ * a single DER certificate, by content). PEM input may hold many
  * certificates and need not be NUL-terminated; a certificate that fails to
  * parse fails the whole call with MQTLS_ERR_TLS_BAD_CA, adds nothing, and
  * *bad_index (if not NULL) gets its 1-based position. */
 int mqtls_tls_config_add_ca_pem(mqtls_tls_config *cfg, const char *pem, size_t len,
                                 size_t *bad_index);
 int mqtls_tls_config_add_ca_der(mqtls_tls_config *cfg, const uint8_t *der, size_t len);
-/* A PEM bundle or a single DER certificate, by content. */
 int mqtls_tls_config_add_ca_file(mqtls_tls_config *cfg, const char *path, size_t *bad_index);
 
 /* Trust from a CA store with rotation slots (tls/castore.h) instead of
@@ -180,14 +189,18 @@ int mqtls_tls_config_use_castore(mqtls_tls_config *cfg, struct mqtls_castore *st
  * pinning off. A chain that matches no pin fails the handshake with
  * MQTLS_ERR_TLS_PIN_MISMATCH. Pins are copied. */
 int mqtls_tls_config_set_pins(mqtls_tls_config *cfg, const uint8_t (*pins)[32], size_t n);
-/* The pin of a certificate (PEM or DER): SHA-256 of its
- * SubjectPublicKeyInfo, as `openssl x509 -pubkey | openssl pkey -pubin
- * -outform der | sha256sum` prints it. */
+/* Writes into pin the pin of the certificate cert[0..len) (PEM or DER):
+ * SHA-256 of its SubjectPublicKeyInfo, as `openssl x509 -pubkey | openssl
+ * pkey -pubin -outform der | sha256sum` prints it. Returns MQTLS_OK,
+ * MQTLS_ERR_TLS_BAD_CERT (none there), MQTLS_ERR_TLS_BAD_CA (it does not
+ * parse) or MQTLS_ERR_INVALID_ARG (more than one certificate). */
 int mqtls_tls_pin_of_cert(const uint8_t *cert, size_t len, uint8_t pin[32]);
 
-/* Our certificate (PEM, possibly followed by its chain, or DER) and key
- * (PEM or DER; encrypted keys need passphrase, else NULL). The key must
- * match the certificate (MQTLS_ERR_TLS_KEY_MISMATCH). All or nothing: on
+/* Our certificate, cert[0..cert_len) or the file at cert_path (PEM,
+ * possibly followed by its chain, or DER), and key, key[0..key_len) or the
+ * file at key_path (PEM or DER; encrypted keys need passphrase, else
+ * NULL). The key must match the certificate (MQTLS_ERR_TLS_KEY_MISMATCH;
+ * also MQTLS_ERR_TLS_BAD_CERT, MQTLS_ERR_TLS_BAD_KEY, MQTLS_ERR_TLS_FILE). All or nothing: on
  * any error the identity set before stays in use, untouched. */
 int mqtls_tls_config_set_identity(mqtls_tls_config *cfg, const uint8_t *cert, size_t cert_len,
                                   const uint8_t *key, size_t key_len, const char *passphrase);
@@ -199,16 +212,22 @@ int mqtls_tls_config_set_identity_files(mqtls_tls_config *cfg, const char *cert_
  * (the default). MQTLS_ERR_TLS_CONFIG when the mbedTLS mqtls was built
  * with cannot speak any of them (2.28 has no TLS 1.3). */
 int mqtls_tls_config_set_versions(mqtls_tls_config *cfg, unsigned versions);
-int mqtls_tls_config_set_alpn(mqtls_tls_config *cfg, const char *const *protocols); /* NULL-terminated; kept by reference */
-/* Maximum fragment length (RFC 6066): 0 (none), 512, 1024, 2048, 4096.
+/* The ALPN protocols to offer (e.g. "mqtt"): protocols is NULL-terminated,
+ * 1 to MQTLS_TLS_MAX_ALPN of them (else MQTLS_ERR_TLS_CONFIG), kept by
+ * reference. */
+int mqtls_tls_config_set_alpn(mqtls_tls_config *cfg, const char *const *protocols);
+/* Maximum fragment length (RFC 6066) in bytes: 0 (none), 512, 1024,
+ * 2048, 4096 (else MQTLS_ERR_INVALID_ARG).
  * TLS 1.3 has none (record_size_limit replaced it, and OpenSSL, so
  * Mosquitto, does not implement that): a configuration with one offers
  * TLS 1.2 only. */
 int mqtls_tls_config_set_max_fragment(mqtls_tls_config *cfg, unsigned bytes);
-/* 0-terminated mbedTLS ids, TLS 1.3 ones (0x13xx) included on 3.6; kept
- * by reference. A list without a TLS 1.3 suite offers TLS 1.2 only, one
+/* The suites to offer: ids is 0-terminated mbedTLS ids (at least one),
+ * TLS 1.3 ones (0x13xx) included on 3.6; kept by reference. A list this
+ * mbedTLS cannot offer is MQTLS_ERR_TLS_CONFIG. A list without a TLS 1.3 suite offers TLS 1.2 only, one
  * with only 1.3 suites 1.3 only. */
 int mqtls_tls_config_set_ciphersuites(mqtls_tls_config *cfg, const int *ids);
+/* The deadline for a whole handshake, timeout_ms > 0 (default 10,000). */
 int mqtls_tls_config_set_handshake_timeout(mqtls_tls_config *cfg, uint32_t timeout_ms);
 /* A handshake in slices, for a superloop that must keep running (feed a
  * watchdog, sample a sensor) while it connects: mqtls_tls_connect() and
@@ -233,10 +252,14 @@ int mqtls_tls_config_set_slices(mqtls_tls_config *cfg, uint32_t wait_ms, unsigne
  * bytes of heap per connection. Default MQTLS_TLS_READ_AHEAD (4096);
  * 0 turns it off (a device short of RAM). */
 int mqtls_tls_config_set_read_ahead(mqtls_tls_config *cfg, size_t bytes);
+/* What a certificate's dates mean before the device knows the time
+ * (policy, an mqtls_tls_time_policy above; default strict). */
 int mqtls_tls_config_set_time_policy(mqtls_tls_config *cfg, mqtls_tls_time_policy policy);
+/* The monotonic clock the handshake's deadline is kept by (copied;
+ * default: the POSIX one on hosts). */
 int mqtls_tls_config_set_clock(mqtls_tls_config *cfg, const mqtls_clock *clock);
-/* Where the device reads calendar time (an RTC, SNTP-set time); default
- * time(). Read to tell "clock not set" (earlier than the library's build
+/* now() is where the device reads calendar time (an RTC, SNTP-set
+ * time); NULL: time(). Read to tell "clock not set" (earlier than the library's build
  * date) from a certificate that is really out of date. */
 int mqtls_tls_config_set_wall_clock(mqtls_tls_config *cfg, time_t (*now)(void));
 /* Turns off all checking of the server's identity. Anyone on the path can
@@ -244,17 +267,22 @@ int mqtls_tls_config_set_wall_clock(mqtls_tls_config *cfg, time_t (*now)(void));
  * warning whenever it is used. */
 int mqtls_tls_config_disable_verification_INSECURE(mqtls_tls_config *cfg);
 
-/* Safe after init; wipes our key. */
+/* Safe after init; wipes our key; idempotent. */
 void mqtls_tls_config_free(mqtls_tls_config *cfg);
 
-/* ---- connection --------------------------------------------------------- */
+/* ---- connection ---------------------------------------------------------
+ * Lifecycle: mqtls_tls_init(), mqtls_tls_connect() (and
+ * mqtls_tls_connect_continue() in slices), the transport calls,
+ * mqtls_tls_close(), then connect again or mqtls_tls_free(). */
 
-/* Cannot fail; makes tls safe to free. A macro, as for the config. */
+/* Cannot fail; makes tls safe to free. A macro, as for the config: size
+ * is what the application reserved, which the library checks. */
 #define mqtls_tls_init(tls) mqtls_tls_init_sized((tls), sizeof *(tls))
 void mqtls_tls_init_sized(mqtls_tls *tls, size_t size);
 
 /* Runs the handshake over lower (which must stay valid while tls is used)
- * with hostname for SNI and verification (a name or an IP address). Offers
+ * under cfg (set up; it must outlive tls) with hostname for SNI and
+ * verification (a name or an IP address). Offers
  * the session from mqtls_tls_session_load(), if any. Returns MQTLS_OK, an
  * MQTLS_ERR_TLS_* class (why, verify_flags, alert, mbedtls_error say more),
  * or the lower transport's MQTLS_ERR_NET_* error. Blocks up to the
@@ -280,10 +308,11 @@ const char *mqtls_tls_why(const mqtls_tls *tls);
  * CA the chain ended at). Never NULL: for a NULL or unusable tls, an
  * empty report. Valid until the next connect or free. */
 const mqtls_tls_report *mqtls_tls_get_report(const mqtls_tls *tls);
-/* "TLSv1.2", "TLSv1.3" for the connected session, or "" . */
+/* Returns "TLSv1.2" or "TLSv1.3" for the connected session, or "" (never
+ * NULL). */
 const char *mqtls_tls_version_name(const mqtls_tls *tls);
 
-/* The mbedTLS this library was built with ("mbed TLS 2.28.3",
+/* Returns the mbedTLS this library was built with ("mbed TLS 2.28.3",
  * "Mbed TLS 3.6.6 (PSA crypto)", "Mbed TLS 3.6.6" for a 3.6 without PSA). */
 const char *mqtls_tls_backend(void);
 /* 1 when a host name that is an IP address ("127.0.0.1", "::1") is
@@ -294,10 +323,11 @@ int mqtls_tls_matches_ip_names(void);
 
 /* The negotiated ALPN protocol, or NULL. */
 const char *mqtls_tls_alpn(const mqtls_tls *tls);
-/* The negotiated maximum fragment length in bytes (16384 when none). */
+/* Returns the negotiated maximum fragment length in bytes (16384 when
+ * none). */
 int mqtls_tls_max_fragment(const mqtls_tls *tls);
 
-/* Saves the current session into buf (*len set), to offer on a later
+/* Saves the current session into buf (cap bytes; *len set), to offer on a later
  * connect, even after a restart. Returns MQTLS_ERR_BUFFER_TOO_SMALL with
  * *len the size needed. On TLS 1.2 the session exists when the handshake
  * ends. On TLS 1.3 the server sends it (a ticket) after the handshake,
@@ -313,21 +343,30 @@ int mqtls_tls_session_save(mqtls_tls *tls, uint8_t *buf, size_t cap, size_t *len
  * mqtls_tls_session_save() then saves it (mqtls_tcp_tls does so into its
  * session buffer). NULL removes it. */
 int mqtls_tls_set_session_hook(mqtls_tls *tls, void (*fn)(void *ctx, mqtls_tls *tls), void *ctx);
-/* Offers a saved session on the next mqtls_tls_connect(). */
+/* Offers a saved session, buf[0..len) from mqtls_tls_session_save(), on
+ * the next mqtls_tls_connect() (copied). Returns MQTLS_OK,
+ * MQTLS_ERR_TLS_BAD_SESSION (bytes that are not a session of this build) or
+ * MQTLS_ERR_INVALID_ARG. */
 int mqtls_tls_session_load(mqtls_tls *tls, const uint8_t *buf, size_t len);
 
-/* Fills *out with tls's send, recv and close (ctx = tls). */
+/* Fills *out with tls's send, recv and close (ctx = tls). Returns
+ * MQTLS_OK, or MQTLS_ERR_INVALID_ARG for NULL. */
 int mqtls_tls_transport(mqtls_tls *tls, mqtls_transport *out);
-/* Transport calls. timeout_ms is a deadline for the whole call, across
+/* Transport calls (net/transport.h), with ctx = an mqtls_tls: send writes
+ * up to len bytes of buf, recv reads up to len bytes into buf; each
+ * returns the bytes moved, 0, or an error, as net/transport.h says.
+ * timeout_ms is a deadline for the whole call, across
  * every lower read and write it makes: recv returns 0 when a record has
  * not come whole by then (what came is kept for the next call). After
  * send returns 0, call it again with the same bytes. */
 int mqtls_tls_send(void *ctx, const uint8_t *buf, size_t len, uint32_t timeout_ms);
 int mqtls_tls_recv(void *ctx, uint8_t *buf, size_t len, uint32_t timeout_ms);
-/* Sends close_notify (best effort), closes the lower transport. */
+/* ctx is an mqtls_tls: sends close_notify (best effort), closes the lower
+ * transport. */
 void mqtls_tls_close(void *ctx);
 
-/* Safe after init; wipes session secrets. Does not close lower. */
+/* Safe after init; wipes session secrets; idempotent. Does not close
+ * lower. */
 void mqtls_tls_free(mqtls_tls *tls);
 
 MQTLS_API_END
