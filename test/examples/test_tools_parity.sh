@@ -18,7 +18,7 @@ cleanup() {
 trap cleanup EXIT
 fail() {
     echo "tools parity: $*" >&2
-    [ -f "$dir/mosquitto.log" ] && tail -n 20 "$dir/mosquitto.log" | sed 's/^/  mosquitto.log: /' >&2
+    [ -f "$dir/mosquitto.log" ] && tail -n 60 "$dir/mosquitto.log" | sed 's/^/  mosquitto.log: /' >&2
     exit 1
 }
 . scripts/broker.sh
@@ -74,10 +74,12 @@ watch() {
     done
     sleep 0.2
 }
-# seen: what the watcher printed, once it is done (bounded by its -W).
+# seen: waits (in this shell: a $(...) subshell cannot wait for it, and
+# would read the file before the watcher wrote it) until the watcher is
+# done (bounded by its -W); then $seen is what it printed.
 seen() {
     wait "$watcher" 2>/dev/null
-    cat "$dir/seen"
+    seen=$(cat "$dir/seen")
 }
 
 # same_pub NAME ARGS...: mosquitto_pub ARGS and mqtls-pub ARGS, each
@@ -87,10 +89,12 @@ same_pub() {
     shift 2
     watch "parity/#" "$n"
     mosquitto_pub "$@" >/dev/null 2>"$dir/err" || fail "$name: mosquitto_pub failed: $(cat "$dir/err")"
-    theirs=$(seen)
+    seen
+    theirs=$seen
     watch "parity/#" "$n"
     "$ours_pub" "$@" >/dev/null 2>"$dir/err" || fail "$name: mqtls-pub failed: $(cat "$dir/err")"
-    ours=$(seen)
+    seen
+    ours=$seen
     [ -n "$theirs" ] || fail "$name: mosquitto_pub delivered nothing (watcher: $(cat "$dir/watch.err"))"
     [ "$theirs" = "$ours" ] || fail "$name: mosquitto_pub delivered '$theirs', mqtls-pub '$ours'"
     echo "  $name: $(echo "$ours" | wc -l) message(s), the same"
@@ -120,14 +124,16 @@ same_pub "-V mqttv311 -I prefix -k 30" 1 -h 127.0.0.1 -p "$plain" -t parity/v -m
 for tool in "mosquitto_pub" "$ours_pub"; do
     watch "parity/#" 2
     $tool -h 127.0.0.1 -p "$plain" -t parity/l -l <"$dir/lines" 2>"$dir/err" || fail "$tool -l: $(cat "$dir/err")"
-    eval "lines_$(basename "$tool" | tr -c 'a-z\n' _)=\"\$(seen)\""
+    seen
+    eval "lines_$(basename "$tool" | tr -c 'a-z\n' _)=\"\$seen\""
 done
 [ "$lines_mosquitto_pub" = "$lines_mqtls_pub" ] || fail "-l: '$lines_mosquitto_pub' vs '$lines_mqtls_pub'"
 echo "  -l (a message per line of stdin): the same"
 for tool in "mosquitto_pub" "$ours_pub"; do
     watch "parity/#" 1
     $tool -h 127.0.0.1 -p "$plain" -t parity/s -s <"$dir/lines" 2>"$dir/err" || fail "$tool -s: $(cat "$dir/err")"
-    eval "s_$(basename "$tool" | tr -c 'a-z\n' _)=\"\$(seen)\""
+    seen
+    eval "s_$(basename "$tool" | tr -c 'a-z\n' _)=\"\$seen\""
 done
 [ "$s_mosquitto_pub" = "$s_mqtls_pub" ] || fail "-s: '$s_mosquitto_pub' vs '$s_mqtls_pub'"
 echo "  -s (all of stdin as one message): the same"
@@ -148,7 +154,8 @@ echo "  -r (retained, read back): the same"
 watch "parity/#" 1
 "$ours_pub" -h 127.0.0.1 -p "$tls" $TLSF --tls-name localhost -t parity/name -m named 2>"$dir/err" ||
     fail "--tls-name: $(cat "$dir/err")"
-[ "$(seen)" = "parity/name named" ] || fail "--tls-name: not delivered"
+seen
+[ "$seen" = "parity/name named" ] || fail "--tls-name: not delivered"
 "$ours_pub" -h 127.0.0.1 -p "$tls" $TLSF --tls-name impostor.example -t parity/name -m x 2>"$dir/err" &&
     fail "--tls-name impostor.example: connected to a broker of another name"
 grep -q "impostor.example" "$dir/err" || fail "--tls-name: the refusal does not name it: $(cat "$dir/err")"
@@ -164,7 +171,8 @@ for tool in "mosquitto_sub" "$ours_sub"; do
     sleep 1
     kill -KILL "$victim"
     wait "$victim" 2>/dev/null
-    eval "will_$(basename "$tool" | tr -c 'a-z\n' _)=\"\$(seen)\""
+    seen
+    eval "will_$(basename "$tool" | tr -c 'a-z\n' _)=\"\$seen\""
 done
 [ "$will_mosquitto_sub" = "parity/will gone" ] || fail "mosquitto_sub's will: '$will_mosquitto_sub'"
 [ "$will_mosquitto_sub" = "$will_mqtls_sub" ] || fail "the will: '$will_mosquitto_sub' vs '$will_mqtls_sub'"
@@ -296,7 +304,8 @@ echo "  sub -U -c (unsubscribe a kept session): the same"
 watch "parity/cipher" 1
 "$ours_pub" -h localhost -p "$tls" $TLSF --keyform pem --ciphers TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 \
     --tls-version tlsv1.2 -t parity/cipher -m suite 2>"$dir/err" || fail "--ciphers: $(cat "$dir/err")"
-[ "$(seen)" = "parity/cipher suite" ] || fail "--ciphers: not delivered"
+seen
+[ "$seen" = "parity/cipher suite" ] || fail "--ciphers: not delivered"
 "$ours_pub" -h localhost -p "$tls" $TLSF --ciphers TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 --tls-version tlsv1.2 \
     -t parity/cipher -m x 2>"$dir/err" && fail "--ciphers with an RSA suite connected to an ECDSA broker"
 grep -q "cannot connect" "$dir/err" || fail "--ciphers refusal: $(cat "$dir/err")"
@@ -318,7 +327,8 @@ cp "$dir/cfg/mosquitto_pub" "$dir/cfg/mqtls-pub"
 for tool in mosquitto_pub "$ours_pub"; do
     watch "parity/cfg" 1
     XDG_CONFIG_HOME=$dir/cfg $tool -t parity/cfg -m from-file 2>"$dir/err" || fail "$tool with an options file: $(cat "$dir/err")"
-    [ "$(seen)" = "parity/cfg from-file" ] || fail "$tool with an options file: not delivered"
+    seen
+    [ "$seen" = "parity/cfg from-file" ] || fail "$tool with an options file: not delivered"
 done
 printf -- '-q 3\n' >"$dir/cfg/mqtls-pub"
 XDG_CONFIG_HOME=$dir/cfg "$ours_pub" -t parity/cfg -m x 2>"$dir/err" && fail "an options file with -q 3 was taken"
