@@ -76,12 +76,6 @@ static int explain_verify(const mqtls_tls_facts *f, char *why, size_t cap)
         return say(why, cap, MQTLS_ERR_TLS_CERT_NOT_YET_VALID,
                    "server certificate is not valid until %s (subject %s, issuer %s)",
                    f->not_before, f->subject, f->issuer);
-    if (f->name_mismatch && f->ip_names_unsupported)
-        return say(why, cap, MQTLS_ERR_TLS_HOSTNAME_MISMATCH,
-                   "host name does not match the certificate (wanted %s, certificate names %s): "
-                   "this mbedTLS (2.28) cannot match an IP address; connect by host name, or "
-                   "build mqtls with mbedTLS 3.6",
-                   f->hostname != NULL ? f->hostname : "?", f->names);
     if (f->name_mismatch)
         return say(why, cap, MQTLS_ERR_TLS_HOSTNAME_MISMATCH,
                    "host name does not match the certificate (wanted %s, certificate names %s)",

@@ -167,8 +167,6 @@ typedef struct mqtls_tls_facts {
     unsigned pin_count;
     const char *now, *built; /* the wall clock's date, the library's build date */
     const char *subject, *issuer, *names, *not_before, *not_after, *hostname;
-    bool ip_names_unsupported; /* hostname is an IP address and this mbedTLS
-                                  cannot match iPAddress names */
     /* ALERT */
     unsigned alert;          /* its number */
     bool before_server_hello;

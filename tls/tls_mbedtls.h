@@ -315,10 +315,11 @@ const char *mqtls_tls_version_name(const mqtls_tls *tls);
 /* Returns the mbedTLS this library was built with ("mbed TLS 2.28.3",
  * "Mbed TLS 3.6.6 (PSA crypto)", "Mbed TLS 3.6.6" for a 3.6 without PSA). */
 const char *mqtls_tls_backend(void);
-/* 1 when a host name that is an IP address ("127.0.0.1", "::1") is
- * matched against the certificate's iPAddress names (mbedTLS 3.6); 0 with
- * 2.28, which compares it with DNS names only, so a connect by address
- * fails with MQTLS_ERR_TLS_HOSTNAME_MISMATCH and says so. */
+/* Returns 1: a host name that is an IP address ("127.0.0.1", "::1") is
+ * matched against the certificate's iPAddress names, with mbedTLS 3.6
+ * (by mbedTLS) and with 2.28 (which compares it with DNS names only; mqtls
+ * matches the iPAddress names itself). Kept for programs written when
+ * 2.28 builds returned 0. */
 int mqtls_tls_matches_ip_names(void);
 
 /* The negotiated ALPN protocol, or NULL. */

@@ -97,22 +97,86 @@ static void names_of(char *out, size_t cap, const mbedtls_x509_crt *crt)
         subject_of(out, cap, &crt->subject);
 }
 
-/* The host name is an IP address literal (IPv4 dotted, or IPv6). */
-static bool is_ip_literal(const char *h)
+#if !MQTLS_COMPAT_IP_NAMES
+/* An IPv4 (dotted quad) or IPv6 (RFC 4291 text, "::" allowed, no zone or
+ * embedded IPv4) literal into its 4 or 16 bytes; 0 when it is not one. */
+static size_t parse_ip(const char *h, uint8_t out[16])
 {
-    size_t i, dots = 0;
-    if (h == NULL || h[0] == '\0')
-        return false;
-    if (strchr(h, ':') != NULL)
-        return true;
-    for (i = 0; h[i] != '\0'; i++) {
-        if (h[i] == '.')
-            dots++;
-        else if (h[i] < '0' || h[i] > '9')
-            return false;
+    unsigned v = 0, groups = 0, digits = 0, i;
+    int gap = -1;
+    uint16_t g[8];
+
+    if (strchr(h, ':') == NULL) { /* IPv4 */
+        unsigned octets = 0;
+        for (;; h++) {
+            if (*h >= '0' && *h <= '9' && digits < 3) {
+                v = v * 10 + (unsigned)(*h - '0');
+                digits++;
+                continue;
+            }
+            if (digits == 0 || v > 255 || octets == 4 || (*h != '.' && *h != '\0'))
+                return 0;
+            out[octets++] = (uint8_t)v;
+            v = digits = 0;
+            if (*h == '\0')
+                return octets == 4 ? 4 : 0;
+        }
     }
-    return dots == 3;
+    if (h[0] == ':' && h[1] == ':') {
+        gap = 0;
+        h += 2;
+    }
+    while (*h != '\0') {
+        for (v = digits = 0; digits < 4; h++, digits++) {
+            const char c = *h;
+            const int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                        : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+            if (d < 0)
+                break;
+            v = v * 16 + (unsigned)d;
+        }
+        if (digits == 0 || groups == 8)
+            return 0;
+        g[groups++] = (uint16_t)v;
+        if (*h == '\0')
+            break;
+        if (*h != ':')
+            return 0;
+        h++;
+        if (*h == ':') {
+            if (gap >= 0)
+                return 0;
+            gap = (int)groups;
+            h++;
+        } else if (*h == '\0') {
+            return 0;
+        }
+    }
+    if (gap < 0 ? groups != 8 : groups > 7)
+        return 0;
+    memset(out, 0, 16);
+    for (i = 0; i < groups; i++) {
+        const unsigned at = gap >= 0 && i >= (unsigned)gap ? i + 8 - groups : i;
+        out[2 * at] = (uint8_t)(g[i] >> 8);
+        out[2 * at + 1] = (uint8_t)g[i];
+    }
+    return 16;
 }
+
+/* Whether the certificate's iPAddress names hold the address hostname is. */
+static bool ip_name_matches(const mbedtls_x509_crt *crt, const char *hostname)
+{
+    const mbedtls_x509_sequence *san = &crt->subject_alt_names;
+    uint8_t want[16];
+    const size_t n = hostname != NULL ? parse_ip(hostname, want) : 0;
+
+    for (; n != 0 && san != NULL && san->buf.len != 0; san = san->next)
+        if (((unsigned)san->buf.tag & MBEDTLS_ASN1_TAG_VALUE_MASK) == 7 && san->buf.len == n &&
+            memcmp(san->buf.p, want, n) == 0)
+            return true;
+    return false;
+}
+#endif
 
 int mqtls_tls_verify_callback(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
 {
@@ -125,6 +189,14 @@ int mqtls_tls_verify_callback(void *ctx, mbedtls_x509_crt *crt, int depth, uint3
         names_of(tls->leaf_names, sizeof tls->leaf_names, crt);
         format_date(tls->leaf_not_before, sizeof tls->leaf_not_before, &crt->valid_from);
         format_date(tls->leaf_not_after, sizeof tls->leaf_not_after, &crt->valid_to);
+#if !MQTLS_COMPAT_IP_NAMES
+        /* mbedTLS 2.28 compares a host name with DNS names only: an
+         * address is matched here against the iPAddress names instead
+         * (RFC 6125 6.2), as 3.6 does itself. */
+        if ((*flags & MBEDTLS_X509_BADCERT_CN_MISMATCH) != 0 &&
+            ip_name_matches(crt, mqtls_ssl_hostname(&tls->ssl)))
+            *flags &= ~(uint32_t)MBEDTLS_X509_BADCERT_CN_MISMATCH;
+#endif
     }
     if (tls->cfg->time_policy == MQTLS_TLS_TIME_DEFER_UNTIL_CLOCK_SET && mqtls_tls_clock_not_set(tls->cfg))
         *flags &= ~dates; /* chain and signatures still count */
@@ -220,7 +292,6 @@ int mqtls_tls_explain_failure(mqtls_tls_impl *tls, int mret)
         f.not_before = tls->leaf_not_before;
         f.not_after = tls->leaf_not_after;
         f.hostname = mqtls_ssl_hostname(&tls->ssl);
-        f.ip_names_unsupported = !MQTLS_COMPAT_IP_NAMES && is_ip_literal(f.hostname);
     } else if (mret == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE) {
         f.kind = MQTLS_FAIL_ALERT;
         tls->rep.alert = (uint8_t)mqtls_ssl_alert(&tls->ssl);
