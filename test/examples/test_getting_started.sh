@@ -31,6 +31,18 @@ for p in $demo_pkgs; do
 done
 grep -q '^demo: demo-deps$' Makefile || fail "make demo does not install the demo's packages only"
 
+# The test PKI is reused while it is good: certs/valid.sh passes the one
+# in build/certs, and fails (naming it) a copy whose device certificate
+# has expired.
+sh certs/valid.sh build/certs || fail "certs/valid.sh refuses build/certs"
+mkdir -p "$tmp/pki"
+cp build/certs/*.crt build/certs/*.crl "$tmp/pki/"
+cp build/certs/device-expired.crt "$tmp/pki/device-001.crt"
+if out=$(sh certs/valid.sh "$tmp/pki"); then
+    fail "certs/valid.sh took a PKI with an expired device-001.crt"
+fi
+case "$out" in *device-001.crt*) ;; *) fail "certs/valid.sh said: $out" ;; esac
+
 awk '/^```sh$/ { on = 1; next } on && /^```$/ { on = 0; next } on { print }' "$doc" >"$tmp/lines.sh"
 [ -s "$tmp/lines.sh" ] || fail "no sh blocks in $doc"
 {

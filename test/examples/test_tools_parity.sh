@@ -249,7 +249,8 @@ echo "  --max-payload: a larger message reported and skipped, the next received"
 
 # The sub-only flags, ours and theirs on the same retained and live
 # messages: -F (every 3.1.1 code but the times, then %j without its time
-# stamp, with and without --pretty), -N, -R, -T, --retained-only.
+# stamp, with and without --pretty; the times after), -N, -R, -T,
+# --retained-only.
 mosquitto_pub -h 127.0.0.1 -p "$plain" -t parity/keep/a -r -q 1 -m 'say "hi"' || fail "retained a"
 mosquitto_pub -h 127.0.0.1 -p "$plain" -t parity/keep/b -r -q 1 -m "$(printf 'two\tparts')" || fail "retained b"
 # subs ARGS...: mosquitto_sub ARGS and mqtls-sub ARGS (a live message
@@ -279,6 +280,18 @@ subs -t 'parity/keep/#' -C 1 -R -v
 subs -t 'parity/keep/#' -C 2 -T parity/keep/a -v
 subs -t 'parity/keep/#' --retained-only -v
 subs -t 'parity/keep/#' -E
+# The time codes (%I ISO 8601, %U Unix time with nanoseconds, %j's "tst"):
+# the same shape from both (digits aside), and the time now.
+for tool in mosquitto_sub "$ours_sub"; do
+    $tool -h 127.0.0.1 -p "$plain" -t parity/keep/a -C 1 -W 10 -F '%I|%U|%j' \
+        >"$dir/time.$(basename "$tool")" 2>"$dir/sub.err" || fail "$tool -F %I|%U|%j: $(cat "$dir/sub.err")"
+    u=$(cut -d'|' -f2 "$dir/time.$(basename "$tool")" | cut -d. -f1)
+    now=$(date +%s)
+    [ "$u" -ge $((now - 10)) ] && [ "$u" -le $((now + 1)) ] || fail "$tool %U printed $u, now is $now"
+done
+[ "$(tr 0-9 9 <"$dir/time.mosquitto_sub")" = "$(tr 0-9 9 <"$dir/time.mqtls-sub")" ] ||
+    fail "-F '%I|%U|%j': mqtls-sub printed $(cat "$dir/time.mqtls-sub"), mosquitto_sub $(cat "$dir/time.mosquitto_sub")"
+echo "  sub -F '%I|%U|%j' (the time codes): the same shape, the time now"
 # --remove-retained: both clear what they see retained.
 for tool in mosquitto_sub "$ours_sub"; do
     mosquitto_pub -h 127.0.0.1 -p "$plain" -t parity/gone -r -m stale || fail "retained"
