@@ -63,7 +63,7 @@ CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 # interfaces below it.
 LIB_SRCS := net/error.c net/version.c net/clock_posix.c net/tcp_posix.c mqtt/utf8.c mqtt/topic.c mqtt/store.c \
             mqtt/backoff.c mqtt/client.c mqtt/posix/store_file.c mqtt/store_flash.c \
-            mqtt/codec.c net/flash.c net/blobs_flash.c tls/tls_mbedtls.c tls/tls_config.c tls/tls_verify.c tls/tls_explain.c tls/tls_compat.c tls/tls_compat_crypto.c tls/bundle.c tls/castore.c tls/ca_update.c tls/identity.c tls/identity_csr.c tls/onboard.c tls/tcp_tls.c net/crc32.c net/blobs.c \
+            mqtt/codec.c net/flash.c net/blobs_flash.c tls/tls_mbedtls.c tls/tls_config.c tls/tls_verify.c tls/tls_explain.c tls/tls_compat.c tls/tls_compat_crypto.c tls/tls_compat_signer.c tls/signer.c tls/bundle.c tls/castore.c tls/ca_update.c tls/identity.c tls/identity_csr.c tls/onboard.c tls/tcp_tls.c net/crc32.c net/blobs.c \
             net/blobs_posix.c net/flash_file.c
 # Debian 12 ships no mbedtls.pc.
 TLS_LIBS := $(MBEDTLS_LDFLAGS) -lmbedtls -lmbedx509 -lmbedcrypto -lcares

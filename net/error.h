@@ -188,7 +188,17 @@ MQTLS_API_BEGIN
     X(MQTLS_ERR_UPDATE_OLD_VERSION, -514,                                        \
       "CA update is not newer than the installed bundle (downgrade or replay)")  \
     X(MQTLS_ERR_UPDATE_PROBE_FAILED, -515,                                       \
-      "the updated CAs could not verify the broker: update rolled back")
+      "the updated CAs could not verify the broker: update rolled back")         \
+    X(MQTLS_ERR_KEY_PIN, -600,                                                   \
+      "the token refused the PIN for our key (wrong or locked)")                 \
+    X(MQTLS_ERR_KEY_NOT_FOUND, -601, "our key is not in the token (no such object)") \
+    X(MQTLS_ERR_KEY_TOKEN_GONE, -602,                                            \
+      "the token holding our key is not there (removed, or its module failed)")  \
+    X(MQTLS_ERR_KEY_MODULE, -603,                                                \
+      "the PKCS#11 module could not be loaded or started")                      \
+    X(MQTLS_ERR_KEY_SIGN, -604, "the device holding our key failed to sign")      \
+    X(MQTLS_ERR_KEY_UNSUPPORTED, -605,                                           \
+      "this key or this build cannot sign through a signer (P-256 only; see docs/keys.md)")
 
 typedef enum mqtls_err {
 #define MQTLS_ERROR_ENUM_(name, value, text) name = (value),
@@ -207,7 +217,9 @@ const char *mqtls_errname(int err);
 /* 1 when err is a refusal that retrying cannot fix: the broker said no
  * (CONNACK 1, 2, 4, 5) or the TLS identity check failed (our certificate
  * refused; the broker's untrusted, for another name or expired; nothing
- * trusted). The client's backoff waits its slow schedule after one, and a
+ * trusted), or our key cannot be used (a refused PIN, a key or token not
+ * there, a module that does not load, an unsupported key). The client's
+ * backoff waits its slow schedule after one, and a
  * tool that reconnects stops on it. 0 otherwise. Inline: mqtt/ uses it and
  * links nothing of net/ for it. */
 static inline int mqtls_err_is_refusal(int err)
@@ -222,6 +234,11 @@ static inline int mqtls_err_is_refusal(int err)
     case MQTLS_ERR_TLS_HOSTNAME_MISMATCH:
     case MQTLS_ERR_TLS_CERT_EXPIRED:
     case MQTLS_ERR_TLS_NO_TRUST:
+    case MQTLS_ERR_KEY_PIN:
+    case MQTLS_ERR_KEY_NOT_FOUND:
+    case MQTLS_ERR_KEY_TOKEN_GONE:
+    case MQTLS_ERR_KEY_MODULE:
+    case MQTLS_ERR_KEY_UNSUPPORTED:
         return 1;
     default:
         return 0;

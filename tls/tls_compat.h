@@ -124,6 +124,26 @@ int mqtls_pk_check_pair(const mbedtls_pk_context *pub, const mbedtls_pk_context 
 /* ECDSA or RSA signature of a SHA-256 hash (DER for ECDSA). */
 int mqtls_pk_sign_sha256(mbedtls_pk_context *pk, const uint8_t hash[32], uint8_t *sig,
                          size_t cap, size_t *sig_len, mqtls_rng *rng);
+/* A pk context whose private half is signer (tls/signer.h), its public
+ * half pub (0x04 X Y): tls_compat_signer.c. 0, an mbedTLS error, or
+ * MBEDTLS_ERR_PK_FEATURE_UNAVAILABLE where this build has no such backend
+ * (3.6: PSA key ids instead). */
+struct mqtls_signer;
+int mqtls_pk_setup_signer(mbedtls_pk_context *pk, const struct mqtls_signer *signer,
+                          const uint8_t pub[65]);
+/* The MQTLS_ERR_KEY_* error the signer behind pk last returned (a failed
+ * handshake signature), or 0 (none, or not a signer's pk). */
+int mqtls_pk_signer_error(const mbedtls_pk_context *pk);
+/* What mbedTLS returns from a handshake whose signer failed. */
+#if MQTLS_MBEDTLS_3
+#define MQTLS_COMPAT_SIGNER_FAILED MBEDTLS_ERR_PK_FEATURE_UNAVAILABLE /* no signers on 3.6 */
+#else
+#define MQTLS_COMPAT_SIGNER_FAILED MBEDTLS_ERR_PK_HW_ACCEL_FAILED
+#endif
+/* The same for a SHA-256, SHA-384 or SHA-512 digest (by its length);
+ * -1 for another length. */
+int mqtls_pk_sign_hash(mbedtls_pk_context *pk, const uint8_t *hash, size_t hash_len,
+                       uint8_t *sig, size_t cap, size_t *sig_len, mqtls_rng *rng);
 /* An EC key on P-256. */
 bool mqtls_pk_is_p256(const mbedtls_pk_context *pk);
 /* The public point of a P-256 key, uncompressed (0x04 X Y). 0 or -1. */

@@ -228,13 +228,24 @@ int mqtls_pk_check_pair(const mbedtls_pk_context *pub, const mbedtls_pk_context 
 int mqtls_pk_sign_sha256(mbedtls_pk_context *pk, const uint8_t hash[32], uint8_t *sig,
                          size_t cap, size_t *sig_len, mqtls_rng *rng)
 {
+    return mqtls_pk_sign_hash(pk, hash, 32, sig, cap, sig_len, rng);
+}
+
+int mqtls_pk_sign_hash(mbedtls_pk_context *pk, const uint8_t *hash, size_t hash_len,
+                       uint8_t *sig, size_t cap, size_t *sig_len, mqtls_rng *rng)
+{
+    const mbedtls_md_type_t md = hash_len == 32 ? MBEDTLS_MD_SHA256
+                                 : hash_len == 48 ? MBEDTLS_MD_SHA384
+                                 : hash_len == 64 ? MBEDTLS_MD_SHA512
+                                                  : MBEDTLS_MD_NONE;
+    if (md == MBEDTLS_MD_NONE)
+        return -1;
 #if MQTLS_MBEDTLS_3
-    return mbedtls_pk_sign(pk, MBEDTLS_MD_SHA256, hash, 32, sig, cap, sig_len, mqtls_rng_random,
-                           rng);
+    return mbedtls_pk_sign(pk, md, hash, hash_len, sig, cap, sig_len, mqtls_rng_random, rng);
 #else
     /* 2.28 writes up to MBEDTLS_PK_SIGNATURE_MAX_SIZE without a capacity. */
     uint8_t tmp[MBEDTLS_PK_SIGNATURE_MAX_SIZE];
-    int ret = mbedtls_pk_sign(pk, MBEDTLS_MD_SHA256, hash, 32, tmp, sig_len, mqtls_rng_random, rng);
+    int ret = mbedtls_pk_sign(pk, md, hash, hash_len, tmp, sig_len, mqtls_rng_random, rng);
     if (ret == 0 && *sig_len > cap)
         ret = -1;
     if (ret == 0)

@@ -2,6 +2,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "tls/tls_internal.h"
+#include "tls/signer.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -232,6 +233,82 @@ int mqtls_tls_config_add_ca_file(mqtls_tls_config *cfg, const char *path, size_t
     return ret;
 }
 
+/* Moves a checked certificate and key into the configuration: the old
+ * pair is freed (the key zeroized), the new one moves into the objects the
+ * configuration points at, and *cert, *key, *handle are left empty. */
+static int install_identity(mqtls_tls_cfg_impl *cfg, mbedtls_x509_crt *cert,
+                            mbedtls_pk_context *key, mqtls_key_handle *handle)
+{
+    /* mbedTLS appends to a list on every call; own_cert and own_key are
+     * the same objects each time, so register them once. */
+    if (!cfg->own_registered &&
+        mbedtls_ssl_conf_own_cert(&cfg->conf, &cfg->own_cert, &cfg->own_key) != 0)
+        return MQTLS_ERR_TLS_OUT_OF_MEMORY;
+    cfg->own_registered = true;
+    mbedtls_x509_crt_free(&cfg->own_cert);
+    mbedtls_pk_free(&cfg->own_key);
+    mqtls_pk_unseal(cfg->own_key_psa);
+    cfg->own_cert = *cert;
+    cfg->own_key = *key;
+    cfg->own_key_psa = *handle;
+    memset(handle, 0, sizeof *handle);
+    cfg->has_identity = true;
+    mbedtls_x509_crt_init(cert);
+    mbedtls_pk_init(key);
+    return MQTLS_OK;
+}
+
+/* Parses cert[0..cert_len) (PEM with its NUL, or DER) into crt. */
+static int parse_own_cert(mbedtls_x509_crt *crt, const uint8_t *cert, size_t cert_len)
+{
+    unsigned char *c = nul_terminated(cert, cert_len);
+    int mret;
+    if (c == NULL)
+        return MQTLS_ERR_TLS_OUT_OF_MEMORY;
+    mret = mbedtls_x509_crt_parse(crt, c,
+                                  mqtls_bundle_looks_like_pem(cert, cert_len) ? cert_len + 1 : cert_len);
+    mbedtls_free(c);
+    return mret == 0 ? MQTLS_OK : MQTLS_ERR_TLS_BAD_CERT; /* > 0: part of the chain failed */
+}
+
+int mqtls_tls_config_set_identity_signer(mqtls_tls_config *pub, const uint8_t *cert,
+                                         size_t cert_len, const mqtls_signer *signer)
+{
+    mbedtls_x509_crt new_cert;
+    mbedtls_pk_context new_key;
+    mqtls_key_handle no_handle;
+    uint8_t point[65], cert_point[65];
+    int ret;
+    CFG(pub);
+
+    memset(&no_handle, 0, sizeof no_handle);
+    if (cert == NULL || cert_len == 0 || signer == NULL || signer->public_key == NULL ||
+        signer->sign == NULL)
+        return MQTLS_ERR_INVALID_ARG;
+    mbedtls_x509_crt_init(&new_cert);
+    mbedtls_pk_init(&new_key);
+    ret = parse_own_cert(&new_cert, cert, cert_len);
+    if (ret == MQTLS_OK)
+        ret = signer->public_key(signer->ctx, point);
+    /* The certificate must carry the signer's key: P-256, the same point. */
+    if (ret == MQTLS_OK && (!mqtls_pk_is_p256(&new_cert.pk) ||
+                            mqtls_pk_p256_point(&new_cert.pk, cert_point) != 0 ||
+                            memcmp(point, cert_point, sizeof point) != 0))
+        ret = MQTLS_ERR_TLS_KEY_MISMATCH;
+    if (ret == MQTLS_OK) {
+        const int mret = mqtls_pk_setup_signer(&new_key, signer, point);
+        ret = mret == 0 ? MQTLS_OK
+              : mret == MBEDTLS_ERR_PK_FEATURE_UNAVAILABLE ? MQTLS_ERR_KEY_UNSUPPORTED
+              : mret == MBEDTLS_ERR_PK_ALLOC_FAILED ? MQTLS_ERR_TLS_OUT_OF_MEMORY
+                                                    : MQTLS_ERR_TLS_KEY_MISMATCH;
+    }
+    if (ret == MQTLS_OK)
+        ret = install_identity(cfg, &new_cert, &new_key, &no_handle);
+    mbedtls_x509_crt_free(&new_cert);
+    mbedtls_pk_free(&new_key);
+    return ret;
+}
+
 int mqtls_tls_config_set_identity(mqtls_tls_config *pub, const uint8_t *cert, size_t cert_len,
                                   const uint8_t *key, size_t key_len, const char *passphrase)
 {
@@ -280,26 +357,7 @@ int mqtls_tls_config_set_identity(mqtls_tls_config *pub, const uint8_t *cert, si
         ret = MQTLS_ERR_TLS_BAD_KEY;
         goto out;
     }
-    /* mbedTLS appends to a list on every call; own_cert and own_key are
-     * the same objects each time, so register them once. */
-    if (!cfg->own_registered &&
-        mbedtls_ssl_conf_own_cert(&cfg->conf, &cfg->own_cert, &cfg->own_key) != 0) {
-        ret = MQTLS_ERR_TLS_OUT_OF_MEMORY;
-        goto out;
-    }
-    cfg->own_registered = true;
-    /* Swap in: the old pair is freed (the key zeroized), the new one moves
-     * into the objects the configuration points at. */
-    mbedtls_x509_crt_free(&cfg->own_cert);
-    mbedtls_pk_free(&cfg->own_key);
-    mqtls_pk_unseal(cfg->own_key_psa);
-    cfg->own_cert = new_cert;
-    cfg->own_key = new_key;
-    cfg->own_key_psa = new_handle;
-    memset(&new_handle, 0, sizeof new_handle);
-    cfg->has_identity = true;
-    mbedtls_x509_crt_init(&new_cert);
-    mbedtls_pk_init(&new_key);
+    ret = install_identity(cfg, &new_cert, &new_key, &new_handle);
 out:
     mbedtls_x509_crt_free(&new_cert);
     mbedtls_pk_free(&new_key); /* zeroizes a key that was not taken */

@@ -266,6 +266,13 @@ int mqtls_tls_explain_failure(mqtls_tls_impl *tls, int mret)
     f.own_subject = own;
     f.lower_error = tls->lower_error;
     f.record_minor = -1;
+    if (mret == MQTLS_COMPAT_SIGNER_FAILED && mqtls_pk_signer_error(&tls->cfg->own_key) != 0) {
+        /* Our key's signer (tls/signer.h) failed to sign the handshake. */
+        const int err = mqtls_pk_signer_error(&tls->cfg->own_key);
+        mqtls_tls_say(tls, "our key could not sign the handshake: %s (%s)", mqtls_strerror(err),
+                      mqtls_errname(err));
+        return err;
+    }
     if (mret == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) {
         const uint32_t v = tls->rep.verify_flags = mbedtls_ssl_get_verify_result(&tls->ssl);
         time_t t = tls->cfg->wall_clock();

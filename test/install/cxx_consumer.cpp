@@ -22,6 +22,7 @@
 #include "tls/ca_update.h"
 #include "tls/castore.h"
 #include "tls/identity.h"
+#include "tls/signer.h"
 #include "tls/tcp_tls.h"
 #include "tls/tls_mbedtls.h"
 

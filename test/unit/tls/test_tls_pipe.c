@@ -13,6 +13,7 @@
 
 #include "test/unit/suites.h"
 #include "tls/castore.h"
+#include "tls/signer.h"
 #include "tls/tls_compat.h" /* the server below runs on either mbedTLS */
 #include "tls/tls_mbedtls.h"
 
@@ -583,6 +584,151 @@ START_TEST(a_handshake_in_slices_ends_when_closed)
 }
 END_TEST
 
+/* ---- the signer seam (tls/signer.h) ---------------------------------------- */
+
+/* A signer that counts its calls and can be told to fail, over the
+ * software key. */
+static struct counting {
+    mqtls_soft_signer soft;
+    mqtls_signer inner;
+    unsigned signs, hash_lens;
+    int fail_with;
+} counting;
+
+static int counting_public_key(void *ctx, uint8_t pub[65])
+{
+    (void)ctx;
+    return counting.inner.public_key(counting.inner.ctx, pub);
+}
+
+static int counting_sign(void *ctx, const uint8_t *hash, size_t hash_len, uint8_t *sig,
+                         size_t cap, size_t *sig_len)
+{
+    (void)ctx;
+    counting.signs++;
+    counting.hash_lens |= (unsigned)hash_len;
+    if (counting.fail_with != 0)
+        return counting.fail_with;
+    return counting.inner.sign(counting.inner.ctx, hash, hash_len, sig, cap, sig_len);
+}
+
+static mqtls_signer counting_signer(const char *key_file)
+{
+    static uint8_t pem[4096];
+    mqtls_signer s = {NULL, counting_public_key, counting_sign};
+    FILE *f = fopen(key_file, "rb");
+    size_t n;
+    ck_assert_ptr_nonnull(f);
+    n = fread(pem, 1, sizeof pem, f);
+    fclose(f);
+    memset(&counting, 0, sizeof counting);
+    mqtls_soft_signer_init(&counting.soft);
+    ck_assert_int_eq(mqtls_soft_signer_load(&counting.soft, pem, n, NULL), MQTLS_OK);
+    ck_assert_int_eq(mqtls_soft_signer_interface(&counting.soft, &counting.inner), MQTLS_OK);
+    return s;
+}
+
+static size_t read_all(const char *path, uint8_t *buf, size_t cap)
+{
+    FILE *f = fopen(path, "rb");
+    size_t n;
+    ck_assert_ptr_nonnull(f);
+    n = fread(buf, 1, cap, f);
+    fclose(f);
+    return n;
+}
+
+/* The handshake's signature comes from the signer, not from key bytes
+ * given to the configuration: the configuration never had any. */
+START_TEST(a_signer_signs_the_handshake)
+{
+    static uint8_t cert[4096];
+    const size_t cert_len = read_all(CERTS "device-001.crt", cert, sizeof cert);
+    const mqtls_signer s = counting_signer(CERTS "device-001.key");
+    int ret;
+
+    server_start("server-a-chain.pem", "server-a.key");
+    mqtls_tls_config_init(&cfg);
+    ck_assert_int_eq(mqtls_tls_config_setup(&cfg), MQTLS_OK);
+    ck_assert_int_eq(mqtls_tls_config_add_ca_file(&cfg, CERTS "bundle-current.pem", NULL), MQTLS_OK);
+    mqtls_tls_init(&tls);
+    ret = mqtls_tls_config_set_identity_signer(&cfg, cert, cert_len, &s);
+#if MQTLS_MBEDTLS_3
+    /* 3.6 takes PSA key ids instead (docs/keys.md). */
+    ck_assert_int_eq(ret, MQTLS_ERR_KEY_UNSUPPORTED);
+#else
+    ck_assert_int_eq(ret, MQTLS_OK);
+    ck_assert_msg(mqtls_tls_connect(&tls, &cfg, &pipe_transport, "localhost") == MQTLS_OK, "%s",
+                  mqtls_tls_why(&tls));
+    ck_assert_uint_eq(counting.signs, 1); /* CertificateVerify */
+    ck_assert_ptr_nonnull(mbedtls_ssl_get_peer_cert(&srv.ssl));
+    mqtls_tls_close(&tls);
+#endif
+    mqtls_soft_signer_free(&counting.soft);
+    mqtls_soft_signer_free(&counting.soft); /* idempotent */
+}
+END_TEST
+
+/* A certificate for another key is refused before any handshake; a
+ * signer that fails fails the handshake with its own error, in words. */
+START_TEST(a_signer_is_checked_against_the_certificate_and_its_failure_named)
+{
+    static uint8_t cert[4096];
+    const size_t cert_len = read_all(CERTS "device-002.crt", cert, sizeof cert);
+    static uint8_t cert1[4096];
+    const size_t cert1_len = read_all(CERTS "device-001.crt", cert1, sizeof cert1);
+    const mqtls_signer s = counting_signer(CERTS "device-001.key");
+
+    server_start("server-a-chain.pem", "server-a.key");
+    mqtls_tls_config_init(&cfg);
+    ck_assert_int_eq(mqtls_tls_config_setup(&cfg), MQTLS_OK);
+    ck_assert_int_eq(mqtls_tls_config_add_ca_file(&cfg, CERTS "bundle-current.pem", NULL), MQTLS_OK);
+    mqtls_tls_init(&tls);
+#if !MQTLS_MBEDTLS_3
+    ck_assert_int_eq(mqtls_tls_config_set_identity_signer(&cfg, cert, cert_len, &s),
+                     MQTLS_ERR_TLS_KEY_MISMATCH);
+    ck_assert_int_eq(mqtls_tls_config_set_identity_signer(&cfg, cert1, cert1_len, &s), MQTLS_OK);
+    counting.fail_with = MQTLS_ERR_KEY_TOKEN_GONE;
+    ck_assert_int_eq(mqtls_tls_connect(&tls, &cfg, &pipe_transport, "localhost"),
+                     MQTLS_ERR_KEY_TOKEN_GONE);
+    ck_assert_str_eq(mqtls_tls_why(&tls), "our key could not sign the handshake: the token holding "
+                                          "our key is not there (removed, or its module failed) "
+                                          "(MQTLS_ERR_KEY_TOKEN_GONE)");
+    ck_assert_int_eq(mqtls_err_is_refusal(MQTLS_ERR_KEY_TOKEN_GONE), 1);
+#else
+    (void)cert_len;
+    (void)cert1_len;
+    (void)s;
+#endif
+    ck_assert_int_eq(mqtls_tls_config_set_identity_signer(&cfg, cert, cert_len, NULL),
+                     MQTLS_ERR_INVALID_ARG);
+    mqtls_soft_signer_free(&counting.soft);
+}
+END_TEST
+
+START_TEST(the_soft_signer_takes_p256_keys_only)
+{
+    static uint8_t pem[8192];
+    mqtls_soft_signer s;
+    mqtls_signer out;
+    uint8_t pub[65];
+    size_t n = read_all(CERTS "device-rsa.key", pem, sizeof pem);
+
+    mqtls_soft_signer_init(&s);
+    ck_assert_int_eq(mqtls_soft_signer_load(&s, pem, n, NULL), MQTLS_ERR_KEY_UNSUPPORTED);
+    ck_assert_int_eq(mqtls_soft_signer_load(&s, (const uint8_t *)"junk", 4, NULL),
+                     MQTLS_ERR_TLS_BAD_KEY);
+    ck_assert_int_eq(mqtls_soft_signer_interface(&s, &out), MQTLS_OK);
+    ck_assert_int_eq(out.public_key(out.ctx, pub), MQTLS_ERR_KEY_NOT_FOUND); /* nothing loaded */
+    n = read_all(CERTS "device-001.pem.enc.key", pem, sizeof pem);
+    ck_assert_int_eq(mqtls_soft_signer_load(&s, pem, n, "mqtls-test"), MQTLS_OK);
+    ck_assert_int_eq(out.public_key(out.ctx, pub), MQTLS_OK);
+    ck_assert_uint_eq(pub[0], 0x04);
+    mqtls_soft_signer_free(&s);
+    ck_assert_ptr_null(s.impl_);
+}
+END_TEST
+
 Suite *tls_pipe_suite(void)
 {
     Suite *s = suite_create("tls_pipe");
@@ -600,6 +746,9 @@ Suite *tls_pipe_suite(void)
     tcase_add_test(tc, read_ahead_takes_many_records_in_one_read);
     tcase_add_test(tc, a_handshake_in_slices_returns_between_its_steps);
     tcase_add_test(tc, a_handshake_in_slices_ends_when_closed);
+    tcase_add_test(tc, a_signer_signs_the_handshake);
+    tcase_add_test(tc, a_signer_is_checked_against_the_certificate_and_its_failure_named);
+    tcase_add_test(tc, the_soft_signer_takes_p256_keys_only);
     suite_add_tcase(s, tc);
     return s;
 }
