@@ -48,7 +48,9 @@ WARNINGS := -Wall -Wextra -Werror -Wshadow -Wconversion -Wsign-conversion \
             -Wold-style-definition -Wpointer-arith -Wcast-qual -Wundef \
             -Wvla -Wformat=2 -Wwrite-strings -Wswitch-default -Wnull-dereference
 # Ours come after the user's CFLAGS, so a user's flags cannot remove them.
-REQUIRED := -std=c99 $(WARNINGS) -I. $(MBEDTLS_CFLAGS) -DMQTLS_CLIENT_LOG=1 -DMQTLS_CLIENT_LOCK=1 -DMQTLS_CLIENT_QOS2_GUARD=1 \
+# PKCS#11's types come from p11-kit's pkcs11.h (tls/pkcs11.c).
+P11_CFLAGS := $(shell pkg-config --cflags p11-kit-1 2>/dev/null || echo -I/usr/include/p11-kit-1)
+REQUIRED := -std=c99 $(WARNINGS) -I. $(P11_CFLAGS) $(MBEDTLS_CFLAGS) -DMQTLS_CLIENT_LOG=1 -DMQTLS_CLIENT_LOCK=1 -DMQTLS_CLIENT_QOS2_GUARD=1 \
             -DMQTLS_CLIENT_ACK_BATCH=1 -DMQTLS_CLIENT_STORE_POLICY=1 -DMQTLS_TCP_CARES=1
 ALL_CFLAGS = $(CFLAGS) $(REQUIRED)
 # Dependency files for single-object compiles; the multi-source test and
@@ -63,7 +65,7 @@ CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 # interfaces below it.
 LIB_SRCS := net/error.c net/version.c net/clock_posix.c net/tcp_posix.c mqtt/utf8.c mqtt/topic.c mqtt/store.c \
             mqtt/backoff.c mqtt/client.c mqtt/posix/store_file.c mqtt/store_flash.c \
-            mqtt/codec.c net/flash.c net/blobs_flash.c tls/tls_mbedtls.c tls/tls_config.c tls/tls_verify.c tls/tls_explain.c tls/tls_compat.c tls/tls_compat_crypto.c tls/tls_compat_signer.c tls/signer.c tls/bundle.c tls/castore.c tls/ca_update.c tls/identity.c tls/identity_csr.c tls/onboard.c tls/tcp_tls.c net/crc32.c net/blobs.c \
+            mqtt/codec.c net/flash.c net/blobs_flash.c tls/tls_mbedtls.c tls/tls_config.c tls/tls_verify.c tls/tls_explain.c tls/tls_compat.c tls/tls_compat_crypto.c tls/tls_compat_signer.c tls/signer.c tls/pkcs11.c tls/bundle.c tls/castore.c tls/ca_update.c tls/identity.c tls/identity_csr.c tls/onboard.c tls/tcp_tls.c net/crc32.c net/blobs.c \
             net/blobs_posix.c net/flash_file.c
 # Debian 12 ships no mbedtls.pc.
 TLS_LIBS := $(MBEDTLS_LDFLAGS) -lmbedtls -lmbedx509 -lmbedcrypto -lcares
@@ -92,7 +94,7 @@ UNIT_BIN  := $(BUILD)/test/unit_tests
 INTEGRATION_SRCS := test/integration/runner.c test/integration/broker.c test/integration/fault.c \
                     test/integration/test_tls_broker.c test/integration/test_client_broker.c \
                     test/integration/test_rollover.c test/integration/test_onboarding.c \
-                    test/integration/test_tools.c \
+                    test/integration/test_tools.c test/integration/test_pkcs11.c \
                     test/unit/testutil.c
 INTEGRATION_BIN  := $(BUILD)/test/integration_tests
 HEADERS += $(wildcard test/integration/*.h)

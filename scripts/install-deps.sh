@@ -32,6 +32,9 @@ libgcc-12-dev-armhf-cross
 binutils-arm-linux-gnueabihf
 qemu-system-arm
 picolibc-arm-none-eabi
+softhsm2
+opensc
+libp11-kit-dev
 "
 
 # 32-bit builds run on ARM Linux under QEMU's user-mode emulator (make

@@ -14,6 +14,7 @@ Suite *client_broker_suite(void);
 Suite *rollover_suite(void);
 Suite *onboarding_suite(void);
 Suite *tools_suite(void);
+Suite *pkcs11_suite(void);
 
 int main(int argc, char **argv)
 {
@@ -29,6 +30,7 @@ int main(int argc, char **argv)
     srunner_add_suite(runner, rollover_suite());
     srunner_add_suite(runner, onboarding_suite());
     srunner_add_suite(runner, tools_suite());
+    srunner_add_suite(runner, pkcs11_suite());
 
     printf("suites built against %s\n", mqtls_tls_backend());
     if (argc > 1)

@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* A key that never leaves its token: SoftHSM (a token of each test's own,
+ * made by pkcs11_token.sh in a temp dir), mutual TLS to Mosquitto with the
+ * key used through tls/pkcs11.h. On mbedTLS 2.28, where the signer seam
+ * is (tls/signer.h); a 3.6 build says so. */
+#define _POSIX_C_SOURCE 200809L
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mqtt/codec.h"
+#include "net/tcp_posix.h"
+#include "test/integration/broker.h"
+#include "tls/pkcs11.h"
+#include "tls/tls_mbedtls.h"
+
+#define MODULE "/usr/lib/softhsm/libsofthsm2.so"
+#define URI "pkcs11:token=mqtls;object=device"
+
+static broker brk;
+static char dir[160];
+static mqtls_tls_config cfg;
+static mqtls_tls tls;
+static mqtls_tcp tcp;
+static mqtls_pkcs11_key key;
+static uint8_t cert[4096];
+static size_t cert_len;
+
+/* A signer that counts the token's signatures. */
+static mqtls_signer token_signer;
+static unsigned signs;
+
+static int counting_public_key(void *ctx, uint8_t pub[65])
+{
+    (void)ctx;
+    return token_signer.public_key(token_signer.ctx, pub);
+}
+
+static int counting_sign(void *ctx, const uint8_t *hash, size_t hash_len, uint8_t *sig,
+                         size_t cap, size_t *sig_len)
+{
+    (void)ctx;
+    signs++;
+    return token_signer.sign(token_signer.ctx, hash, hash_len, sig, cap, sig_len);
+}
+
+static void setup(void)
+{
+    char cmd[512], conf[256], path[256];
+    FILE *f;
+
+    /* Under the runner's temp dir, removed even when a test fails. */
+    const char *tmp = getenv("MQTLS_TEST_TMP");
+    snprintf(dir, sizeof dir, "%s/p11-XXXXXX", tmp != NULL ? tmp : "/tmp");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(cmd, sizeof cmd, "sh %s/test/integration/pkcs11_token.sh %s %s", MQTLS_SOURCE_DIR,
+             dir, CERTS);
+    ck_assert_int_eq(system(cmd), 0);
+    snprintf(conf, sizeof conf, "%s/softhsm2.conf", dir);
+    setenv("SOFTHSM2_CONF", conf, 1);
+    snprintf(path, sizeof path, "%s/device.crt", dir);
+    f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    cert_len = fread(cert, 1, sizeof cert, f);
+    fclose(f);
+    mqtls_pkcs11_init(&key);
+    mqtls_tls_config_init(&cfg);
+    ck_assert_int_eq(mqtls_tls_config_setup(&cfg), MQTLS_OK);
+    ck_assert_int_eq(mqtls_tls_config_add_ca_file(&cfg, CERTS "root-a.crt", NULL), MQTLS_OK);
+    mqtls_tls_init(&tls);
+    mqtls_tcp_init(&tcp);
+    signs = 0;
+}
+
+static void teardown(void)
+{
+    char cmd[200];
+    mqtls_tls_free(&tls);
+    mqtls_tls_config_free(&cfg);
+    mqtls_pkcs11_free(&key);
+    broker_stop(&brk);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    (void)system(cmd);
+}
+
+/* TLS to the broker and an MQTT CONNACK back: returns the TLS result. */
+static int connect_once(void)
+{
+    mqtls_transport lower, t;
+    mqtls_connect c = {0};
+    mqtls_packet pkt;
+    uint8_t buf[256];
+    int n, ret, got = 0, i, r = MQTLS_ERR_INCOMPLETE;
+
+    ck_assert_int_eq(mqtls_tcp_connect(&tcp, "localhost", brk.port, 3000), MQTLS_OK);
+    ck_assert_int_eq(mqtls_tcp_transport(&tcp, &lower), MQTLS_OK);
+    ret = mqtls_tls_connect(&tls, &cfg, &lower, "localhost");
+    if (ret != MQTLS_OK) {
+        mqtls_tcp_close(&tcp);
+        return ret;
+    }
+    ck_assert_int_eq(mqtls_tls_transport(&tls, &t), MQTLS_OK);
+    c.client_id = (mqtls_str){"hsm", 3};
+    c.clean_session = true;
+    n = mqtls_codec_encode_connect(buf, sizeof buf, &c);
+    ck_assert_int_eq(t.send(t.ctx, buf, (size_t)n, 2000), n);
+    for (i = 0; i < 100 && r == MQTLS_ERR_INCOMPLETE; i++) {
+        n = t.recv(t.ctx, buf + got, sizeof buf - (size_t)got, 1000);
+        ck_assert_int_ge(n, 0);
+        got += n;
+        r = mqtls_codec_decode_from_server(buf, (size_t)got, &pkt);
+    }
+    ck_assert_int_gt(r, 0);
+    ck_assert_int_eq(pkt.type, MQTLS_CONNACK);
+    ck_assert_uint_eq(pkt.u.connack.return_code, MQTLS_CONNACK_ACCEPTED);
+    mqtls_tls_close(&tls);
+    return MQTLS_OK;
+}
+
+static int use_token_key(void)
+{
+    const mqtls_signer counting = {NULL, counting_public_key, counting_sign};
+    ck_assert_int_eq(mqtls_pkcs11_signer(&key, &token_signer), MQTLS_OK);
+    return mqtls_tls_config_set_identity_signer(&cfg, cert, cert_len, &counting);
+}
+
+static void start_broker(void)
+{
+    char lines[1024];
+    broker_tls_lines(lines, sizeof lines, "server-a-chain.pem", "server-a.key", 1);
+    ck_assert_int_eq(broker_start(&brk, "127.0.0.1", lines), 0);
+}
+
+/* The key is made in the token, sensitive and never extractable; the TLS
+ * configuration gets no key bytes, only the signer; the broker accepts
+ * the certificate, and each handshake is one signature by the token. */
+START_TEST(mutual_tls_with_the_key_only_in_the_token)
+{
+    bool sensitive = false, extractable = true;
+    int ret;
+
+    start_broker();
+    ck_assert_int_eq(mqtls_pkcs11_open(&key, URI, MODULE, "1234"), MQTLS_OK);
+    ck_assert_int_eq(mqtls_pkcs11_key_flags(&key, &sensitive, &extractable), MQTLS_OK);
+    ck_assert(sensitive);
+    ck_assert(!extractable);
+    ret = use_token_key();
+    if (strstr(mqtls_tls_backend(), "3.6") != NULL) {
+        ck_assert_int_eq(ret, MQTLS_ERR_KEY_UNSUPPORTED); /* 3.6: PSA key ids */
+        return;
+    }
+    ck_assert_int_eq(ret, MQTLS_OK);
+    ck_assert_msg(connect_once() == MQTLS_OK, "%s", mqtls_tls_why(&tls));
+    ck_assert_uint_eq(signs, 1);
+    ck_assert_msg(connect_once() == MQTLS_OK, "%s", mqtls_tls_why(&tls));
+    ck_assert_uint_eq(signs, 2);
+}
+END_TEST
+
+/* A wrong PIN, a key the token does not hold, a module that is not there,
+ * a URI that is not one: each its own error, each a refusal. */
+START_TEST(a_wrong_pin_a_missing_key_and_a_missing_module_are_named)
+{
+    ck_assert_int_eq(mqtls_pkcs11_open(&key, URI, MODULE, "0000"), MQTLS_ERR_KEY_PIN);
+    ck_assert_int_eq(mqtls_pkcs11_open(&key, "pkcs11:token=mqtls;object=nokey", MODULE, "1234"),
+                     MQTLS_ERR_KEY_NOT_FOUND);
+    ck_assert_int_eq(mqtls_pkcs11_open(&key, "pkcs11:token=other;object=device", MODULE, "1234"),
+                     MQTLS_ERR_KEY_NOT_FOUND);
+    ck_assert_int_eq(mqtls_pkcs11_open(&key, URI, "/nonexistent/libp11.so", "1234"),
+                     MQTLS_ERR_KEY_MODULE);
+    ck_assert_int_eq(mqtls_pkcs11_open(&key, "file:device.key", MODULE, "1234"),
+                     MQTLS_ERR_INVALID_ARG);
+    ck_assert_int_eq(mqtls_pkcs11_open(&key, "pkcs11:token=mqtls;object=device;color=red", MODULE,
+                                       "1234"),
+                     MQTLS_ERR_INVALID_ARG);
+    /* The URI's own attributes, percent-encoded: module, PIN and id. */
+    ck_assert_int_eq(mqtls_pkcs11_open(&key,
+                                       "pkcs11:token=mqtls;id=%01?module-path=" MODULE
+                                       "&pin-value=1234",
+                                       NULL, NULL),
+                     MQTLS_OK);
+    ck_assert_int_eq(mqtls_err_is_refusal(MQTLS_ERR_KEY_PIN), 1);
+    ck_assert_int_eq(mqtls_err_is_refusal(MQTLS_ERR_KEY_NOT_FOUND), 1);
+    ck_assert_int_eq(mqtls_err_is_refusal(MQTLS_ERR_KEY_MODULE), 1);
+}
+END_TEST
+
+/* The token goes away between connects: the next handshake fails with
+ * MQTLS_ERR_KEY_TOKEN_GONE, in words. */
+START_TEST(a_token_that_goes_away_is_named)
+{
+    char cmd[256];
+    int ret;
+
+    if (strstr(mqtls_tls_backend(), "3.6") != NULL)
+        return; /* no signer in TLS on 3.6 (the first test shows it) */
+    start_broker();
+    ck_assert_int_eq(mqtls_pkcs11_open(&key, URI, MODULE, "1234"), MQTLS_OK);
+    ck_assert_int_eq(use_token_key(), MQTLS_OK);
+    ck_assert_msg(connect_once() == MQTLS_OK, "%s", mqtls_tls_why(&tls));
+    snprintf(cmd, sizeof cmd, "softhsm2-util --delete-token --token mqtls >/dev/null");
+    ck_assert_int_eq(system(cmd), 0);
+    ret = connect_once();
+    ck_assert_msg(ret == MQTLS_ERR_KEY_TOKEN_GONE, "%s: %s", mqtls_errname(ret),
+                  mqtls_tls_why(&tls));
+    ck_assert_msg(strstr(mqtls_tls_why(&tls), "the token holding our key is not there") != NULL,
+                  "%s", mqtls_tls_why(&tls));
+}
+END_TEST
+
+Suite *pkcs11_suite(void); /* runner.c */
+Suite *pkcs11_suite(void)
+{
+    Suite *s = suite_create("pkcs11");
+    TCase *tc = tcase_create("softhsm");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, mutual_tls_with_the_key_only_in_the_token);
+    tcase_add_test(tc, a_wrong_pin_a_missing_key_and_a_missing_module_are_named);
+    tcase_add_test(tc, a_token_that_goes_away_is_named);
+    suite_add_tcase(s, tc);
+    return s;
+}
