@@ -25,7 +25,8 @@ enum {
     OPT_CAFILE = 1000, OPT_CERT, OPT_KEY, OPT_INSECURE, OPT_CA_BUNDLE, OPT_ALPN, OPT_MAX_FRAG,
     OPT_HELP, OPT_VERSION, OPT_TLS_NAME, OPT_TLS_VERSION, OPT_WILL_TOPIC, OPT_WILL_PAYLOAD,
     OPT_WILL_QOS, OPT_WILL_RETAIN, OPT_REPEAT, OPT_REPEAT_DELAY, OPT_NODELAY, OPT_QUIET,
-    OPT_V5_ONLY, OPT_MAX_PAYLOAD, OPT_CAPATH, OPT_KEYFORM, OPT_CIPHERS, OPT_UNIX
+    OPT_V5_ONLY, OPT_MAX_PAYLOAD, OPT_CAPATH, OPT_KEYFORM, OPT_CIPHERS, OPT_UNIX, OPT_KEY_PIN,
+    OPT_PKCS11_MODULE
 };
 
 static const char shared_help[] =
@@ -53,7 +54,10 @@ static const char shared_help[] =
     "  --tls-version tlsv1.2|tlsv1.3   only this version (default: both where built)\n"
     "  --tls-alpn PROTOCOL (repeatable; --alpn too)   --tls-max-frag 512|1024|2048|4096\n"
     "  --insecure       do not check the broker's certificate or name (lab only; warns)\n"
-    "  --ciphers LIST   TLS suites by IANA name, ':'-separated   --keyform pem|der\n"
+    "  --ciphers LIST   TLS suites by IANA name, ':'-separated\n"
+    "  --key pkcs11:token=T;object=O   a key in a PKCS#11 token (RFC 7512 URI; it never\n"
+    "                   leaves the token), with --key-pin PIN and --pkcs11-module PATH\n"
+    "                   (default p11-kit-proxy.so)   --keyform pem|der|pkcs11\n"
     "Other:\n"
     "  --help           this text        --version   the versions\n"
     "Options are read first from $XDG_CONFIG_HOME/PROG (or ~/.config/PROG), one per\n"
@@ -263,6 +267,8 @@ void cli_parse(cli *c, int argc, char **argv, const char *extra,
         {"cafile", required_argument, NULL, OPT_CAFILE},
         {"capath", required_argument, NULL, OPT_CAPATH},
         {"keyform", required_argument, NULL, OPT_KEYFORM},
+        {"key-pin", required_argument, NULL, OPT_KEY_PIN},
+        {"pkcs11-module", required_argument, NULL, OPT_PKCS11_MODULE},
         {"ciphers", required_argument, NULL, OPT_CIPHERS},
         {"random-filter", required_argument, NULL, CLI_OPT_RANDOM_FILTER},
         {"cert", required_argument, NULL, OPT_CERT},
@@ -345,11 +351,14 @@ void cli_parse(cli *c, int argc, char **argv, const char *extra,
         case OPT_CAFILE: c->cafile = optarg; tls_flag = true; break;
         case OPT_CAPATH: c->capath = optarg; tls_flag = true; break;
         case OPT_KEYFORM:
-            if (strcmp(optarg, "pem") != 0 && strcmp(optarg, "der") != 0)
-                cli_usage_error(c, "--keyform %s: pem or der (keys in tokens come with PKCS#11 support)",
+            if (strcmp(optarg, "pem") != 0 && strcmp(optarg, "der") != 0 &&
+                strcmp(optarg, "pkcs11") != 0)
+                cli_usage_error(c, "--keyform %s: pem, der or pkcs11 (a --key pkcs11: URI)",
                                 optarg);
-            tls_flag = true; /* the key's form is read from the file itself */
+            tls_flag = true; /* the key's form is read from the key itself */
             break;
+        case OPT_KEY_PIN: c->key_pin = optarg; tls_flag = true; break;
+        case OPT_PKCS11_MODULE: c->pkcs11_module = optarg; tls_flag = true; break;
         case OPT_CIPHERS: parse_ciphers(c, optarg); tls_flag = true; break;
         case OPT_CERT: c->cert = optarg; tls_flag = true; break;
         case OPT_KEY: c->key = optarg; tls_flag = true; break;
@@ -462,9 +471,59 @@ void cli_fail(const cli *c, const char *what, int err)
     const char *reason = mqtls_strerror(err);
     if (c->quiet)
         return;
-    if (err <= -300 && err > -400 && mqtls_tls_why(&c->net.tls)[0] != '\0')
+    if (((err <= -300 && err > -400) || (err <= -600 && err > -700)) &&
+        mqtls_tls_why(&c->net.tls)[0] != '\0')
         reason = mqtls_tls_why(&c->net.tls); /* the TLS failure in words */
     fprintf(stderr, "%s: %s: %s (%s)\n", c->prog, what, reason, mqtls_errname(err));
+}
+
+/* The URI as said in an error: without a pin-value. */
+static const char *uri_for_words(const char *uri, char *buf, size_t cap)
+{
+    const char *pin = strstr(uri, "pin-value=");
+    size_t keep;
+    if (pin == NULL)
+        return uri;
+    keep = (size_t)(pin - uri) + 10;
+    snprintf(buf, cap, "%.*s***%s", (int)(keep < cap ? keep : cap - 1), uri,
+             strchr(pin, '&') != NULL ? strchr(pin, '&') : "");
+    return buf;
+}
+
+/* --key pkcs11:...: the key stays in its token; TLS signs through it. */
+static int setup_token_key(cli *c)
+{
+    unsigned char cert[16384];
+    char what[600], shown[300];
+    size_t n;
+    FILE *f = fopen(c->cert, "rb");
+    mqtls_signer s;
+    int ret;
+
+    if (f == NULL) {
+        snprintf(what, sizeof what, "cannot read %s", c->cert);
+        cli_fail(c, what, MQTLS_ERR_TLS_FILE);
+        return 1;
+    }
+    n = fread(cert, 1, sizeof cert, f);
+    fclose(f);
+    ret = mqtls_pkcs11_open(&c->p11, c->key,
+                            c->pkcs11_module != NULL || strstr(c->key, "module-path=") != NULL
+                                ? c->pkcs11_module
+                                : "p11-kit-proxy.so",
+                            c->key_pin);
+    if (ret == MQTLS_OK && (ret = mqtls_pkcs11_signer(&c->p11, &s)) == MQTLS_OK)
+        ret = mqtls_tls_config_set_identity_signer(&c->tls_cfg, cert, n, &s);
+    if (ret != MQTLS_OK) {
+        snprintf(what, sizeof what, "cannot use the key %s with %s%s",
+                 uri_for_words(c->key, shown, sizeof shown), c->cert,
+                 ret == MQTLS_ERR_KEY_MODULE && c->pkcs11_module == NULL
+                     ? " (no PKCS#11 module: give --pkcs11-module PATH)"
+                     : "");
+        cli_fail(c, what, ret);
+        return 1;
+    }
+    return 0;
 }
 
 /* --capath: every certificate file in the directory (what parses; the
@@ -525,7 +584,10 @@ static int setup_tls(cli *c)
     }
     if (c->capath != NULL && add_capath(c) != 0)
         return 1;
-    if (c->cert != NULL &&
+    if (c->cert != NULL && strncmp(c->key, "pkcs11:", 7) == 0) {
+        if (setup_token_key(c) != 0)
+            return 1;
+    } else if (c->cert != NULL &&
         (ret = mqtls_tls_config_set_identity_files(&c->tls_cfg, c->cert, c->key, NULL)) !=
             MQTLS_OK) {
         snprintf(what, sizeof what, "cannot use %s with %s", c->cert, c->key);
@@ -620,6 +682,7 @@ int cli_connect(cli *c, size_t tx_max, size_t rx_max, mqtls_client_events events
     int ret;
 
     mqtls_tls_config_init(&c->tls_cfg);
+    mqtls_pkcs11_init(&c->p11);
     mqtls_tcp_tls_init(&c->net, &c->tls_cfg, c->host, c->port);
     c->net.tls_name = c->tls_name;
     if (c->tls && setup_tls(c) != 0)
@@ -735,4 +798,5 @@ void cli_close(cli *c)
     if (c->tls)
         mqtls_tcp_tls_free(&c->net);
     mqtls_tls_config_free(&c->tls_cfg);
+    mqtls_pkcs11_free(&c->p11);
 }

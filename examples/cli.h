@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "mqtt/client.h"
+#include "tls/pkcs11.h"
 #include "tls/tcp_tls.h"
 
 #define CLI_MAX_TOPICS 16
@@ -26,6 +27,7 @@ typedef struct cli {
     const char *host, *id, *id_prefix, *user, *password, *cafile, *cert, *key, *message, *file;
     const char *tls_name, *will_topic, *will_payload, *capath;
     const char *bind_address, *unix_path; /* -A, --unix */
+    const char *key_pin, *pkcs11_module;  /* --key-pin, --pkcs11-module */
     const char *ca_bundle[CLI_MAX_FILES];
     const char *alpn[MQTLS_TLS_MAX_ALPN + 1];
     const char *topics[CLI_MAX_TOPICS];
@@ -48,6 +50,7 @@ typedef struct cli {
     char url_buf[512]; /* -L's pieces, NUL-separated */
     /* the stack */
     mqtls_tls_config tls_cfg;
+    mqtls_pkcs11_key p11;   /* --key pkcs11:...: the key in its token */
     mqtls_tcp_tls net;  /* TCP + TLS, rebuilt by every connect */
     mqtls_tcp_endpoint plain; /* or plain TCP */
     mqtls_client client;

@@ -21,10 +21,10 @@
  * with that error, said in words (an MQTLS_ERR_KEY_ code).
  *
  * Which builds: mbedTLS 2.28 takes signers (a pk backend of mqtls's own,
- * tls/tls_compat.c). mbedTLS 3.6 with PSA takes PSA key ids instead
- * (mqtls_tls_config_set_identity_psa()): a secure element plugs into PSA
- * as a driver, which is 3.6's seam; mqtls_tls_config_set_identity_signer()
- * returns MQTLS_ERR_KEY_UNSUPPORTED there.
+ * tls/tls_compat_signer.c). mbedTLS 3.6 keeps that seam private; there a
+ * secure element plugs into PSA as a driver and the key is a PSA key id
+ * (docs/keys.md), and mqtls_tls_config_set_identity_signer() returns
+ * MQTLS_ERR_KEY_UNSUPPORTED.
  */
 #ifndef MQTLS_TLS_SIGNER_H
 #define MQTLS_TLS_SIGNER_H

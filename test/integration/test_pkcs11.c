@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "mqtt/codec.h"
 #include "net/tcp_posix.h"
@@ -210,6 +211,70 @@ START_TEST(a_token_that_goes_away_is_named)
 }
 END_TEST
 
+/* Runs a shell command line; its exit status, its stderr in err. */
+static int run(const char *cmdline, char *err, size_t cap)
+{
+    char cmd[2048], path[200];
+    FILE *f;
+    size_t n;
+    int st;
+    snprintf(path, sizeof path, "%s/err.txt", dir);
+    snprintf(cmd, sizeof cmd, "%s 2>%s", cmdline, path);
+    st = system(cmd);
+    f = fopen(path, "r");
+    n = f != NULL ? fread(err, 1, cap - 1, f) : 0;
+    if (f != NULL)
+        fclose(f);
+    err[n] = '\0';
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* The tools take the token's key as mosquitto's take an engine key:
+ * --key pkcs11:URI (with --key-pin and --pkcs11-module). A wrong PIN is
+ * said without the PIN. */
+/* mqtls-pub with the token's key and the PIN given. */
+static void pub_with_pin(char *out, size_t cap, const char *pin)
+{
+    snprintf(out, cap,
+             "%s/examples/mqtls-pub -h localhost -p %u --cafile %sroot-a.crt --cert %s/device.crt "
+             "--key 'pkcs11:token=mqtls;object=device' --key-pin %s --pkcs11-module " MODULE
+             " -t hsm/t -m from-the-token -q 1",
+             MQTLS_BUILD_DIR, (unsigned)brk.port, CERTS, dir, pin);
+}
+
+START_TEST(the_tools_publish_with_a_token_key)
+{
+    char cmd[1024], err[1024];
+    int st;
+
+    start_broker();
+    pub_with_pin(cmd, sizeof cmd, "1234");
+    st = run(cmd, err, sizeof err);
+    if (strstr(mqtls_tls_backend(), "3.6") != NULL) {
+        ck_assert_int_eq(st, 1);
+        ck_assert_msg(strstr(err, "(MQTLS_ERR_KEY_UNSUPPORTED)") != NULL, "%s", err);
+        return;
+    }
+    ck_assert_msg(st == 0, "status %d: %s", st, err);
+    pub_with_pin(cmd, sizeof cmd, "9876");
+    st = run(cmd, err, sizeof err);
+    ck_assert_int_eq(st, 1);
+    ck_assert_msg(strstr(err, "cannot use the key pkcs11:token=mqtls;object=device with ") != NULL &&
+                      strstr(err, "(MQTLS_ERR_KEY_PIN)") != NULL,
+                  "%s", err);
+    ck_assert_msg(strstr(err, "9876") == NULL, "the PIN was printed: %s", err);
+    /* A PIN in the URI is not printed either. */
+    snprintf(cmd, sizeof cmd,
+             "%s/examples/mqtls-pub -h localhost -p %u --cafile %sroot-a.crt --cert %s/device.crt "
+             "--key 'pkcs11:token=mqtls;object=device?pin-value=4321&module-path=" MODULE "' "
+             "-t hsm/t -m x",
+             MQTLS_BUILD_DIR, (unsigned)brk.port, CERTS, dir);
+    st = run(cmd, err, sizeof err);
+    ck_assert_int_eq(st, 1);
+    ck_assert_msg(strstr(err, "4321") == NULL && strstr(err, "pin-value=***") != NULL, "%s", err);
+}
+END_TEST
+
 Suite *pkcs11_suite(void); /* runner.c */
 Suite *pkcs11_suite(void)
 {
@@ -220,6 +285,7 @@ Suite *pkcs11_suite(void)
     tcase_add_test(tc, mutual_tls_with_the_key_only_in_the_token);
     tcase_add_test(tc, a_wrong_pin_a_missing_key_and_a_missing_module_are_named);
     tcase_add_test(tc, a_token_that_goes_away_is_named);
+    tcase_add_test(tc, the_tools_publish_with_a_token_key);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -380,7 +380,7 @@ START_TEST(bad_usage_exits_2_and_says_why)
         {SUB, {"-t", "x", "--cafile", "x", "--cert", "y", NULL}, "--cert and --key go together"},
         {PUB, {"-t", "x", "-m", "y", "--tls-version", "tlsv1.1", "--cafile", "x", NULL}, "tlsv1.2 or tlsv1.3"},
         {PUB, {"-t", "x", "-n", "--ciphers", "ECDHE-ECDSA-AES128-GCM-SHA256", NULL}, "is not a suite this mbedTLS offers (IANA names"},
-        {PUB, {"-t", "x", "-n", "--keyform", "engine", NULL}, "--keyform engine: pem or der"},
+        {PUB, {"-t", "x", "-n", "--keyform", "engine", NULL}, "--keyform engine: pem, der or pkcs11 (a --key pkcs11: URI)"},
         {SUB, {"-t", "x", "--random-filter", "0", NULL}, "invalid chance given for --random-filter: '0'"},
         {PUB, {"-t", "x", "-n", "--bogus", NULL}, "--bogus: a flag it does not know"},
     };
