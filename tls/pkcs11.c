@@ -416,7 +416,7 @@ int mqtls_pkcs11_open(mqtls_pkcs11_key *pk, const char *uri, const char *module_
 {
     char module[256];
     bool has_module = false;
-    CK_RV (*get_list)(CK_FUNCTION_LIST_PTR_PTR);
+    CK_RV (*get_list)(CK_FUNCTION_LIST_PTR_PTR) = NULL;
     p11_impl *k;
     int ret;
 

@@ -66,6 +66,19 @@ typedef struct mqtls_signer {
 int mqtls_tls_config_set_identity_signer(mqtls_tls_config *cfg, const uint8_t *cert,
                                          size_t cert_len, const mqtls_signer *signer);
 
+/* Our certificate, cert[0..cert_len), and a PSA key (mbedTLS 3.6 built
+ * with PSA crypto and MBEDTLS_USE_PSA_CRYPTO): key_id is a psa_key_id_t
+ * the application created, or a secure element's driver holds, an ECC key
+ * pair on secp256r1 permitted PSA_KEY_USAGE_SIGN_HASH with
+ * PSA_ALG_ECDSA(PSA_ALG_ANY_HASH) (or the handshake's hash). It may be
+ * non-exportable: mqtls reads its public half only, and never destroys
+ * it (the key must outlive cfg). Returns MQTLS_OK, MQTLS_ERR_TLS_BAD_CERT,
+ * MQTLS_ERR_TLS_KEY_MISMATCH, MQTLS_ERR_KEY_NOT_FOUND (no such key id),
+ * MQTLS_ERR_KEY_UNSUPPORTED (not a P-256 key pair, or a build without
+ * PSA opaque keys: 2.28, 3.6 without PSA) or MQTLS_ERR_INVALID_ARG. */
+int mqtls_tls_config_set_identity_psa(mqtls_tls_config *cfg, const uint8_t *cert,
+                                      size_t cert_len, uint32_t key_id);
+
 /* ---- the software key, as a signer ---------------------------------------
  * Lifecycle: mqtls_soft_signer_init() (cannot fail), load a key, hand
  * mqtls_soft_signer_interface()'s signer out, mqtls_soft_signer_free()

@@ -170,6 +170,13 @@ int mqtls_pk_seal(mbedtls_pk_context *pk, mqtls_key_handle *handle);
 /* Destroys a sealed key (after mbedtls_pk_free() of its wrapper); 0 is
  * none. */
 void mqtls_pk_unseal(mqtls_key_handle handle);
+/* pk wraps the application's PSA key key_id (opaque: its material stays in
+ * PSA, or in the secure element behind PSA's driver), and pub gets its
+ * public point (0x04 X Y). The key is the caller's: never exported, never
+ * destroyed here. 0, MBEDTLS_ERR_PK_FEATURE_UNAVAILABLE where this build
+ * has no PSA opaque keys (2.28, 3.6 without MBEDTLS_USE_PSA_CRYPTO), or
+ * another mbedTLS/PSA error (no such key, not a P-256 key pair). */
+int mqtls_pk_setup_psa(mbedtls_pk_context *pk, uint32_t key_id, uint8_t pub[65]);
 
 /* ---- certificates ----------------------------------------------------------------- */
 

@@ -374,6 +374,37 @@ int mqtls_p256_verify(const uint8_t point[65], const uint8_t hash[32], const uin
 
 /* ---- our key in PSA -------------------------------------------------------------- */
 
+int mqtls_pk_setup_psa(mbedtls_pk_context *pk, uint32_t key_id, uint8_t pub[65])
+{
+#if MQTLS_COMPAT_PSA && defined(MBEDTLS_USE_PSA_CRYPTO)
+    psa_key_attributes_t attr = PSA_KEY_ATTRIBUTES_INIT;
+    const mbedtls_svc_key_id_t id = mbedtls_svc_key_id_make(0, key_id);
+    size_t len = 0;
+    int ret;
+
+    if (mqtls_crypto_start() != 0)
+        return MBEDTLS_ERR_PK_FEATURE_UNAVAILABLE;
+    if (psa_get_key_attributes(id, &attr) != PSA_SUCCESS)
+        return MBEDTLS_ERR_PK_BAD_INPUT_DATA;
+    ret = psa_get_key_type(&attr) == PSA_KEY_TYPE_ECC_KEY_PAIR(PSA_ECC_FAMILY_SECP_R1) &&
+                  psa_get_key_bits(&attr) == 256
+              ? 0
+              : MBEDTLS_ERR_PK_TYPE_MISMATCH;
+    psa_reset_key_attributes(&attr);
+    /* The public half is always exportable, whatever the key's policy. */
+    if (ret == 0 && (psa_export_public_key(id, pub, 65, &len) != PSA_SUCCESS || len != 65))
+        ret = MBEDTLS_ERR_PK_BAD_INPUT_DATA;
+    if (ret == 0)
+        ret = mbedtls_pk_setup_opaque(pk, id);
+    return ret;
+#else
+    (void)pk;
+    (void)key_id;
+    (void)pub;
+    return MBEDTLS_ERR_PK_FEATURE_UNAVAILABLE;
+#endif
+}
+
 int mqtls_pk_seal(mbedtls_pk_context *pk, mqtls_key_handle *handle)
 {
 #if MQTLS_COMPAT_PSA && defined(MBEDTLS_USE_PSA_CRYPTO)

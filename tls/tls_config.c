@@ -309,6 +309,40 @@ int mqtls_tls_config_set_identity_signer(mqtls_tls_config *pub, const uint8_t *c
     return ret;
 }
 
+int mqtls_tls_config_set_identity_psa(mqtls_tls_config *pub, const uint8_t *cert,
+                                      size_t cert_len, uint32_t key_id)
+{
+    mbedtls_x509_crt new_cert;
+    mbedtls_pk_context new_key;
+    mqtls_key_handle no_handle; /* the key is the caller's: never destroyed here */
+    uint8_t point[65], cert_point[65];
+    int ret, mret = 0;
+    CFG(pub);
+
+    memset(&no_handle, 0, sizeof no_handle);
+    if (cert == NULL || cert_len == 0 || key_id == 0)
+        return MQTLS_ERR_INVALID_ARG;
+    mbedtls_x509_crt_init(&new_cert);
+    mbedtls_pk_init(&new_key);
+    ret = parse_own_cert(&new_cert, cert, cert_len);
+    if (ret == MQTLS_OK) {
+        mret = mqtls_pk_setup_psa(&new_key, key_id, point);
+        ret = mret == 0 ? MQTLS_OK
+              : mret == MBEDTLS_ERR_PK_FEATURE_UNAVAILABLE ? MQTLS_ERR_KEY_UNSUPPORTED
+              : mret == MBEDTLS_ERR_PK_TYPE_MISMATCH ? MQTLS_ERR_KEY_UNSUPPORTED
+                                                     : MQTLS_ERR_KEY_NOT_FOUND;
+    }
+    if (ret == MQTLS_OK && (!mqtls_pk_is_p256(&new_cert.pk) ||
+                            mqtls_pk_p256_point(&new_cert.pk, cert_point) != 0 ||
+                            memcmp(point, cert_point, sizeof point) != 0))
+        ret = MQTLS_ERR_TLS_KEY_MISMATCH;
+    if (ret == MQTLS_OK)
+        ret = install_identity(cfg, &new_cert, &new_key, &no_handle);
+    mbedtls_x509_crt_free(&new_cert);
+    mbedtls_pk_free(&new_key); /* an opaque wrapper: the PSA key stays */
+    return ret;
+}
+
 int mqtls_tls_config_set_identity(mqtls_tls_config *pub, const uint8_t *cert, size_t cert_len,
                                   const uint8_t *key, size_t key_len, const char *passphrase)
 {

@@ -729,6 +729,108 @@ START_TEST(the_soft_signer_takes_p256_keys_only)
 }
 END_TEST
 
+/* A PSA key made non-exportable (3.6 with PSA): its certificate is issued
+ * here from its public half, the handshake signs through PSA, and the key
+ * itself cannot be read out. On other builds: unsupported, said so. */
+#if MQTLS_COMPAT_PSA && defined(MBEDTLS_USE_PSA_CRYPTO)
+#include <mbedtls/x509_crt.h>
+static size_t issue_for_psa_key(mbedtls_svc_key_id_t id, uint8_t *out, size_t cap)
+{
+    mbedtls_x509write_cert w;
+    mbedtls_pk_context subject, issuer;
+    static uint8_t pem[4096];
+    uint8_t serial[] = {0x42};
+    mqtls_rng rng;
+    size_t n = read_all(CERTS "root-a.key", pem, sizeof pem - 1);
+    int len;
+
+    pem[n] = 0;
+    mbedtls_x509write_crt_init(&w);
+    mbedtls_pk_init(&subject);
+    mbedtls_pk_init(&issuer);
+    mqtls_rng_init(&rng);
+    ck_assert_int_eq(mqtls_rng_seed(&rng, "psa cert"), 0);
+    ck_assert_int_eq(mbedtls_pk_setup_opaque(&subject, id), 0);
+    ck_assert_int_eq(mqtls_pk_parse_key(&issuer, pem, n + 1, NULL, 0), 0);
+    mbedtls_x509write_crt_set_subject_key(&w, &subject);
+    mbedtls_x509write_crt_set_issuer_key(&w, &issuer);
+    ck_assert_int_eq(mbedtls_x509write_crt_set_subject_name(&w, "CN=device-psa"), 0);
+    ck_assert_int_eq(mbedtls_x509write_crt_set_issuer_name(&w, "CN=mqtls Test Root A"), 0);
+    ck_assert_int_eq(mbedtls_x509write_crt_set_serial_raw(&w, serial, 1), 0);
+    ck_assert_int_eq(mbedtls_x509write_crt_set_validity(&w, "20250101000000", "20350101000000"), 0);
+    mbedtls_x509write_crt_set_md_alg(&w, MBEDTLS_MD_SHA256);
+    len = mbedtls_x509write_crt_der(&w, out, cap, mqtls_rng_random, &rng);
+    ck_assert_int_gt(len, 0);
+    memmove(out, out + cap - (size_t)len, (size_t)len); /* written at the end */
+    mbedtls_x509write_crt_free(&w);
+    mbedtls_pk_free(&subject);
+    mbedtls_pk_free(&issuer);
+    mqtls_rng_free(&rng);
+    return (size_t)len;
+}
+#endif
+
+START_TEST(a_psa_key_that_cannot_be_exported_signs_the_handshake)
+{
+    static uint8_t cert[4096];
+#if MQTLS_COMPAT_PSA && defined(MBEDTLS_USE_PSA_CRYPTO)
+    psa_key_attributes_t a = PSA_KEY_ATTRIBUTES_INIT;
+    mbedtls_svc_key_id_t id;
+    uint8_t out[200];
+    size_t cert_len, n = 0;
+
+    ck_assert_int_eq(psa_crypto_init(), PSA_SUCCESS);
+    psa_set_key_type(&a, PSA_KEY_TYPE_ECC_KEY_PAIR(PSA_ECC_FAMILY_SECP_R1));
+    psa_set_key_bits(&a, 256);
+    psa_set_key_usage_flags(&a, PSA_KEY_USAGE_SIGN_HASH); /* no EXPORT */
+    psa_set_key_algorithm(&a, PSA_ALG_ECDSA(PSA_ALG_ANY_HASH));
+    ck_assert_int_eq(psa_generate_key(&a, &id), PSA_SUCCESS);
+    ck_assert_int_eq(psa_export_key(id, out, sizeof out, &n), PSA_ERROR_NOT_PERMITTED);
+    cert_len = issue_for_psa_key(id, cert, sizeof cert);
+
+    server_start("server-a-chain.pem", "server-a.key");
+    mqtls_tls_config_init(&cfg);
+    ck_assert_int_eq(mqtls_tls_config_setup(&cfg), MQTLS_OK);
+    ck_assert_int_eq(mqtls_tls_config_add_ca_file(&cfg, CERTS "bundle-current.pem", NULL), MQTLS_OK);
+    mqtls_tls_init(&tls);
+    /* device-001's certificate names another key. */
+    {
+        static uint8_t other[4096];
+        const size_t other_len = read_all(CERTS "device-001.crt", other, sizeof other);
+        ck_assert_int_eq(mqtls_tls_config_set_identity_psa(&cfg, other, other_len,
+                                                           MBEDTLS_SVC_KEY_ID_GET_KEY_ID(id)),
+                         MQTLS_ERR_TLS_KEY_MISMATCH);
+    }
+    ck_assert_int_eq(mqtls_tls_config_set_identity_psa(&cfg, cert, cert_len, 0x7fff0000u),
+                     MQTLS_ERR_KEY_NOT_FOUND);
+    ck_assert_int_eq(mqtls_tls_config_set_identity_psa(&cfg, cert, cert_len,
+                                                       MBEDTLS_SVC_KEY_ID_GET_KEY_ID(id)),
+                     MQTLS_OK);
+    ck_assert_msg(mqtls_tls_connect(&tls, &cfg, &pipe_transport, "localhost") == MQTLS_OK, "%s",
+                  mqtls_tls_why(&tls));
+    ck_assert_ptr_nonnull(mbedtls_ssl_get_peer_cert(&srv.ssl));
+    ck_assert_str_eq(mbedtls_ssl_get_peer_cert(&srv.ssl)->subject.val.p != NULL ? "ok" : "", "ok");
+    mqtls_tls_close(&tls);
+    mqtls_tls_free(&tls);
+    mqtls_tls_init(&tls);
+    mqtls_tls_config_free(&cfg);
+    mqtls_tls_config_init(&cfg);
+    /* Freeing the configuration left the application's key alone. */
+    ck_assert_int_eq(psa_get_key_attributes(id, &a), PSA_SUCCESS);
+    psa_reset_key_attributes(&a);
+    ck_assert_int_eq(psa_destroy_key(id), PSA_SUCCESS);
+#else
+    const size_t cert_len = read_all(CERTS "device-001.crt", cert, sizeof cert);
+    server_start("server-a-chain.pem", "server-a.key");
+    mqtls_tls_config_init(&cfg);
+    ck_assert_int_eq(mqtls_tls_config_setup(&cfg), MQTLS_OK);
+    mqtls_tls_init(&tls);
+    ck_assert_int_eq(mqtls_tls_config_set_identity_psa(&cfg, cert, cert_len, 1),
+                     MQTLS_ERR_KEY_UNSUPPORTED);
+#endif
+}
+END_TEST
+
 Suite *tls_pipe_suite(void)
 {
     Suite *s = suite_create("tls_pipe");
@@ -749,6 +851,7 @@ Suite *tls_pipe_suite(void)
     tcase_add_test(tc, a_signer_signs_the_handshake);
     tcase_add_test(tc, a_signer_is_checked_against_the_certificate_and_its_failure_named);
     tcase_add_test(tc, the_soft_signer_takes_p256_keys_only);
+    tcase_add_test(tc, a_psa_key_that_cannot_be_exported_signs_the_handshake);
     suite_add_tcase(s, tc);
     return s;
 }
