@@ -370,7 +370,7 @@ $(FW_DIR)/modem_bridge: test/firmware/modem_bridge.c
 #   telemetry-36-13.elf  mbedTLS 3.6, TLS 1.3 and 1.2 (the same, -DMQTLS_FW_TLS13)
 FW_TLS_DEFS := -DMBEDTLS_MEMORY_DEBUG -DMQTLS_TLS_READ_AHEAD=0 -DMQTLS_TLS_POSIX_CLOCK=0
 FW_TLS      := tls/tls_mbedtls.c tls/tls_config.c tls/tls_verify.c tls/tls_explain.c \
-               tls/tls_compat.c tls/tls_compat_crypto.c tls/bundle.c tls/castore.c tls/identity.c
+               tls/tls_compat.c tls/tls_compat_crypto.c tls/tls_compat_signer.c tls/bundle.c tls/castore.c tls/identity.c
 FW_GEN      := $(FW_DIR)/gen/fw_trust.c $(FW_DIR)/gen/fw_device_crt.c $(FW_DIR)/gen/fw_device_key.c
 FW_MBED_CFLAGS := -mcpu=cortex-m4 -mthumb -Os -g -ffunction-sections -fdata-sections -std=c99 \
                   --specs=picolibc.specs -DMBEDTLS_MEMORY_DEBUG

@@ -471,7 +471,7 @@ void cli_fail(const cli *c, const char *what, int err)
     const char *reason = mqtls_strerror(err);
     if (c->quiet)
         return;
-    if (((err <= -300 && err > -400) || (err <= -600 && err > -700)) &&
+    if (err <= -300 && err > -400 &&
         mqtls_tls_why(&c->net.tls)[0] != '\0')
         reason = mqtls_tls_why(&c->net.tls); /* the TLS failure in words */
     fprintf(stderr, "%s: %s: %s (%s)\n", c->prog, what, reason, mqtls_errname(err));

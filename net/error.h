@@ -189,16 +189,12 @@ MQTLS_API_BEGIN
       "CA update is not newer than the installed bundle (downgrade or replay)")  \
     X(MQTLS_ERR_UPDATE_PROBE_FAILED, -515,                                       \
       "the updated CAs could not verify the broker: update rolled back")         \
-    X(MQTLS_ERR_KEY_PIN, -600,                                                   \
-      "the token refused the PIN for our key (wrong or locked)")                 \
-    X(MQTLS_ERR_KEY_NOT_FOUND, -601, "our key is not in the token (no such object)") \
-    X(MQTLS_ERR_KEY_TOKEN_GONE, -602,                                            \
-      "the token holding our key is not there (removed, or its module failed)")  \
-    X(MQTLS_ERR_KEY_MODULE, -603,                                                \
-      "the PKCS#11 module could not be loaded or started")                      \
-    X(MQTLS_ERR_KEY_SIGN, -604, "the device holding our key failed to sign")      \
-    X(MQTLS_ERR_KEY_UNSUPPORTED, -605,                                           \
-      "this key or this build cannot sign through a signer (P-256 only; see docs/keys.md)")
+    X(MQTLS_ERR_KEY_PIN, -326, "the token refused our key's PIN")                \
+    X(MQTLS_ERR_KEY_NOT_FOUND, -327, "our key is not in the token")               \
+    X(MQTLS_ERR_KEY_TOKEN_GONE, -328, "the token holding our key is gone")       \
+    X(MQTLS_ERR_KEY_MODULE, -329, "the PKCS#11 module did not load or start")    \
+    X(MQTLS_ERR_KEY_SIGN, -330, "the device holding our key failed to sign")      \
+    X(MQTLS_ERR_KEY_UNSUPPORTED, -331, "our key cannot sign here (P-256 only; docs/keys.md)")
 
 typedef enum mqtls_err {
 #define MQTLS_ERROR_ENUM_(name, value, text) name = (value),

@@ -39,6 +39,7 @@
 #include <stdint.h>
 
 #include "../net/blobs.h"
+#include "signer.h"
 #include "tls_mbedtls.h"
 #include "../net/api.h"
 
@@ -129,6 +130,17 @@ int mqtls_identity_generate_key(uint8_t *out, size_t cap, size_t *len);
  * MQTLS_ERR_TLS_CONFIG or MQTLS_ERR_INVALID_ARG (a bad cn). */
 int mqtls_identity_csr(const uint8_t *key, size_t key_len, const char *cn, uint8_t *out,
                        size_t cap, size_t *len);
+/* The same CSR for a key that stays where it is: the signer's (its public
+ * half, and the CSR's signature by it; mbedTLS 2.28, as
+ * mqtls_tls_config_set_identity_signer()), or the PSA key key_id's
+ * (mbedTLS 3.6, as mqtls_tls_config_set_identity_psa()). Return as
+ * mqtls_identity_csr() does, or the signer's MQTLS_ERR_KEY_ error,
+ * MQTLS_ERR_KEY_NOT_FOUND (no such PSA key), MQTLS_ERR_KEY_UNSUPPORTED
+ * (not P-256, or a build without that seam). */
+int mqtls_identity_csr_signer(const mqtls_signer *signer, const char *cn, uint8_t *out,
+                              size_t cap, size_t *len);
+int mqtls_identity_csr_psa(uint32_t key_id, const char *cn, uint8_t *out, size_t cap,
+                           size_t *len);
 
 /* Safe after init; wipes the keys; idempotent. */
 void mqtls_identity_free(mqtls_identity *id);

@@ -253,6 +253,7 @@ static int install_identity(mqtls_tls_cfg_impl *cfg, mbedtls_x509_crt *cert,
     cfg->own_key_psa = *handle;
     memset(handle, 0, sizeof *handle);
     cfg->has_identity = true;
+    cfg->key_failure = NULL; /* set again by set_identity_signer */
     mbedtls_x509_crt_init(cert);
     mbedtls_pk_init(key);
     return MQTLS_OK;
@@ -269,6 +270,15 @@ static int parse_own_cert(mbedtls_x509_crt *crt, const uint8_t *cert, size_t cer
                                   mqtls_bundle_looks_like_pem(cert, cert_len) ? cert_len + 1 : cert_len);
     mbedtls_free(c);
     return mret == 0 ? MQTLS_OK : MQTLS_ERR_TLS_BAD_CERT; /* > 0: part of the chain failed */
+}
+
+static int signer_failure(mqtls_tls_impl *tls)
+{
+    const int err = mqtls_pk_signer_error(&tls->cfg->own_key);
+    if (err != 0)
+        mqtls_tls_say(tls, "our key could not sign the handshake: %s (%s)", mqtls_strerror(err),
+                      mqtls_errname(err));
+    return err;
 }
 
 int mqtls_tls_config_set_identity_signer(mqtls_tls_config *pub, const uint8_t *cert,
@@ -304,6 +314,8 @@ int mqtls_tls_config_set_identity_signer(mqtls_tls_config *pub, const uint8_t *c
     }
     if (ret == MQTLS_OK)
         ret = install_identity(cfg, &new_cert, &new_key, &no_handle);
+    if (ret == MQTLS_OK)
+        cfg->key_failure = signer_failure;
     mbedtls_x509_crt_free(&new_cert);
     mbedtls_pk_free(&new_key);
     return ret;

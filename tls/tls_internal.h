@@ -15,6 +15,7 @@
 struct mqtls_castore;
 
 /* What mqtls_tls_config's storage holds. */
+struct mqtls_tls_impl;
 typedef struct mqtls_tls_cfg_impl {
     mbedtls_ssl_config conf;
     mbedtls_x509_crt ca;        /* trusted CAs */
@@ -46,6 +47,11 @@ typedef struct mqtls_tls_cfg_impl {
     const int *suites;          /* 0-terminated; ours or the caller's */
     unsigned char mfl_code;     /* MBEDTLS_SSL_MAX_FRAG_LEN_* */
     bool has_identity;          /* own_cert and own_key set */
+    /* After a handshake failed in our key's signer: says why and returns
+     * the signer's MQTLS_ERR_KEY_ error, or 0 when the signer did not fail.
+     * Set by set_identity_signer only, so a device that never uses a
+     * signer links none of it (nor mqtls_strerror's table). */
+    int (*key_failure)(struct mqtls_tls_impl *tls);
     bool own_registered;        /* own_cert/own_key handed to conf */
     bool insecure;              /* verification disabled: never by default */
     bool ready;                 /* setup succeeded */

@@ -98,13 +98,30 @@ static void names_of(char *out, size_t cap, const mbedtls_x509_crt *crt)
 }
 
 #if !MQTLS_COMPAT_IP_NAMES
+/* IPv6 host names matched against iPAddress names on 2.28: on for hosts,
+ * off for 32-bit targets (the device profile, as MQTLS_CONFIG_SMALL
+ * chooses it: IPv4 addresses only, about 300 bytes less flash; a device on
+ * a modem speaks IPv4). Define MQTLS_TLS_IP6_NAMES to choose. */
+#ifndef MQTLS_TLS_IP6_NAMES
+#if defined(MQTLS_CONFIG_SMALL)
+#define MQTLS_TLS_IP6_NAMES (!MQTLS_CONFIG_SMALL)
+#elif defined(__SSE2__) || UINTPTR_MAX > 0xFFFFFFFFu
+#define MQTLS_TLS_IP6_NAMES 1
+#else
+#define MQTLS_TLS_IP6_NAMES 0
+#endif
+#endif
+
 /* An IPv4 (dotted quad) or IPv6 (RFC 4291 text, "::" allowed, no zone or
  * embedded IPv4) literal into its 4 or 16 bytes; 0 when it is not one. */
 static size_t parse_ip(const char *h, uint8_t out[16])
 {
-    unsigned v = 0, groups = 0, digits = 0, i;
+    unsigned v = 0, digits = 0;
+#if MQTLS_TLS_IP6_NAMES
+    unsigned groups = 0, i;
     int gap = -1;
     uint16_t g[8];
+#endif
 
     if (strchr(h, ':') == NULL) { /* IPv4 */
         unsigned octets = 0;
@@ -122,6 +139,10 @@ static size_t parse_ip(const char *h, uint8_t out[16])
                 return octets == 4 ? 4 : 0;
         }
     }
+#if !MQTLS_TLS_IP6_NAMES
+    (void)out;
+    return 0;
+#else
     if (h[0] == ':' && h[1] == ':') {
         gap = 0;
         h += 2;
@@ -161,6 +182,7 @@ static size_t parse_ip(const char *h, uint8_t out[16])
         out[2 * at + 1] = (uint8_t)g[i];
     }
     return 16;
+#endif
 }
 
 /* Whether the certificate's iPAddress names hold the address hostname is. */
@@ -266,12 +288,11 @@ int mqtls_tls_explain_failure(mqtls_tls_impl *tls, int mret)
     f.own_subject = own;
     f.lower_error = tls->lower_error;
     f.record_minor = -1;
-    if (mret == MQTLS_COMPAT_SIGNER_FAILED && mqtls_pk_signer_error(&tls->cfg->own_key) != 0) {
+    if (mret == MQTLS_COMPAT_SIGNER_FAILED && tls->cfg->key_failure != NULL) {
         /* Our key's signer (tls/signer.h) failed to sign the handshake. */
-        const int err = mqtls_pk_signer_error(&tls->cfg->own_key);
-        mqtls_tls_say(tls, "our key could not sign the handshake: %s (%s)", mqtls_strerror(err),
-                      mqtls_errname(err));
-        return err;
+        const int err = tls->cfg->key_failure(tls);
+        if (err != 0)
+            return err;
     }
     if (mret == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) {
         const uint32_t v = tls->rep.verify_flags = mbedtls_ssl_get_verify_result(&tls->ssl);

@@ -10,9 +10,11 @@
 #include <string.h>
 
 #include <mbedtls/ssl.h>
+#include <mbedtls/x509_csr.h>
 
 #include "test/unit/suites.h"
 #include "tls/castore.h"
+#include "tls/identity.h"
 #include "tls/signer.h"
 #include "tls/tls_compat.h" /* the server below runs on either mbedTLS */
 #include "tls/tls_mbedtls.h"
@@ -638,6 +640,24 @@ static size_t read_all(const char *path, uint8_t *buf, size_t cap)
     return n;
 }
 
+#if !MQTLS_MBEDTLS_3 || (MQTLS_COMPAT_PSA && defined(MBEDTLS_USE_PSA_CRYPTO))
+/* A PEM CSR's public point and whether its signature verifies with it. */
+static int csr_checks(const uint8_t *pem, size_t len, uint8_t point[65])
+{
+    mbedtls_x509_csr csr;
+    uint8_t hash[32];
+    int ok;
+    mbedtls_x509_csr_init(&csr);
+    ck_assert_int_eq(mbedtls_x509_csr_parse(&csr, pem, len + 1), 0);
+    ck_assert_int_eq(mqtls_sha256(csr.cri.p, csr.cri.len, hash), 0);
+    ok = mbedtls_pk_verify(&csr.pk, MBEDTLS_MD_SHA256, hash, 32, csr.MQTLS_PRIV(sig).p,
+                           csr.MQTLS_PRIV(sig).len) == 0 &&
+         mqtls_pk_p256_point(&csr.pk, point) == 0;
+    mbedtls_x509_csr_free(&csr);
+    return ok;
+}
+#endif
+
 /* The handshake's signature comes from the signer, not from key bytes
  * given to the configuration: the configuration never had any. */
 START_TEST(a_signer_signs_the_handshake)
@@ -663,6 +683,19 @@ START_TEST(a_signer_signs_the_handshake)
     ck_assert_uint_eq(counting.signs, 1); /* CertificateVerify */
     ck_assert_ptr_nonnull(mbedtls_ssl_get_peer_cert(&srv.ssl));
     mqtls_tls_close(&tls);
+    {   /* A CSR signed by the same signer: its key, its signature. */
+        static uint8_t csr[2048];
+        uint8_t want[65], got[65];
+        size_t n = 0;
+        ck_assert_int_eq(mqtls_identity_csr_signer(&s, "dev-signer", csr, sizeof csr, &n), MQTLS_OK);
+        ck_assert_uint_eq(counting.signs, 2);
+        ck_assert(csr_checks(csr, n, got));
+        ck_assert_int_eq(s.public_key(s.ctx, want), MQTLS_OK);
+        ck_assert_mem_eq(got, want, 65);
+        counting.fail_with = MQTLS_ERR_KEY_PIN;
+        ck_assert_int_eq(mqtls_identity_csr_signer(&s, "dev-signer", csr, sizeof csr, &n),
+                         MQTLS_ERR_KEY_PIN);
+    }
 #endif
     mqtls_soft_signer_free(&counting.soft);
     mqtls_soft_signer_free(&counting.soft); /* idempotent */
@@ -692,8 +725,7 @@ START_TEST(a_signer_is_checked_against_the_certificate_and_its_failure_named)
     ck_assert_int_eq(mqtls_tls_connect(&tls, &cfg, &pipe_transport, "localhost"),
                      MQTLS_ERR_KEY_TOKEN_GONE);
     ck_assert_str_eq(mqtls_tls_why(&tls), "our key could not sign the handshake: the token holding "
-                                          "our key is not there (removed, or its module failed) "
-                                          "(MQTLS_ERR_KEY_TOKEN_GONE)");
+                                          "our key is gone (MQTLS_ERR_KEY_TOKEN_GONE)");
     ck_assert_int_eq(mqtls_err_is_refusal(MQTLS_ERR_KEY_TOKEN_GONE), 1);
 #else
     (void)cert_len;
@@ -815,6 +847,17 @@ START_TEST(a_psa_key_that_cannot_be_exported_signs_the_handshake)
     mqtls_tls_init(&tls);
     mqtls_tls_config_free(&cfg);
     mqtls_tls_config_init(&cfg);
+    {   /* A CSR for the PSA key: its public half, signed inside PSA. */
+        static uint8_t csr[2048];
+        uint8_t got[65], want[65];
+        size_t csr_n = 0, plen = 0;
+        ck_assert_int_eq(mqtls_identity_csr_psa(MBEDTLS_SVC_KEY_ID_GET_KEY_ID(id), "dev-psa", csr,
+                                                sizeof csr, &csr_n),
+                         MQTLS_OK);
+        ck_assert(csr_checks(csr, csr_n, got));
+        ck_assert_int_eq(psa_export_public_key(id, want, sizeof want, &plen), PSA_SUCCESS);
+        ck_assert_mem_eq(got, want, 65);
+    }
     /* Freeing the configuration left the application's key alone. */
     ck_assert_int_eq(psa_get_key_attributes(id, &a), PSA_SUCCESS);
     psa_reset_key_attributes(&a);
@@ -827,6 +870,12 @@ START_TEST(a_psa_key_that_cannot_be_exported_signs_the_handshake)
     mqtls_tls_init(&tls);
     ck_assert_int_eq(mqtls_tls_config_set_identity_psa(&cfg, cert, cert_len, 1),
                      MQTLS_ERR_KEY_UNSUPPORTED);
+    {
+        static uint8_t csr[2048];
+        size_t n = 0;
+        ck_assert_int_eq(mqtls_identity_csr_psa(1, "dev-psa", csr, sizeof csr, &n),
+                         MQTLS_ERR_KEY_UNSUPPORTED);
+    }
 #endif
 }
 END_TEST
