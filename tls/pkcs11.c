@@ -258,8 +258,9 @@ static int read_public(p11_impl *k)
     return MQTLS_OK;
 }
 
-/* Finds the token, opens a session, logs in, finds the key. */
-static int connect_token(p11_impl *k)
+/* Finds the token, opens a session, logs in, and (with need_key) finds
+ * the key. */
+static int connect_session(p11_impl *k, bool need_key)
 {
     CK_SLOT_ID slots[64];
     CK_ULONG n = sizeof slots / sizeof slots[0], i;
@@ -277,7 +278,9 @@ static int connect_token(p11_impl *k)
             !field_is(info.manufacturerID, sizeof info.manufacturerID, k->manufacturer) ||
             !field_is(info.model, sizeof info.model, k->model))
             continue;
-        if (k->f->C_OpenSession(slots[i], CKF_SERIAL_SESSION, NULL, NULL, &k->session) != CKR_OK) {
+        /* Read-write only to make a key: signing needs no more. */
+        if (k->f->C_OpenSession(slots[i], CKF_SERIAL_SESSION | (need_key ? 0 : CKF_RW_SESSION), NULL,
+                                NULL, &k->session) != CKR_OK) {
             k->session = CK_INVALID_HANDLE;
             return MQTLS_ERR_KEY_TOKEN_GONE;
         }
@@ -291,6 +294,8 @@ static int connect_token(p11_impl *k)
                            : MQTLS_ERR_KEY_TOKEN_GONE;
             }
         }
+        if (!need_key)
+            return MQTLS_OK;
         k->key = find(k, CKO_PRIVATE_KEY);
         ret = k->key == CK_INVALID_HANDLE ? MQTLS_ERR_KEY_NOT_FOUND : read_public(k);
         if (ret != MQTLS_OK)
@@ -298,6 +303,11 @@ static int connect_token(p11_impl *k)
         return ret;
     }
     return ret;
+}
+
+static int connect_token(p11_impl *k)
+{
+    return connect_session(k, true);
 }
 
 /* ---- the signer ----------------------------------------------------------- */
@@ -411,8 +421,59 @@ void mqtls_pkcs11_free(mqtls_pkcs11_key *pk)
     pk->impl_ = NULL;
 }
 
+/* The key pair inside the token k's session is on: private sensitive,
+ * never extractable; both labelled and identified as the URI says. */
+static int generate_pair(p11_impl *k)
+{
+    static const uint8_t p256[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
+    uint8_t params[sizeof p256];
+    CK_MECHANISM mech = {CKM_EC_KEY_PAIR_GEN, NULL, 0};
+    CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+    CK_ATTRIBUTE pub[6], prv[8];
+    CK_ULONG np = 0, nv = 0;
+    CK_OBJECT_HANDLE hp, hv;
+
+    memcpy(params, p256, sizeof params);
+#define ADD(t, n, type_, p_, len_) (t[n].type = (type_), t[n].pValue = (p_), t[n++].ulValueLen = (len_))
+    ADD(pub, np, CKA_TOKEN, &yes, sizeof yes);
+    ADD(pub, np, CKA_VERIFY, &yes, sizeof yes);
+    ADD(pub, np, CKA_EC_PARAMS, params, sizeof params);
+    ADD(prv, nv, CKA_TOKEN, &yes, sizeof yes);
+    ADD(prv, nv, CKA_PRIVATE, &yes, sizeof yes);
+    ADD(prv, nv, CKA_SIGN, &yes, sizeof yes);
+    ADD(prv, nv, CKA_SENSITIVE, &yes, sizeof yes);
+    ADD(prv, nv, CKA_EXTRACTABLE, &no, sizeof no);
+    if (k->has_label) {
+        ADD(pub, np, CKA_LABEL, k->label, strlen(k->label));
+        ADD(prv, nv, CKA_LABEL, k->label, strlen(k->label));
+    }
+    if (k->has_id) {
+        ADD(pub, np, CKA_ID, k->id, k->id_len);
+        ADD(prv, nv, CKA_ID, k->id, k->id_len);
+    }
+#undef ADD
+    return k->f->C_GenerateKeyPair(k->session, &mech, pub, np, prv, nv, &hp, &hv) == CKR_OK
+               ? MQTLS_OK
+               : MQTLS_ERR_KEY_SIGN;
+}
+
+static int open_or_generate(mqtls_pkcs11_key *pk, const char *uri, const char *module_path,
+                            const char *pin, bool generate);
+
 int mqtls_pkcs11_open(mqtls_pkcs11_key *pk, const char *uri, const char *module_path,
                       const char *pin)
+{
+    return open_or_generate(pk, uri, module_path, pin, false);
+}
+
+int mqtls_pkcs11_generate(mqtls_pkcs11_key *pk, const char *uri, const char *module_path,
+                          const char *pin)
+{
+    return open_or_generate(pk, uri, module_path, pin, true);
+}
+
+static int open_or_generate(mqtls_pkcs11_key *pk, const char *uri, const char *module_path,
+                            const char *pin, bool generate)
 {
     char module[256];
     bool has_module = false;
@@ -454,6 +515,14 @@ int mqtls_pkcs11_open(mqtls_pkcs11_key *pk, const char *uri, const char *module_
             k->f = NULL;
             ret = MQTLS_ERR_KEY_MODULE;
         }
+    }
+    if (ret == MQTLS_OK && generate) {
+        /* The token must be there and the name free: then make the key. */
+        ret = connect_session(k, false);
+        if (ret == MQTLS_OK && find(k, CKO_PRIVATE_KEY) != CK_INVALID_HANDLE)
+            ret = MQTLS_ERR_INVALID_ARG; /* a key is already there under that name */
+        if (ret == MQTLS_OK)
+            ret = generate_pair(k);
     }
     if (ret == MQTLS_OK)
         ret = connect_token(k);

@@ -64,6 +64,18 @@ void mqtls_pkcs11_init(mqtls_pkcs11_key *k);
 int mqtls_pkcs11_open(mqtls_pkcs11_key *k, const char *uri, const char *module_path,
                       const char *pin);
 
+/* Makes a new ECDSA P-256 key pair inside the token uri names, with the
+ * URI's object label and id (at least one), the private key sensitive,
+ * never extractable, for signing only; then opens k on it as
+ * mqtls_pkcs11_open() does (same module_path and pin rules). A key already
+ * there under that label or id is refused (MQTLS_ERR_INVALID_ARG): a
+ * renewal makes its key under a new name, so the current one stays
+ * usable until the new certificate is proven. Returns as
+ * mqtls_pkcs11_open() does, or MQTLS_ERR_KEY_SIGN when the token cannot
+ * make the key. */
+int mqtls_pkcs11_generate(mqtls_pkcs11_key *k, const char *uri, const char *module_path,
+                          const char *pin);
+
 /* Fills *out with the signer over k (ctx = k; k must outlive it). Returns
  * MQTLS_OK, or MQTLS_ERR_INVALID_ARG when k is not open. */
 int mqtls_pkcs11_signer(mqtls_pkcs11_key *k, mqtls_signer *out);

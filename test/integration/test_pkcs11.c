@@ -14,6 +14,7 @@
 #include "mqtt/codec.h"
 #include "net/tcp_posix.h"
 #include "test/integration/broker.h"
+#include "tls/identity.h"
 #include "tls/pkcs11.h"
 #include "tls/tls_mbedtls.h"
 
@@ -120,11 +121,16 @@ static int connect_once(void)
     return MQTLS_OK;
 }
 
-static int use_token_key(void)
+static int use_token_key_of(mqtls_pkcs11_key *k)
 {
     const mqtls_signer counting = {NULL, counting_public_key, counting_sign};
-    ck_assert_int_eq(mqtls_pkcs11_signer(&key, &token_signer), MQTLS_OK);
+    ck_assert_int_eq(mqtls_pkcs11_signer(k, &token_signer), MQTLS_OK);
     return mqtls_tls_config_set_identity_signer(&cfg, cert, cert_len, &counting);
+}
+
+static int use_token_key(void)
+{
+    return use_token_key_of(&key);
 }
 
 static void start_broker(void)
@@ -275,6 +281,56 @@ START_TEST(the_tools_publish_with_a_token_key)
 }
 END_TEST
 
+/* A key born in the token (as onboarding makes one): generated inside,
+ * sensitive and never extractable, its CSR signed inside, a certificate
+ * issued for it, and mutual TLS with it. The name cannot be taken twice. */
+START_TEST(a_key_born_in_the_token_gets_a_certificate_and_connects)
+{
+    static const char born[] = "pkcs11:token=mqtls;object=born;id=%02";
+    static uint8_t csr[2048];
+    char path[256], cmd[1024], err[512];
+    bool sensitive = false, extractable = true;
+    mqtls_signer s;
+    size_t n = 0;
+    FILE *f;
+    int ret;
+
+    ck_assert_int_eq(mqtls_pkcs11_generate(&key, born, MODULE, "1234"), MQTLS_OK);
+    ck_assert_int_eq(mqtls_pkcs11_key_flags(&key, &sensitive, &extractable), MQTLS_OK);
+    ck_assert(sensitive);
+    ck_assert(!extractable);
+    ck_assert_int_eq(mqtls_pkcs11_signer(&key, &s), MQTLS_OK);
+    ret = mqtls_identity_csr_signer(&s, "device-born", csr, sizeof csr, &n);
+    if (strstr(mqtls_tls_backend(), "3.6") != NULL) {
+        ck_assert_int_eq(ret, MQTLS_ERR_KEY_UNSUPPORTED);
+        return;
+    }
+    ck_assert_int_eq(ret, MQTLS_OK);
+    snprintf(path, sizeof path, "%s/born.csr", dir);
+    f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(csr, 1, n, f), n);
+    fclose(f);
+    /* The CA's side: the CSR's signature checked, a certificate issued. */
+    snprintf(cmd, sizeof cmd,
+             "openssl req -in %s/born.csr -noout -verify >/dev/null && openssl x509 -req -in %s/born.csr "
+             "-CA %sroot-a.crt -CAkey %sroot-a.key -days 30 -extfile %s/client.ext -out %s/born.crt",
+             dir, dir, CERTS, CERTS, dir, dir);
+    ck_assert_msg(run(cmd, err, sizeof err) == 0, "%s", err);
+    snprintf(path, sizeof path, "%s/born.crt", dir);
+    f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    cert_len = fread(cert, 1, sizeof cert, f);
+    fclose(f);
+    start_broker();
+    ck_assert_int_eq(use_token_key_of(&key), MQTLS_OK);
+    ck_assert_msg(connect_once() == MQTLS_OK, "%s", mqtls_tls_why(&tls));
+    ck_assert_uint_eq(signs, 1);
+    mqtls_pkcs11_free(&key);
+    ck_assert_int_eq(mqtls_pkcs11_generate(&key, born, MODULE, "1234"), MQTLS_ERR_INVALID_ARG);
+}
+END_TEST
+
 Suite *pkcs11_suite(void); /* runner.c */
 Suite *pkcs11_suite(void)
 {
@@ -286,6 +342,7 @@ Suite *pkcs11_suite(void)
     tcase_add_test(tc, a_wrong_pin_a_missing_key_and_a_missing_module_are_named);
     tcase_add_test(tc, a_token_that_goes_away_is_named);
     tcase_add_test(tc, the_tools_publish_with_a_token_key);
+    tcase_add_test(tc, a_key_born_in_the_token_gets_a_certificate_and_connects);
     suite_add_tcase(s, tc);
     return s;
 }
