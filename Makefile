@@ -631,6 +631,13 @@ $(BENCH_CODEC): test/bench/bench_codec.c $(LIB_SRCS) $(HEADERS)
 	$(CC) -O2 $(REQUIRED) $(filter %.c,$^) $(TLS_LIBS) -o $@
 
 BENCH_TLS := $(BUILD)/bench/bench_tls
+BENCH_SIGNER := $(BUILD)/bench/bench_signer
+
+# The handshake with the key three ways: bytes, software signer, PKCS#11.
+$(BENCH_SIGNER): test/bench/bench_signer.c test/integration/broker.c $(STATIC_LIB) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -std=c99 -Wall -Wextra -Werror -I. $(TEST_DEFS) $(filter %.c,$^) $(STATIC_LIB) \
+	    $(TLS_LIBS) -o $@
 
 # The bench redefines malloc and friends to count the heap: glibc only.
 $(BENCH_TLS): test/bench/bench_tls.c test/integration/broker.c $(STATIC_LIB) $(HEADERS)
@@ -663,7 +670,7 @@ $(BENCH_PEERS): test/bench/bench_peers.c test/integration/broker.c test/integrat
 	$(PEER_CC) $(filter %.c,$^) -o $@
 
 # make check builds the benchmarks (so they cannot rot) but does not run them.
-bench-build: $(BENCH_CODEC) $(BENCH_TLS) $(PEER_BINS) $(BENCH_PEERS)
+bench-build: $(BENCH_CODEC) $(BENCH_TLS) $(BENCH_SIGNER) $(PEER_BINS) $(BENCH_PEERS)
 	@echo "bench-build: benchmark programs compile"
 
 # The peers (mqtls on 2.28 and on 3.6 beside libmosquitto and Paho C;
@@ -674,6 +681,7 @@ bench: bench-deps bench-build $(CERTS_OUT)/root-a.crt
 	@sh test/bench/codec_callgrind.sh $(BENCH_CODEC)
 	@$(BENCH_PEERS) $(BENCH_RUNS) docs/performance.md
 	@bash scripts/bench-tls.sh 50 $(BENCH_TLS) build/m36/bench/bench_tls
+	@bash scripts/bench-signer.sh 50 $(BENCH_SIGNER)
 	@bash scripts/fwprofile.sh
 	@$(MAKE) --no-print-directory firmware
 	@bash scripts/fw-icount.sh $(FW_DIR) $(FW_DIR)/modem_bridge
