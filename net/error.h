@@ -192,9 +192,9 @@ MQTLS_API_BEGIN
     X(MQTLS_ERR_KEY_PIN, -326, "the token refused our key's PIN")                \
     X(MQTLS_ERR_KEY_NOT_FOUND, -327, "our key is not in the token")               \
     X(MQTLS_ERR_KEY_TOKEN_GONE, -328, "the token holding our key is gone")       \
-    X(MQTLS_ERR_KEY_MODULE, -329, "the PKCS#11 module did not load or start")    \
-    X(MQTLS_ERR_KEY_SIGN, -330, "the device holding our key failed to sign")      \
-    X(MQTLS_ERR_KEY_UNSUPPORTED, -331, "our key cannot sign here (P-256 only; docs/keys.md)")
+    X(MQTLS_ERR_KEY_MODULE, -329, "the PKCS#11 module did not start")           \
+    X(MQTLS_ERR_KEY_SIGN, -330, "our key's device failed to sign")                \
+    X(MQTLS_ERR_KEY_UNSUPPORTED, -331, "our key cannot sign here (docs/keys.md)")
 
 typedef enum mqtls_err {
 #define MQTLS_ERROR_ENUM_(name, value, text) name = (value),

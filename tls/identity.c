@@ -40,7 +40,24 @@ static void clear_slot(mqtls_identity *id, mqtls_id_slot slot)
 }
 
 
-static int check_pair(const uint8_t *cert, size_t cert_len, const uint8_t *key, size_t key_len)
+/* A slot's key that is a reference: "ref:" and the reference's text. */
+#define REF_TAG "ref:"
+#define REF_MAX 255u
+
+static bool is_ref(const uint8_t *key, size_t key_len)
+{
+    return key_len > 4 && key_len <= 4 + REF_MAX && memcmp(key, REF_TAG, 4) == 0;
+}
+
+/* The reference in key (tagged), NUL-terminated into ref. */
+static void ref_text(const uint8_t *key, size_t key_len, char ref[REF_MAX + 1])
+{
+    memcpy(ref, key + 4, key_len - 4);
+    ref[key_len - 4] = '\0';
+}
+
+static int check_pair(const mqtls_identity *id, const uint8_t *cert, size_t cert_len,
+                      const uint8_t *key, size_t key_len)
 {
     mbedtls_x509_crt crt;
     mbedtls_pk_context pk;
@@ -52,10 +69,17 @@ static int check_pair(const uint8_t *cert, size_t cert_len, const uint8_t *key, 
     ret = mqtls_bundle_parse(&crt, cert, cert_len, 0, &n, NULL);
     if (ret != MQTLS_OK)
         ret = ret == MQTLS_ERR_TLS_OUT_OF_MEMORY ? ret : MQTLS_ERR_TLS_BAD_CERT;
-    if (ret == MQTLS_OK)
-        ret = mqtls_bundle_parse_key(&pk, key, key_len);
-    if (ret == MQTLS_OK && mqtls_pk_check_pair(&crt.pk, &pk) != 0)
-        ret = MQTLS_ERR_TLS_KEY_MISMATCH;
+    if (ret == MQTLS_OK && is_ref(key, key_len)) {
+        char ref[REF_MAX + 1];
+        ref_text(key, key_len, ref);
+        ret = id->keys.check == NULL ? MQTLS_ERR_INVALID_ARG
+                                     : id->keys.check(id->keys.ctx, ref, cert, cert_len);
+    } else {
+        if (ret == MQTLS_OK)
+            ret = mqtls_bundle_parse_key(&pk, key, key_len);
+        if (ret == MQTLS_OK && mqtls_pk_check_pair(&crt.pk, &pk) != 0)
+            ret = MQTLS_ERR_TLS_KEY_MISMATCH;
+    }
     mbedtls_x509_crt_free(&crt);
     mbedtls_pk_free(&pk);
     return ret;
@@ -129,7 +153,7 @@ static int load_slot(mqtls_identity *id, mqtls_id_slot slot)
         kl = (size_t)buf[4 + cl] << 24 | (size_t)buf[5 + cl] << 16 | (size_t)buf[6 + cl] << 8 |
              buf[7 + cl];
         if (kl != 0 && kl == len - 8 - cl) {
-            ret = check_pair(buf + 4, cl, buf + 8 + cl, kl);
+            ret = check_pair(id, buf + 4, cl, buf + 8 + cl, kl);
             if (ret == MQTLS_OK)
                 ret = fill_slot(id, slot, buf + 4, cl, buf + 8 + cl, kl);
         }
@@ -152,14 +176,11 @@ int mqtls_identity_restore(mqtls_identity *id)
     return ret;
 }
 
-int mqtls_identity_set(mqtls_identity *id, mqtls_id_slot slot, const uint8_t *cert,
-                       size_t cert_len, const uint8_t *key, size_t key_len, bool persist)
+/* Checks and fills a slot, stores it (NEW always, CURRENT with persist). */
+static int set_slot(mqtls_identity *id, mqtls_id_slot slot, const uint8_t *cert, size_t cert_len,
+                    const uint8_t *key, size_t key_len, bool persist)
 {
-    int ret;
-    if (id == NULL || (slot != MQTLS_ID_CURRENT && slot != MQTLS_ID_NEW) || cert == NULL ||
-        cert_len == 0 || key == NULL || key_len == 0)
-        return MQTLS_ERR_INVALID_ARG;
-    ret = check_pair(cert, cert_len, key, key_len);
+    int ret = check_pair(id, cert, cert_len, key, key_len);
     if (ret == MQTLS_OK)
         ret = fill_slot(id, slot, cert, cert_len, key, key_len);
     if (ret != MQTLS_OK)
@@ -175,6 +196,38 @@ int mqtls_identity_set(mqtls_identity *id, mqtls_id_slot slot, const uint8_t *ce
             clear_slot(id, slot); /* not kept, not tried */
     }
     return ret;
+}
+
+int mqtls_identity_set(mqtls_identity *id, mqtls_id_slot slot, const uint8_t *cert,
+                       size_t cert_len, const uint8_t *key, size_t key_len, bool persist)
+{
+    if (id == NULL || (slot != MQTLS_ID_CURRENT && slot != MQTLS_ID_NEW) || cert == NULL ||
+        cert_len == 0 || key == NULL || key_len == 0)
+        return MQTLS_ERR_INVALID_ARG;
+    return set_slot(id, slot, cert, cert_len, key, key_len, persist);
+}
+
+int mqtls_identity_set_keys(mqtls_identity *id, const mqtls_identity_keys *keys)
+{
+    if (id == NULL || keys == NULL || keys->check == NULL || keys->apply == NULL)
+        return MQTLS_ERR_INVALID_ARG;
+    id->keys = *keys;
+    return MQTLS_OK;
+}
+
+int mqtls_identity_set_ref(mqtls_identity *id, mqtls_id_slot slot, const uint8_t *cert,
+                           size_t cert_len, const char *ref, bool persist)
+{
+    uint8_t tagged[4 + REF_MAX];
+    size_t n;
+
+    if (id == NULL || (slot != MQTLS_ID_CURRENT && slot != MQTLS_ID_NEW) || cert == NULL ||
+        cert_len == 0 || ref == NULL || id->keys.apply == NULL || (n = strlen(ref)) == 0 ||
+        n > REF_MAX)
+        return MQTLS_ERR_INVALID_ARG;
+    memcpy(tagged, REF_TAG, 4);
+    memcpy(tagged + 4, ref, n);
+    return set_slot(id, slot, cert, cert_len, tagged, 4 + n, persist);
 }
 
 bool mqtls_identity_has(const mqtls_identity *id, mqtls_id_slot slot)
@@ -194,6 +247,13 @@ int mqtls_identity_apply(const mqtls_identity *id, mqtls_id_slot slot, mqtls_tls
 {
     if (!mqtls_identity_has(id, slot) || cfg == NULL)
         return MQTLS_ERR_INVALID_ARG;
+    if (is_ref(id->key[slot], id->key_len[slot])) {
+        char ref[REF_MAX + 1];
+        if (id->keys.apply == NULL)
+            return MQTLS_ERR_INVALID_ARG;
+        ref_text(id->key[slot], id->key_len[slot], ref);
+        return id->keys.apply(id->keys.ctx, ref, id->cert[slot], id->cert_len[slot], cfg);
+    }
     return mqtls_tls_config_set_identity(cfg, id->cert[slot], id->cert_len[slot], id->key[slot],
                                          id->key_len[slot], NULL);
 }

@@ -53,6 +53,25 @@ MQTLS_API_BEGIN
 
 typedef enum mqtls_id_slot { MQTLS_ID_CURRENT = 0, MQTLS_ID_NEW = 1 } mqtls_id_slot;
 
+/* Keys held elsewhere (a PKCS#11 token, a PSA key, a secure element): a
+ * slot may hold, instead of key bytes, a reference to its key (a pkcs11:
+ * URI, or any text its resolver knows), set with mqtls_identity_set_ref()
+ * and stored as such. The resolver turns references into keys; it is the
+ * application's (tls/pkcs11.h has one for tokens), so a device that never
+ * uses one links none of it. */
+typedef struct mqtls_identity_keys {
+    void *ctx; /* the resolver's state, passed to each call */
+    /* Whether cert[0..cert_len) is a certificate for the key ref names
+     * (NUL-terminated): MQTLS_OK, MQTLS_ERR_TLS_KEY_MISMATCH,
+     * MQTLS_ERR_TLS_BAD_CERT, or an MQTLS_ERR_KEY_ error. */
+    int (*check)(void *ctx, const char *ref, const uint8_t *cert, size_t cert_len);
+    /* Sets cfg's identity: the certificate cert[0..cert_len) with the key
+     * ref names (through mqtls_tls_config_set_identity_signer() or _psa()).
+     * MQTLS_OK, or that call's error. */
+    int (*apply)(void *ctx, const char *ref, const uint8_t *cert, size_t cert_len,
+                 mqtls_tls_config *cfg);
+} mqtls_identity_keys;
+
 typedef struct mqtls_identity {
     int new_refused;   /* why the broker refused NEW, proven (an mqtls_err), or 0 */
     unsigned new_unproven; /* refusals of NEW that proved nothing, so far */
@@ -62,6 +81,7 @@ typedef struct mqtls_identity {
     size_t cert_len[2], key_len[2];
     bool has_blobs;
     mqtls_blobs blobs;
+    mqtls_identity_keys keys; /* resolver for referenced keys, or zeros */
 } mqtls_identity;
 
 /* Lifecycle: mqtls_identity_init() (cannot fail), attach storage, restore
@@ -73,6 +93,10 @@ void mqtls_identity_init(mqtls_identity *id);
 /* blobs is where identities are kept (copied; its ctx must outlive id).
  * Returns MQTLS_OK, or MQTLS_ERR_INVALID_ARG for NULL. */
 int mqtls_identity_attach(mqtls_identity *id, const mqtls_blobs *blobs);
+/* keys resolves the slots' key references (copied; its ctx must outlive
+ * id). Set it before restoring slots that hold references. Returns
+ * MQTLS_OK, or MQTLS_ERR_INVALID_ARG for NULL or a missing call. */
+int mqtls_identity_set_keys(mqtls_identity *id, const mqtls_identity_keys *keys);
 /* Loads both slots from storage. MQTLS_ERR_BLOB_NOT_FOUND when there is
  * no CURRENT (first boot: set the factory claim identity); a stored NEW
  * is loaded too, to be tried. */
@@ -87,6 +111,13 @@ int mqtls_identity_restore(mqtls_identity *id);
 int mqtls_identity_set(mqtls_identity *id, mqtls_id_slot slot, const uint8_t *cert,
                        size_t cert_len, const uint8_t *key, size_t key_len, bool persist);
 /* Returns true when slot holds an identity. */
+/* The same with the key held elsewhere: ref (NUL-terminated, at most 255
+ * bytes) names it for the resolver (mqtls_identity_set_keys()), which
+ * checks cert against it. Returns as
+ * mqtls_identity_set() does, the resolver's MQTLS_ERR_KEY_ error, or
+ * MQTLS_ERR_INVALID_ARG when no resolver is set. */
+int mqtls_identity_set_ref(mqtls_identity *id, mqtls_id_slot slot, const uint8_t *cert,
+                           size_t cert_len, const char *ref, bool persist);
 bool mqtls_identity_has(const mqtls_identity *id, mqtls_id_slot slot);
 
 /* Returns the slot to connect with: NEW if there is one the broker has

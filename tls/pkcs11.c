@@ -13,6 +13,10 @@
 
 #include <mbedtls/platform.h>
 #include <mbedtls/platform_util.h>
+#include <mbedtls/x509_crt.h>
+
+#include "tls/bundle.h"
+#include "tls/tls_compat.h"
 
 #define LABEL_MAX 128
 #define ID_MAX 64
@@ -556,4 +560,93 @@ int mqtls_pkcs11_key_flags(mqtls_pkcs11_key *pk, bool *sensitive, bool *extracta
     *sensitive = s == CK_TRUE;
     *extractable = e == CK_TRUE;
     return MQTLS_OK;
+}
+
+/* ---- the keyring ------------------------------------------------------------ */
+
+void mqtls_pkcs11_keyring_init(mqtls_pkcs11_keyring *r, const char *module_path, const char *pin)
+{
+    if (r == NULL)
+        return;
+    memset(r, 0, sizeof *r);
+    r->module_path = module_path;
+    r->pin = pin;
+    mqtls_pkcs11_init(&r->key[0]);
+    mqtls_pkcs11_init(&r->key[1]);
+}
+
+/* The key ref names, opened (reusing one already open). */
+static int keyring_key(mqtls_pkcs11_keyring *r, const char *ref, mqtls_pkcs11_key **out)
+{
+    unsigned i;
+    int ret;
+
+    if (strlen(ref) >= sizeof r->uri[0])
+        return MQTLS_ERR_INVALID_ARG;
+    for (i = 0; i < 2; i++)
+        if (r->key[i].impl_ != NULL && strcmp(r->uri[i], ref) == 0) {
+            *out = &r->key[i];
+            return MQTLS_OK;
+        }
+    i = r->next;
+    r->next ^= 1u;
+    r->uri[i][0] = '\0';
+    ret = mqtls_pkcs11_open(&r->key[i], ref, r->module_path, r->pin);
+    if (ret != MQTLS_OK)
+        return ret;
+    memcpy(r->uri[i], ref, strlen(ref) + 1);
+    *out = &r->key[i];
+    return MQTLS_OK;
+}
+
+/* The certificate's public point against the token key's. */
+static int keyring_check(void *ctx, const char *ref, const uint8_t *cert, size_t cert_len)
+{
+    mqtls_pkcs11_key *k;
+    mbedtls_x509_crt crt;
+    uint8_t want[65], got[65];
+    size_t n = 0;
+    int ret = keyring_key(ctx, ref, &k);
+
+    if (ret != MQTLS_OK)
+        return ret;
+    memcpy(want, ((p11_impl *)k->impl_)->pub, sizeof want);
+    mbedtls_x509_crt_init(&crt);
+    ret = mqtls_bundle_parse(&crt, cert, cert_len, 0, &n, NULL);
+    if (ret != MQTLS_OK)
+        ret = ret == MQTLS_ERR_TLS_OUT_OF_MEMORY ? ret : MQTLS_ERR_TLS_BAD_CERT;
+    else if (mqtls_pk_p256_point(&crt.pk, got) != 0 || memcmp(want, got, sizeof want) != 0)
+        ret = MQTLS_ERR_TLS_KEY_MISMATCH;
+    mbedtls_x509_crt_free(&crt);
+    return ret;
+}
+
+static int keyring_apply(void *ctx, const char *ref, const uint8_t *cert, size_t cert_len,
+                         mqtls_tls_config *cfg)
+{
+    mqtls_pkcs11_key *k;
+    mqtls_signer s;
+    int ret = keyring_key(ctx, ref, &k);
+    if (ret == MQTLS_OK)
+        ret = mqtls_pkcs11_signer(k, &s);
+    return ret == MQTLS_OK ? mqtls_tls_config_set_identity_signer(cfg, cert, cert_len, &s) : ret;
+}
+
+int mqtls_pkcs11_keyring_keys(mqtls_pkcs11_keyring *r, mqtls_identity_keys *out)
+{
+    if (r == NULL || out == NULL)
+        return MQTLS_ERR_INVALID_ARG;
+    out->ctx = r;
+    out->check = keyring_check;
+    out->apply = keyring_apply;
+    return MQTLS_OK;
+}
+
+void mqtls_pkcs11_keyring_free(mqtls_pkcs11_keyring *r)
+{
+    if (r == NULL)
+        return;
+    mqtls_pkcs11_free(&r->key[0]);
+    mqtls_pkcs11_free(&r->key[1]);
+    r->uri[0][0] = r->uri[1][0] = '\0';
 }

@@ -35,6 +35,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "identity.h"
 #include "signer.h"
 #include "../net/api.h"
 
@@ -87,6 +88,32 @@ int mqtls_pkcs11_signer(mqtls_pkcs11_key *k, mqtls_signer *out);
 int mqtls_pkcs11_key_flags(mqtls_pkcs11_key *k, bool *sensitive, bool *extractable);
 /* Closes k (see the lifecycle above). */
 void mqtls_pkcs11_free(mqtls_pkcs11_key *k);
+
+/* ---- tokens' keys for the identity slots -----------------------------------
+ * A resolver (tls/identity.h) for slots whose key is a pkcs11: URI: the
+ * identity's CURRENT and NEW may each name a token key, opened on first
+ * use (two at a time) in module_path with pin.
+ * Lifecycle: mqtls_pkcs11_keyring_init(), mqtls_pkcs11_keyring_keys() into
+ * mqtls_identity_set_keys(), and mqtls_pkcs11_keyring_free() after the
+ * identity and the TLS configurations that used its keys. */
+typedef struct mqtls_pkcs11_keyring {
+    const char *module_path; /* kept by reference */
+    const char *pin;         /* kept by reference (the caller's; not copied) */
+    /* private: */
+    mqtls_pkcs11_key key[2];
+    char uri[2][256];
+    unsigned next;
+} mqtls_pkcs11_keyring;
+
+/* Prepares r for keys in the module at module_path (NULL: each URI's
+ * module-path), logging in with pin (NULL: each URI's pin-value). Cannot
+ * fail. */
+void mqtls_pkcs11_keyring_init(mqtls_pkcs11_keyring *r, const char *module_path, const char *pin);
+/* Fills *out with the resolver over r (ctx = r). Returns MQTLS_OK, or
+ * MQTLS_ERR_INVALID_ARG for NULL. */
+int mqtls_pkcs11_keyring_keys(mqtls_pkcs11_keyring *r, mqtls_identity_keys *out);
+/* Closes r's keys (see the lifecycle above); idempotent. */
+void mqtls_pkcs11_keyring_free(mqtls_pkcs11_keyring *r);
 
 MQTLS_API_END
 #ifdef __cplusplus

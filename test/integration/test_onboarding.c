@@ -41,6 +41,7 @@
 #include "test/unit/testutil.h"
 #include "tls/identity.h"
 #include "tls/onboard.h"
+#include "tls/pkcs11.h"
 #include "tls/tls_compat.h" /* a bad CSR made by hand, on either mbedTLS */
 #include "tls/tls_mbedtls.h"
 
@@ -312,12 +313,14 @@ static void setup(void)
     snprintf(issued, sizeof issued, "%s/issued.txt", dir);
     snprintf(prov_out, sizeof prov_out, "%s/provisioner.out", dir);
     /* The claim identity may only ask for a certificate and read its own
-     * answer; devices read and write their own subtree; the observer
-     * (device-002) reads every device's. */
+     * answer; devices read and write their own subtree and ask for their
+     * own renewal; the observer (device-002) reads every device's. */
     write_file(acl, "user claim\ntopic write provision/csr/+\n\n"
                     "user provisioner\ntopic read provision/csr/+\ntopic write provision/reply/+\n\n"
                     "user device-002\ntopic read devices/#\n\n"
-                    "pattern read provision/reply/%c\npattern readwrite devices/%u/#\n");
+                    "pattern read provision/reply/%c\npattern readwrite devices/%u/#\n"
+                    /* a device renews as itself, for its own serial only */
+                    "pattern write provision/csr/%u\n");
     {
         char list[512], pins[4][65];
         int k;
@@ -758,6 +761,109 @@ START_TEST(a_refused_new_certificate_falls_back_and_a_good_one_is_committed)
 }
 END_TEST
 
+/* Onboarding with the key born in a token (SoftHSM; the signer seam is on
+ * mbedTLS 2.28): the claim identity connects; the device makes its key
+ * inside the token and signs its CSR there; the provisioner's certificate
+ * goes into NEW with the key's URI, and the reconnect commits it; after a
+ * reboot the stored URI opens the key again; a renewal (a fresh
+ * certificate for the same token key, as the provisioner allows) takes the
+ * same path. The device's own key never exists as bytes. */
+START_TEST(a_device_onboards_with_a_key_born_in_its_token)
+{
+    static const char uri[] = "pkcs11:token=mqtls;object=SN-1001-key;id=%10";
+    static const char module[] = "/usr/lib/softhsm/libsofthsm2.so";
+    static uint8_t csr[2048];
+    char p11dir[200], cmd[600], conf[256];
+    const char *tmp = getenv("MQTLS_TEST_TMP");
+    mqtls_pkcs11_keyring ring;
+    mqtls_identity_keys keys;
+    mqtls_pkcs11_key born;
+    mqtls_signer signer;
+    mqtls_identity again;
+    size_t csr_len = 0;
+    const uint8_t *cert;
+    size_t cert_len;
+    int round, ret;
+
+    snprintf(p11dir, sizeof p11dir, "%s/p11-onboard-XXXXXX", tmp != NULL ? tmp : "/tmp");
+    ck_assert_ptr_nonnull(mkdtemp(p11dir));
+    snprintf(cmd, sizeof cmd, "sh %s/test/integration/pkcs11_token.sh %s %s", MQTLS_SOURCE_DIR,
+             p11dir, CERTS);
+    ck_assert_int_eq(system(cmd), 0);
+    snprintf(conf, sizeof conf, "%s/softhsm2.conf", p11dir);
+    ck_assert_int_eq(setenv("SOFTHSM2_CONF", conf, 1), 0);
+    mqtls_pkcs11_keyring_init(&ring, module, "1234");
+    ck_assert_int_eq(mqtls_pkcs11_keyring_keys(&ring, &keys), MQTLS_OK);
+
+    start_provisioner();
+    device_boot("SN-1001");
+    ck_assert_int_eq(mqtls_identity_set_keys(&dev.ident, &keys), MQTLS_OK);
+    ck_assert_int_eq(device_connect(), 0);
+    ck_assert_int_eq(dev.slot_used, MQTLS_ID_CURRENT); /* the claim identity */
+
+    /* The key, born in the token; its CSR, signed there. */
+    mqtls_pkcs11_init(&born);
+    ck_assert_int_eq(mqtls_pkcs11_generate(&born, uri, module, "1234"), MQTLS_OK);
+    ck_assert_int_eq(mqtls_pkcs11_signer(&born, &signer), MQTLS_OK);
+    ret = mqtls_identity_csr_signer(&signer, "SN-1001", csr, sizeof csr, &csr_len);
+    if (strstr(mqtls_tls_backend(), "3.6") != NULL) {
+        ck_assert_int_eq(ret, MQTLS_ERR_KEY_UNSUPPORTED); /* 3.6: PSA key ids */
+        mqtls_pkcs11_free(&born);
+        mqtls_pkcs11_keyring_free(&ring);
+        node_free(&dev);
+        return;
+    }
+    ck_assert_int_eq(ret, MQTLS_OK);
+    mqtls_pkcs11_free(&born); /* the identity opens it by its URI from now on */
+
+    for (round = 0; round < 2; round++) { /* onboarding, then a renewal */
+        ck_assert_int_eq(mqtls_onboard_request(factory[0], factory_len[0], "SN-1001", csr, csr_len,
+                                               last_request, sizeof last_request,
+                                               &last_request_len),
+                         MQTLS_OK);
+        send_request("SN-1001", last_request, last_request_len);
+        ck_assert_msg(strncmp(dev.reply, "-----BEGIN CERTIFICATE-----", 27) == 0, "%s", dev.reply);
+        ck_assert_int_eq(mqtls_identity_set_ref(&dev.ident, MQTLS_ID_NEW,
+                                                (const uint8_t *)dev.reply, strlen(dev.reply), uri,
+                                                true),
+                         MQTLS_OK);
+        mqtls_client_disconnect(&dev.c);
+        /* NEW first, through the token; committed on the clean connect. */
+        ck_assert_int_eq(device_connect(), 0);
+        ck_assert_int_eq(dev.slot_used, MQTLS_ID_NEW);
+        ck_assert(!mqtls_identity_has(&dev.ident, MQTLS_ID_NEW));
+        ck_assert_int_eq(mqtls_identity_cert(&dev.ident, MQTLS_ID_CURRENT, &cert, &cert_len),
+                         MQTLS_OK);
+        ck_assert_uint_eq(cert_len, strlen(dev.reply));
+    }
+
+    /* After a reboot: CURRENT from storage is the token's key, by URI. */
+    mqtls_client_disconnect(&dev.c);
+    mqtls_identity_init(&again);
+    ck_assert_int_eq(mqtls_identity_attach(&again, &blobs), MQTLS_OK);
+    ck_assert_int_eq(mqtls_identity_set_keys(&again, &keys), MQTLS_OK);
+    ck_assert_int_eq(mqtls_identity_restore(&again), MQTLS_OK);
+    ck_assert(!mqtls_identity_has(&again, MQTLS_ID_NEW));
+    mqtls_identity_free(&dev.ident);
+    dev.ident = again;
+    ck_assert_int_eq(device_connect(), 0);
+    ck_assert_int_eq(dev.slot_used, MQTLS_ID_CURRENT);
+    /* As itself it reaches its own topics (the broker names it SN-1001). */
+    node_setup(&obs, "observer");
+    ck_assert_int_eq(mqtls_tls_config_set_identity_files(&obs.tls_cfg, CERTS "device-002.crt",
+                                                         CERTS "device-002.key", NULL),
+                     MQTLS_OK);
+    ck_assert_int_eq(mqtls_client_connect(&obs.c, 5000), MQTLS_OK);
+    subscribe(&obs, "devices/#");
+    publish(&dev, "devices/SN-1001/hello", (const uint8_t *)"token", 5);
+    pump(&dev, &obs, obs_seen, 400);
+    ck_assert_int_eq(obs.seen, 1);
+    node_free(&dev);
+    node_free(&obs);
+    mqtls_pkcs11_keyring_free(&ring);
+}
+END_TEST
+
 Suite *onboarding_suite(void)
 {
     Suite *s = suite_create("onboarding");
@@ -770,6 +876,7 @@ Suite *onboarding_suite(void)
     tcase_add_test(tc, a_claim_holder_cannot_take_another_devices_certificate);
     tcase_add_test(tc, the_provisioner_checks_cheap_things_first);
     tcase_add_test(tc, the_issuer_is_the_device_cas_subject_byte_for_byte);
+    tcase_add_test(tc, a_device_onboards_with_a_key_born_in_its_token);
     suite_add_tcase(s, tc);
     return s;
 }
