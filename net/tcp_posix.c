@@ -135,6 +135,18 @@ static int parse_bind_address(const char *text, local_addr *out)
     return MQTLS_OK;
 }
 
+void mqtls_tcp_reset(mqtls_tcp *t)
+{
+    mqtls_tcp opts;
+    if (t == NULL)
+        return;
+    opts = *t;
+    mqtls_tcp_init(t);
+    t->dns_servers = opts.dns_servers;
+    t->bind_address = opts.bind_address;
+    t->unix_path = opts.unix_path;
+}
+
 /* One address: a non-blocking connect, finished by poll. Returns the fd or
  * an mqtls_err. */
 static int connect_one(mqtls_tcp *t, const local_addr *local, int family, int socktype,
@@ -483,13 +495,7 @@ int mqtls_tcp_open(void *ctx, mqtls_transport *out)
 
     if (e == NULL || out == NULL || e->host == NULL)
         return MQTLS_ERR_INVALID_ARG;
-    {   /* a fresh connection, with the options the caller set */
-        const mqtls_tcp opts = e->tcp;
-        mqtls_tcp_init(&e->tcp);
-        e->tcp.dns_servers = opts.dns_servers;
-        e->tcp.bind_address = opts.bind_address;
-        e->tcp.unix_path = opts.unix_path;
-    }
+    mqtls_tcp_reset(&e->tcp); /* a fresh connection, with the caller's options */
     ret = mqtls_tcp_connect(&e->tcp, e->host, e->port,
                             e->connect_timeout_ms != 0 ? e->connect_timeout_ms : 10000u);
     e->last_error = ret;

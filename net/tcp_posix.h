@@ -46,6 +46,11 @@ typedef struct mqtls_tcp {
 /* Prepares t (not connected, no options). Cannot fail. */
 void mqtls_tcp_init(mqtls_tcp *t);
 
+/* Makes t unconnected (fd -1) while keeping its options (dns_servers,
+ * bind_address, unix_path): what an open function does before each new
+ * connection, the previous one being closed already. Cannot fail. */
+void mqtls_tcp_reset(mqtls_tcp *t);
+
 /* Resolves host (a name, or an IPv4 or IPv6 address) and connects to port
  * on each address in turn until one answers, within timeout_ms in all, name
  * resolution included: a name is resolved with c-ares (/etc/hosts, then

@@ -38,13 +38,7 @@ int mqtls_tcp_tls_open(void *ctx, mqtls_transport *out)
     mqtls_tls_free(&s->tls); /* the previous connection, if any */
     mqtls_tls_init(&s->tls);
     (void)mqtls_tls_set_session_hook(&s->tls, save_ticket, s);
-    {   /* a fresh connection, with the options the caller set */
-        const mqtls_tcp opts = s->tcp;
-        mqtls_tcp_init(&s->tcp);
-        s->tcp.dns_servers = opts.dns_servers;
-        s->tcp.bind_address = opts.bind_address;
-        s->tcp.unix_path = opts.unix_path;
-    }
+    mqtls_tcp_reset(&s->tcp); /* a fresh connection, with the caller's options */
     if (s->session != NULL && s->session_len > 0 &&
         mqtls_tls_session_load(&s->tls, s->session, s->session_len) != MQTLS_OK)
         s->session_len = 0; /* unusable: a full handshake, and a fresh save */

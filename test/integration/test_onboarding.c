@@ -294,6 +294,17 @@ static void start_provisioner_with(const char *ca_cert, const char *ca_key)
     ck_assert_msg(ready, "the provisioner did not start");
 }
 
+/* The observer (device-002) connects and reads every device's topics. */
+static void observe_devices(void)
+{
+    node_setup(&obs, "observer");
+    ck_assert_int_eq(mqtls_tls_config_set_identity_files(&obs.tls_cfg, CERTS "device-002.crt",
+                                                         CERTS "device-002.key", NULL),
+                     MQTLS_OK);
+    ck_assert_int_eq(mqtls_client_connect(&obs.c, 5000), MQTLS_OK);
+    subscribe(&obs, "devices/#");
+}
+
 static void start_provisioner(void)
 {
     start_provisioner_with(CERTS "root-a.crt", CERTS "root-a.key");
@@ -415,12 +426,7 @@ START_TEST(a_device_onboards_itself_with_the_claim_certificate)
     char dn[64];
 
     start_provisioner();
-    node_setup(&obs, "observer");
-    ck_assert_int_eq(mqtls_tls_config_set_identity_files(&obs.tls_cfg, CERTS "device-002.crt",
-                                                         CERTS "device-002.key", NULL),
-                     MQTLS_OK);
-    ck_assert_int_eq(mqtls_client_connect(&obs.c, 5000), MQTLS_OK);
-    subscribe(&obs, "devices/#");
+    observe_devices();
 
     device_boot("SN-1001");
     ck_assert_int_eq(device_connect(), 0);
@@ -849,12 +855,7 @@ START_TEST(a_device_onboards_with_a_key_born_in_its_token)
     ck_assert_int_eq(device_connect(), 0);
     ck_assert_int_eq(dev.slot_used, MQTLS_ID_CURRENT);
     /* As itself it reaches its own topics (the broker names it SN-1001). */
-    node_setup(&obs, "observer");
-    ck_assert_int_eq(mqtls_tls_config_set_identity_files(&obs.tls_cfg, CERTS "device-002.crt",
-                                                         CERTS "device-002.key", NULL),
-                     MQTLS_OK);
-    ck_assert_int_eq(mqtls_client_connect(&obs.c, 5000), MQTLS_OK);
-    subscribe(&obs, "devices/#");
+    observe_devices();
     publish(&dev, "devices/SN-1001/hello", (const uint8_t *)"token", 5);
     pump(&dev, &obs, obs_seen, 400);
     ck_assert_int_eq(obs.seen, 1);
