@@ -502,13 +502,15 @@ PUBLIC_HEADERS := $(filter-out mqtt/scan.h,$(wildcard mqtt/*.h)) mqtt/posix/stor
 # Installed name -> built program.
 TOOLS := mqtls-pub mqtls-sub mqtls-decode mqtls-ca-sign mqtls-pem2c
 
-# mqtls.pc is written for this PREFIX on every install.
+# mqtls.pc is written for this PREFIX on every install, straight into place
+# (two installs to two prefixes may run at once: make check does that).
 install: lib examples
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(BINDIR)
 	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$${prefix}/lib' 'includedir=$${prefix}/include' '' \
 	    'Name: mqtls' 'Description: MQTT 3.1.1 over mutually authenticated TLS (mbedTLS)' \
 	    'Version: $(VERSION)' 'Cflags: -I$${includedir}' \
-	    'Libs: -L$${libdir} -lmqtls' 'Libs.private: $(TLS_LIBS)' >$(BUILD)/mqtls.pc
+	    'Libs: -L$${libdir} -lmqtls' 'Libs.private: $(TLS_LIBS)' >$(DESTDIR)$(LIBDIR)/pkgconfig/mqtls.pc
+	chmod 644 $(DESTDIR)$(LIBDIR)/pkgconfig/mqtls.pc
 	install -m 644 $(STATIC_LIB) $(DESTDIR)$(LIBDIR)/
 	install -m 755 $(SHARED_LIB) $(DESTDIR)$(LIBDIR)/
 	ln -sf libmqtls.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
@@ -517,7 +519,6 @@ install: lib examples
 	    install -d $(DESTDIR)$(INCLUDEDIR)/mqtls/$$(dirname $$h) && \
 	    install -m 644 $$h $(DESTDIR)$(INCLUDEDIR)/mqtls/$$h || exit 1; \
 	done
-	install -m 644 $(BUILD)/mqtls.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
 	sh scripts/cmake-config.sh $(DESTDIR)$(LIBDIR)/cmake/mqtls $(VERSION) \
 	    "mbedtls mbedx509 mbedcrypto cares" "$(if $(MBEDTLS_PREFIX),$(abspath $(MBEDTLS_PREFIX))/lib)"
 	for t in $(TOOLS); do install -m 755 $(BUILD)/examples/$$t $(DESTDIR)$(BINDIR)/ || exit 1; done
