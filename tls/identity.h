@@ -97,6 +97,12 @@ int mqtls_identity_attach(mqtls_identity *id, const mqtls_blobs *blobs);
  * id). Set it before restoring slots that hold references. Returns
  * MQTLS_OK, or MQTLS_ERR_INVALID_ARG for NULL or a missing call. */
 int mqtls_identity_set_keys(mqtls_identity *id, const mqtls_identity_keys *keys);
+/* Fills *out with the resolver for PSA keys (mbedTLS 3.6 with PSA): a
+ * reference "psa:<key id>" (decimal) names a key as
+ * mqtls_tls_config_set_identity_psa() takes it. Elsewhere its calls
+ * return MQTLS_ERR_KEY_UNSUPPORTED. Returns MQTLS_OK, or
+ * MQTLS_ERR_INVALID_ARG for NULL. (tls/pkcs11.h has the one for tokens.) */
+int mqtls_identity_psa_keys(mqtls_identity_keys *out);
 /* Loads both slots from storage. MQTLS_ERR_BLOB_NOT_FOUND when there is
  * no CURRENT (first boot: set the factory claim identity); a stored NEW
  * is loaded too, to be tried. */

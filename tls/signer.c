@@ -7,8 +7,10 @@
 
 #include <mbedtls/platform.h>
 #include <mbedtls/platform_util.h>
+#include <mbedtls/x509_crt.h>
 
 #include "tls/bundle.h"
+#include "tls/identity.h"
 #include "tls/tls_compat.h"
 
 typedef struct soft_impl {
@@ -110,5 +112,72 @@ int mqtls_soft_signer_interface(mqtls_soft_signer *s, mqtls_signer *out)
     out->ctx = s;
     out->public_key = soft_public_key;
     out->sign = soft_sign;
+    return MQTLS_OK;
+}
+
+/* ---- PSA keys for the identity slots ---------------------------------------- */
+
+/* "psa:<decimal key id>" into *id (not 0). */
+static int psa_ref(const char *ref, uint32_t *id)
+{
+    uint32_t v = 0;
+    size_t i;
+    if (strncmp(ref, "psa:", 4) != 0 || ref[4] == '\0')
+        return MQTLS_ERR_INVALID_ARG;
+    for (i = 4; ref[i] != '\0'; i++) {
+        if (ref[i] < '0' || ref[i] > '9' || v > (UINT32_MAX - 9u) / 10u)
+            return MQTLS_ERR_INVALID_ARG;
+        v = v * 10u + (uint32_t)(ref[i] - '0');
+    }
+    if (v == 0)
+        return MQTLS_ERR_INVALID_ARG;
+    *id = v;
+    return MQTLS_OK;
+}
+
+static int psa_check(void *ctx, const char *ref, const uint8_t *cert, size_t cert_len)
+{
+    mbedtls_x509_crt crt;
+    mbedtls_pk_context pk;
+    uint8_t want[65], got[65];
+    uint32_t id = 0;
+    size_t n = 0;
+    int ret = psa_ref(ref, &id), mret;
+    (void)ctx;
+    if (ret != MQTLS_OK)
+        return ret;
+    mbedtls_pk_init(&pk);
+    mret = mqtls_pk_setup_psa(&pk, id, want);
+    mbedtls_pk_free(&pk); /* the wrapper only */
+    if (mret != 0)
+        return mret == MBEDTLS_ERR_PK_FEATURE_UNAVAILABLE || mret == MBEDTLS_ERR_PK_TYPE_MISMATCH
+                   ? MQTLS_ERR_KEY_UNSUPPORTED
+                   : MQTLS_ERR_KEY_NOT_FOUND;
+    mbedtls_x509_crt_init(&crt);
+    ret = mqtls_bundle_parse(&crt, cert, cert_len, 0, &n, NULL);
+    if (ret != MQTLS_OK)
+        ret = ret == MQTLS_ERR_TLS_OUT_OF_MEMORY ? ret : MQTLS_ERR_TLS_BAD_CERT;
+    else if (mqtls_pk_p256_point(&crt.pk, got) != 0 || memcmp(want, got, sizeof want) != 0)
+        ret = MQTLS_ERR_TLS_KEY_MISMATCH;
+    mbedtls_x509_crt_free(&crt);
+    return ret;
+}
+
+static int psa_apply(void *ctx, const char *ref, const uint8_t *cert, size_t cert_len,
+                     mqtls_tls_config *cfg)
+{
+    uint32_t id = 0;
+    int ret = psa_ref(ref, &id);
+    (void)ctx;
+    return ret == MQTLS_OK ? mqtls_tls_config_set_identity_psa(cfg, cert, cert_len, id) : ret;
+}
+
+int mqtls_identity_psa_keys(mqtls_identity_keys *out)
+{
+    if (out == NULL)
+        return MQTLS_ERR_INVALID_ARG;
+    out->ctx = NULL;
+    out->check = psa_check;
+    out->apply = psa_apply;
     return MQTLS_OK;
 }

@@ -767,6 +767,58 @@ START_TEST(a_refused_new_certificate_falls_back_and_a_good_one_is_committed)
 }
 END_TEST
 
+/* With its key held elsewhere and named by ref (resolved by keys, set on
+ * the device's identity): onboarding with csr (proven with SN-1001's factory
+ * key), then a renewal (a fresh certificate for the same key), each
+ * committed on a clean connect; then a reboot that finds the key by its
+ * stored reference, and the device publishing to its own topics. */
+static void onboard_by_reference(const char *ref, const mqtls_identity_keys *keys,
+                                 const uint8_t *csr, size_t csr_len)
+{
+    mqtls_identity again;
+    const uint8_t *cert;
+    size_t cert_len;
+    int round;
+
+    for (round = 0; round < 2; round++) { /* onboarding, then a renewal */
+        ck_assert_int_eq(mqtls_onboard_request(factory[0], factory_len[0], "SN-1001", csr, csr_len,
+                                               last_request, sizeof last_request,
+                                               &last_request_len),
+                         MQTLS_OK);
+        send_request("SN-1001", last_request, last_request_len);
+        ck_assert_msg(strncmp(dev.reply, "-----BEGIN CERTIFICATE-----", 27) == 0, "%s", dev.reply);
+        ck_assert_int_eq(mqtls_identity_set_ref(&dev.ident, MQTLS_ID_NEW,
+                                                (const uint8_t *)dev.reply, strlen(dev.reply), ref,
+                                                true),
+                         MQTLS_OK);
+        mqtls_client_disconnect(&dev.c);
+        /* NEW first, through the key's holder; committed on the clean connect. */
+        ck_assert_int_eq(device_connect(), 0);
+        ck_assert_int_eq(dev.slot_used, MQTLS_ID_NEW);
+        ck_assert(!mqtls_identity_has(&dev.ident, MQTLS_ID_NEW));
+        ck_assert_int_eq(mqtls_identity_cert(&dev.ident, MQTLS_ID_CURRENT, &cert, &cert_len),
+                         MQTLS_OK);
+        ck_assert_uint_eq(cert_len, strlen(dev.reply));
+    }
+
+    /* After a reboot: CURRENT from storage names the same key by ref. */
+    mqtls_client_disconnect(&dev.c);
+    mqtls_identity_init(&again);
+    ck_assert_int_eq(mqtls_identity_attach(&again, &blobs), MQTLS_OK);
+    ck_assert_int_eq(mqtls_identity_set_keys(&again, keys), MQTLS_OK);
+    ck_assert_int_eq(mqtls_identity_restore(&again), MQTLS_OK);
+    ck_assert(!mqtls_identity_has(&again, MQTLS_ID_NEW));
+    mqtls_identity_free(&dev.ident);
+    dev.ident = again;
+    ck_assert_int_eq(device_connect(), 0);
+    ck_assert_int_eq(dev.slot_used, MQTLS_ID_CURRENT);
+    /* As itself it reaches its own topics (the broker names it SN-1001). */
+    observe_devices();
+    publish(&dev, "devices/SN-1001/hello", (const uint8_t *)"mine", 4);
+    pump(&dev, &obs, obs_seen, 400);
+    ck_assert_int_eq(obs.seen, 1);
+}
+
 /* Onboarding with the key born in a token (SoftHSM; the signer seam is on
  * mbedTLS 2.28): the claim identity connects; the device makes its key
  * inside the token and signs its CSR there; the provisioner's certificate
@@ -785,11 +837,8 @@ START_TEST(a_device_onboards_with_a_key_born_in_its_token)
     mqtls_identity_keys keys;
     mqtls_pkcs11_key born;
     mqtls_signer signer;
-    mqtls_identity again;
     size_t csr_len = 0;
-    const uint8_t *cert;
-    size_t cert_len;
-    int round, ret;
+    int ret;
 
     snprintf(p11dir, sizeof p11dir, "%s/p11-onboard-XXXXXX", tmp != NULL ? tmp : "/tmp");
     ck_assert_ptr_nonnull(mkdtemp(p11dir));
@@ -822,46 +871,53 @@ START_TEST(a_device_onboards_with_a_key_born_in_its_token)
     ck_assert_int_eq(ret, MQTLS_OK);
     mqtls_pkcs11_free(&born); /* the identity opens it by its URI from now on */
 
-    for (round = 0; round < 2; round++) { /* onboarding, then a renewal */
-        ck_assert_int_eq(mqtls_onboard_request(factory[0], factory_len[0], "SN-1001", csr, csr_len,
-                                               last_request, sizeof last_request,
-                                               &last_request_len),
-                         MQTLS_OK);
-        send_request("SN-1001", last_request, last_request_len);
-        ck_assert_msg(strncmp(dev.reply, "-----BEGIN CERTIFICATE-----", 27) == 0, "%s", dev.reply);
-        ck_assert_int_eq(mqtls_identity_set_ref(&dev.ident, MQTLS_ID_NEW,
-                                                (const uint8_t *)dev.reply, strlen(dev.reply), uri,
-                                                true),
-                         MQTLS_OK);
-        mqtls_client_disconnect(&dev.c);
-        /* NEW first, through the token; committed on the clean connect. */
-        ck_assert_int_eq(device_connect(), 0);
-        ck_assert_int_eq(dev.slot_used, MQTLS_ID_NEW);
-        ck_assert(!mqtls_identity_has(&dev.ident, MQTLS_ID_NEW));
-        ck_assert_int_eq(mqtls_identity_cert(&dev.ident, MQTLS_ID_CURRENT, &cert, &cert_len),
-                         MQTLS_OK);
-        ck_assert_uint_eq(cert_len, strlen(dev.reply));
-    }
-
-    /* After a reboot: CURRENT from storage is the token's key, by URI. */
-    mqtls_client_disconnect(&dev.c);
-    mqtls_identity_init(&again);
-    ck_assert_int_eq(mqtls_identity_attach(&again, &blobs), MQTLS_OK);
-    ck_assert_int_eq(mqtls_identity_set_keys(&again, &keys), MQTLS_OK);
-    ck_assert_int_eq(mqtls_identity_restore(&again), MQTLS_OK);
-    ck_assert(!mqtls_identity_has(&again, MQTLS_ID_NEW));
-    mqtls_identity_free(&dev.ident);
-    dev.ident = again;
-    ck_assert_int_eq(device_connect(), 0);
-    ck_assert_int_eq(dev.slot_used, MQTLS_ID_CURRENT);
-    /* As itself it reaches its own topics (the broker names it SN-1001). */
-    observe_devices();
-    publish(&dev, "devices/SN-1001/hello", (const uint8_t *)"token", 5);
-    pump(&dev, &obs, obs_seen, 400);
-    ck_assert_int_eq(obs.seen, 1);
+    onboard_by_reference(uri, &keys, csr, csr_len);
     node_free(&dev);
     node_free(&obs);
     mqtls_pkcs11_keyring_free(&ring);
+}
+END_TEST
+
+/* The same with a PSA key (mbedTLS 3.6 with PSA): made non-exportable,
+ * its CSR signed inside PSA, its slots naming it "psa:<id>". */
+START_TEST(a_device_onboards_with_a_psa_key)
+{
+    static uint8_t csr[2048];
+    mqtls_identity_keys keys;
+    size_t csr_len = 0;
+#if MQTLS_COMPAT_PSA && defined(MBEDTLS_USE_PSA_CRYPTO)
+    psa_key_attributes_t a = PSA_KEY_ATTRIBUTES_INIT;
+    mbedtls_svc_key_id_t id;
+    uint8_t out[200];
+    size_t n = 0;
+    char ref[32];
+
+    ck_assert_int_eq(psa_crypto_init(), PSA_SUCCESS);
+    psa_set_key_type(&a, PSA_KEY_TYPE_ECC_KEY_PAIR(PSA_ECC_FAMILY_SECP_R1));
+    psa_set_key_bits(&a, 256);
+    psa_set_key_usage_flags(&a, PSA_KEY_USAGE_SIGN_HASH); /* no EXPORT */
+    psa_set_key_algorithm(&a, PSA_ALG_ECDSA(PSA_ALG_ANY_HASH));
+    ck_assert_int_eq(psa_generate_key(&a, &id), PSA_SUCCESS);
+    ck_assert_int_eq(psa_export_key(id, out, sizeof out, &n), PSA_ERROR_NOT_PERMITTED);
+    snprintf(ref, sizeof ref, "psa:%u", (unsigned)MBEDTLS_SVC_KEY_ID_GET_KEY_ID(id));
+    ck_assert_int_eq(mqtls_identity_psa_keys(&keys), MQTLS_OK);
+    start_provisioner();
+    device_boot("SN-1001");
+    ck_assert_int_eq(mqtls_identity_set_keys(&dev.ident, &keys), MQTLS_OK);
+    ck_assert_int_eq(device_connect(), 0);
+    ck_assert_int_eq(mqtls_identity_csr_psa(MBEDTLS_SVC_KEY_ID_GET_KEY_ID(id), "SN-1001", csr,
+                                            sizeof csr, &csr_len),
+                     MQTLS_OK);
+    onboard_by_reference(ref, &keys, csr, csr_len);
+    node_free(&dev);
+    node_free(&obs);
+    ck_assert_int_eq(psa_destroy_key(id), PSA_SUCCESS);
+#else
+    ck_assert_int_eq(mqtls_identity_csr_psa(1, "SN-1001", csr, sizeof csr, &csr_len),
+                     MQTLS_ERR_KEY_UNSUPPORTED);
+    ck_assert_int_eq(mqtls_identity_psa_keys(&keys), MQTLS_OK);
+    ck_assert_int_eq(keys.apply(keys.ctx, "psa:1", (const uint8_t *)"x", 1, NULL) != MQTLS_OK, 1);
+#endif
 }
 END_TEST
 
@@ -878,6 +934,7 @@ Suite *onboarding_suite(void)
     tcase_add_test(tc, the_provisioner_checks_cheap_things_first);
     tcase_add_test(tc, the_issuer_is_the_device_cas_subject_byte_for_byte);
     tcase_add_test(tc, a_device_onboards_with_a_key_born_in_its_token);
+    tcase_add_test(tc, a_device_onboards_with_a_psa_key);
     suite_add_tcase(s, tc);
     return s;
 }
