@@ -52,10 +52,12 @@ for p in "$tls_port" "$plain_port"; do
 done
 
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-free_port() { # a free loopback port, not $1 (bounded search)
-    local p
+free_port() { # a free loopback port, not $1, below the ephemeral range (bounded)
+    local p low=32768
+    read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || low=32768
+    [ "$low" -gt 12000 ] || low=32768
     for _ in $(seq 1 100); do
-        p=$((20000 + RANDOM % 40000))
+        p=$((10000 + RANDOM % (low - 10000)))
         [ "$p" != "${1:-}" ] && ! listening "$p" && { echo "$p"; return 0; }
     done
     die "no free loopback port found in 100 tries"
