@@ -70,7 +70,7 @@ running_pid() {
     [ -r "$state/pid" ] || return 1
     pid=$(cat "$state/pid")
     [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || return 1
-    tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF "$state/mosquitto.conf" || return 1
+    case "$(tr '\0' ' ' <"/proc/$pid/cmdline")" in *"$state/mosquitto.conf"*) ;; *) return 1 ;; esac
     echo "$pid"
 }
 
