@@ -200,3 +200,20 @@ int mqtls_bundle_read_blob(const mqtls_blobs *b, const char *name, size_t max, u
     *out = p;
     return MQTLS_OK;
 }
+
+int mqtls_bundle_cert_has_point(const uint8_t *cert, size_t cert_len, const uint8_t point[65])
+{
+    mbedtls_x509_crt crt;
+    uint8_t got[65];
+    size_t n = 0;
+    int ret;
+
+    mbedtls_x509_crt_init(&crt);
+    ret = mqtls_bundle_parse(&crt, cert, cert_len, 0, &n, NULL);
+    if (ret != MQTLS_OK)
+        ret = ret == MQTLS_ERR_TLS_OUT_OF_MEMORY ? ret : MQTLS_ERR_TLS_BAD_CERT;
+    else if (mqtls_pk_p256_point(&crt.pk, got) != 0 || memcmp(point, got, sizeof got) != 0)
+        ret = MQTLS_ERR_TLS_KEY_MISMATCH;
+    mbedtls_x509_crt_free(&crt);
+    return ret;
+}

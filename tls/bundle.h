@@ -45,4 +45,10 @@ struct mqtls_blobs;
 int mqtls_bundle_read_blob(const struct mqtls_blobs *b, const char *name, size_t max,
                            uint8_t **out, size_t *len);
 
+/* Whether cert[0..cert_len) (PEM or DER) carries the P-256 public key
+ * point (0x04 X Y): MQTLS_OK, MQTLS_ERR_TLS_KEY_MISMATCH,
+ * MQTLS_ERR_TLS_BAD_CERT or MQTLS_ERR_TLS_OUT_OF_MEMORY. For keys held
+ * elsewhere, whose public half is all mqtls sees. */
+int mqtls_bundle_cert_has_point(const uint8_t *cert, size_t cert_len, const uint8_t point[65]);
+
 #endif

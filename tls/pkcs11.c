@@ -603,22 +603,9 @@ static int keyring_key(mqtls_pkcs11_keyring *r, const char *ref, mqtls_pkcs11_ke
 static int keyring_check(void *ctx, const char *ref, const uint8_t *cert, size_t cert_len)
 {
     mqtls_pkcs11_key *k;
-    mbedtls_x509_crt crt;
-    uint8_t want[65], got[65];
-    size_t n = 0;
     int ret = keyring_key(ctx, ref, &k);
-
-    if (ret != MQTLS_OK)
-        return ret;
-    memcpy(want, ((p11_impl *)k->impl_)->pub, sizeof want);
-    mbedtls_x509_crt_init(&crt);
-    ret = mqtls_bundle_parse(&crt, cert, cert_len, 0, &n, NULL);
-    if (ret != MQTLS_OK)
-        ret = ret == MQTLS_ERR_TLS_OUT_OF_MEMORY ? ret : MQTLS_ERR_TLS_BAD_CERT;
-    else if (mqtls_pk_p256_point(&crt.pk, got) != 0 || memcmp(want, got, sizeof want) != 0)
-        ret = MQTLS_ERR_TLS_KEY_MISMATCH;
-    mbedtls_x509_crt_free(&crt);
-    return ret;
+    return ret == MQTLS_OK ? mqtls_bundle_cert_has_point(cert, cert_len, ((p11_impl *)k->impl_)->pub)
+                           : ret;
 }
 
 static int keyring_apply(void *ctx, const char *ref, const uint8_t *cert, size_t cert_len,

@@ -137,11 +137,9 @@ static int psa_ref(const char *ref, uint32_t *id)
 
 static int psa_check(void *ctx, const char *ref, const uint8_t *cert, size_t cert_len)
 {
-    mbedtls_x509_crt crt;
     mbedtls_pk_context pk;
-    uint8_t want[65], got[65];
+    uint8_t want[65];
     uint32_t id = 0;
-    size_t n = 0;
     int ret = psa_ref(ref, &id), mret;
     (void)ctx;
     if (ret != MQTLS_OK)
@@ -153,14 +151,7 @@ static int psa_check(void *ctx, const char *ref, const uint8_t *cert, size_t cer
         return mret == MBEDTLS_ERR_PK_FEATURE_UNAVAILABLE || mret == MBEDTLS_ERR_PK_TYPE_MISMATCH
                    ? MQTLS_ERR_KEY_UNSUPPORTED
                    : MQTLS_ERR_KEY_NOT_FOUND;
-    mbedtls_x509_crt_init(&crt);
-    ret = mqtls_bundle_parse(&crt, cert, cert_len, 0, &n, NULL);
-    if (ret != MQTLS_OK)
-        ret = ret == MQTLS_ERR_TLS_OUT_OF_MEMORY ? ret : MQTLS_ERR_TLS_BAD_CERT;
-    else if (mqtls_pk_p256_point(&crt.pk, got) != 0 || memcmp(want, got, sizeof want) != 0)
-        ret = MQTLS_ERR_TLS_KEY_MISMATCH;
-    mbedtls_x509_crt_free(&crt);
-    return ret;
+    return mqtls_bundle_cert_has_point(cert, cert_len, want);
 }
 
 static int psa_apply(void *ctx, const char *ref, const uint8_t *cert, size_t cert_len,
