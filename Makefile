@@ -434,7 +434,8 @@ firmware-check: firmware
 # make check, in two phases. First everything is built (make -j2): the
 # library, every test program, the mbedTLS 3.6 builds, the firmware. Then
 # the suites run side by side, CHECK_JOBS at a time (make -O: a suite's
-# output is printed whole when it ends, then a line with its time). The
+# output is printed whole when it ends, then a line with its time; a
+# failing suite does not stop the others, -k). The
 # sanitizers run once, over the unit suites in their three string-scan
 # settings (asan-*); the 3.6 builds run the same suites unsanitized.
 CHECK_JOBS ?= 3
@@ -450,7 +451,7 @@ SUITE_m36l-faults     := MBEDTLS=3.6-legacy faults
 check: deps
 	@t0=$$(date +%s); $(MAKE) --no-print-directory -j2 check-build && \
 	    echo "make check: built in $$(( $$(date +%s) - t0 )) s; the suites now run $(CHECK_JOBS) at a time"
-	@t0=$$(date +%s); $(MAKE) --no-print-directory -j$(CHECK_JOBS) -O check-run && \
+	@t0=$$(date +%s); $(MAKE) --no-print-directory -k -j$(CHECK_JOBS) -O check-run && \
 	    echo "make check: all tests passed (suites: $$(( $$(date +%s) - t0 )) s)"
 
 check-build:
