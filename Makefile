@@ -82,7 +82,8 @@ UNIT_SRCS := test/unit/runner.c test/unit/net/test_error.c test/unit/net/test_tc
              test/unit/mqtt/test_store.c test/unit/mqtt/test_backoff.c \
              test/unit/mqtt/test_store_file.c test/unit/mqtt/test_client.c \
              test/unit/mqtt/client_fixture.c test/unit/mqtt/test_session.c \
-             test/unit/tls/test_tls_config.c test/unit/tls/test_tls_pipe.c test/unit/vectors.c \
+             test/unit/tls/test_tls_config.c test/unit/tls/test_tls_pipe.c test/unit/tls/pipe.c \
+             test/unit/tls/test_signer.c test/unit/vectors.c \
              test/unit/tls/test_tls_explain.c \
              test/unit/net/test_blobs.c test/unit/tls/test_castore.c test/unit/tls/test_ca_update.c \
              test/unit/net/test_flash_sim.c test/unit/flash_sim.c test/unit/net/test_blobs_flash.c \

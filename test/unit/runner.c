@@ -14,7 +14,7 @@ int main(int argc, char **argv)
                                       codec_random_suite, tcp_posix_suite,
                                       store_suite, store_file_suite, backoff_suite, client_suite, session_suite,
                                       tls_config_suite,
-                                      tls_pipe_suite, tls_explain_suite, blobs_suite, flash_sim_suite, blobs_flash_suite, store_flash_suite, client_store_suite, client_open_suite, modem_suite, castore_suite,
+                                      tls_pipe_suite, signer_suite, tls_explain_suite, blobs_suite, flash_sim_suite, blobs_flash_suite, store_flash_suite, client_store_suite, client_open_suite, modem_suite, castore_suite,
                                       ca_update_suite, identity_suite};
     SRunner *runner = srunner_create(NULL);
     size_t i;

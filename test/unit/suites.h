@@ -19,6 +19,7 @@ Suite *session_suite(void);
 Suite *tcp_posix_suite(void);
 Suite *tls_config_suite(void);
 Suite *tls_pipe_suite(void);
+Suite *signer_suite(void);
 Suite *tls_explain_suite(void);
 Suite *blobs_suite(void);
 Suite *flash_sim_suite(void);
