@@ -121,22 +121,22 @@ same_pub "-A 127.0.0.2 (bind address)" 1 -h 127.0.0.1 -p "$plain" -A 127.0.0.2 -
 [ "$(grep -c "New connection from 127.0.0.2" "$dir/mosquitto.log")" -ge $((before + 2)) ] ||
     fail "-A 127.0.0.2: the broker did not see both connections come from 127.0.0.2"
 same_pub "-V mqttv311 -I prefix -k 30" 1 -h 127.0.0.1 -p "$plain" -t parity/v -m v -V mqttv311 -I parity-prefix -k 30
-for tool in "mosquitto_pub" "$ours_pub"; do
-    watch "parity/#" 2
-    $tool -h 127.0.0.1 -p "$plain" -t parity/l -l <"$dir/lines" 2>"$dir/err" || fail "$tool -l: $(cat "$dir/err")"
-    seen
-    eval "lines_$(basename "$tool" | tr -c 'a-z\n' _)=\"\$seen\""
-done
-[ "$lines_mosquitto_pub" = "$lines_mqtls_pub" ] || fail "-l: '$lines_mosquitto_pub' vs '$lines_mqtls_pub'"
-echo "  -l (a message per line of stdin): the same"
-for tool in "mosquitto_pub" "$ours_pub"; do
-    watch "parity/#" 1
-    $tool -h 127.0.0.1 -p "$plain" -t parity/s -s <"$dir/lines" 2>"$dir/err" || fail "$tool -s: $(cat "$dir/err")"
-    seen
-    eval "s_$(basename "$tool" | tr -c 'a-z\n' _)=\"\$seen\""
-done
-[ "$s_mosquitto_pub" = "$s_mqtls_pub" ] || fail "-s: '$s_mosquitto_pub' vs '$s_mqtls_pub'"
-echo "  -s (all of stdin as one message): the same"
+# same_stdin FLAG COUNT WHAT: both publish $dir/lines from stdin with FLAG
+# (COUNT messages seen); the watcher must see the same.
+same_stdin() {
+    local tool theirs=""
+    for tool in "mosquitto_pub" "$ours_pub"; do
+        watch "parity/#" "$2"
+        $tool -h 127.0.0.1 -p "$plain" -t "parity/stdin$1" "$1" <"$dir/lines" 2>"$dir/err" ||
+            fail "$tool $1: $(cat "$dir/err")"
+        seen
+        [ "$tool" = mosquitto_pub ] && theirs=$seen
+    done
+    [ "$theirs" = "$seen" ] || fail "$1: '$theirs' vs '$seen'"
+    echo "  $1 ($3): the same"
+}
+same_stdin -l 2 "a message per line of stdin"
+same_stdin -s 1 "all of stdin as one message"
 grep -q "New client connected from .* as parity-prefix-[0-9]" "$dir/mosquitto.log" ||
     fail "-I: no client id with the prefix in the broker's log"
 

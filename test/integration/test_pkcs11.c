@@ -15,6 +15,7 @@
 #include "net/tcp_posix.h"
 #include "test/integration/broker.h"
 #include "test/integration/key_probe.h"
+#include "test/unit/testutil.h"
 #include "tls/identity.h"
 #include "tls/pkcs11.h"
 #include "tls/tls_mbedtls.h"
@@ -52,7 +53,6 @@ static int counting_sign(void *ctx, const uint8_t *hash, size_t hash_len, uint8_
 static void setup(void)
 {
     char cmd[512], conf[256], path[256];
-    FILE *f;
 
     /* Under the runner's temp dir, removed even when a test fails. */
     const char *tmp = getenv("MQTLS_TEST_TMP");
@@ -64,10 +64,7 @@ static void setup(void)
     snprintf(conf, sizeof conf, "%s/softhsm2.conf", dir);
     setenv("SOFTHSM2_CONF", conf, 1);
     snprintf(path, sizeof path, "%s/device.crt", dir);
-    f = fopen(path, "rb");
-    ck_assert_ptr_nonnull(f);
-    cert_len = fread(cert, 1, sizeof cert, f);
-    fclose(f);
+    cert_len = test_slurp(path, cert, sizeof cert);
     mqtls_pkcs11_init(&key);
     mqtls_tls_config_init(&cfg);
     ck_assert_int_eq(mqtls_tls_config_setup(&cfg), MQTLS_OK);
@@ -328,10 +325,7 @@ START_TEST(a_key_born_in_the_token_gets_a_certificate_and_connects)
              dir, dir, CERTS, CERTS, dir, dir);
     ck_assert_msg(run(cmd, err, sizeof err) == 0, "%s", err);
     snprintf(path, sizeof path, "%s/born.crt", dir);
-    f = fopen(path, "rb");
-    ck_assert_ptr_nonnull(f);
-    cert_len = fread(cert, 1, sizeof cert, f);
-    fclose(f);
+    cert_len = test_slurp(path, cert, sizeof cert);
     start_broker();
     ck_assert_int_eq(use_token_key_of(&key), MQTLS_OK);
     ck_assert_msg(connect_once() == MQTLS_OK, "%s", mqtls_tls_why(&tls));

@@ -66,3 +66,22 @@ size_t test_slurp(const char *path, uint8_t *buf, size_t cap)
     fclose(f);
     return n;
 }
+
+#if MQTLS_COMPAT_PSA && defined(MBEDTLS_USE_PSA_CRYPTO)
+mbedtls_svc_key_id_t test_psa_signing_key(void)
+{
+    psa_key_attributes_t a = PSA_KEY_ATTRIBUTES_INIT;
+    mbedtls_svc_key_id_t id;
+    uint8_t out[200];
+    size_t n = 0;
+
+    ck_assert_int_eq(psa_crypto_init(), PSA_SUCCESS);
+    psa_set_key_type(&a, PSA_KEY_TYPE_ECC_KEY_PAIR(PSA_ECC_FAMILY_SECP_R1));
+    psa_set_key_bits(&a, 256);
+    psa_set_key_usage_flags(&a, PSA_KEY_USAGE_SIGN_HASH); /* no EXPORT */
+    psa_set_key_algorithm(&a, PSA_ALG_ECDSA(PSA_ALG_ANY_HASH));
+    ck_assert_int_eq(psa_generate_key(&a, &id), PSA_SUCCESS);
+    ck_assert_int_eq(psa_export_key(id, out, sizeof out, &n), PSA_ERROR_NOT_PERMITTED);
+    return id;
+}
+#endif

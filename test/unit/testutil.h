@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "mqtt/store.h"
+#include "tls/tls_compat.h"
 
 /* xorshift64*: repeatable pseudo-random numbers in [0, bound) from a
  * fixed seed the test keeps in *state (never 0). */
@@ -26,5 +27,11 @@ void test_store_holds(const mqtls_store *st, const uint16_t *ids, const size_t *
 /* Reads a whole (test PKI) file into buf; fails the running test if it
  * is missing or does not fit. Returns its length. */
 size_t test_slurp(const char *path, uint8_t *buf, size_t cap);
+
+#if MQTLS_COMPAT_PSA && defined(MBEDTLS_USE_PSA_CRYPTO)
+/* A new PSA key pair on P-256, for signing only and not exportable
+ * (checked: psa_export_key() is refused). The caller destroys it. */
+mbedtls_svc_key_id_t test_psa_signing_key(void);
+#endif
 
 #endif

@@ -196,13 +196,3 @@ void pipe_teardown(void)
     server_teardown();
 }
 
-
-size_t read_all(const char *path, uint8_t *buf, size_t cap)
-{
-    FILE *f = fopen(path, "rb");
-    size_t n;
-    ck_assert_ptr_nonnull(f);
-    n = fread(buf, 1, cap, f);
-    fclose(f);
-    return n;
-}

@@ -52,7 +52,5 @@ void server_teardown(void);
 void client_config(const char *ca_file);
 /* The fixture's teardown: client and server freed. */
 void pipe_teardown(void);
-/* A file of the PKI into buf; its length. */
-size_t read_all(const char *path, uint8_t *buf, size_t cap);
 
 #endif

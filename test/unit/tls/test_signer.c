@@ -11,6 +11,7 @@
 #include <mbedtls/x509_csr.h>
 
 #include "test/unit/suites.h"
+#include "test/unit/testutil.h"
 #include "test/unit/tls/pipe.h"
 #include "tls/identity.h"
 #include "tls/signer.h"
@@ -82,7 +83,7 @@ static int csr_checks(const uint8_t *pem, size_t len, uint8_t point[65])
 START_TEST(a_signer_signs_the_handshake)
 {
     static uint8_t cert[4096];
-    const size_t cert_len = read_all(CERTS "device-001.crt", cert, sizeof cert);
+    const size_t cert_len = test_slurp(CERTS "device-001.crt", cert, sizeof cert);
     const mqtls_signer s = counting_signer(CERTS "device-001.key");
     int ret;
 
@@ -126,9 +127,9 @@ END_TEST
 START_TEST(a_signer_is_checked_against_the_certificate_and_its_failure_named)
 {
     static uint8_t cert[4096];
-    const size_t cert_len = read_all(CERTS "device-002.crt", cert, sizeof cert);
+    const size_t cert_len = test_slurp(CERTS "device-002.crt", cert, sizeof cert);
     static uint8_t cert1[4096];
-    const size_t cert1_len = read_all(CERTS "device-001.crt", cert1, sizeof cert1);
+    const size_t cert1_len = test_slurp(CERTS "device-001.crt", cert1, sizeof cert1);
     const mqtls_signer s = counting_signer(CERTS "device-001.key");
 
     server_start("server-a-chain.pem", "server-a.key");
@@ -163,7 +164,7 @@ START_TEST(the_soft_signer_takes_p256_keys_only)
     mqtls_soft_signer s;
     mqtls_signer out;
     uint8_t pub[65];
-    size_t n = read_all(CERTS "device-rsa.key", pem, sizeof pem);
+    size_t n = test_slurp(CERTS "device-rsa.key", pem, sizeof pem);
 
     mqtls_soft_signer_init(&s);
     ck_assert_int_eq(mqtls_soft_signer_load(&s, pem, n, NULL), MQTLS_ERR_KEY_UNSUPPORTED);
@@ -171,7 +172,7 @@ START_TEST(the_soft_signer_takes_p256_keys_only)
                      MQTLS_ERR_TLS_BAD_KEY);
     ck_assert_int_eq(mqtls_soft_signer_interface(&s, &out), MQTLS_OK);
     ck_assert_int_eq(out.public_key(out.ctx, pub), MQTLS_ERR_KEY_NOT_FOUND); /* nothing loaded */
-    n = read_all(CERTS "device-001.pem.enc.key", pem, sizeof pem);
+    n = test_slurp(CERTS "device-001.pem.enc.key", pem, sizeof pem);
     ck_assert_int_eq(mqtls_soft_signer_load(&s, pem, n, "mqtls-test"), MQTLS_OK);
     ck_assert_int_eq(out.public_key(out.ctx, pub), MQTLS_OK);
     ck_assert_uint_eq(pub[0], 0x04);
@@ -192,7 +193,7 @@ static size_t issue_for_psa_key(mbedtls_svc_key_id_t id, uint8_t *out, size_t ca
     static uint8_t pem[4096];
     uint8_t serial[] = {0x42};
     mqtls_rng rng;
-    size_t n = read_all(CERTS "root-a.key", pem, sizeof pem - 1);
+    size_t n = test_slurp(CERTS "root-a.key", pem, sizeof pem - 1);
     int len;
 
     pem[n] = 0;
@@ -226,17 +227,9 @@ START_TEST(a_psa_key_that_cannot_be_exported_signs_the_handshake)
     static uint8_t cert[4096];
 #if MQTLS_COMPAT_PSA && defined(MBEDTLS_USE_PSA_CRYPTO)
     psa_key_attributes_t a = PSA_KEY_ATTRIBUTES_INIT;
-    mbedtls_svc_key_id_t id;
-    uint8_t out[200];
-    size_t cert_len, n = 0;
+    const mbedtls_svc_key_id_t id = test_psa_signing_key();
+    size_t cert_len;
 
-    ck_assert_int_eq(psa_crypto_init(), PSA_SUCCESS);
-    psa_set_key_type(&a, PSA_KEY_TYPE_ECC_KEY_PAIR(PSA_ECC_FAMILY_SECP_R1));
-    psa_set_key_bits(&a, 256);
-    psa_set_key_usage_flags(&a, PSA_KEY_USAGE_SIGN_HASH); /* no EXPORT */
-    psa_set_key_algorithm(&a, PSA_ALG_ECDSA(PSA_ALG_ANY_HASH));
-    ck_assert_int_eq(psa_generate_key(&a, &id), PSA_SUCCESS);
-    ck_assert_int_eq(psa_export_key(id, out, sizeof out, &n), PSA_ERROR_NOT_PERMITTED);
     cert_len = issue_for_psa_key(id, cert, sizeof cert);
 
     server_start("server-a-chain.pem", "server-a.key");
@@ -247,7 +240,7 @@ START_TEST(a_psa_key_that_cannot_be_exported_signs_the_handshake)
     /* device-001's certificate names another key. */
     {
         static uint8_t other[4096];
-        const size_t other_len = read_all(CERTS "device-001.crt", other, sizeof other);
+        const size_t other_len = test_slurp(CERTS "device-001.crt", other, sizeof other);
         ck_assert_int_eq(mqtls_tls_config_set_identity_psa(&pipe_cfg, other, other_len,
                                                            MBEDTLS_SVC_KEY_ID_GET_KEY_ID(id)),
                          MQTLS_ERR_TLS_KEY_MISMATCH);
@@ -282,7 +275,7 @@ START_TEST(a_psa_key_that_cannot_be_exported_signs_the_handshake)
     psa_reset_key_attributes(&a);
     ck_assert_int_eq(psa_destroy_key(id), PSA_SUCCESS);
 #else
-    const size_t cert_len = read_all(CERTS "device-001.crt", cert, sizeof cert);
+    const size_t cert_len = test_slurp(CERTS "device-001.crt", cert, sizeof cert);
     server_start("server-a-chain.pem", "server-a.key");
     mqtls_tls_config_init(&pipe_cfg);
     ck_assert_int_eq(mqtls_tls_config_setup(&pipe_cfg), MQTLS_OK);
