@@ -953,6 +953,50 @@ int mqtls_client_poll(mqtls_client *c, uint32_t timeout_ms)
     return ret;
 }
 
+/* When poll() must next look for expired messages (max_age_s). */
+static uint32_t until_expiry_check(const mqtls_client *c)
+{
+#if MQTLS_CLIENT_STORE_POLICY
+    const uint32_t since = mqtls_clock_elapsed_ms(c->aged_ms, now(c));
+    if (c->cfg.max_age_s != 0)
+        return since >= 1000u ? 0 : 1000u - since;
+#else
+    (void)c;
+#endif
+    return MQTLS_WAIT_FOREVER;
+}
+
+static uint32_t next_due(const mqtls_client *c)
+{
+    int32_t d;
+
+    switch (c->state) {
+    case MQTLS_CLIENT_DISCONNECTED:
+        if (!c->cfg.reconnect || c->stopped)
+            return MQTLS_WAIT_FOREVER;
+        d = (int32_t)(c->retry_at_ms - now(c));
+        return d > 0 ? (uint32_t)d : 0;
+    case MQTLS_CLIENT_CONNECTING:
+        d = (int32_t)(c->connack_by_ms - now(c));
+        return d > 0 ? (uint32_t)d : 0;
+    case MQTLS_CLIENT_CONNECTED:
+        return until_keep_alive(c);
+    default: /* OPENING: the open function's own input and deadline */
+        return MQTLS_WAIT_FOREVER;
+    }
+}
+
+uint32_t mqtls_client_next_due_ms(const mqtls_client *c)
+{
+    uint32_t due, expiry;
+
+    if (c == NULL)
+        return MQTLS_WAIT_FOREVER;
+    due = next_due(c);
+    expiry = until_expiry_check(c);
+    return expiry < due ? expiry : due;
+}
+
 /* The bytes a PUBLISH takes: fixed header, topic, packet id, payload. */
 static size_t publish_size(const mqtls_publish *p)
 {

@@ -306,6 +306,18 @@ int mqtls_client_start(mqtls_client *c);
  * reconnect attempt (the client goes on). */
 int mqtls_client_poll(mqtls_client *c, uint32_t timeout_ms);
 
+/* For a loop that sleeps until something happens (an event loop holding
+ * many clients, a tickless RTOS): the milliseconds until poll() has
+ * something to do that no input brings — the reconnect after the backoff
+ * (0 once due), the CONNACK deadline, the next PINGREQ or the end of the
+ * wait for its PINGRESP. Input (the transport readable) needs a poll()
+ * sooner, and so does anything called in between (publish(), subscribe()).
+ * MQTLS_WAIT_FOREVER when nothing is due: disconnected without reconnect
+ * or after disconnect(), keep-alive 0, NULL c, and while OPENING, where
+ * the open function's own input and deadline decide (see
+ * mqtls_client_open_fn). Reads the clock; changes nothing. */
+uint32_t mqtls_client_next_due_ms(const mqtls_client *c);
+
 /* QoS 0: sent now, or MQTLS_ERR_NET_NOT_CONNECTED. QoS 1/2: stored (with a
  * fresh packet id in *packet_id, which may be NULL) and sent when the window
  * allows, connected or not; MQTLS_ERR_STORE_FULL when there is no room.

@@ -123,6 +123,51 @@ START_TEST(a_failure_after_slices_ends_the_attempt_once_and_backs_off)
 }
 END_TEST
 
+/* What an event loop sleeps on: nothing while OPENING (the open's own
+ * input decides), the CONNACK deadline while CONNECTING, the keep-alive
+ * while connected, the backoff once lost, and nothing after disconnect. */
+START_TEST(next_due_follows_each_state)
+{
+    int i;
+    ck_assert_uint_eq(mqtls_client_next_due_ms(NULL), MQTLS_WAIT_FOREVER);
+    slices = 1;
+    ck_assert_int_eq(mqtls_client_start(&cl), MQTLS_OK);
+    ck_assert_int_eq(cl.state, MQTLS_CLIENT_OPENING);
+    ck_assert_uint_eq(mqtls_client_next_due_ms(&cl), MQTLS_WAIT_FOREVER);
+    ck_assert_int_eq(mqtls_client_poll(&cl, 0), MQTLS_OK); /* the open ends: CONNECT */
+    ck_assert_int_eq(cl.state, MQTLS_CLIENT_CONNECTING);
+    ck_assert_uint_eq(mqtls_client_next_due_ms(&cl), 150);
+    clk.now_ms += 100;
+    ck_assert_uint_eq(mqtls_client_next_due_ms(&cl), 50);
+    FEED(0x20, 0x02, 0x00, 0x00);
+    ck_assert_int_eq(mqtls_client_poll(&cl, 0), MQTLS_OK);
+    ck_assert_int_eq(cl.state, MQTLS_CLIENT_CONNECTED);
+    /* Keep-alive 10 s since the CONNECT went, 100 ms ago. */
+    ck_assert_uint_eq(mqtls_client_next_due_ms(&cl), 9900);
+    clk.now_ms += 9900;
+    ck_assert_uint_eq(mqtls_client_next_due_ms(&cl), 0);
+    ck_assert_int_eq(mqtls_client_poll(&cl, 0), MQTLS_OK); /* PINGREQ */
+    ck_assert(cl.ping_outstanding);
+    clk.now_ms += 4000; /* the PINGRESP is due within another period */
+    ck_assert_uint_eq(mqtls_client_next_due_ms(&cl), 6000);
+    /* Lost: the backoff (1,000 ms here) decides. */
+    cut();
+    (void)mqtls_client_poll(&cl, 0);
+    ck_assert_int_eq(cl.state, MQTLS_CLIENT_DISCONNECTED);
+    ck_assert_uint_le(mqtls_client_next_due_ms(&cl), 1000);
+    clk.now_ms += 1000;
+    ck_assert_uint_eq(mqtls_client_next_due_ms(&cl), 0);
+    opens = 0;
+    fake_transport_init(&ft, &clk); /* a fresh link */
+    for (i = 0; i < 3 && opens == 0; i++)
+        (void)mqtls_client_poll(&cl, 0);
+    ck_assert_int_eq(opens, 1); /* due meant due */
+    /* After disconnect() nothing is due. */
+    (void)mqtls_client_disconnect(&cl);
+    ck_assert_uint_eq(mqtls_client_next_due_ms(&cl), MQTLS_WAIT_FOREVER);
+}
+END_TEST
+
 Suite *client_open_suite(void)
 {
     Suite *s = suite_create("client_open");
@@ -132,6 +177,7 @@ Suite *client_open_suite(void)
     tcase_add_test(tc, connect_goes_through_every_slice);
     tcase_add_test(tc, giving_up_half_way_closes_what_the_open_made);
     tcase_add_test(tc, a_failure_after_slices_ends_the_attempt_once_and_backs_off);
+    tcase_add_test(tc, next_due_follows_each_state);
     suite_add_tcase(s, tc);
     return s;
 }
