@@ -219,9 +219,9 @@ $(BUILD)/examples/first: examples/first.c $(STATIC_LIB) $(HEADERS) | $(BUILD)/in
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -I$(BUILD)/include $< $(STATIC_LIB) $(TLS_LIBS) $(LDFLAGS) -o $@
 
-$(BUILD)/examples/provisioner: examples/provisioner.c $(STATIC_LIB) $(HEADERS)
+$(BUILD)/examples/provisioner: examples/provisioner.c examples/issuer.c examples/issuer.h $(STATIC_LIB) $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $< $(STATIC_LIB) $(TLS_LIBS) $(LDFLAGS) -o $@
+	$(CC) $(ALL_CFLAGS) $(filter %.c,$^) $(STATIC_LIB) $(TLS_LIBS) $(LDFLAGS) -o $@
 
 examples-test: examples $(CERTS_OUT)/root-a.crt
 	@sh test/examples/test_mqtls_decode.sh $(BUILD)/examples/mqtls-decode

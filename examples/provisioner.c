@@ -59,6 +59,7 @@
  * from the library's compat unit, as in tls/. */
 #include "tls/bundle.h"
 #include "tls/tls_compat.h"
+#include "examples/issuer.h"
 
 #define CSR_PREFIX "provision/csr/"
 #define REPLY_PREFIX "provision/reply/"
@@ -72,9 +73,7 @@ static struct {
     long days;
     mqtls_tls_config tls_cfg;
     mqtls_tcp_tls net;
-    mbedtls_x509_crt ca_cert;
-    mbedtls_pk_context ca_key;
-    mqtls_rng rng;
+    issuer ca;
     mqtls_client c;
     long handled;
     long rate; /* requests a minute per serial */
@@ -180,109 +179,6 @@ static int csr_cn(const mbedtls_x509_csr *csr, char *out, size_t cap)
 }
 
 /* The device CA's key, PEM or DER. */
-static int load_key(mbedtls_pk_context *pk, const char *path)
-{
-    unsigned char *buf = NULL;
-    size_t len = 0;
-    int ret = mqtls_bundle_read_file(path, &buf, &len);
-    if (ret == MQTLS_OK)
-        ret = mqtls_bundle_parse_key(pk, buf, len);
-    if (buf != NULL) {
-        memset(buf, 0, len);
-        mbedtls_free(buf); /* tls/ allocates through mbedTLS */
-    }
-    return ret == MQTLS_OK ? 0 : -1;
-}
-
-static void stamp(char out[15], time_t t)
-{
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, 15, "%Y%m%d%H%M%S", &tm);
-}
-
-/* The CA's subject, attribute by attribute with its string types, as the
- * issuer: never through a string (commas, PrintableString and the like
- * would not survive the round trip). The writer emits the list backwards,
- * so it is built in reverse. 0 or -1. */
-static int copy_name(mbedtls_asn1_named_data **out, const mbedtls_x509_name *name)
-{
-    const mbedtls_x509_name *n;
-    for (n = name; n != NULL; n = n->next) {
-        mbedtls_asn1_named_data *d;
-        if (n->oid.p == NULL)
-            continue;
-        d = calloc(1, sizeof *d);
-        if (d == NULL)
-            return -1;
-        d->next = *out; /* owned by the writer from here: freed with it */
-        *out = d;
-        d->oid.tag = n->oid.tag;
-        d->oid.len = n->oid.len;
-        d->oid.p = malloc(n->oid.len);
-        d->val.tag = n->val.tag;
-        d->val.len = n->val.len;
-        d->val.p = malloc(n->val.len + 1);
-        if (d->oid.p == NULL || d->val.p == NULL)
-            return -1;
-        memcpy(d->oid.p, n->oid.p, n->oid.len);
-        memcpy(d->val.p, n->val.p, n->val.len);
-    }
-    return 0;
-}
-
-/* Signs a certificate for the CSR's key, subject CN=serial. */
-static int issue(mbedtls_x509_csr *csr, const char *serial, unsigned char *pem, size_t cap)
-{
-    static const unsigned char client_auth[] = {0x30, 0x0a, 0x06, 0x08, 0x2b, 0x06, 0x01,
-                                                0x05, 0x05, 0x07, 0x03, 0x02};
-    mbedtls_x509write_cert w;
-    mbedtls_mpi sn;
-    unsigned char rnd[16];
-    char subject[MAX_SERIAL + 4], from[15], to[15];
-    time_t now = time(NULL);
-    int ret;
-
-    mbedtls_x509write_crt_init(&w);
-    mbedtls_mpi_init(&sn);
-    snprintf(subject, sizeof subject, "CN=%s", serial);
-    ret = copy_name(mqtls_x509write_crt_issuer(&w), &p.ca_cert.subject);
-    stamp(from, now - 3600); /* an hour of slack for device clocks */
-    stamp(to, now + p.days * 86400L);
-    if (ret == 0)
-        ret = mqtls_rng_random(&p.rng, rnd, sizeof rnd);
-    rnd[0] &= 0x7f; /* a positive serial number */
-    if (ret == 0)
-        ret = mbedtls_mpi_read_binary(&sn, rnd, sizeof rnd);
-    mbedtls_x509write_crt_set_version(&w, MBEDTLS_X509_CRT_VERSION_3);
-    mbedtls_x509write_crt_set_md_alg(&w, MBEDTLS_MD_SHA256);
-    mbedtls_x509write_crt_set_subject_key(&w, &csr->pk);
-    mbedtls_x509write_crt_set_issuer_key(&w, &p.ca_key);
-    if (ret == 0)
-        ret = mbedtls_x509write_crt_set_serial(&w, &sn);
-    if (ret == 0)
-        ret = mbedtls_x509write_crt_set_subject_name(&w, subject);
-    if (ret == 0)
-        ret = mbedtls_x509write_crt_set_validity(&w, from, to);
-    if (ret == 0)
-        ret = mbedtls_x509write_crt_set_basic_constraints(&w, 0, -1);
-    if (ret == 0)
-        ret = mbedtls_x509write_crt_set_key_usage(&w, MBEDTLS_X509_KU_DIGITAL_SIGNATURE);
-    if (ret == 0)
-        ret = mbedtls_x509write_crt_set_extension(&w, MBEDTLS_OID_EXTENDED_KEY_USAGE,
-                                                  MBEDTLS_OID_SIZE(MBEDTLS_OID_EXTENDED_KEY_USAGE),
-                                                  0, client_auth, sizeof client_auth);
-    if (ret == 0)
-        ret = mbedtls_x509write_crt_set_subject_key_identifier(&w);
-    if (ret == 0)
-        ret = mbedtls_x509write_crt_set_authority_key_identifier(&w);
-    if (ret == 0)
-        ret = mbedtls_x509write_crt_pem(&w, pem, cap, mqtls_rng_random, &p.rng);
-    mbedtls_x509write_crt_free(&w);
-    mbedtls_mpi_free(&sn);
-    return ret;
-}
-
 static void reply(const char *serial, const char *text)
 {
     char topic[sizeof REPLY_PREFIX + MAX_SERIAL];
@@ -393,7 +289,7 @@ static void on_message(void *ctx, const mqtls_publish *m)
     } else if (other) {
         snprintf(why, sizeof why, "%s already received a certificate for another key", serial);
         refuse(serial, why);
-    } else if (issue(&csr, serial, pem, sizeof pem) != 0) {
+    } else if (issuer_sign(&p.ca, &csr.pk, serial, p.days, pem, sizeof pem) != 0) {
         refuse(serial, "signing failed");
     } else if (record(serial, key_pin, nonce) != 0) {
         refuse(serial, "cannot record the issuance");
@@ -460,11 +356,7 @@ int main(int argc, char **argv)
     }
     if (p.tls_name == NULL)
         p.tls_name = p.host;
-    mbedtls_x509_crt_init(&p.ca_cert);
-    mbedtls_pk_init(&p.ca_key);
-    mqtls_rng_init(&p.rng);
-    if (mbedtls_x509_crt_parse_file(&p.ca_cert, ca_cert) != 0 || load_key(&p.ca_key, ca_key) != 0 ||
-        mqtls_pk_check_pair(&p.ca_cert.pk, &p.ca_key) != 0 || mqtls_rng_seed(&p.rng, pers) != 0) {
+    if (issuer_load(&p.ca, ca_cert, ca_key, pers) != 0) {
         fprintf(stderr, "provisioner: cannot load the device CA (%s, %s)\n", ca_cert, ca_key);
         return 1;
     }
@@ -514,8 +406,6 @@ int main(int argc, char **argv)
     mqtls_client_disconnect(&p.c);
     mqtls_tcp_tls_free(&p.net);
     mqtls_tls_config_free(&p.tls_cfg);
-    mbedtls_pk_free(&p.ca_key);
-    mbedtls_x509_crt_free(&p.ca_cert);
-    mqtls_rng_free(&p.rng);
+    issuer_free(&p.ca);
     return 0;
 }
