@@ -110,7 +110,8 @@ FUZZ_SECONDS ?= 60
 EXAMPLES     := $(BUILD)/examples/mqtls-decode $(BUILD)/examples/telemetry \
                 $(BUILD)/examples/mqtls-ca-sign $(BUILD)/examples/provisioner \
                 $(BUILD)/examples/mqtls-pub $(BUILD)/examples/mqtls-sub $(BUILD)/examples/first \
-                $(BUILD)/examples/mqtls-pem2c $(BUILD)/examples/porting/transport_lwip.o
+                $(BUILD)/examples/mqtls-pem2c $(BUILD)/examples/mqtls-fleet \
+                $(BUILD)/examples/porting/transport_lwip.o
 BENCH_CODEC  := $(BUILD)/bench/bench_codec
 
 PHONY_FW := firmware firmware-check firmware-demo
@@ -193,6 +194,11 @@ $(BUILD)/examples/mqtls-ca-sign: examples/mqtls_ca_sign.c $(STATIC_LIB) $(HEADER
 $(BUILD)/examples/mqtls-pem2c: examples/mqtls_pem2c.c $(STATIC_LIB) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $< $(STATIC_LIB) $(TLS_LIBS) $(LDFLAGS) -o $@
+
+FLEET_SRCS := $(wildcard examples/fleet/*.c) examples/issuer.c
+$(BUILD)/examples/mqtls-fleet: $(FLEET_SRCS) examples/fleet/fleet.h examples/issuer.h $(STATIC_LIB) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(filter %.c,$^) $(STATIC_LIB) $(TLS_LIBS) $(LDFLAGS) -o $@
 
 $(BUILD)/examples/mqtls-pub: examples/mqtls_pub.c examples/cli.c examples/cli.h $(STATIC_LIB) $(HEADERS)
 	@mkdir -p $(dir $@)
@@ -506,7 +512,7 @@ BINDIR      = $(PREFIX)/bin
 PUBLIC_HEADERS := $(filter-out mqtt/scan.h,$(wildcard mqtt/*.h)) mqtt/posix/store_file.h \
                   $(wildcard net/*.h) $(filter-out tls/bundle.h tls/tls_internal.h tls/tls_compat.h,$(wildcard tls/*.h))
 # Installed name -> built program.
-TOOLS := mqtls-pub mqtls-sub mqtls-decode mqtls-ca-sign mqtls-pem2c
+TOOLS := mqtls-pub mqtls-sub mqtls-decode mqtls-ca-sign mqtls-pem2c mqtls-fleet
 
 # mqtls.pc is written for this PREFIX on every install, straight into place
 # (two installs to two prefixes may run at once: make check does that).
