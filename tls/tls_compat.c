@@ -129,7 +129,15 @@ static int state_of(const mbedtls_ssl_context *ssl)
 
 bool mqtls_ssl_handshake_over(const mbedtls_ssl_context *ssl)
 {
+#if MQTLS_MBEDTLS_3
+    /* 3.6: only post-handshake states follow HANDSHAKE_OVER. */
     return state_of(ssl) >= MBEDTLS_SSL_HANDSHAKE_OVER;
+#else
+    /* 2.28: MBEDTLS_SSL_SERVER_NEW_SESSION_TICKET follows HANDSHAKE_OVER
+     * in the enum but is the middle of the handshake (our reading of the
+     * server's ticket, before its ChangeCipherSpec and Finished). */
+    return state_of(ssl) == MBEDTLS_SSL_HANDSHAKE_OVER;
+#endif
 }
 
 unsigned mqtls_ssl_version(const mbedtls_ssl_context *ssl)
