@@ -24,7 +24,9 @@ pick_port() {
 # Starts Mosquitto on 127.0.0.1:$port: clients need a certificate from
 # Root A, whose name becomes their user name. Sets $broker_pid. A port
 # taken between pick_port and the bind (another suite's pick) gets another
-# port, at most three times; $port is then the one in use.
+# port, at most three times; $port is then the one in use (unless
+# $keep_port is set: a restart must come back where it was). The server
+# chain is $broker_cert and $broker_key in $certs (default Root A's).
 start_broker() {
     local bin attempt
     bin=$(command -v mosquitto || echo /usr/sbin/mosquitto)
@@ -35,8 +37,8 @@ user $(id -un)
 log_dest file $dir/mosquitto.log
 listener $port 127.0.0.1
 cafile $certs/root-a.crt
-certfile $certs/server-a-chain.pem
-keyfile $certs/server-a.key
+certfile $certs/${broker_cert:-server-a-chain.pem}
+keyfile $certs/${broker_key:-server-a.key}
 require_certificate true
 use_identity_as_username true
 allow_anonymous false
@@ -54,7 +56,7 @@ CONF
         if ! kill -0 "$broker_pid" 2>/dev/null && grep -q "Address already in use" "$dir/mosquitto.log"; then
             wait "$broker_pid" 2>/dev/null
             broker_pid=""
-            [ "$attempt" -lt 3 ] && pick_port && continue
+            [ "$attempt" -lt 3 ] && [ -z "${keep_port:-}" ] && pick_port && continue
         fi
         break
     done
@@ -69,4 +71,11 @@ stop_broker() {
         broker_pid=""
     fi
     return 0
+}
+
+# Stops the broker and starts it again on the same port (new process, no
+# persistence: sessions, retained messages and TLS session state are gone).
+restart_broker() {
+    stop_broker
+    keep_port=1 start_broker
 }

@@ -102,6 +102,14 @@ static void on_ticket(void *ctx, mqtls_tls *tls)
         d->session_len = len;
 }
 
+/* This second's counters: what the broker saw of the devices (the
+ * operator's own connects are not counted). */
+static fleet_second *tally(fleet_dev *d)
+{
+    static fleet_second operator_seconds;
+    return d->operator_ ? &operator_seconds : fleet_this_second(d->f);
+}
+
 static int errno_error(int e)
 {
     switch (e) {
@@ -179,8 +187,7 @@ static int tls_start(fleet_dev *d)
 
 static void handshake_done(fleet_dev *d)
 {
-    fleet *f = d->f;
-    fleet_second *s = fleet_this_second(f);
+    fleet_second *s = tally(d);
     const mqtls_tls_report *r = mqtls_tls_get_report(&d->tls);
 
     d->phase = PH_UP;
@@ -193,6 +200,7 @@ static void handshake_done(fleet_dev *d)
         if (d->session != NULL) {
             size_t len = 0;
             int ret = mqtls_tls_session_save(&d->tls, d->session, FLEET_SESSION_CAP, &len);
+            if (getenv("FLEET_DBG")) fprintf(stderr, "DBG save %d len %zu\n", ret, len);
             if (ret == MQTLS_OK)
                 d->session_len = len;
             else if (ret != MQTLS_ERR_TLS_NO_TICKET)
@@ -213,7 +221,7 @@ static int dev_open(void *ctx, mqtls_transport *out)
         if (d->phase == PH_UP)
             dev_close(d);
         d->attempts++;
-        fleet_this_second(f)->attempts++;
+        tally(d)->attempts++;
         ret = tcp_start(d);
         if (ret != MQTLS_OK)
             return failed(d, ret, NULL);
@@ -258,7 +266,7 @@ static void on_connected(void *ctx, bool session_present)
     if (!d->operator_)
         f->up++;
     d->connects++;
-    fleet_this_second(f)->connacks++;
+    tally(d)->connacks++;
     if (session_present)
         d->sessions_found++;
     if (!d->ever_up) {
@@ -285,7 +293,7 @@ static void on_closed(void *ctx, int reason)
         if (!d->operator_)
             f->up--;
         d->losses++;
-        fleet_this_second(f)->losses++;
+        tally(d)->losses++;
         if (f->event_on && !d->lost_in_event) {
             d->lost_in_event = true;
             d->lost_at_ms = fleet_now(f);

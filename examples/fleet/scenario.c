@@ -272,6 +272,17 @@ static void event(fleet *f, const char *what, const char *cmd)
         waitpid(child, &child_status, 0);
         child = -1;
     }
+    if (!WIFEXITED(child_status) || WEXITSTATUS(child_status) != 0)
+        printf("%s: the command failed (%s)\n", what, cmd);
+}
+
+/* Devices whose connection the cut or switch ended. */
+static uint32_t lost_in_event(const fleet *f)
+{
+    uint32_t i, lost = 0;
+    for (i = 0; i < f->n; i++)
+        lost += f->dev[i]->lost_in_event;
+    return lost;
 }
 
 static void storm_report(fleet *f)
@@ -323,6 +334,10 @@ int fleet_storm(fleet *f)
         f->publishing = false;
         fleet_run(f, ms_of(f->o.drain_s), drained);
         storm_report(f);
+        if (lost_in_event(f) == 0) {
+            printf("storm: the cut (%s) dropped no connection\n", f->o.cut_cmd);
+            ok = -1;
+        }
     }
     ok = ok == 0 ? verdict(f) : 1;
     finish(f);
