@@ -115,7 +115,8 @@ EXAMPLES     := $(BUILD)/examples/mqtls-decode $(BUILD)/examples/telemetry \
 BENCH_CODEC  := $(BUILD)/bench/bench_codec
 
 PHONY_FW := firmware firmware-check firmware-demo
-.PHONY: $(PHONY_FW) check-mbedtls36 bench-deps all lib check unit integration asan fuzz-replay lint examples examples-test deps size bench bench-build fuzz \
+PHONY_FLEET := fleet-test cluster-test fleet-bench
+.PHONY: $(PHONY_FW) $(PHONY_FLEET) check-mbedtls36 bench-deps all lib check unit integration asan fuzz-replay lint examples examples-test deps size bench bench-build fuzz \
         install uninstall install-check cxx-check tsan crash faults store32 mbedtls36 docs \
         fuzz-seed demo help clean certs check-build check-build-here check-build-tls \
         check-run getting-started certs-valid demo-deps
@@ -228,6 +229,13 @@ $(BUILD)/examples/first: examples/first.c $(STATIC_LIB) $(HEADERS) | $(BUILD)/in
 $(BUILD)/examples/provisioner: examples/provisioner.c examples/issuer.c examples/issuer.h $(STATIC_LIB) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(filter %.c,$^) $(STATIC_LIB) $(TLS_LIBS) $(LDFLAGS) -o $@
+
+# mqtls-fleet's scenarios at 50 devices (Mosquitto, HAProxy), and the
+# fleet on a two-node Aedes cluster over Redis losing a node.
+fleet-test: examples $(CERTS_OUT)/root-a.crt
+	@bash test/fleet/test_fleet.sh
+cluster-test: examples $(CERTS_OUT)/root-a.crt
+	@bash test/cluster/test_cluster.sh
 
 examples-test: examples $(CERTS_OUT)/root-a.crt
 	@sh test/examples/test_mqtls_decode.sh $(BUILD)/examples/mqtls-decode
@@ -448,7 +456,8 @@ firmware-check: firmware
 CHECK_JOBS ?= 3
 CHECK_SUITES := asan-default asan-words asan-small integration firmware-check m36-integration \
                 examples-test m36-unit m36l-unit m36-faults m36l-faults lint tsan crash faults \
-                store32 fuzz-replay install-check cxx-check docs getting-started
+                store32 fuzz-replay install-check cxx-check docs getting-started fleet-test \
+                cluster-test
 SUITE_m36-unit        := MBEDTLS=3.6 unit
 SUITE_m36-integration := MBEDTLS=3.6 integration
 SUITE_m36-faults      := MBEDTLS=3.6 faults

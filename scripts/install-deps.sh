@@ -35,7 +35,15 @@ picolibc-arm-none-eabi
 softhsm2
 opensc
 libp11-kit-dev
+haproxy
+redis-server
+nodejs
 "
+# npm comes with some Node.js builds (NodeSource's); Debian's nodejs needs
+# Debian's npm beside it (the cluster test's Aedes nodes: scripts/cluster-deps.sh).
+if [ "${1:-}" != "--demo" ] && ! command -v npm >/dev/null 2>&1; then
+    PACKAGES="$PACKAGES npm"
+fi
 
 # 32-bit builds run on ARM Linux under QEMU's user-mode emulator (make
 # check's store32, make bench's firmware profiles), compiled by clang with

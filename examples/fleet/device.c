@@ -279,6 +279,7 @@ static void on_connected(void *ctx, bool session_present)
     }
     if (f->event_on && d->lost_in_event && !d->back) {
         d->back = true;
+        d->back_session = session_present;
         d->back_ms = now - f->event_ms;
     }
 }

@@ -73,7 +73,7 @@ typedef struct fleet_dev {
     /* timer */
     uint32_t timer_seq;
     /* what happened */
-    bool up, ever_up, lost_in_event, back;
+    bool up, ever_up, lost_in_event, back, back_session;
     uint32_t start_ms, first_up_ms, lost_at_ms, back_ms; /* fleet ms */
     uint32_t attempts, connects, full, resumed, losses, sessions_found, subacked;
     int last_error, first_error;
