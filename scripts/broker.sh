@@ -26,7 +26,8 @@ pick_port() {
 # taken between pick_port and the bind (another suite's pick) gets another
 # port, at most three times; $port is then the one in use (unless
 # $keep_port is set: a restart must come back where it was). The server
-# chain is $broker_cert and $broker_key in $certs (default Root A's).
+# chain is $broker_cert and $broker_key in $certs (default Root A's);
+# $broker_extra, lines added to its config.
 start_broker() {
     local bin attempt
     bin=$(command -v mosquitto || echo /usr/sbin/mosquitto)
@@ -42,6 +43,7 @@ keyfile $certs/${broker_key:-server-a.key}
 require_certificate true
 use_identity_as_username true
 allow_anonymous false
+${broker_extra:-}
 CONF
         : >"$dir/mosquitto.log"
         "$bin" -c "$dir/mosquitto.conf" >"$dir/mosquitto.out" 2>&1 &

@@ -69,11 +69,73 @@ static int dev_recv(void *ctx, uint8_t *buf, size_t len, uint32_t timeout_ms)
     return mqtls_tls_recv(&((fleet_dev *)ctx)->tls, buf, len, timeout_ms);
 }
 
+/* ---- handshake slots ------------------------------------------------------
+ * Every device here shares one CPU, where real devices each have their
+ * own: thousands of handshakes stepped side by side all miss their
+ * deadlines together. At most --max-handshakes run at once; an attempt
+ * that finds none free waits in a queue (before its TCP connect, so the
+ * broker sees nothing of it) and the wait is reported. */
+
+static void release_slot(fleet_dev *d)
+{
+    fleet *f = d->f;
+    if (!d->holds_slot)
+        return;
+    d->holds_slot = false;
+    f->opening_now--;
+    while (f->q_len > 0 && f->opening_now + f->admitted_pending < f->o.max_open) {
+        fleet_dev *next = f->dev[f->queue[f->q_head]];
+        f->q_head = (f->q_head + 1) % f->count;
+        f->q_len--;
+        next->queued = false;
+        if (next->c.state != MQTLS_CLIENT_OPENING)
+            continue; /* it gave up waiting (disconnect, abort) */
+        next->admitted = true;
+        f->admitted_pending++;
+        fleet_schedule(f, next, 0);
+    }
+}
+
+/* 1: this attempt may start; 0: it waits in the queue. */
+static int take_slot(fleet_dev *d)
+{
+    fleet *f = d->f;
+    const uint32_t now = fleet_now(f);
+    if (d->admitted) {
+        d->admitted = false;
+        f->admitted_pending--;
+    } else if (f->o.max_open != 0 && f->opening_now + f->admitted_pending >= f->o.max_open) {
+        if (!d->queued) {
+            d->queued = true;
+            d->queued_at = now;
+            f->queue[(f->q_head + f->q_len) % f->count] = d->operator_ ? f->n : d->idx;
+            f->q_len++;
+        }
+        return 0;
+    }
+    if (d->queued_at != 0) {
+        const uint32_t waited = now - d->queued_at;
+        f->queued_total_ms += waited;
+        f->queued_count++;
+        if (waited > f->queued_max_ms)
+            f->queued_max_ms = waited;
+        d->queued_at = 0;
+    }
+    d->holds_slot = true;
+    f->opening_now++;
+    return 1;
+}
+
 /* Closes whatever the open made, and gives the TLS buffers back: a device
  * waiting to reconnect holds no record buffers. */
 static void dev_close(void *ctx)
 {
     fleet_dev *d = ctx;
+    release_slot(d);
+    if (d->admitted) { /* given a slot it will not use now */
+        d->admitted = false;
+        d->f->admitted_pending--;
+    }
     if (d->phase >= PH_TLS)
         mqtls_tls_close(&d->tls);
     if (d->tcp.fd >= 0)
@@ -191,6 +253,7 @@ static void handshake_done(fleet_dev *d)
     const mqtls_tls_report *r = mqtls_tls_get_report(&d->tls);
 
     d->phase = PH_UP;
+    release_slot(d);
     if (r->resumed) {
         d->resumed++;
         s->resumed++;
@@ -220,6 +283,8 @@ static int dev_open(void *ctx, mqtls_transport *out)
     if (d->phase == PH_IDLE || d->phase == PH_UP) {
         if (d->phase == PH_UP)
             dev_close(d);
+        if (!take_slot(d))
+            return MQTLS_ERR_IN_PROGRESS; /* queued: phase stays idle */
         d->attempts++;
         tally(d)->attempts++;
         ret = tcp_start(d);
@@ -272,10 +337,6 @@ static void on_connected(void *ctx, bool session_present)
     if (!d->ever_up) {
         d->ever_up = true;
         d->first_up_ms = now;
-        /* Spread the first readings over one interval. */
-        if (f->o.interval_s > 0)
-            d->next_pub_ms = now + (uint32_t)((double)(d->idx * 7919u % 1000u) *
-                                              f->o.interval_s);
     }
     if (f->event_on && d->lost_in_event && !d->back) {
         d->back = true;
@@ -491,7 +552,8 @@ void fleet_dev_service(fleet_dev *d)
     fleet_watch(d);
     due = mqtls_client_next_due_ms(&d->c);
     if (d->c.state == MQTLS_CLIENT_OPENING)
-        due = (int32_t)(d->open_deadline - now) > 0 ? d->open_deadline - now : 0;
+        due = d->queued ? MQTLS_WAIT_FOREVER /* woken by release_slot() */
+              : (int32_t)(d->open_deadline - now) > 0 ? d->open_deadline - now : 0;
     if (!d->operator_ && f->publishing && f->o.interval_s > 0 && d->ever_up) {
         uint32_t pub = (int32_t)(d->next_pub_ms - now) > 0 ? d->next_pub_ms - now : 0;
         due = pub < due ? pub : due;

@@ -69,6 +69,9 @@ typedef struct fleet_dev {
     int phase;                  /* enum fleet_phase */
     bool starved;               /* the last lower read found nothing */
     uint32_t open_deadline;     /* fleet ms: TCP connect or handshake gives up */
+    bool holds_slot;            /* one of the --max-handshakes slots */
+    bool queued, admitted;      /* waiting for a slot; given one, not yet started */
+    uint32_t queued_at;
     uint32_t reg_events;        /* what epoll watches for this socket; 0: not added */
     /* timer */
     uint32_t timer_seq;
@@ -124,7 +127,7 @@ typedef struct fleet_opts {
     uint32_t n;
     unsigned keepalive_s, qos, cmd_qos, size, tls_versions;
     double interval_s, duration_s, cut_after_s, timeout_s, drain_s, cmd_interval_s;
-    uint32_t backoff_min_ms, backoff_max_ms, connect_timeout_ms, ramp_per_s;
+    uint32_t backoff_min_ms, backoff_max_ms, connect_timeout_ms, ramp_per_s, max_open;
     bool clean, resume, jitter, allow_remote, progress, quiet, operator_, telemetry, once;
 } fleet_opts;
 
@@ -157,6 +160,11 @@ struct fleet {
     uint32_t update_version[2];
     /* now */
     uint32_t up, opening, started, publishing_until_ms;
+    /* attempts waiting for a handshake slot (the simulator's own CPU) */
+    uint32_t opening_now, admitted_pending, *queue;
+    size_t q_head, q_len;
+    uint64_t queued_total_ms, queued_count;
+    uint32_t queued_max_ms;
     bool publishing;
     uint32_t event_ms;          /* when the cut or switch ran; 0: none yet */
     bool event_on;

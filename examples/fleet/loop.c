@@ -154,6 +154,9 @@ void fleet_run(fleet *f, uint32_t max_ms, bool (*done)(fleet *f))
             int32_t until = (int32_t)(f->heap[0].due - fleet_now(f));
             wait = until <= 0 ? 0 : until < wait ? until : wait;
         }
+        /* The operator reads every round: it takes what thousands send. */
+        if (f->op != NULL && f->op->c.state == MQTLS_CLIENT_CONNECTED)
+            fleet_dev_service(f->op);
         n = epoll_wait(f->ep, evs, (int)(sizeof evs / sizeof evs[0]), wait);
         for (i = 0; i < n; i++) {
             fleet_dev *d = by_index(f, evs[i].data.u32);

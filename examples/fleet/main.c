@@ -54,6 +54,8 @@ static const char help[] =
     "      --backoff-min MS, --backoff-max MS  reconnect backoff (500, 30000)\n"
     "      --connect-timeout MS  TCP connect, handshake and CONNACK each (10000)\n"
     "      --ramp N           devices started per second (0: all at once)\n"
+    "      --max-handshakes K connection attempts in progress at once (32; 0: no limit):\n"
+    "                         the devices share this machine's CPU, real ones do not\n"
     "      --tls-version V    1.2 or 1.3 (both offered)\n"
     "      --cut CMD          storm: the command that cuts (sh -c)\n"
     "      --cut-after S      storm: seconds of telemetry before the cut (2)\n"
@@ -74,7 +76,7 @@ enum {
     O_TLSNAME = 1000, O_CAFILE, O_CA, O_TRUST, O_CACERT, O_CAKEY, O_PREFIX, O_INTERVAL, O_SIZE,
     O_DURATION, O_COMMANDS, O_CMDQOS, O_NOOP, O_RESUME, O_JITTER, O_BMIN, O_BMAX, O_CTIMEOUT,
     O_RAMP, O_TLSV, O_CUT, O_CUTAFTER, O_SWITCH, O_SIGNER, O_UPDATE, O_TIMEOUT, O_DRAIN, O_CSV,
-    O_JSON, O_PROGRESS, O_QUIET, O_REMOTE, O_HELP
+    O_JSON, O_PROGRESS, O_QUIET, O_REMOTE, O_HELP, O_MAXHS
 };
 
 static const struct option longopts[] = {
@@ -91,7 +93,7 @@ static const struct option longopts[] = {
     {"signer-pub", 1, 0, O_SIGNER}, {"update", 1, 0, O_UPDATE}, {"timeout", 1, 0, O_TIMEOUT},
     {"drain", 1, 0, O_DRAIN}, {"csv", 1, 0, O_CSV}, {"json", 1, 0, O_JSON},
     {"progress", 0, 0, O_PROGRESS}, {"quiet", 0, 0, O_QUIET}, {"allow-remote", 0, 0, O_REMOTE},
-    {"help", 0, 0, O_HELP}, {0, 0, 0, 0}};
+    {"max-handshakes", 1, 0, O_MAXHS}, {"help", 0, 0, O_HELP}, {0, 0, 0, 0}};
 
 static void bad(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 static void bad(const char *fmt, ...)
@@ -193,6 +195,7 @@ static void parse(fleet *f, int argc, char **argv)
     o->backoff_min_ms = 500;
     o->backoff_max_ms = 30000;
     o->connect_timeout_ms = 10000;
+    o->max_open = 32;
     o->cut_after_s = 2;
     o->timeout_s = 120;
     o->drain_s = 10;
@@ -242,6 +245,7 @@ static void parse(fleet *f, int argc, char **argv)
         case O_CTIMEOUT:
             o->connect_timeout_ms = (uint32_t)num("--connect-timeout", optarg, 100, 600000);
             break;
+        case O_MAXHS: o->max_open = (uint32_t)num("--max-handshakes", optarg, 0, 1000000); break;
         case O_RAMP: o->ramp_per_s = (uint32_t)num("--ramp", optarg, 0, 1000000); break;
         case O_TLSV:
             o->tls_versions = strcmp(optarg, "1.2") == 0   ? MQTLS_TLS_1_2
@@ -336,7 +340,8 @@ int main(int argc, char **argv)
     f.n = f.o.n;
     f.count = f.n + (f.o.operator_ ? 1u : 0u);
     f.dev = calloc(f.count, sizeof *f.dev);
-    if (f.dev == NULL)
+    f.queue = calloc(f.count, sizeof *f.queue);
+    if (f.dev == NULL || f.queue == NULL)
         return 1;
     for (i = 0; i < f.count; i++) {
         f.dev[i] = calloc(1, sizeof **f.dev);
@@ -367,5 +372,6 @@ int main(int argc, char **argv)
         free(f.dev[i]);
     }
     free(f.dev);
+    free(f.queue);
     return ret;
 }

@@ -301,6 +301,11 @@ void fleet_summary(fleet *f)
                "broker that no longer had it), so what was published while it had no "
                "subscription never reached it; use persistent sessions (-c) with a broker that "
                "keeps them\n");
+    printf("simulator: %u devices on one thread, at most %u connection attempts at once%s; %llu "
+           "attempts waited for one, up to %u ms (mean %.0f ms)\n",
+           f->n, f->o.max_open, f->o.max_open == 0 ? " (no limit)" : "",
+           (unsigned long long)f->queued_count, f->queued_max_ms,
+           f->queued_count ? (double)f->queued_total_ms / (double)f->queued_count : 0.0);
     if (f->op != NULL)
         printf("operator: %s, %u connects (%u found its session), %u subscriptions acknowledged, "
                "%u losses, %u attempts%s%s\n",

@@ -195,11 +195,15 @@ static int connect_fleet(fleet *f)
 /* Telemetry and commands begin: every device looks at its schedule. */
 static void start_publishing(fleet *f)
 {
+    const uint32_t now = fleet_now(f);
     uint32_t i;
     f->publishing = true;
-    cmd_next_ms = fleet_now(f);
-    for (i = 0; i < f->n; i++)
+    cmd_next_ms = now;
+    for (i = 0; i < f->n; i++) {
+        /* The first readings spread over one interval, not all at once. */
+        f->dev[i]->next_pub_ms = now + (uint32_t)((double)(i * 7919u % 1000u) * f->o.interval_s);
         fleet_schedule(f, f->dev[i], 0);
+    }
 }
 
 static void run_and_drain(fleet *f, double seconds)
