@@ -237,6 +237,12 @@ fleet-test: examples $(CERTS_OUT)/root-a.crt
 cluster-test: examples $(CERTS_OUT)/root-a.crt
 	@bash test/cluster/test_cluster.sh
 
+# The large-N figures: 10,000 devices (FLEET_BENCH_N), memory per device
+# for each mbedTLS build, storms; written to docs/performance.md.
+fleet-bench: deps examples $(CERTS_OUT)/root-a.crt
+	@$(MAKE) --no-print-directory MBEDTLS=3.6 $(BUILD)/m36/examples/mqtls-fleet
+	@bash scripts/fleet-bench.sh
+
 examples-test: examples $(CERTS_OUT)/root-a.crt
 	@sh test/examples/test_mqtls_decode.sh $(BUILD)/examples/mqtls-decode
 	@sh test/examples/test_mqtls_ca_sign.sh $(BUILD)/examples/mqtls-ca-sign $(CERTS_OUT)
@@ -701,7 +707,9 @@ bench-build: $(BENCH_CODEC) $(BENCH_TLS) $(BENCH_SIGNER) $(PEER_BINS) $(BENCH_PE
 bench: bench-deps bench-build $(CERTS_OUT)/root-a.crt
 	@$(MAKE) --no-print-directory MBEDTLS=3.6 bench-build
 	@sh test/bench/codec_callgrind.sh $(BENCH_CODEC)
+	@mkdir -p build/bench && sh scripts/doc-section-get.sh docs/performance.md fleet build/bench/fleet.kept
 	@$(BENCH_PEERS) $(BENCH_RUNS) docs/performance.md
+	@if [ -s build/bench/fleet.kept ]; then sh scripts/doc-section.sh docs/performance.md fleet build/bench/fleet.kept; fi
 	@bash scripts/bench-tls.sh 50 $(BENCH_TLS) build/m36/bench/bench_tls
 	@bash scripts/bench-signer.sh 50 $(BENCH_SIGNER)
 	@bash scripts/fwprofile.sh

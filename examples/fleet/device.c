@@ -254,6 +254,8 @@ static void handshake_done(fleet_dev *d)
 
     d->phase = PH_UP;
     release_slot(d);
+    d->f->tls_version = r->version;
+    d->f->suite = r->ciphersuite;
     if (r->resumed) {
         d->resumed++;
         s->resumed++;

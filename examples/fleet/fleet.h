@@ -178,6 +178,8 @@ struct fleet {
     uint32_t applies;           /* CA updates applied (probes run) */
     uint32_t pending;           /* devices holding an update to apply */
     const char *scenario;
+    unsigned tls_version;       /* of the last handshake: 12 or 13 */
+    const char *suite;          /* its ciphersuite */
 };
 
 /* device.c */

@@ -16,10 +16,12 @@
 #include <unistd.h>
 
 #include "net/error.h"
+#include "net/version.h"
 #include "tls/tls_mbedtls.h"
 
 static const char usage[] =
     "usage: mqtls-fleet connect|storm|rehearse|rollover -p PORT --ca-cert CRT --ca-key KEY\n"
+    "       mqtls-fleet --help | --version\n"
     "                   (--cafile FILE | --ca NAME=FILE... --trust PCT:NAME[,NAME]...) [options]\n";
 
 static const char help[] =
@@ -202,6 +204,11 @@ static void parse(fleet *f, int argc, char **argv)
     if (argc < 2 || argv[1][0] == '-') {
         if (argc >= 2 && strcmp(argv[1], "--help") == 0) {
             printf("%s%s", usage, help);
+            exit(0);
+        }
+        if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
+            printf("mqtls-fleet %s (mqtls %s, %s)\n", mqtls_version(), mqtls_version(),
+                   mqtls_tls_backend());
             exit(0);
         }
         bad("%s", "a scenario comes first");

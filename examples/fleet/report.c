@@ -286,6 +286,8 @@ void fleet_summary(fleet *f)
     printf("devices: %u, %zu connected at least once, %u connected now\n", f->n, n, up);
     printf("connect time (start to CONNACK): p50 %u ms, p90 %u ms, p99 %u ms, max %u ms\n", p[0],
            p[1], p[2], p[3]);
+    if (f->tls_version != 0)
+        printf("TLS %u.%u, %s\n", f->tls_version / 10, f->tls_version % 10, f->suite);
     printf("handshakes: %llu full, %llu resumed, %llu attempts; peak %u attempts/s, %u "
            "handshakes/s\n",
            (unsigned long long)full, (unsigned long long)res, (unsigned long long)att, pa, ph);
@@ -316,11 +318,17 @@ void fleet_summary(fleet *f)
         printf("commands (QoS %u): %llu sent, %llu received (%llu duplicates), lost %lld\n",
                f->o.cmd_qos, (unsigned long long)csent, (unsigned long long)crx,
                (unsigned long long)cdup, (long long)csent - (long long)crx);
-    if (f->rss_up > 0 && f->all_up_ms > 0)
+    if (f->rss_up > 0 && f->all_up_ms > 0) {
+        const double per = (double)(f->rss_up - f->rss_base) / 1024.0 / (double)f->n;
+        const double own = (double)(sizeof(fleet_dev) + FLEET_RING + FLEET_TX +
+                                    (f->o.resume ? FLEET_SESSION_CAP : 0)) / 1024.0;
         printf("memory: %.1f MB resident with %u devices connected, %.1f MB before them: %.1f "
-               "KB per device\n",
-               (double)f->rss_up / 1048576.0, f->n, (double)f->rss_base / 1048576.0,
-               (double)(f->rss_up - f->rss_base) / 1024.0 / (double)f->n);
+               "KB per device (%.0f devices per GB), of which %.1f KB is the device's own state "
+               "(client, TLS and CA-store objects, buffers, store, session, the tool's counters) "
+               "and the rest mbedTLS's heap (record buffers, certificates, keys)\n",
+               (double)f->rss_up / 1048576.0, f->n, (double)f->rss_base / 1048576.0, per,
+               per > 0 ? 1048576.0 / per : 0.0, own);
+    }
     fleet_count_cas(f);
     for (k = 0; k < f->ca_seen_count; k++)
         printf("CA %s: trusted by %u devices, %llu connects ended at it\n", f->ca_seen[k].name,

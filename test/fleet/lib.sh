@@ -95,7 +95,7 @@ SCRIPT
 # $fleet_rc.
 run_fleet() {
     set +e
-    timeout 300 "$fleet_bin" "$@" --quiet >"$dir/out" 2>&1
+    timeout "${FLEET_RUN_TIMEOUT:-300}" "${FLEET_BIN:-$fleet_bin}" "$@" --quiet >"$dir/out" 2>&1
     fleet_rc=$?
     set -e
 }

@@ -129,4 +129,12 @@ fleet_rc=$?
 set -e
 expect_rc 2
 expect "not a loopback address"
+set +e
+"$fleet_bin" connect -p 1 "${pki[@]}" --cafile "$certs/root-a.crt" -q 3 >"$dir/out" 2>&1
+fleet_rc=$?
+set -e
+expect_rc 2
+expect "--qos 3: out of range (0 to 2)"
+"$fleet_bin" --help >"$dir/out" && expect "rollover" && expect "--max-handshakes"
+"$fleet_bin" --version >"$dir/out" && expect "mqtls-fleet "
 echo "fleet: connect, storm (proxy cut, with and without resumption and jitter; broker restart), rehearse and rollover passed with $N devices"
