@@ -74,7 +74,8 @@ typedef struct fleet_dev {
     uint32_t queued_at;
     uint32_t reg_events;        /* what epoll watches for this socket; 0: not added */
     /* timer */
-    uint32_t timer_seq;
+    uint32_t timer_seq, timer_due;
+    bool timer_set;             /* an entry for timer_seq is in the heap */
     /* what happened */
     bool up, ever_up, lost_in_event, back, back_session;
     uint32_t start_ms, first_up_ms, lost_at_ms, back_ms; /* fleet ms */

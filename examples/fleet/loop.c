@@ -99,8 +99,14 @@ void fleet_schedule(fleet *f, fleet_dev *d, uint32_t due_in_ms)
     if (due_in_ms == MQTLS_WAIT_FOREVER)
         due_in_ms = 60000; /* look again now and then anyway */
     t.due = fleet_now(f) + due_in_ms;
+    /* An entry at or before this time is there already: it wakes the
+     * device, which then schedules again (fewer stale entries). */
+    if (d->timer_set && (int32_t)(d->timer_due - t.due) <= 0)
+        return;
     t.idx = d->operator_ ? f->n : d->idx;
     t.seq = ++d->timer_seq; /* any earlier entry is stale now */
+    d->timer_set = true;
+    d->timer_due = t.due;
     heap_push(f, t);
 }
 
@@ -147,8 +153,10 @@ void fleet_run(fleet *f, uint32_t max_ms, bool (*done)(fleet *f))
         for (i = 0; i < 4096 && f->heap_len > 0 && (int32_t)(f->heap[0].due - now) <= 0; i++) {
             struct fleet_timer t = heap_pop(f);
             fleet_dev *d = by_index(f, t.idx);
-            if (d != NULL && t.seq == d->timer_seq)
+            if (d != NULL && t.seq == d->timer_seq) {
+                d->timer_set = false;
                 fleet_dev_service(d);
+            }
         }
         if (f->heap_len > 0) {
             int32_t until = (int32_t)(f->heap[0].due - fleet_now(f));

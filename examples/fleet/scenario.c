@@ -87,6 +87,18 @@ static bool ticking(fleet *f)
     return false;
 }
 
+/* The waits below look at every device: at most every 20 ms, so that at
+ * 10,000 devices they do not take the loop's time from the devices. */
+static bool look(fleet *f)
+{
+    static uint32_t last;
+    const uint32_t now = fleet_now(f);
+    if (now - last < 20u)
+        return false;
+    last = now;
+    return true;
+}
+
 /* ---- waits ---------------------------------------------------------------- */
 
 static bool operator_ready(fleet *f)
@@ -106,7 +118,7 @@ static bool all_settled(fleet *f)
 {
     uint32_t i;
     tick(f);
-    if (to_start > 0)
+    if (to_start > 0 || !look(f))
         return false;
     for (i = 0; i < f->n; i++) {
         const fleet_dev *d = f->dev[i];
@@ -123,7 +135,7 @@ static bool drained(fleet *f)
     uint64_t pub = 0, rx = 0, csent = 0, crx = 0;
     uint32_t i;
     tick(f);
-    if (f->op != NULL && mqtls_ram_store_count(&f->op->store) > 0)
+    if (!look(f) || (f->op != NULL && mqtls_ram_store_count(&f->op->store) > 0))
         return false;
     for (i = 0; i < f->n; i++) {
         const fleet_dev *d = f->dev[i];
@@ -143,7 +155,7 @@ static bool recovered(fleet *f)
 {
     uint32_t i;
     tick(f);
-    if (child > 0 || fleet_now(f) - f->event_ms < 1000u || f->up < f->n)
+    if (child > 0 || fleet_now(f) - f->event_ms < 1000u || f->up < f->n || !look(f))
         return false;
     for (i = 0; i < f->n; i++)
         if (f->dev[i]->lost_in_event && !f->dev[i]->back)
@@ -157,6 +169,8 @@ static bool updated(fleet *f)
 {
     uint32_t i;
     tick(f);
+    if (!look(f))
+        return false;
     for (i = 0; i < f->n; i++) {
         const fleet_dev *d = f->dev[i];
         if (d->applied_version < want_version && (d->update_error == 0 || d->pending_update >= 0))
