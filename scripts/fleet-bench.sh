@@ -5,7 +5,8 @@
 #   - devices held by one process, and resident memory per device (RSS/N),
 #     for each mbedTLS build (2.28, and 3.6 when built);
 #   - storms: every connection cut at the proxy (the broker keeps its TLS
-#     session cache: resumption on and off, jitter on and off), and a
+#     session cache: resumption on and off, jitter on and off; as many
+#     devices as HAProxy's two descriptors each allow), and a
 #     broker restart (a new Mosquitto resumes nothing: jitter on and off);
 #     how long until 50/99/100% are back, the broker's peak rates.
 # The figures go to build/bench/fleet.txt and docs/performance.md (section
@@ -23,7 +24,12 @@ ulimit -n $((2 * N + 1000)) 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 export FLEET_RUN_TIMEOUT=1800
 # The operator takes every device's telemetry: no per-client queue limit.
 broker_extra="max_queued_messages 0"
-proxy_maxconn=$((N + 100))
+# HAProxy holds two descriptors per device; this machine's limit (the
+# hard one, 20,000 here) bounds the fleet behind it.
+hard=$(ulimit -Hn)
+NP=$N
+[ "$hard" = unlimited ] || [ $((2 * NP + 400)) -le "$hard" ] || NP=$(((hard - 400) / 2 / 100 * 100))
+proxy_maxconn=$((NP + 100))
 pki=(--ca-cert "$certs/root-a.crt" --ca-key "$certs/root-a.key" --tls-name localhost
      --cafile "$certs/root-a.crt" -n "$N" --timeout 900 --drain 60 --interval 60)
 report=build/bench/fleet.txt
@@ -49,10 +55,10 @@ for bin in build/examples/mqtls-fleet build/m36/examples/mqtls-fleet; do
     FLEET_BIN=$bin run_fleet connect -p "$(cat "$dir/broker.port")" "${pki[@]}" --duration 10
     cat "$dir/out"
     {
-        echo "== connect, $(sed -n 's/^mqtls-fleet connect: .*(\(.*\)), .*/\1/p' "$dir/out") (exit $fleet_rc)"
+        echo "== connect, $(sed -n 's/^mqtls-fleet connect: [^(]*(\(.*\)), [a-z]* sessions$/\1/p' "$dir/out") (exit $fleet_rc)"
         pick "connect: "
-        pick "TLS "
-        pick "connect time (start to CONNACK): "
+        grep "^TLS " "$dir/out" | head -1
+        grep "^connect time " "$dir/out" | head -1
         pick "handshakes: "
         pick "memory: "
         echo
@@ -77,12 +83,12 @@ broker_up broker
 proxy_up "127.0.0.1:$(cat "$dir/broker.port")"
 for rj in "on on" "off on" "on off"; do
     set -- $rj
-    storm "cut at the proxy, resumption $1, jitter $2" -p "$proxy_port" --resume "$1" \
+    storm "cut at the proxy, $NP devices, resumption $1, jitter $2" -p "$proxy_port" -n "$NP" --resume "$1" \
         --jitter "$2" --id-prefix "cut-$1-$2-" --cut "bash $(proxy_cut_script 1)"
 done
 stop_pid_file haproxy
 for j in on off; do
-    storm "broker restart, jitter $j" -p "$(cat "$dir/broker.port")" --jitter "$j" \
+    storm "broker restart, $N devices, jitter $j" -p "$(cat "$dir/broker.port")" --jitter "$j" \
         --id-prefix "restart-$j-" --cut "bash $(restart_script broker)"
 done
 cat "$report"
