@@ -409,18 +409,22 @@ static void on_received(void *ctx, const mqtls_publish *m)
     if (d->operator_) {
         if (parse_two(m, &idx, &seq) == 0 && idx < f->n && topic_is(m, f->dev[idx]->tel_topic)) {
             fleet_dev *from = f->dev[idx];
-            if (fleet_seen(from->tel_seen, (uint32_t)seq))
+            if (fleet_seen(from->tel_seen, (uint32_t)seq)) {
                 from->tel_dup++;
-            else
+                from->tel_dup_new += !m->dup;
+            } else {
                 from->tel_rx++;
+            }
         }
         return;
     }
     if (topic_is(m, d->cmd_topic) && parse_two(m, &idx, &seq) == 0) {
-        if (fleet_seen(d->cmd_seen, (uint32_t)seq))
+        if (fleet_seen(d->cmd_seen, (uint32_t)seq)) {
             d->cmd_dup++;
-        else
+            d->cmd_dup_new += !m->dup; /* sent again as a new message */
+        } else {
             d->cmd_rx++;
+        }
         return;
     }
     if (topic_is(m, FLEET_UPDATE_TOPIC)) {
@@ -649,7 +653,7 @@ int fleet_dev_setup(fleet *f, fleet_dev *d, uint32_t idx, bool operator_)
     d->cfg.backoff_seed = o->jitter ? 2654435761u * (idx + 1u) : 12345u;
     if (operator_) {
         if (o->telemetry)
-            d->subs[nsubs++] = (mqtls_subscription){{"fleet/+/telemetry", 17}, 1};
+            d->subs[nsubs++] = (mqtls_subscription){{"fleet/+/telemetry", 17}, (uint8_t)o->qos};
     } else {
         if (o->cmd_interval_s > 0)
             d->subs[nsubs++] =

@@ -86,6 +86,7 @@ typedef struct fleet_dev {
     uint32_t next_seq, acked, store_full, next_pub_ms, status_sent;
     uint32_t tel_rx, tel_dup;   /* at the operator, from this device */
     uint32_t cmd_sent, cmd_rx, cmd_dup;
+    uint32_t tel_dup_new, cmd_dup_new; /* duplicates that came with DUP 0 */
     uint8_t tel_seen[FLEET_SEQ_MAX / 8], cmd_seen[FLEET_SEQ_MAX / 8];
     /* CA updates */
     int pending_update;         /* index into fleet.updates, or -1 */

@@ -90,18 +90,19 @@ int fleet_write_csv(fleet *f, const char *path)
         return -1;
     fprintf(fp, "id,trust,state,attempts,connects,full,resumed,losses,sessions_found,"
                 "connect_ms,lost_at_ms,back_ms,published,acked,store_full,telemetry_received,"
-                "telemetry_dup,commands_sent,commands_received,commands_dup,ca_version,"
+                "telemetry_dup,telemetry_dup_new,commands_sent,commands_received,commands_dup,"
+                "commands_dup_new,ca_version,"
                 "update_error,last_error,why\n");
     for (i = 0; i < f->n; i++) {
         const fleet_dev *d = f->dev[i];
         fprintf(fp, "%s,", d->id);
         csv_text(fp, f->groups[d->group].names);
-        fprintf(fp, ",%s,%u,%u,%u,%u,%u,%u,%ld,%ld,%ld,%u,%u,%u,%u,%u,%u,%u,%u,%u,%s,%s,",
+        fprintf(fp, ",%s,%u,%u,%u,%u,%u,%u,%ld,%ld,%ld,%u,%u,%u,%u,%u,%u,%u,%u,%u,%u,%u,%s,%s,",
                 state_name(d), d->attempts, d->connects, d->full, d->resumed, d->losses,
                 d->sessions_found, since_start(d),
                 d->lost_in_event ? (long)(d->lost_at_ms - f->event_ms) : -1L,
                 d->back ? (long)d->back_ms : -1L, d->next_seq, d->acked, d->store_full, d->tel_rx,
-                d->tel_dup, d->cmd_sent, d->cmd_rx, d->cmd_dup,
+                d->tel_dup, d->tel_dup_new, d->cmd_sent, d->cmd_rx, d->cmd_dup, d->cmd_dup_new,
                 mqtls_castore_version(&d->cas, MQTLS_CA_ACTIVE),
                 d->update_error != 0 ? mqtls_errname(d->update_error) : "",
                 d->last_error != 0 ? mqtls_errname(d->last_error) : "");
@@ -141,13 +142,14 @@ int fleet_write_json(fleet *f, const char *path)
         fprintf(fp, ",\"state\":\"%s\",\"attempts\":%u,\"connects\":%u,\"full\":%u,"
                     "\"resumed\":%u,\"losses\":%u,\"sessions_found\":%u,\"connect_ms\":%ld,"
                     "\"back_ms\":%ld,\"published\":%u,\"acked\":%u,\"store_full\":%u,"
-                    "\"telemetry_received\":%u,\"telemetry_dup\":%u,\"commands_sent\":%u,"
-                    "\"commands_received\":%u,\"commands_dup\":%u,\"ca_version\":%u,"
+                    "\"telemetry_received\":%u,\"telemetry_dup\":%u,\"telemetry_dup_new\":%u,"
+                    "\"commands_sent\":%u,\"commands_received\":%u,\"commands_dup\":%u,"
+                    "\"commands_dup_new\":%u,\"ca_version\":%u,"
                     "\"update_error\":\"%s\",\"last_error\":\"%s\",\"why\":",
                 state_name(d), d->attempts, d->connects, d->full, d->resumed, d->losses,
                 d->sessions_found, since_start(d), d->back ? (long)d->back_ms : -1L, d->next_seq,
-                d->acked, d->store_full, d->tel_rx, d->tel_dup, d->cmd_sent, d->cmd_rx, d->cmd_dup,
-                mqtls_castore_version(&d->cas, MQTLS_CA_ACTIVE),
+                d->acked, d->store_full, d->tel_rx, d->tel_dup, d->tel_dup_new, d->cmd_sent,
+                d->cmd_rx, d->cmd_dup, d->cmd_dup_new, mqtls_castore_version(&d->cas, MQTLS_CA_ACTIVE),
                 d->update_error != 0 ? mqtls_errname(d->update_error) : "",
                 d->last_error != 0 ? mqtls_errname(d->last_error) : "");
         json_text(fp, d->update_error != 0 ? d->update_why : d->why);
@@ -249,6 +251,18 @@ void fleet_peaks(const fleet *f, uint32_t from, uint32_t *attempts, uint32_t *ha
     }
 }
 
+/* ", N sent again as new messages (DUP 0)": a broker resending a message
+ * as new, which no receiver can tell from a new one. */
+static const char *dup_words(uint64_t fresh)
+{
+    static char buf[96];
+    if (fresh == 0)
+        return "";
+    snprintf(buf, sizeof buf, ", %llu of them sent again as new messages (DUP 0)",
+             (unsigned long long)fresh);
+    return buf;
+}
+
 bool fleet_operator_judges(const fleet *f)
 {
     return f->op != NULL && f->o.telemetry && f->op->connects <= f->op->sessions_found + 1;
@@ -258,7 +272,7 @@ void fleet_summary(fleet *f)
 {
     uint32_t *t = malloc((f->n ? f->n : 1) * sizeof *t), p[4], pa, ph, i, up = 0, shown = 0;
     uint64_t att = 0, full = 0, res = 0, pub = 0, acked = 0, rx = 0, dup = 0, sfull = 0, stored = 0;
-    uint64_t csent = 0, crx = 0, cdup = 0;
+    uint64_t csent = 0, crx = 0, cdup = 0, tnew = 0, cnew = 0;
     size_t n = 0, k;
 
     if (t == NULL)
@@ -280,6 +294,8 @@ void fleet_summary(fleet *f)
         csent += d->cmd_sent;
         crx += d->cmd_rx;
         cdup += d->cmd_dup;
+        tnew += d->tel_dup_new;
+        cnew += d->cmd_dup_new;
     }
     fleet_percentiles(t, n, p);
     fleet_peaks(f, 0, &pa, &ph);
@@ -293,10 +309,10 @@ void fleet_summary(fleet *f)
            (unsigned long long)full, (unsigned long long)res, (unsigned long long)att, pa, ph);
     if (f->o.interval_s > 0)
         printf("telemetry (QoS %u): %llu published, %llu acknowledged, %llu still stored, %llu "
-               "refused by a full store; operator received %llu (%llu duplicates), %s %lld\n",
+               "refused by a full store; operator received %llu (%llu duplicates%s), %s %lld\n",
                f->o.qos, (unsigned long long)pub, (unsigned long long)acked,
                (unsigned long long)stored, (unsigned long long)sfull, (unsigned long long)rx,
-               (unsigned long long)dup, fleet_operator_judges(f) ? "lost" : "not received",
+               (unsigned long long)dup, dup_words(tnew), fleet_operator_judges(f) ? "lost" : "not received",
                f->o.telemetry ? (long long)(pub - stored) - (long long)rx : -1LL);
     if (f->o.interval_s > 0 && f->op != NULL && !fleet_operator_judges(f))
         printf("telemetry: not judged: the operator's own session was lost (it reconnected to a "
@@ -315,9 +331,9 @@ void fleet_summary(fleet *f)
                f->op->subacked, f->op->losses, f->op->attempts, f->op->up ? "" : "; last: ",
                f->op->up ? "" : f->op->why);
     if (f->o.cmd_interval_s > 0)
-        printf("commands (QoS %u): %llu sent, %llu received (%llu duplicates), lost %lld\n",
+        printf("commands (QoS %u): %llu sent, %llu received (%llu duplicates%s), lost %lld\n",
                f->o.cmd_qos, (unsigned long long)csent, (unsigned long long)crx,
-               (unsigned long long)cdup, (long long)csent - (long long)crx);
+               (unsigned long long)cdup, dup_words(cnew), (long long)csent - (long long)crx);
     if (f->rss_up > 0 && f->all_up_ms > 0) {
         const double per = (double)(f->rss_up - f->rss_base) / 1024.0 / (double)f->n;
         const double own = (double)(sizeof(fleet_dev) + FLEET_RING + FLEET_TX +
