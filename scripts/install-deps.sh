@@ -38,7 +38,17 @@ libp11-kit-dev
 haproxy
 redis-server
 nodejs
+node-acorn
+node-cjs-module-lexer
+node-undici
+libuv1
+libicu72
+libnghttp2-14
+libbrotli1
 "
+# The last seven: what Debian 12's own Node.js 18 (libnode108) loads, so
+# the cluster test runs one Aedes node on it (scripts/node18.sh) on a
+# machine whose installed Node.js is another.
 # npm comes with some Node.js builds (NodeSource's); Debian's nodejs needs
 # Debian's npm beside it (the cluster test's Aedes nodes: scripts/cluster-deps.sh).
 if [ "${1:-}" != "--demo" ] && ! command -v npm >/dev/null 2>&1; then

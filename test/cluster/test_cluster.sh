@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # A broker cluster losing a node, with the fleet on it: two Aedes nodes
-# (test/cluster/node.js) sharing sessions, subscriptions and messages
-# through one redis-server, behind HAProxy in TCP mode. Mutual TLS ends
+# (test/cluster/node.js; one on Debian 12's Node.js 18, one on the
+# installed Node.js) sharing sessions, subscriptions and messages through
+# one redis-server, behind HAProxy in TCP mode. Mutual TLS ends
 # at the nodes: each node checks the device's certificate itself, and the
 # balancer holds no key and sees no MQTT (a TCP relay with health checks).
 #
@@ -32,6 +33,9 @@ N=${FLEET_N:-50}
 
 node test/cluster/engines.js test/cluster/package-lock.json
 sh scripts/cluster-deps.sh >/dev/null
+# Node A runs on Debian 12's own Node.js 18, node B on the installed one:
+# the pinned packages are shown to run on both, not only declared to.
+node18=$(sh scripts/node18.sh)
 
 pick_port
 redis_port=$port
@@ -45,7 +49,9 @@ node_up() {
     local name=$1
     [ -r "$dir/$name.port" ] || { pick_port; echo "$port" >"$dir/$name.port"; }
     : >"$dir/$name.log"
-    ( NODE_PATH=$PWD/build/cluster/node_modules node test/cluster/node.js "$name" \
+    local runtime=node
+    [ "$name" = node-a ] && runtime=$node18
+    ( NODE_PATH=$PWD/build/cluster/node_modules "$runtime" test/cluster/node.js "$name" \
         "$(cat "$dir/$name.port")" "$redis_port" "$certs/root-a.crt" \
         "$certs/server-a-chain.pem" "$certs/server-a.key" >"$dir/$name.log" 2>&1 &
       echo $! >"$dir/$name.pid" )
@@ -55,6 +61,7 @@ node_up() {
 }
 node_up node-a
 node_up node-b
+echo "cluster: node-a on Node.js $("$node18" --version), node-b on Node.js $(node --version), Redis $(redis-server --version | sed -n 's/.* v=\([0-9.]*\).*/\1/p'), $(haproxy -v | sed -n '1s/ - .*//p')"
 proxy_up "127.0.0.1:$(cat "$dir/node-a.port") 127.0.0.1:$(cat "$dir/node-b.port")"
 
 pki=(--ca-cert "$certs/root-a.crt" --ca-key "$certs/root-a.key" --tls-name localhost
