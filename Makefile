@@ -138,6 +138,8 @@ help:
 	@echo "  make bench      codec instructions (callgrind), TLS heap and connect times, and"
 	@echo "                  publish throughput beside libmosquitto and Paho C (BENCH_RUNS=5);"
 	@echo "                  writes docs/performance.md"
+	@echo "  make fleet-bench  10,000 mqtls devices in one process (FLEET_BENCH_N): memory per"
+	@echo "                  device for each mbedTLS build, storms; into docs/performance.md (~25 min)"
 	@echo "  make fuzz       run the libFuzzer decoder target for FUZZ_SECONDS (default 60)"
 	@echo "  make docs       API reference with Doxygen into $(BUILD)/docs/html (fails on a warning)"
 	@echo "  make install    libraries, headers (include/mqtls/), mqtls.pc, CMake's package and the tools into"
