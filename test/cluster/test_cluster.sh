@@ -40,7 +40,7 @@ node18=$(sh scripts/node18.sh)
 pick_port
 redis_port=$port
 ( redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --dir "$dir" \
-    >"$dir/redis.log" 2>&1 & echo $! >"$dir/redis.pid" )
+    >"$dir/redis.log" 2>&1 & save_pid redis $! )
 for _ in $(seq 1 50); do listening "$redis_port" && break; sleep 0.1; done
 listening "$redis_port" || { cat "$dir/redis.log" >&2; fail "redis-server did not start"; }
 
@@ -54,7 +54,7 @@ node_up() {
     ( NODE_PATH=$PWD/build/cluster/node_modules "$runtime" test/cluster/node.js "$name" \
         "$(cat "$dir/$name.port")" "$redis_port" "$certs/root-a.crt" \
         "$certs/server-a-chain.pem" "$certs/server-a.key" >"$dir/$name.log" 2>&1 &
-      echo $! >"$dir/$name.pid" )
+      save_pid "$name" $! )
     for _ in $(seq 1 100); do grep -q " running" "$dir/$name.log" && return 0; sleep 0.1; done
     cat "$dir/$name.log" >&2
     fail "aedes $name did not start"
@@ -74,7 +74,7 @@ fleet_args=(-p "$proxy_port" "${pki[@]}" -n "$N" -c --interval 0.5 --duration 2 
 # back through the balancer and finds its session.
 failover() {
     run_fleet storm "${fleet_args[@]}" -q "$2" --cmd-qos "$2" --id-prefix "$3" \
-        --json "$dir/$3.json" --cut "kill -KILL $(cat "$dir/$1.pid")"
+        --json "$dir/$3.json" --cut "kill -KILL $(pid_of "$1")"
     cp "$dir/out" "$dir/$3.out"
     grep -q "storm: [1-9][0-9]* of $N devices lost their connection" "$dir/out" ||
         fail "killing $1 dropped no device"

@@ -7,26 +7,41 @@
 
 fleet_bin=${FLEET_BIN:-build/examples/mqtls-fleet}
 
+# Pid files hold "PID STARTTIME" (field 22 of /proc/PID/stat): a process
+# that died (killed by a cut, or crashed) leaves its file behind, and its
+# pid may be another suite's process by the time we stop it (pids wrap:
+# pid_max is 32,768 here), so nothing is killed whose start time differs.
+start_time() { sed -n 's/^.*) [A-Za-z] //p' "/proc/$1/stat" 2>/dev/null | awk '{ print $19 }'; }
+save_pid() { echo "$2 $(start_time "$2")" >"$dir/$1.pid"; }
+# The live pid of $1 (from its pid file), or nothing.
+pid_of() {
+    local pid st
+    [ -r "$dir/$1.pid" ] || return 0
+    read -r pid st <"$dir/$1.pid"
+    [ -n "$st" ] && [ "$(start_time "$pid")" = "$st" ] && echo "$pid"
+    return 0
+}
+
 # A process started from a subshell is not the test shell's child, so a
 # script run by the fleet can kill it and see it gone (no zombie).
 # $1: a name; the broker's pid goes to $dir/$1.pid, its port to $port.
 broker_up() {
     local name=$1
-    ( start_broker >"$dir/$name.start" 2>&1 || exit 1; echo "$broker_pid" >"$dir/$name.pid" ) ||
+    ( start_broker >"$dir/$name.start" 2>&1 || exit 1; save_pid "$name" "$broker_pid" ) ||
         { cat "$dir/$name.start" >&2; return 1; }
     echo "$port" >"$dir/$name.port"
 }
 
-# Stops the process whose pid is in $dir/$1.pid, waiting (bounded) until
-# it is gone.
+# Stops the process of $dir/$1.pid, if it is still the one we started,
+# waiting (bounded) until it is gone.
 stop_pid_file() {
-    local f=$dir/$1.pid pid
-    [ -r "$f" ] || return 0
-    pid=$(cat "$f")
+    local pid
+    pid=$(pid_of "$1")
+    rm -f "$dir/$1.pid"
+    [ -n "$pid" ] || return 0
     kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+    for _ in $(seq 1 100); do [ "$(start_time "$pid")" != "" ] || return 0; sleep 0.05; done
     kill -9 "$pid" 2>/dev/null || true
-    rm -f "$f"
 }
 
 # A script that restarts broker $1 on its port (optionally with another
@@ -41,7 +56,7 @@ certs=$certs dir=$dir port=\$(cat "$dir/$name.port")
 . test/fleet/lib.sh
 stop_pid_file $name
 broker_cert=${2:-server-a-chain.pem} broker_key=${3:-server-a.key} keep_port=1 start_broker >/dev/null
-echo "\$broker_pid" >"$dir/$name.pid"
+save_pid $name "\$broker_pid"
 SCRIPT
     echo "$out"
 }
@@ -72,7 +87,7 @@ proxy_up() {
             i=$((i + 1))
         done
     } >"$dir/haproxy.cfg"
-    ( haproxy -db -f "$dir/haproxy.cfg" >"$dir/haproxy.log" 2>&1 & echo $! >"$dir/haproxy.pid" )
+    ( haproxy -db -f "$dir/haproxy.cfg" >"$dir/haproxy.log" 2>&1 & save_pid haproxy $! )
     for _ in $(seq 1 50); do listening "$proxy_port" && return 0; sleep 0.1; done
     echo "haproxy did not start:" >&2
     cat "$dir/haproxy.log" >&2
