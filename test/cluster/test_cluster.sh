@@ -11,7 +11,7 @@
 # per-device commands, both at QoS 2. Node A is killed (SIGKILL: a
 # crash); the devices it held reconnect through the balancer to node B,
 # find their sessions (session present 1) and resend what was in flight;
-# nothing is lost or doubled in either direction. Then A comes back and B
+# nothing is lost in either direction (what Aedes may double: below). Then A comes back and B
 # is killed with the operator's client on it, at QoS 1: everyone moves
 # with their session; what Aedes acknowledged in the instant of the crash
 # can be lost at QoS 1 (below), and is counted. Everything on loopback
@@ -84,38 +84,37 @@ failover() {
     sed -n 's/^storm: /  /p; s/^\(telemetry\|commands\) /  \1 /p' "$dir/out"
 }
 
-# QoS 2. Devices to the operator: Aedes stores an inbound QoS 2 message
-# in Redis before its PUBREC, so the crash loses nothing and doubles
-# nothing. The operator to the devices: nothing is lost, but Aedes 0.51
-# does not share where an outgoing QoS 2 flow stands: the surviving node
-# may send a command again that the crashed node had already taken past
-# PUBREC, as a new PUBLISH: DUP 0 (a resend must carry DUP 1
-# [MQTT-3.3.1-1]), the same packet id. A receiver that has sent PUBCOMP
-# must take that as a new publication [MQTT-4.3.3-2], and does.
-# Seen in about one run of three; the summary counts such duplicates
-# apart ("sent again as new messages (DUP 0)"), and any other duplicate
-# fails the test.
+# QoS 2: nothing is lost, in either direction, on any run. But Aedes
+# 0.51 does not keep exactly-once across a crash: a message may be sent
+# twice, each time as a new PUBLISH (DUP 0), which no receiver can tell
+# from a new message (a PUBLISH after PUBCOMP is a new publication
+# [MQTT-4.3.3-2]; a resend must carry DUP 1 [MQTT-3.3.1-1]):
+#   - towards a device: the survivor does not know how far an outgoing
+#     flow went, and sends again a command the dead node had taken past
+#     PUBREC, with the same packet id;
+#   - from a device: on PUBREL a node forwards the stored message, writes
+#     PUBCOMP, then deletes it (lib/handlers/pubrel.js); a crash after
+#     the forward and before the PUBCOMP reached the device makes the
+#     device resend PUBREL to the survivor, which forwards it again.
+# Seen in about one run of three (commands) and one of ten (telemetry),
+# a few messages of some 730. mqtls-fleet counts such duplicates apart
+# ("sent again as new messages (DUP 0)"); any loss, or any other
+# duplicate, fails the test.
 echo "cluster: node-a killed; telemetry and commands at QoS 2"
 failover node-a 2 qos2-
-grep -q "telemetry (QoS 2): .*operator received [0-9]* (0 duplicates), lost 0" "$dir/out" ||
-    fail "QoS 2 telemetry was lost or came twice"
+grep -q "telemetry (QoS 2): .*lost 0" "$dir/out" || fail "QoS 2 telemetry was lost"
 grep -q "commands (QoS 2): [1-9][0-9]* sent, .*lost 0" "$dir/out" || fail "QoS 2 commands were lost"
-python3 - "$dir/qos2-.json" <<'PY' || fail "a QoS 2 command came twice other than as Aedes's resend as new"
+python3 - "$dir/qos2-.json" <<'PY' || fail "a QoS 2 message came twice other than as Aedes's resend as new"
 import json, sys
 d = json.load(open(sys.argv[1]))["devices"]
 assert all(x["commands_dup"] == x["commands_dup_new"] for x in d)
-assert all(x["telemetry_dup"] == 0 for x in d)
+assert all(x["telemetry_dup"] == x["telemetry_dup_new"] for x in d)
 PY
 
-# QoS 1: every device and the operator come back with their sessions and
-# resend; but Aedes 0.51 writes its PUBACK before it hands the message on
-# (lib/handlers/publish.js: write(PubAck), then broker.publish), so a
-# message acknowledged in the instant before the crash is gone, and the
-# sender rightly does not resend it. The count is printed, not asserted.
 echo "cluster: node-a back, node-b killed (the operator's node); telemetry and commands at QoS 1"
 node_up node-a
 for _ in $(seq 1 50); do sleep 0.1; done # HAProxy's health check sees it up (inter 500 ms)
 failover node-b 1 qos1-
 grep -q "operator: connected, 2 connects (1 found its session)" "$dir/out" ||
     fail "the operator did not move to the other node with its session"
-echo "cluster: failover passed both ways with $N devices: every device back through the balancer with its session; at QoS 2 nothing lost, and nothing doubled but Aedes's resends as new (counted)"
+echo "cluster: failover passed both ways with $N devices: every device back through the balancer with its session; at QoS 2 nothing lost either way, nothing doubled but Aedes's resends as new (counted)"
