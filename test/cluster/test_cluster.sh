@@ -96,7 +96,7 @@ failover() {
 #     PUBCOMP, then deletes it (lib/handlers/pubrel.js); a crash after
 #     the forward and before the PUBCOMP reached the device makes the
 #     device resend PUBREL to the survivor, which forwards it again.
-# Seen in about one run of three (commands) and one of ten (telemetry),
+# Seen in about one run of three (commands) and one of five (telemetry),
 # a few messages of some 730. mqtls-fleet counts such duplicates apart
 # ("sent again as new messages (DUP 0)"); any loss, or any other
 # duplicate, fails the test.
