@@ -74,10 +74,3 @@ stop_broker() {
     fi
     return 0
 }
-
-# Stops the broker and starts it again on the same port (new process, no
-# persistence: sessions, retained messages and TLS session state are gone).
-restart_broker() {
-    stop_broker
-    keep_port=1 start_broker
-}

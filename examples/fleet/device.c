@@ -265,7 +265,6 @@ static void handshake_done(fleet_dev *d)
         if (d->session != NULL) {
             size_t len = 0;
             int ret = mqtls_tls_session_save(&d->tls, d->session, FLEET_SESSION_CAP, &len);
-            if (getenv("FLEET_DBG")) fprintf(stderr, "DBG save %d len %zu\n", ret, len);
             if (ret == MQTLS_OK)
                 d->session_len = len;
             else if (ret != MQTLS_ERR_TLS_NO_TICKET)
