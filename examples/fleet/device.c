@@ -571,7 +571,6 @@ int fleet_dev_start(fleet_dev *d)
     int ret;
     d->start_ms = fleet_now(d->f);
     ret = mqtls_client_start(&d->c);
-    d->f->started++;
     fleet_dev_service(d);
     return ret;
 }

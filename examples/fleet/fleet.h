@@ -101,8 +101,6 @@ typedef struct fleet_ca {
     uint8_t sha256[32];
     uint8_t *pem;
     size_t pem_len;
-    uint64_t uses;              /* summed over the fleet at the end */
-    uint32_t trusted_by;        /* devices whose active bundle holds it */
 } fleet_ca;
 
 /* A CA seen in the devices' stores at the end, with fleet-wide counts. */
@@ -156,12 +154,11 @@ struct fleet {
     fleet_group groups[FLEET_MAX_GROUPS];
     size_t group_count;
     mqtls_ca_signer signer;
-    bool have_signer;
     uint8_t *updates[2];
     size_t update_len[2];
     uint32_t update_version[2];
     /* now */
-    uint32_t up, opening, started, publishing_until_ms;
+    uint32_t up;                /* devices connected now */
     /* attempts waiting for a handshake slot (the simulator's own CPU) */
     uint32_t opening_now, admitted_pending, *queue;
     size_t q_head, q_len;

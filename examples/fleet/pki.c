@@ -138,7 +138,6 @@ int fleet_load_updates(fleet *f)
     mqtls_ca_signer_init(&f->signer);
     if (mqtls_ca_signer_load_file(&f->signer, f->o.signer_pub) != MQTLS_OK)
         return -1;
-    f->have_signer = true;
     for (k = 0; k < 2 && f->o.update_file[k] != NULL; k++) {
         mqtls_ca_update u;
         if (read_file(f->o.update_file[k], &f->updates[k], &f->update_len[k]) != 0 ||
