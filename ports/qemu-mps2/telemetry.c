@@ -162,8 +162,9 @@ static void on_closed(void *ctx, int reason)
     opening = 0;
     if (connects == 0 && first_failure == 0)
         first_failure = reason;
-    snprintf(line, sizeof line, "mps2: connection ended: %s %s\n", mqtls_strerror(reason),
-             mqtls_tls_why(&tls));
+    snprintf(line, sizeof line, "mps2: connection ended: %s %s (%lu ms in, busy %lu us)\n",
+             mqtls_strerror(reason), mqtls_tls_why(&tls), (unsigned long)(board_ms() - dial_ms),
+             (unsigned long)(board_busy_us() - dial_busy));
     sh_puts(line);
 }
 
@@ -190,8 +191,8 @@ static int parse_cfg(const char *p, long *count, long *period)
 static void say(const char *what, int ret)
 {
     char line[320];
-    snprintf(line, sizeof line, "mps2: %s: %s%s%s\n", what, mqtls_strerror(ret),
-             ret != MQTLS_OK ? " " : "", ret != MQTLS_OK ? mqtls_tls_why(&tls) : "");
+    snprintf(line, sizeof line, "mps2: %s: %s %s\n", what, mqtls_strerror(ret),
+             ret != MQTLS_OK ? mqtls_tls_why(&tls) : "");
     sh_puts(line);
 }
 
@@ -291,7 +292,7 @@ int main(void)
     snprintf(text, sizeof text, "mps2: boot: next reading %lu, %u stored, %s session, %s\n",
              (unsigned long)seq, (unsigned)mqtls_flash_store_count(&fs),
              session_len > 0 ? "a saved" : "no",
-             no_clock ? "no calendar time (dates wait for the clock)" : "calendar time set");
+             no_clock ? "no calendar time" : "calendar time set");
     sh_puts(text);
     mqtls_tls_config_init(&tls_cfg);
     mqtls_tls_init(&tls);

@@ -11,8 +11,18 @@ fw_cleanup() {
 }
 trap fw_cleanup EXIT
 # fail MESSAGE: says what went wrong, with the device's and the bridge's output.
+# With $FW_FAILURES set (matrix.sh), the message and each output's last
+# lines are also appended there, to be printed again at the very end.
 fail() {
     echo "firmware $name: $*" >&2
+    if [ -n "${FW_FAILURES:-}" ]; then
+        {
+            echo "firmware $name: $*"
+            for f in "$dir"/*.out "$dir/bridge.log"; do
+                [ -f "$f" ] && tail -n 6 "$f" | sed "s|^|  $(basename "$f"): |"
+            done
+        } >>"$FW_FAILURES"
+    fi
     for f in "$dir"/*.out "$dir/bridge.log"; do
         [ -f "$f" ] && sed "s|^|  $(basename "$f"): |" "$f" >&2
     done

@@ -14,6 +14,7 @@ group() { # group NAME COMMAND...: the commands in order, stopping at the first 
     local name=$1
     shift
     (
+        export FW_FAILURES="$logs/$name.why"
         while [ $# -gt 0 ]; do
             # shellcheck disable=SC2086 # each argument is one command line
             eval "$1" || exit 1
@@ -37,6 +38,12 @@ done
 for name in 2.28 3.6 3.6-tls13; do
     echo "== firmware build $name"
     cat "$logs/$name"
+done
+# What failed, again at the end, where a log's tail shows it.
+for name in ${failed:-}; do
+    why="$logs/$name.why"
+    [ -s "$why" ] || tail -n 12 "$logs/$name" >"$why"
+    sed "s|^|firmware build $name: |" "$why" >&2
 done
 [ "$status" = 0 ] || echo "firmware matrix: failed:${failed}" >&2
 exit $status

@@ -30,11 +30,20 @@
 
 static volatile sig_atomic_t drop_link, stop;
 static int verbose; /* MODEM_BRIDGE_LOG set: each event on stderr */
+static long started_ms;
 
+static long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* An event, with the host's milliseconds since the bridge started. */
 static void note(const char *what, const char *detail)
 {
     if (verbose)
-        fprintf(stderr, "modem_bridge: %s %s\n", what, detail);
+        fprintf(stderr, "modem_bridge: %6ld ms: %s %s\n", now_ms() - started_ms, what, detail);
 }
 
 static void on_signal(int sig)
@@ -43,13 +52,6 @@ static void on_signal(int sig)
         drop_link = 1;
     else
         stop = 1;
-}
-
-static long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void put(int fd, const char *s)
@@ -225,6 +227,7 @@ int main(int argc, char **argv)
     int srv, one = 1;
 
     verbose = getenv("MODEM_BRIDGE_LOG") != NULL;
+    started_ms = now_ms();
     if (argc != 2) {
         fprintf(stderr, "usage: modem_bridge PORTFILE\n");
         return 2;
