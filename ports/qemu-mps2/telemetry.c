@@ -305,6 +305,10 @@ int main(void)
         (ret = mqtls_tls_config_set_time_policy(&tls_cfg, strict ? MQTLS_TLS_TIME_STRICT
                                                                   : MQTLS_TLS_TIME_DEFER_UNTIL_CLOCK_SET)) !=
             MQTLS_OK ||
+        /* 30 s, not the library's 10: 3 to 4.5 s of elliptic-curve work
+         * at 62.5 MHz, and a modem link's round trips (a cellular one's
+         * can take a second or more each). */
+        (ret = mqtls_tls_config_set_handshake_timeout(&tls_cfg, 30000)) != MQTLS_OK ||
         (ret = slices()) != MQTLS_OK) {
         say("TLS configuration", ret);
         return 12;

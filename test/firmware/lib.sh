@@ -47,10 +47,15 @@ fw_bridge() {
 # $fw_qemu: QEMU's clock options. By default -icount shift=4: guest time
 # advances 16 ns per instruction while the core runs (a 62.5 MHz Cortex-M4,
 # about the 64 MHz parts the targets are for) and with the host's clock
-# while it sleeps. The device's deadlines (a handshake within 10 s) are
-# then kept in the device's own time, whatever else the host is running:
-# without it a loaded host made a 200 M-instruction handshake miss its
-# deadline. watchdog.sh uses shift=0 (1 ns per instruction).
+# while it is halted (WFI: waiting for the modem's next byte or the next
+# tick). Work is then counted in the device's own time whatever else the
+# host runs (without it a loaded host made a 200 M-instruction handshake
+# miss its deadline). Waiting is not: a host that stalls QEMU, the bridge
+# or the broker stretches the device's waits as a slow link would (a 4 s
+# stop of QEMU while the core waits adds 4 s to its handshake). A full
+# handshake normally waits about 0.1 s of its time (each run prints "in N
+# ms, busy M us"); the firmware gives it 30 s. watchdog.sh uses shift=0
+# (1 ns per instruction).
 fw_qemu=${fw_qemu:--icount shift=4,align=on}
 fw_boot() {
     # shellcheck disable=SC2086 # $fw_qemu is a list of options

@@ -64,14 +64,14 @@ sleep 0.5
 echo "127.0.0.1:$port $count 50" >"$dir/device.cfg"
 
 boot 1
-wait_for "$dir/qemu.1.out" "full handshake" 30
+wait_for "$dir/qemu.1.out" "full handshake" 60
 sleep 1.5
 kill -USR1 "$bridge_pid"                          # the modem drops the link
-wait_for "$dir/qemu.1.out" "resumed handshake" 30
+wait_for "$dir/qemu.1.out" "resumed handshake" 60
 sleep 1
 kill "$broker_pid"; wait "$broker_pid" 2>/dev/null # the broker restarts
 broker
-wait_for "$dir/qemu.1.out" "connected over" 30 3   # after the restart: a full handshake
+wait_for "$dir/qemu.1.out" "connected over" 60 3   # after the restart: a full handshake
 sleep 1
 kill -KILL "$qemu"; wait "$qemu" 2>/dev/null       # the power goes
 qemu=""

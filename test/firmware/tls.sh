@@ -17,7 +17,6 @@ name=tls
 pick_port || exit 1
 start_broker || fail "mosquitto did not start"
 pids="$pids $broker_pid"
-sed -i 's/^log_dest .*/&\nlog_type all/' "$dir/mosquitto.conf"
 
 fw_bridge
 
@@ -63,20 +62,8 @@ echo "firmware tls: the device trusts what its flash holds (Root B refused the b
 # in the same words the host library prints for the same broker.
 stop_broker
 pick_port || exit 1
-cat >"$dir/fake.conf" <<CONF
-persistence false
-user $(id -un)
-log_dest file $dir/fake.log
-listener $port 127.0.0.1
-cafile $certs/root-a.crt
-certfile $certs/server-fake.crt
-keyfile $certs/server-fake.key
-require_certificate true
-CONF
-"$(command -v mosquitto || echo /usr/sbin/mosquitto)" -c "$dir/fake.conf" >"$dir/fake.out" 2>&1 &
-pids="$pids $!"
-for _ in $(seq 1 50); do listening "$port" && break; sleep 0.1; done
-listening "$port" || fail "the impostor broker did not start"
+broker_cert=server-fake.crt broker_key=server-fake.key start_broker || fail "the impostor broker did not start"
+pids="$pids $broker_pid"
 echo "127.0.0.1:$port 1" >"$dir/device.cfg"
 fw_boot qemu.out && fail "the device connected to an impostor"
 device=$(sed -n 's/^mps2: connect: //p' "$dir/qemu.out")
