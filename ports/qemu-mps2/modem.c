@@ -5,6 +5,9 @@
 
 static const char NO_CARRIER[] = "\r\nNO CARRIER\r\n";
 #define NC_LEN (sizeof NO_CARRIER - 1)
+/* A modem sends its result code whole, back to back: bytes held as the
+ * start of NO CARRIER and then this long without the next one were data. */
+#define HOLD_MS 250u
 
 static uint32_t now(const modem *m)
 {
@@ -133,8 +136,20 @@ static int m_send(void *ctx, const uint8_t *buf, size_t len, uint32_t timeout_ms
     return send_all(m, buf, len, t0, timeout_ms);
 }
 
+/* What was held proved to be data: it is read next. */
+static void release_held(modem *m)
+{
+    memcpy(m->release, NO_CARRIER, m->held);
+    m->nrelease = m->held;
+    m->released = 0;
+    m->held = 0;
+}
+
 /* Bytes in, NO CARRIER out: a byte that continues the pattern is held;
- * one that breaks it releases what was held (it was data) and starts over. */
+ * one that breaks it, or HOLD_MS of silence, releases what was held (it
+ * was data) and starts over. Without the silence rule a burst that ended
+ * in such bytes (a record whose last byte is CR: 1 in 256) stayed held
+ * while the peer waited for the device's answer, and the link stalled. */
 static int m_recv(void *ctx, uint8_t *buf, size_t len, uint32_t timeout_ms)
 {
     modem *m = ctx;
@@ -148,12 +163,17 @@ static int m_recv(void *ctx, uint8_t *buf, size_t len, uint32_t timeout_ms)
         if (n == len || !m->carrier)
             break;
         if (!m->line.getc(m->line.ctx, &c)) {
+            if (m->held > 0 && (uint32_t)(now(m) - m->held_at) >= HOLD_MS) {
+                release_held(m);
+                continue;
+            }
             if (n > 0 || !left(m, t0, timeout_ms))
                 break;
             idle(m);
             continue;
         }
         if (c == (uint8_t)NO_CARRIER[m->held]) {
+            m->held_at = now(m);
             if (++m->held == NC_LEN) {
                 m->carrier = 0; /* the link is gone; the modem is in command mode */
                 m->held = 0;
@@ -162,14 +182,13 @@ static int m_recv(void *ctx, uint8_t *buf, size_t len, uint32_t timeout_ms)
         }
         /* Not the pattern: what was held is data, then this byte (which
          * may itself start the pattern again). */
-        memcpy(m->release, NO_CARRIER, m->held);
-        m->nrelease = m->held;
-        m->released = 0;
-        m->held = 0;
-        if (c == (uint8_t)NO_CARRIER[0])
+        release_held(m);
+        if (c == (uint8_t)NO_CARRIER[0]) {
             m->held = 1;
-        else
+            m->held_at = now(m);
+        } else {
             m->release[m->nrelease++] = c;
+        }
     }
     if (n > 0)
         return (int)n;

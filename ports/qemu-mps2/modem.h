@@ -13,8 +13,9 @@
  * A byte pipe has no notion of a connection's end; the modem's NO CARRIER
  * gives it one, so a new TLS session never sees an old one's bytes. The
  * transport holds back bytes that could be the start of "\r\nNO CARRIER"
- * until they prove not to be. Portable C: the serial line and the clock
- * are the caller's. */
+ * until they prove not to be: a byte that breaks the pattern, or a quarter
+ * second of silence (a modem sends its result code whole). Portable C: the
+ * serial line and the clock are the caller's. */
 #ifndef MPS2_MODEM_H
 #define MPS2_MODEM_H
 
@@ -38,6 +39,7 @@ typedef struct modem {
     uint32_t guard_ms;  /* silence around "+++": 1000 */
     int carrier;        /* data mode, link up */
     uint8_t held;       /* bytes of "\r\nNO CARRIER\r\n" matched and held back */
+    uint32_t held_at;   /* when the last of them came */
     uint8_t release[16];
     uint8_t nrelease, released; /* held bytes that proved to be data */
 } modem;
